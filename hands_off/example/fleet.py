@@ -1,0 +1,61 @@
+"""The example fleet ``make synth`` builds.
+
+``ExampleOrgPipeline`` is what an organization writes once: where code comes from, which accounts
+and waves every service uses. ``OrdersPipeline`` and ``CatalogPipeline`` are what service teams
+write: a name, a code folder, and only the hooks that differ.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import App
+
+from hands_off.model import Environments, Stage, TrafficShape, Wave, example_environments
+from hands_off.model.policy import DeploymentPolicy
+from hands_off.stacks.service_pipeline import ServicePipeline
+
+__all__ = ["CatalogPipeline", "ExampleOrgPipeline", "OrdersPipeline", "build_example_fleet"]
+
+
+class ExampleOrgPipeline(ServicePipeline):
+    """Organization defaults, set once (P17): one GitHub connection, one set of accounts and waves."""
+
+    connection_arn = (
+        "arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-4000-8000-000000000000"
+    )
+    branch = "main"
+
+    def environments(self) -> Environments:
+        """Every service of the organization ships through the same stages and planned waves."""
+        return example_environments()
+
+
+class OrdersPipeline(ExampleOrgPipeline):
+    """Orders: inherits everything; only says what it is."""
+
+    service_name = "orders"
+    code_directory = "lambda/services/orders"
+    repository = "example-org/orders-service"
+
+
+class CatalogPipeline(ExampleOrgPipeline):
+    """Catalog: overrides its build commands (adds a type check) and slows its later waves down."""
+
+    service_name = "catalog"
+    code_directory = "lambda/services/catalog"
+    repository = "example-org/catalog-service"
+
+    def build_commands(self) -> list[str]:
+        """Catalog also type-checks its handler before packaging."""
+        return [f".venv/bin/mypy --strict {self.code_directory}/app.py", *super().build_commands()]
+
+    def deployment_policy(self, stage: Stage | Wave) -> DeploymentPolicy:
+        """Catalog's later waves shift 20% every 10 minutes instead of the org default."""
+        policy = super().deployment_policy(stage)
+        if isinstance(stage, Wave) and policy.shape is TrafficShape.LINEAR:
+            return policy.with_(step_percent=20, interval_minutes=10)
+        return policy
+
+
+def build_example_fleet(app: App) -> list[ServicePipeline]:
+    """Add the example pipelines to ``app`` and return them."""
+    return [OrdersPipeline(app), CatalogPipeline(app)]

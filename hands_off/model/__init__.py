@@ -1,0 +1,73 @@
+"""The pure-Python model of hands-off: accounts, targets, policies, waves and the wave planner.
+
+Nothing here imports ``aws_cdk``; constructs and stacks only render these objects.
+
+Example::
+
+    from hands_off.model import Account, plan_waves, EXAMPLE_INVENTORY
+
+    plan = plan_waves(EXAMPLE_INVENTORY, account=Account(name="prod", account_id="333333333333"))
+    print(plan.table())
+"""
+
+from __future__ import annotations
+
+from hands_off.model.account import Account
+from hands_off.model.config_file import FleetFile, load_environments, load_plan
+from hands_off.model.environments import Environments
+from hands_off.model.errors import ConfigError
+from hands_off.model.example import (
+    EXAMPLE_ACCOUNTS,
+    EXAMPLE_INVENTORY,
+    example_environments,
+    example_plan,
+)
+from hands_off.model.planner import (
+    PlannedWave,
+    RegionTraffic,
+    WavePlan,
+    plan_from_environments,
+    plan_waves,
+)
+from hands_off.model.policy import (
+    DEFAULT_ALARM_POLICY,
+    FAST_POLICY,
+    ONE_BOX_POLICY,
+    PREPROD_POLICY,
+    AlarmPolicy,
+    DeploymentPolicy,
+    TrafficShape,
+)
+from hands_off.model.regions import KNOWN_REGIONS, validate_region
+from hands_off.model.target import Target
+from hands_off.model.wave import Stage, Wave
+
+__all__ = [
+    "DEFAULT_ALARM_POLICY",
+    "EXAMPLE_ACCOUNTS",
+    "EXAMPLE_INVENTORY",
+    "FAST_POLICY",
+    "KNOWN_REGIONS",
+    "ONE_BOX_POLICY",
+    "PREPROD_POLICY",
+    "Account",
+    "AlarmPolicy",
+    "ConfigError",
+    "DeploymentPolicy",
+    "Environments",
+    "FleetFile",
+    "PlannedWave",
+    "RegionTraffic",
+    "Stage",
+    "Target",
+    "TrafficShape",
+    "Wave",
+    "WavePlan",
+    "example_environments",
+    "example_plan",
+    "load_environments",
+    "load_plan",
+    "plan_from_environments",
+    "plan_waves",
+    "validate_region",
+]

@@ -1,0 +1,375 @@
+"""Load a fleet from a TOML file into ``Environments`` / ``WavePlan``.
+
+File format (see ``tests/model/fixtures/fleet.toml``)::
+
+    toolchain_region = "us-east-1"
+
+    [accounts]
+    tooling = "111111111111"
+    preprod = "222222222222"
+    prod = "333333333333"
+
+    [stages]
+    alpha = ["us-west-2"]
+    beta = ["us-west-2"]
+    gamma = ["us-west-2", "eu-west-1"]
+
+    [planner]            # optional, only with [[inventory]]
+    factor = 2.0
+    name_prefix = "Prod-"
+
+    [alarms]             # optional; keys are AlarmPolicy fields
+    fault_rate_percent = 0.5
+
+    [policy.first]       # optional; keys are DeploymentPolicy fields; Gamma, Prod-1, Prod-2
+    bake_minutes = 45
+    [policy.later]       # optional; the later waves
+    shape = "linear"
+
+    [[inventory]]        # either an inventory (waves are planned) ...
+    region = "ca-central-1"
+    traffic_share = 0.03
+    az_count = 3
+
+    [[waves]]            # ... or waves listed by hand, never both
+    name = "Prod-1"
+    regions = ["ca-central-1"]
+
+Every problem is raised as one ``ConfigError`` whose field is a dotted path into the file
+(``"waves.1.regions.0"``). ``[policy.first]`` starts from ``ONE_BOX_POLICY`` and
+``[policy.later]`` from ``FAST_POLICY``; Alpha and Beta use ``PREPROD_POLICY``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from hands_off.model.account import Account
+from hands_off.model.environments import Environments
+from hands_off.model.errors import ConfigError
+from hands_off.model.planner import (
+    RegionTraffic,
+    WavePlan,
+    plan_from_environments,
+    plan_waves,
+)
+from hands_off.model.policy import (
+    FAST_POLICY,
+    ONE_BOX_POLICY,
+    PREPROD_POLICY,
+    AlarmPolicy,
+    DeploymentPolicy,
+    TrafficShape,
+)
+from hands_off.model.regions import validate_region
+from hands_off.model.target import Target
+from hands_off.model.wave import Stage, Wave
+
+__all__ = ["FleetFile", "load_environments", "load_plan"]
+
+
+def _region(value: str) -> str:
+    validate_region(value, "region")
+    return value
+
+
+def _account_id(value: str) -> str:
+    Account(name="account", account_id=value)
+    return value
+
+
+_Region = Annotated[str, AfterValidator(_region)]
+_AccountId = Annotated[str, AfterValidator(_account_id)]
+_Regions = Annotated[list[_Region], Field(min_length=1)]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class _Accounts(_Table):
+    tooling: _AccountId
+    preprod: _AccountId
+    prod: _AccountId
+
+
+class _Stages(_Table):
+    alpha: _Regions
+    beta: _Regions
+    gamma: _Regions
+
+
+class _Planner(_Table):
+    factor: float = 2.0
+    name_prefix: str = "Prod-"
+
+
+class _Alarms(_Table):
+    period_minutes: int | None = None
+    evaluation_periods: int | None = None
+    datapoints_to_alarm: int | None = None
+    fault_rate_percent: float | None = None
+    p99_latency_ms: int | None = None
+    anomaly_band_width: float | None = None
+
+
+class _Policy(_Table):
+    shape: Literal["canary", "linear", "all_at_once"] | None = None
+    step_percent: int | None = None
+    interval_minutes: int | None = None
+    bake_minutes: int | None = None
+
+
+class _Policies(_Table):
+    first: _Policy = _Policy()
+    later: _Policy = _Policy()
+
+
+class _Inventory(_Table):
+    region: _Region
+    traffic_share: float
+    az_count: int = 3
+
+
+class _Wave(_Table):
+    name: str
+    regions: _Regions
+
+
+class FleetFile(_Table):
+    """The schema of a fleet TOML file (pydantic v2; unknown keys are errors).
+
+    Attributes:
+        toolchain_region: where the pipelines live, in the tooling account.
+        accounts: ``tooling``, ``preprod`` and ``prod`` account ids (quoted 12 digits).
+        stages: regions of ``alpha``, ``beta`` and ``gamma`` (in the preprod account).
+        planner: ``factor`` and ``name_prefix`` of ``plan_waves``; only with ``inventory``.
+            Default: absent (factor 2.0, prefix ``"Prod-"``).
+        alarms: ``AlarmPolicy`` overrides. Default: absent (``AlarmPolicy()``).
+        policy: ``first`` / ``later`` ``DeploymentPolicy`` overrides. Default: absent.
+        inventory: regions with traffic shares; waves are planned from it. Default: absent.
+        waves: hand-listed waves (name, regions). Default: absent. Give exactly one of
+            ``inventory`` and ``waves``.
+    """
+
+    toolchain_region: _Region
+    accounts: _Accounts
+    stages: _Stages
+    planner: _Planner | None = None
+    alarms: _Alarms = _Alarms()
+    policy: _Policies = _Policies()
+    inventory: list[_Inventory] | None = None
+    waves: list[_Wave] | None = None
+
+
+def _attr(field: str) -> str:
+    """``"Target.region"`` -> ``"region"``; other fields unchanged."""
+    head, _, rest = field.partition(".")
+    return rest if rest and head[:1].isupper() else field
+
+
+@contextmanager
+def _at(prefix: str, *, targets_key: str | None = None) -> Iterator[None]:
+    """Re-raise a model ``ConfigError`` with its field rebased under ``prefix``.
+
+    ``targets_key`` names the file key that holds what the model calls ``targets``
+    (``"regions"`` for a wave, ``""`` for a stage whose key is the region list itself).
+    Fields that already start with ``inventory`` are paths in the file and kept as they are.
+    """
+    try:
+        yield
+    except ConfigError as err:
+        attr = _attr(err.field)
+        if targets_key is not None and (match := re.fullmatch(r"targets(?:\[(\d+)\])?.*", attr)):
+            attr = ".".join(part for part in (targets_key, match[1]) if part)
+        if attr.startswith("inventory"):
+            prefix = ""
+        path = ".".join(part for part in (prefix, attr) if part)
+        raise ConfigError(re.sub(r"\[(\d+)\]", r".\1", path), err.message) from None
+
+
+def _environments_field(field: str, *, hand_listed: bool) -> str:
+    """Map an ``Environments`` field (``"waves[2].targets[0]"``) to a path in the file."""
+    if match := re.fullmatch(r"waves\[(\d+)\]\.policy(\..+)?", field):
+        which = "first" if int(match[1]) < 2 else "later"
+        return f"policy.{which}{match[2] or ''}"
+    if match := re.fullmatch(r"gamma\.policy(\..+)?", field):
+        return f"policy.first{match[1] or ''}"
+    if match := re.fullmatch(r"(alpha|beta|gamma)\.(?:targets|policy)(?:\[(\d+)\])?.*", field):
+        return f"stages.{match[1]}" + (f".{match[2]}" if match[2] else "")
+    if field.startswith("alarm_policy"):
+        return "alarms" + field.removeprefix("alarm_policy")
+    if field.startswith("toolchain"):
+        return "toolchain_region"
+    if not hand_listed and field.startswith("waves"):
+        return "inventory"
+    if match := re.fullmatch(r"waves\[(\d+)\]\.targets(?:\[(\d+)\])?.*", field):
+        return f"waves.{match[1]}.regions" + (f".{match[2]}" if match[2] else "")
+    return re.sub(r"\[(\d+)\]", r".\1", field)
+
+
+def _pydantic_error(error: Any) -> ConfigError:
+    """Turn the first pydantic error into a ``ConfigError`` with a dotted path and a fix."""
+    path = ".".join(str(part) for part in error["loc"]) or "file"
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, ConfigError):
+        return ConfigError(path, cause.message)
+    kind = error["type"]
+    if kind == "missing":
+        return ConfigError(path, "is required but missing; add it")
+    if kind == "too_short":
+        return ConfigError(path, "is empty; list at least one region")
+    if kind == "extra_forbidden":
+        return ConfigError(path, "is not a known key; remove it or fix its spelling")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    fix = "; quote the value" if kind == "string_type" else ""
+    return ConfigError(path, f"{message}, got {error.get('input')!r}{fix}")
+
+
+def _overrides(table: BaseModel) -> dict[str, Any]:
+    return {key: value for key, value in table.model_dump().items() if value is not None}
+
+
+def _policy(table: _Policy, base: DeploymentPolicy, prefix: str) -> DeploymentPolicy:
+    changes = _overrides(table)
+    if "shape" in changes:
+        changes["shape"] = TrafficShape(changes["shape"])
+    with _at(prefix):
+        return base.with_(**changes)
+
+
+def _read(path: Path | str | os.PathLike[str]) -> tuple[FleetFile, Path]:
+    file = Path(path)
+    with file.open("rb") as handle:
+        try:
+            data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(str(file), f"is not valid TOML ({err}); fix the syntax") from None
+    try:
+        return FleetFile.model_validate(data), file
+    except ValidationError as err:
+        raise _pydantic_error(err.errors()[0]) from None
+
+
+def _build(fleet: FleetFile, *, factor: float | None) -> tuple[Environments, dict[str, float]]:
+    if fleet.inventory is not None and fleet.waves is not None:
+        raise ConfigError(
+            "waves",
+            "cannot be combined with [[inventory]]; keep [[inventory]] to plan the waves, "
+            "or [[waves]] to list them by hand",
+        )
+    if fleet.inventory is None and fleet.waves is None:
+        raise ConfigError(
+            "inventory",
+            "is missing; add [[inventory]] entries (region, traffic_share) to plan the waves, "
+            "or list [[waves]] (name, regions) by hand",
+        )
+    hand_listed = fleet.waves is not None
+    if hand_listed and (fleet.planner is not None or factor is not None):
+        raise ConfigError(
+            "planner.factor" if factor is None else "factor",
+            "applies only to a fleet with [[inventory]]; this file lists [[waves]] by hand, "
+            "so remove the factor",
+        )
+    accounts = fleet.accounts
+    tooling = Account(name="tooling", account_id=accounts.tooling)
+    preprod = Account(name="preprod", account_id=accounts.preprod)
+    prod = Account(name="prod", account_id=accounts.prod)
+    first = _policy(fleet.policy.first, ONE_BOX_POLICY, "policy.first")
+    later = _policy(fleet.policy.later, FAST_POLICY, "policy.later")
+    with _at("alarms"):
+        alarms = AlarmPolicy(**_overrides(fleet.alarms))
+
+    def stage(name: str, regions: list[str], policy: DeploymentPolicy) -> Stage:
+        with _at(f"stages.{name.lower()}", targets_key=""):
+            return Stage(
+                name=name,
+                targets=tuple(Target(account=preprod, region=r) for r in regions),
+                policy=policy,
+            )
+
+    alpha = stage("Alpha", fleet.stages.alpha, PREPROD_POLICY)
+    beta = stage("Beta", fleet.stages.beta, PREPROD_POLICY)
+    gamma = stage("Gamma", fleet.stages.gamma, first)
+
+    shares: dict[str, float] = {}
+    waves: tuple[Wave, ...]
+    if fleet.inventory is not None:
+        inventory: list[RegionTraffic] = []
+        for index, entry in enumerate(fleet.inventory):
+            with _at(f"inventory.{index}"):
+                inventory.append(RegionTraffic(**entry.model_dump()))
+        planner = fleet.planner or _Planner()
+        chosen = planner.factor if factor is None else factor
+        with _at("planner"):
+            plan = plan_waves(
+                inventory,
+                account=prod,
+                factor=chosen,
+                first_policy=first,
+                later_policy=later,
+                name_prefix=planner.name_prefix,
+            )
+        waves = plan.production_waves
+        shares = {entry.region: entry.traffic_share for entry in inventory}
+    else:
+        assert fleet.waves is not None
+        built: list[Wave] = []
+        for index, hand in enumerate(fleet.waves):
+            with _at(f"waves.{index}", targets_key="regions"):
+                built.append(
+                    Wave(
+                        name=hand.name,
+                        targets=tuple(Target(account=prod, region=r) for r in hand.regions),
+                        policy=first if index < 2 else later,
+                    )
+                )
+        waves = tuple(built)
+
+    toolchain = Target(account=tooling, region=fleet.toolchain_region)
+    try:
+        env = Environments(
+            toolchain=toolchain, alpha=alpha, beta=beta, gamma=gamma, waves=waves, alarm_policy=alarms
+        )
+    except ConfigError as err:
+        raise ConfigError(_environments_field(err.field, hand_listed=hand_listed), err.message) from None
+    return env, shares
+
+
+def load_environments(path: Path | str | os.PathLike[str]) -> Environments:
+    """Read a fleet TOML file and return its validated ``Environments``.
+
+    Example::
+
+        env = load_environments(Path("fleet.toml"))
+
+    Raises:
+        ConfigError: on any problem in the file, with a dotted path to the field.
+        OSError: if the file cannot be read (e.g. ``FileNotFoundError``).
+    """
+    fleet, _ = _read(path)
+    return _build(fleet, factor=None)[0]
+
+
+def load_plan(path: Path | str | os.PathLike[str], *, factor: float | None = None) -> WavePlan:
+    """Read a fleet TOML file and return its wave plan.
+
+    With ``[[inventory]]`` the waves are planned (``factor`` overrides ``[planner] factor``)
+    and blast radii come from the traffic shares; with hand-listed ``[[waves]]`` they are
+    proportional to each wave's number of regions, and ``factor`` must be ``None``.
+
+    Raises:
+        ConfigError: on any problem in the file, with a dotted path to the field.
+        OSError: if the file cannot be read (e.g. ``FileNotFoundError``).
+    """
+    fleet, _ = _read(path)
+    env, shares = _build(fleet, factor=factor)
+    return plan_from_environments(env, shares or None)

@@ -1,0 +1,372 @@
+"""``ServicePipeline``: the pipeline stack every service inherits (P17).
+
+An organization subclasses it once (source connection, accounts and waves, alarm thresholds); each
+service subclasses that and overrides only what differs (name, code, build commands, tests).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from aws_cdk import Environment, RemovalPolicy, Stack, pipelines
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from hands_off.constructs.code_signing import (
+    SIGNED_CODE_DIR_CONTEXT,
+    CodeSigning,
+    signing_profile_arn_context,
+)
+from hands_off.constructs.lambda_service import LambdaService
+from hands_off.deployment import Deployment
+from hands_off.model import ConfigError, DeploymentPolicy, Environments, Stage, Wave
+from hands_off.stacks.application_stack import ApplicationStage
+
+__all__ = ["ServicePipeline"]
+
+_BOTO3_PIN = "boto3==1.44.5"
+
+
+class ServicePipeline(Stack):
+    """A CodePipeline (V2, cross-account keys) that ships one service through
+    ``Source → Build → Alpha → Beta → Gamma → Zeta → Prod-1 … Prod-N``.
+
+    Built on CDK Pipelines (self-mutation, asset publishing, cross-account deploys); hands-off adds
+    signed builds, integration tests after every pre-production deployment, a Zeta stage against
+    production, and one CodeDeploy deployment group per copy with alarm rollback.
+
+    Subclass it and override hooks — class attributes for plain values, methods for the rest:
+
+    * ``service_name``, ``code_directory``, ``handler`` — what the service is (required/optional);
+    * :meth:`environments` — accounts, stages and waves (organization default);
+    * :meth:`source` — where commits come from (default: a CodeConnections repository/branch);
+    * :meth:`build_commands` — unit tests, linters, packaging (P3);
+    * :meth:`application` — what one copy of the service is (default: :class:`LambdaService`);
+    * :meth:`deployment_policy` — traffic shift and bake per stage/wave;
+    * :meth:`integration_test_commands` — tests that call the deployed endpoints (P4, P7).
+
+    Example::
+
+        class OrdersPipeline(AcmeServicePipeline):
+            service_name = "orders"
+            code_directory = "lambda/services/orders"
+
+        OrdersPipeline(app)
+
+    :param scope: the CDK app.
+    :param construct_id: Default: ``"<Service>Pipeline"``.
+    :param environments: Default: :meth:`environments`.
+    """
+
+    service_name: ClassVar[str] = ""
+    """Lower-case service name (letters, digits, dashes). Required."""
+    code_directory: ClassVar[str] = ""
+    """Folder of the Lambda source, relative to the repository root. Required."""
+    handler: ClassVar[str] = "app.handler"
+    """Lambda handler inside the package. Default: ``app.handler``."""
+    repository: ClassVar[str] = ""
+    """``owner/name`` of the source repository (for the default :meth:`source`)."""
+    branch: ClassVar[str] = "main"
+    """The reviewed mainline (P2): the only branch the pipeline builds. Default: ``main``."""
+    connection_arn: ClassVar[str] = ""
+    """CodeConnections (CodeStar) connection ARN for the default :meth:`source`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str | None = None,
+        *,
+        environments: Environments | None = None,
+    ) -> None:
+        self._check_class_attributes()
+        self.envs = environments if environments is not None else self.environments()
+        toolchain = self.envs.toolchain
+        super().__init__(
+            scope,
+            construct_id or f"{self._title}Pipeline",
+            env=Environment(account=toolchain.account.account_id, region=toolchain.region),
+            description=f"hands-off: application pipeline of {self.service_name}",
+        )
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.code_signing = CodeSigning(
+            self, "CodeSigning", service_name=self.service_name, access_logs=self.access_logs
+        )
+        self.integration_test_role = iam.Role(
+            self,
+            "IntegrationTestRole",
+            role_name=self.integration_test_role_name,
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+            description=f"Runs {self.service_name} integration tests against its deployed aliases",
+        )
+        self.deployments: list[Deployment] = []
+        self.pipeline = pipelines.CodePipeline(
+            self,
+            "Pipeline",
+            pipeline_name=f"{self.service_name}-application",
+            pipeline_type=codepipeline.PipelineType.V2,
+            cross_account_keys=True,
+            enable_key_rotation=True,
+            synth=self._synth_step(),
+            code_build_defaults=pipelines.CodeBuildOptions(
+                build_environment=codebuild.BuildEnvironment(
+                    build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                    compute_type=codebuild.ComputeType.SMALL,
+                )
+            ),
+        )
+        self._add_stages()
+        self.pipeline.build_pipeline()
+        self._log_artifact_access()
+        self.integration_test_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[d.alias_arn for d in self.deployments],
+            )
+        )
+
+    # ----------------------------------------------------------------------------------- hooks
+
+    def environments(self) -> Environments:
+        """Accounts, pre-production stages and production waves. Override in the org class."""
+        raise ConfigError(
+            f"{type(self).__name__}.environments",
+            "no environments: override environments() in your organization's base class "
+            "or pass environments=...",
+        )
+
+    def source(self) -> pipelines.CodePipelineSource:
+        """Where reviewed commits come from (P2): one branch of one repository."""
+        return pipelines.CodePipelineSource.connection(
+            self.repository, self.branch, connection_arn=self.connection_arn, trigger_on_push=True
+        )
+
+    def build_commands(self) -> list[str]:
+        """Unit tests, linters and packaging (P3), run after ``make setup``.
+
+        Must leave the package at ``build/<service>.zip``; the base class signs it and synthesizes.
+        """
+        directory = self.code_directory
+        return [
+            f".venv/bin/ruff check {directory}",
+            f".venv/bin/python -m pytest -q -p no:cacheprovider {directory}/tests",
+            f".venv/bin/python -m hands_off.package {directory} {self.package_path} "
+            "--exclude tests --exclude integ_test.py",
+        ]
+
+    def integration_test_commands(self) -> list[str]:
+        """Commands that call the endpoints in ``$ENDPOINTS`` (comma-separated alias ARNs) like a
+        customer: positive and negative cases (P4). Default: ``<code_directory>/integ_test.py``."""
+        return [f"python {self.code_directory}/integ_test.py"]
+
+    def deployment_policy(self, stage: Stage | Wave) -> DeploymentPolicy:
+        """Traffic shift and bake of one stage or wave. Default: the one in :meth:`environments`."""
+        return stage.policy
+
+    def application(self, scope: Construct, deployment: Deployment) -> LambdaService:
+        """Build one copy of the service into ``scope`` (an :class:`ApplicationStack`)."""
+        return LambdaService(
+            scope,
+            "Service",
+            function_name=deployment.function_name,
+            code=self.lambda_code(scope, deployment),
+            handler=self.handler,
+            policy=deployment.policy,
+            alarm_policy=deployment.alarm_policy,
+            code_signing_config=self.code_signing_config(scope),
+            invoker_role_arns=[self.integration_test_role_arn],
+        )
+
+    # ------------------------------------------------------------------------ helpers for hooks
+
+    @property
+    def package_path(self) -> str:
+        """Where :meth:`build_commands` leaves the zip to sign."""
+        return f"build/{self.service_name}.zip"
+
+    @property
+    def integration_test_role_name(self) -> str:
+        """Physical name of the integration-test role (so target accounts can trust it)."""
+        return f"hands-off-{self.service_name}-integ-tests"
+
+    @property
+    def integration_test_role_arn(self) -> str:
+        """ARN of the integration-test role, built from names only (no cross-stack reference)."""
+        return f"arn:aws:iam::{self.envs.toolchain.account.account_id}:role/{self.integration_test_role_name}"
+
+    def signing_profile_version_arn(self, scope: Construct) -> str:
+        """The Signer profile version ARN the Build stage passed in, or a local placeholder that
+        no real profile matches (so a locally synthesized stack can never run unsigned code)."""
+        value = scope.node.try_get_context(signing_profile_arn_context(self.service_name))
+        if value:
+            return str(value)
+        toolchain = self.envs.toolchain
+        return (
+            f"arn:aws:signer:{toolchain.region}:{toolchain.account.account_id}:"
+            f"/signing-profiles/{self.code_signing.profile_name}/local-synth-unsigned"
+        )
+
+    def code_signing_config(self, scope: Construct) -> lambda_.ICodeSigningConfig:
+        """A ``CodeSigningConfig`` in ``Enforce`` mode trusting this service's profile."""
+        config = lambda_.CfnCodeSigningConfig(
+            scope,
+            "CodeSigningConfig",
+            allowed_publishers=lambda_.CfnCodeSigningConfig.AllowedPublishersProperty(
+                signing_profile_version_arns=[self.signing_profile_version_arn(scope)]
+            ),
+            code_signing_policies=lambda_.CfnCodeSigningConfig.CodeSigningPoliciesProperty(
+                untrusted_artifact_on_deployment="Enforce"
+            ),
+            description=f"Only code signed by {self.code_signing.profile_name} may run",
+        )
+        return lambda_.CodeSigningConfig.from_code_signing_config_arn(
+            scope, "CodeSigningConfigRef", config.attr_code_signing_config_arn
+        )
+
+    def lambda_code(self, scope: Construct, deployment: Deployment) -> lambda_.Code:
+        """The signed package when the Build stage produced one, else the source folder."""
+        signed_dir = scope.node.try_get_context(SIGNED_CODE_DIR_CONTEXT)
+        signed_arn = scope.node.try_get_context(signing_profile_arn_context(self.service_name))
+        if signed_dir and signed_arn:
+            signed = Path(str(signed_dir)) / f"{self.service_name}.zip"
+            if not signed.is_file():
+                raise ConfigError(
+                    SIGNED_CODE_DIR_CONTEXT,
+                    f"{signed} is missing: the Build stage must sign {self.package_path} before synth",
+                )
+            return lambda_.Code.from_asset(str(signed))
+        return lambda_.Code.from_asset(self.code_directory, exclude=["tests", "integ_test.py", "__pycache__"])
+
+    # ---------------------------------------------------------------------------- internals
+
+    @property
+    def _title(self) -> str:
+        return "".join(part.capitalize() for part in self.service_name.split("-"))
+
+    def _check_class_attributes(self) -> None:
+        cls = type(self).__name__
+        name = self.service_name
+        if not name or not all(c.islower() or c.isdigit() or c == "-" for c in name) or not name[0].isalpha():
+            raise ConfigError(
+                f"{cls}.service_name",
+                f"{name!r} is not a service name: set a lower-case name such as 'orders' "
+                "(letters, digits, dashes; starts with a letter)",
+            )
+        if not self.code_directory:
+            raise ConfigError(
+                f"{cls}.code_directory", "set the folder of the Lambda source, e.g. 'lambda/services/orders'"
+            )
+        if not Path(self.code_directory).is_dir():
+            raise ConfigError(
+                f"{cls}.code_directory",
+                f"{self.code_directory!r} does not exist (paths are relative to the repository root)",
+            )
+
+    def _log_artifact_access(self) -> None:
+        """Server access logs for the artifact bucket CDK Pipelines creates (nag S1)."""
+        bucket = self.pipeline.pipeline.artifact_bucket
+        cfn_bucket = bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=self.access_logs.bucket_name, log_file_prefix="artifacts/"
+        )
+        self.access_logs.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[self.access_logs.arn_for_objects("artifacts/*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                },
+            )
+        )
+
+    def _synth_step(self) -> pipelines.CodeBuildStep:
+        signed_dir = "build/signed"
+        context = (
+            f"-c {SIGNED_CODE_DIR_CONTEXT}={signed_dir} "
+            f"-c {signing_profile_arn_context(self.service_name)}=$SIGNING_PROFILE_VERSION_ARN"
+        )
+        return pipelines.CodeBuildStep(
+            "Synth",
+            input=self.source(),
+            install_commands=["make setup"],
+            commands=[
+                *self.build_commands(),
+                *self.code_signing.commands(self.package_path, signed_dir),
+                f'make synth CDK_CONTEXT="{context}"',
+            ],
+            env=self.code_signing.env(),
+            role_policy_statements=self.code_signing.policy_statements(),
+            primary_output_directory="cdk.out",
+        )
+
+    def _deployment(self, stage: Stage | Wave, production: bool) -> list[Deployment]:
+        policy = self.deployment_policy(stage)
+        return [
+            Deployment(
+                service_name=self.service_name,
+                stage_name=stage.name,
+                target=target,
+                policy=policy,
+                alarm_policy=self.envs.alarm_policy,
+                production=production,
+            )
+            for target in stage.targets
+        ]
+
+    def _integration_test(self, step_id: str, endpoints: dict[str, object]) -> pipelines.CodeBuildStep:
+        return pipelines.CodeBuildStep(
+            step_id,
+            install_commands=[f"pip install --quiet {_BOTO3_PIN}"],
+            commands=self.integration_test_commands(),
+            role=self.integration_test_role,
+            **endpoints,  # type: ignore[arg-type]
+        )
+
+    def _stage(self, deployment: Deployment, wave_size: int) -> ApplicationStage:
+        # A one-stage wave is rendered as a CodePipeline stage named after its CDK stage.
+        stage_id = (
+            deployment.stage_name if wave_size == 1 else f"{deployment.stage_name}-{deployment.target.region}"
+        )
+        self.deployments.append(deployment)
+        return ApplicationStage(self, stage_id, pipeline=self, deployment=deployment)
+
+    def _add_stages(self) -> None:
+        envs = self.envs
+        for stage in (envs.alpha, envs.beta, envs.gamma):
+            wave = self.pipeline.add_wave(stage.name)
+            for deployment in self._deployment(stage, production=False):
+                app_stage = self._stage(deployment, len(stage.targets))
+                test = self._integration_test(
+                    f"{app_stage.stage_name}-IntegrationTest",
+                    {"env_from_cfn_outputs": {"ENDPOINTS": app_stage.stack.service.endpoint_output}},
+                )
+                wave.add_stage(app_stage, post=[test])
+        production = [d for wave in envs.waves for d in self._deployment(wave, production=True)]
+        # Zeta (P7): the same tests, against what runs in production right now.
+        self.pipeline.add_wave(
+            "Zeta",
+            post=[
+                self._integration_test(
+                    "Zeta-IntegrationTest", {"env": {"ENDPOINTS": ",".join(d.alias_arn for d in production)}}
+                )
+            ],
+        )
+        for wave_model in envs.waves:
+            wave = self.pipeline.add_wave(wave_model.name)
+            for deployment in self._deployment(wave_model, production=True):
+                wave.add_stage(self._stage(deployment, len(wave_model.targets)))

@@ -1,0 +1,269 @@
+"""Alarm blocker gate (P14): open app-specific or organization-wide alarms stop a deployment.
+
+Event::
+
+    {"label": "app",
+     "checks": [{"region": "us-east-1",
+                 "role_arn": "arn:aws:iam::111111111111:role/hands-off-alarm-reader",
+                 "alarm_names": ["orders-api-5xx"],
+                 "alarm_name_prefixes": ["org-critical-"]}]}
+
+Rules (fail closed):
+
+- Metric and composite alarms are read with DescribeAlarms (paginated), by exact
+  name (batches of 100) and by each name prefix.
+- An exact name that does not exist blocks: a gate cannot check what it cannot see.
+  A prefix matching nothing is fine (that is what prefixes are for).
+- ``ALARM`` blocks. ``INSUFFICIENT_DATA`` is treated as clear but reported in
+  ``insufficient_data`` (a new or idle alarm must not block every deployment).
+- Any error reading a region (throttling, AccessDenied, STS failure) blocks,
+  naming the error code and region.
+- A malformed ``checks`` list blocks. An empty list is clear (nothing configured).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from gate_common import (
+    ClientFactory,
+    GateConfigError,
+    default_client_factory,
+    describe_error,
+    error_code,
+    log,
+)
+
+__all__ = [
+    "AlarmCheck",
+    "AlarmRef",
+    "AlarmsResult",
+    "InAlarm",
+    "check_alarms",
+    "handler",
+    "parse_checks",
+]
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/\S+$")
+_CHECK_KEYS = frozenset({"region", "role_arn", "alarm_names", "alarm_name_prefixes"})
+_NAMES_PER_CALL = 100  # DescribeAlarms AlarmNames limit
+_MAX_PAGES = 1000  # guards against a NextToken that never ends
+_MAX_REASON = 300
+_ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmCheck:
+    """Alarms to read in one region (optionally through a role in another account).
+
+    `role_arn` default None: the function's own credentials. Both name lists
+    default to empty, but a check must list at least one name or prefix.
+    """
+
+    region: str
+    role_arn: str | None = None
+    alarm_names: tuple[str, ...] = ()
+    alarm_name_prefixes: tuple[str, ...] = ()
+
+    @property
+    def where(self) -> str:
+        account = self.role_arn.split(":")[4] if self.role_arn else None
+        return f"{self.region} (account {account})" if account else self.region
+
+
+class InAlarm(TypedDict):
+    name: str
+    region: str
+    reason: str
+
+
+class AlarmRef(TypedDict):
+    name: str
+    region: str
+
+
+class AlarmsResult(TypedDict):
+    clear: bool
+    label: str
+    reasons: list[str]
+    in_alarm: list[InAlarm]
+    checked: int
+    insufficient_data: list[AlarmRef]
+
+
+def parse_checks(raw: object) -> list[AlarmCheck]:
+    """Validate the ``checks`` list; raises `GateConfigError` naming the field."""
+    if not isinstance(raw, list):
+        raise GateConfigError("checks", f"expected a list of checks, got {_kind(raw)}")
+    return [_parse_check(item, f"checks[{i}]") for i, item in enumerate(raw)]
+
+
+def _parse_check(raw: object, field: str) -> AlarmCheck:
+    if not isinstance(raw, Mapping):
+        raise GateConfigError(field, f"expected an object, got {_kind(raw)}")
+    unknown = sorted(str(k) for k in raw if k not in _CHECK_KEYS)
+    if unknown:
+        raise GateConfigError(
+            f"{field}.{unknown[0]}",
+            f"unknown key; expected one of {', '.join(sorted(_CHECK_KEYS))}",
+        )
+    region = raw.get("region")
+    if not isinstance(region, str) or not _REGION.match(region):
+        raise GateConfigError(f"{field}.region", f"{region!r} is not an AWS region name such as 'us-east-1'")
+    role_arn = raw.get("role_arn")
+    if role_arn is not None and (not isinstance(role_arn, str) or not _ROLE_ARN.match(role_arn)):
+        raise GateConfigError(
+            f"{field}.role_arn",
+            f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+        )
+    names = _strings(raw.get("alarm_names", []), f"{field}.alarm_names")
+    prefixes = _strings(raw.get("alarm_name_prefixes", []), f"{field}.alarm_name_prefixes")
+    if not names and not prefixes:
+        raise GateConfigError(field, "lists no alarm_names and no alarm_name_prefixes; nothing to check")
+    return AlarmCheck(
+        region=region,
+        role_arn=role_arn,
+        alarm_names=tuple(dict.fromkeys(names)),
+        alarm_name_prefixes=tuple(dict.fromkeys(prefixes)),
+    )
+
+
+def _strings(raw: object, field: str) -> list[str]:
+    if not isinstance(raw, list):
+        raise GateConfigError(field, f"expected a list of strings, got {_kind(raw)}")
+    for i, item in enumerate(raw):
+        if not isinstance(item, str) or not item:
+            raise GateConfigError(f"{field}[{i}]", f"expected a non-empty string, got {item!r}")
+    return list(raw)
+
+
+def _kind(raw: object) -> str:
+    return "nothing" if raw is None else type(raw).__name__
+
+
+def check_alarms(checks: object, client_factory: ClientFactory, *, label: str = "alarms") -> AlarmsResult:
+    """Read every alarm the checks name and decide whether they are clear.
+
+    `checks` is the raw list from the event (validated here: malformed blocks).
+    `client_factory(region, role_arn)` returns a CloudWatch client. Never raises.
+    """
+    result: AlarmsResult = {
+        "clear": False,
+        "label": label,
+        "reasons": [],
+        "in_alarm": [],
+        "checked": 0,
+        "insufficient_data": [],
+    }
+    try:
+        parsed = parse_checks(checks)
+    except GateConfigError as exc:
+        result["reasons"].append(f"{label} alarm checks invalid: {exc}")
+        return result
+
+    seen: set[tuple[str, str | None, str]] = set()
+    for check in parsed:
+        try:
+            alarms, missing = _read(check, client_factory)
+        except Exception as exc:  # fail closed: any read error blocks
+            result["reasons"].append(
+                f"cannot read {label} alarms in {check.where} ({error_code(exc)}): "
+                f"{_short(describe_error(exc))} — blocking, a gate cannot pass on what "
+                "it cannot see"
+            )
+            continue
+        for name in missing:
+            result["reasons"].append(
+                f"{label} alarm {name!r} not found in {check.where} — a gate cannot "
+                "check what it cannot see (fix the name or create the alarm)"
+            )
+        for alarm in alarms:
+            name = str(alarm.get("AlarmName", ""))
+            key = (check.region, check.role_arn, name)
+            if key in seen:
+                continue
+            seen.add(key)
+            result["checked"] += 1
+            state = alarm.get("StateValue")
+            if state == "ALARM":
+                why = _short(str(alarm.get("StateReason") or "no state reason"))
+                result["in_alarm"].append({"name": name, "region": check.region, "reason": why})
+                result["reasons"].append(f"{label} alarm {name!r} is in ALARM in {check.where}: {why}")
+            elif state == "INSUFFICIENT_DATA":
+                result["insufficient_data"].append({"name": name, "region": check.region})
+            elif state != "OK":
+                result["reasons"].append(
+                    f"{label} alarm {name!r} in {check.where} has unexpected state {state!r} — blocking"
+                )
+    result["clear"] = not result["reasons"]
+    return result
+
+
+def _read(check: AlarmCheck, client_factory: ClientFactory) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """All alarms matched by the check, and the exact names that do not exist."""
+    client = client_factory(check.region, check.role_arn)
+    alarms: list[Mapping[str, Any]] = []
+    names = list(check.alarm_names)
+    for start in range(0, len(names), _NAMES_PER_CALL):
+        alarms += _describe(client, AlarmNames=names[start : start + _NAMES_PER_CALL])
+    found = {str(a.get("AlarmName")) for a in alarms}
+    missing = [name for name in names if name not in found]
+    for prefix in check.alarm_name_prefixes:
+        alarms += _describe(client, AlarmNamePrefix=prefix)
+    return alarms, missing
+
+
+def _describe(client: Any, **params: Any) -> list[Mapping[str, Any]]:
+    alarms: list[Mapping[str, Any]] = []
+    token: str | None = None
+    for _ in range(_MAX_PAGES):
+        call = {**params, "AlarmTypes": _ALARM_TYPES}
+        if token:
+            call["NextToken"] = token
+        page = client.describe_alarms(**call)
+        alarms += page.get("MetricAlarms") or []
+        alarms += page.get("CompositeAlarms") or []
+        token = page.get("NextToken")
+        if not token:
+            return alarms
+    raise RuntimeError(f"DescribeAlarms returned more than {_MAX_PAGES} pages")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
+
+
+_CLOUDWATCH: ClientFactory = default_client_factory("cloudwatch")
+
+
+def handler(event: Any, context: object) -> AlarmsResult:
+    """Lambda entry point: ``{"checks": [...], "label": "app"|"org"}`` -> `AlarmsResult`."""
+    label = "alarms"
+    checks: object = None
+    if isinstance(event, Mapping):
+        raw_label = event.get("label")
+        if isinstance(raw_label, str) and raw_label:
+            label = raw_label
+        checks = event.get("checks")
+    try:
+        result = check_alarms(checks, _CLOUDWATCH, label=label)
+    except Exception as exc:  # fail closed: check_alarms should never raise, but never pass if it does
+        result = {
+            "clear": False,
+            "label": label,
+            "reasons": [f"{label} alarm check failed ({describe_error(exc)}) — blocking"],
+            "in_alarm": [],
+            "checked": 0,
+            "insufficient_data": [],
+        }
+    log(
+        "INFO" if result["clear"] else "WARN",
+        f"{label} alarms {'clear' if result['clear'] else 'blocking'}",
+        gate="alarms",
+        **result,
+    )
+    return result

@@ -1,0 +1,261 @@
+"""Traffic-aware bake (P16, X5): a wave bakes until enough time AND enough healthy traffic passed.
+
+Event::
+
+    {"checks": [<same as alarms.py>],
+     "traffic": {"namespace": "AWS/Lambda", "metric_name": "Invocations",
+                 "targets": [{"region": "us-east-1", "role_arn": optional,
+                              "dimensions": [{"Name": "FunctionName", "Value": "orders"}]}]},
+     "started_at": "2026-11-26T09:00:00Z", "now": optional ISO,
+     "bake_seconds": 3600, "min_requests": 1000}
+
+Result ``{"status": "BAKING" | "DONE" | "FAILED", "reason", "requests_seen",
+"elapsed_seconds", "in_alarm"}``:
+
+- FAILED if any watched alarm is in ALARM, or the alarms cannot be read, or the
+  bake watches no alarms, or the event is malformed (a bake that cannot see
+  must not pass), or the traffic metric cannot be read for a non-transient
+  reason (e.g. AccessDenied).
+- DONE iff elapsed >= bake_seconds and requests_seen >= min_requests, where
+  requests_seen is the Sum of the metric over [started_at, now] (period 60 s)
+  across all targets. ``min_requests`` 0 disables the traffic condition (and
+  the metric is then not read).
+- BAKING otherwise, including a throttled traffic read (retry next time).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, TypedDict
+
+from alarms import InAlarm, check_alarms
+from gate_common import (
+    ClientFactory,
+    GateConfigError,
+    default_client_factory,
+    describe_error,
+    error_code,
+    is_transient,
+    log,
+    now_from_event,
+    parse_instant,
+)
+
+__all__ = ["BakeResult", "TrafficTarget", "evaluate_bake", "handler", "parse_traffic"]
+
+_PERIOD = 60
+_MAX_SPAN = timedelta(seconds=_PERIOD * 1440)  # GetMetricStatistics: <= 1440 datapoints
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+
+Status = Literal["BAKING", "DONE", "FAILED"]
+
+
+class BakeResult(TypedDict):
+    status: Status
+    reason: str
+    requests_seen: int
+    elapsed_seconds: int
+    in_alarm: list[InAlarm]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrafficTarget:
+    """One metric stream to count: `dimensions` as CloudWatch ``[{Name, Value}]``."""
+
+    namespace: str
+    metric_name: str
+    region: str
+    role_arn: str | None = None
+    dimensions: tuple[tuple[str, str], ...] = ()
+
+
+def parse_traffic(raw: object) -> list[TrafficTarget]:
+    """Validate the ``traffic`` object; raises `GateConfigError` naming the field."""
+    if not isinstance(raw, Mapping):
+        raise GateConfigError("traffic", "expected {namespace, metric_name, targets}")
+    namespace = _text(raw.get("namespace"), "traffic.namespace")
+    metric = _text(raw.get("metric_name"), "traffic.metric_name")
+    targets = raw.get("targets")
+    if not isinstance(targets, list) or not targets:
+        raise GateConfigError("traffic.targets", "expected a non-empty list of {region, dimensions}")
+    parsed: list[TrafficTarget] = []
+    for i, target in enumerate(targets):
+        field = f"traffic.targets[{i}]"
+        if not isinstance(target, Mapping):
+            raise GateConfigError(field, "expected an object")
+        region = target.get("region")
+        if not isinstance(region, str) or not _REGION.match(region):
+            raise GateConfigError(f"{field}.region", f"{region!r} is not an AWS region name")
+        role_arn = target.get("role_arn")
+        if role_arn is not None and not isinstance(role_arn, str):
+            raise GateConfigError(f"{field}.role_arn", "expected a role ARN string")
+        dims = target.get("dimensions", [])
+        if not isinstance(dims, list):
+            raise GateConfigError(f"{field}.dimensions", "expected a list of {Name, Value}")
+        pairs: list[tuple[str, str]] = []
+        for j, dim in enumerate(dims):
+            if not isinstance(dim, Mapping):
+                raise GateConfigError(f"{field}.dimensions[{j}]", "expected {Name, Value}")
+            pairs.append(
+                (
+                    _text(dim.get("Name"), f"{field}.dimensions[{j}].Name"),
+                    _text(dim.get("Value"), f"{field}.dimensions[{j}].Value"),
+                )
+            )
+        parsed.append(
+            TrafficTarget(
+                namespace=namespace,
+                metric_name=metric,
+                region=region,
+                role_arn=role_arn,
+                dimensions=tuple(pairs),
+            )
+        )
+    return parsed
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise GateConfigError(field, f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _count(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise GateConfigError(field, f"expected a non-negative integer, got {value!r}")
+    return value
+
+
+def evaluate_bake(
+    *,
+    checks: object,
+    traffic: object,
+    started_at: object,
+    now: datetime,
+    bake_seconds: object,
+    min_requests: object,
+    client_factory: ClientFactory,
+) -> BakeResult:
+    """Decide whether the bake is still running, done, or failed. Never raises."""
+    try:
+        start = parse_instant(started_at, "started_at")
+        bake = _count(bake_seconds, "bake_seconds")
+        minimum = _count(min_requests, "min_requests")
+        targets = parse_traffic(traffic) if minimum > 0 else []
+    except GateConfigError as exc:
+        return _result("FAILED", f"bake event invalid: {exc}", 0, 0)
+    elapsed = max(0, int((now - start).total_seconds()))
+
+    if isinstance(checks, list) and not checks:
+        return _result(
+            "FAILED",
+            "bake watches no alarms; list at least one alarm in checks (P16)",
+            0,
+            elapsed,
+        )
+    alarms = check_alarms(checks, client_factory, label="bake")
+    if not alarms["clear"]:
+        return _result(
+            "FAILED",
+            "bake failed: " + "; ".join(alarms["reasons"]),
+            0,
+            elapsed,
+            alarms["in_alarm"],
+        )
+
+    requests = 0
+    if minimum > 0:
+        try:
+            requests = sum(_sum_metric(t, start, now, client_factory) for t in targets)
+        except Exception as exc:  # fail closed: unseen traffic never completes a bake
+            status: Status = "BAKING" if is_transient(exc) else "FAILED"
+            then = "will retry" if status == "BAKING" else "cannot confirm healthy traffic"
+            return _result(
+                status,
+                f"cannot read traffic metric ({error_code(exc)}): {describe_error(exc)} — {then}",
+                0,
+                elapsed,
+            )
+
+    progress = f"baked {elapsed}/{bake} s, " + (
+        f"{requests}/{minimum} requests" if minimum > 0 else "no traffic minimum"
+    )
+    progress += f", {alarms['checked']} alarm(s) clear"
+    if elapsed >= bake and requests >= minimum:
+        return _result("DONE", f"bake complete: {progress}", requests, elapsed)
+    return _result("BAKING", progress, requests, elapsed)
+
+
+def _sum_metric(target: TrafficTarget, start: datetime, end: datetime, client_factory: ClientFactory) -> int:
+    """Sum of the metric over [start, end), in 60 s periods, chunked by 1440 datapoints."""
+    if end <= start:
+        return 0
+    client = client_factory(target.region, target.role_arn)
+    total = 0.0
+    chunk_start = start
+    while chunk_start < end:
+        chunk_end = min(end, chunk_start + _MAX_SPAN)
+        response = client.get_metric_statistics(
+            Namespace=target.namespace,
+            MetricName=target.metric_name,
+            Dimensions=[{"Name": n, "Value": v} for n, v in target.dimensions],
+            StartTime=chunk_start,
+            EndTime=chunk_end,
+            Period=_PERIOD,
+            Statistics=["Sum"],
+        )
+        total += sum(float(point.get("Sum", 0.0)) for point in response.get("Datapoints", []))
+        chunk_start = chunk_end
+    return int(total)
+
+
+def _result(
+    status: Status,
+    reason: str,
+    requests: int,
+    elapsed: int,
+    in_alarm: list[InAlarm] | None = None,
+) -> BakeResult:
+    return {
+        "status": status,
+        "reason": reason,
+        "requests_seen": requests,
+        "elapsed_seconds": elapsed,
+        "in_alarm": in_alarm or [],
+    }
+
+
+_CLOUDWATCH: ClientFactory = default_client_factory("cloudwatch")
+
+
+def handler(event: Any, context: object) -> BakeResult:
+    """Lambda entry point: see the module docstring for the event."""
+    if not isinstance(event, Mapping):
+        event = {}
+    try:
+        now = now_from_event(event)
+    except GateConfigError as exc:
+        result = _result("FAILED", f"bake event invalid: {exc}", 0, 0)
+    else:
+        try:
+            result = evaluate_bake(
+                checks=event.get("checks"),
+                traffic=event.get("traffic"),
+                started_at=event.get("started_at"),
+                now=now,
+                bake_seconds=event.get("bake_seconds"),
+                min_requests=event.get("min_requests"),
+                client_factory=_CLOUDWATCH,
+            )
+        except Exception as exc:  # fail closed: a crashed bake never passes
+            result = _result("FAILED", f"bake check failed ({describe_error(exc)})", 0, 0)
+    log(
+        "ERROR" if result["status"] == "FAILED" else "INFO",
+        result["reason"],
+        gate="bake",
+        **{k: v for k, v in result.items() if k != "reason"},
+    )
+    return result

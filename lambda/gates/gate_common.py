@@ -1,0 +1,242 @@
+"""Shared helpers of the deployment-gate Lambdas (P14, P15, P16).
+
+Every module of this asset directory is imported as a top-level module
+(`from gate_common import ...`): the Lambda runtime puts the asset root on
+`sys.path`, and `lambda/gates` is deliberately not a package.
+
+What lives here:
+
+- `GateConfigError`: a config/input error that names the field and the fix.
+- `parse_instant` / `now_from_event` / `iso_utc`: time parsing that rejects
+  naive datetimes (a time without an offset is ambiguous, so a gate refuses it).
+- `default_client_factory`: boto3 clients per (region, role), assuming the role
+  with STS when one is given, cached across warm invocations.
+- `log`: one JSON object per line on stdout (CloudWatch Logs Insights friendly).
+- `describe_error`: a short "Code: message" for any AWS/SDK exception.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+__all__ = [
+    "SERVICE_NAME",
+    "TRANSIENT_ERROR_CODES",
+    "ClientFactory",
+    "GateConfigError",
+    "default_client_factory",
+    "describe_error",
+    "error_code",
+    "is_transient",
+    "iso_utc",
+    "log",
+    "now_from_event",
+    "parse_instant",
+]
+
+SERVICE_NAME = "hands-off-gates"
+
+# A factory returns a boto3 client (typed `Any`: boto3 stubs are not bundled)
+# for (region, role_arn). region None = the Lambda's own region.
+ClientFactory = Callable[[str | None, str | None], Any]
+
+# Refresh assumed-role credentials this long before they expire, so a client
+# cached in a warm container never signs a request with expired credentials.
+_CREDENTIAL_REFRESH_MARGIN = timedelta(minutes=5)
+_ROLE_SESSION_NAME = "hands-off-gate"
+
+# Error codes that mean "try again later" rather than "this will never work".
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "InternalServiceError",
+    }
+)
+
+
+class GateConfigError(ValueError):
+    """A gate's configuration or input is invalid.
+
+    `field` is the path of the offending value (e.g. ``windows[0].timezone``),
+    `message` says what is wrong and how to fix it.
+
+    Example::
+
+        raise GateConfigError("windows[0].start", "'9:00' is not HH:MM; write '09:00'")
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def parse_instant(value: object, field: str) -> datetime:
+    """Parse an ISO-8601 instant that carries a UTC offset.
+
+    Raises `GateConfigError` naming `field` for a non-string, an unparsable
+    string or a naive datetime (no offset: which time zone was meant?).
+
+    >>> parse_instant("2026-11-27T17:00:00Z", "now").isoformat()
+    '2026-11-27T17:00:00+00:00'
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise GateConfigError(field, f"expected an ISO-8601 string with an offset, got {value!r}")
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise GateConfigError(
+            field,
+            f"{text!r} is not an ISO-8601 date-time; write e.g. '2026-12-20T00:00:00Z'",
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise GateConfigError(
+            field,
+            f"{text!r} has no UTC offset; add one, e.g. '{text}Z' or '{text}+01:00'",
+        )
+    return parsed
+
+
+def now_from_event(event: Mapping[str, Any], clock: Callable[[], datetime] | None = None) -> datetime:
+    """The evaluation instant: the event's ``now`` (tests, replays) or the clock.
+
+    An explicit but malformed ``now`` raises `GateConfigError` (never silently
+    falls back to the wall clock).
+    """
+    raw = event.get("now")
+    if raw is not None:
+        return parse_instant(raw, "now")
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+def iso_utc(instant: datetime) -> str:
+    """Format an aware datetime as ISO-8601 UTC with a ``Z`` suffix.
+
+    >>> iso_utc(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    '2026-11-27T09:00:00Z'
+    """
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def log(level: str, message: str, **fields: Any) -> None:
+    """Write one structured JSON log line to stdout (one ``json.dumps`` per line)."""
+    record: dict[str, Any] = {
+        "level": level,
+        "message": message,
+        "timestamp": iso_utc(datetime.now(UTC)),
+        "service": SERVICE_NAME,
+    }
+    record.update(fields)
+    print(json.dumps(record, default=str, sort_keys=False), flush=True)
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError, else the exception class name."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        error = response.get("Error")
+        if isinstance(error, Mapping):
+            code = error.get("Code")
+            if isinstance(code, str) and code:
+                return code
+    return type(exc).__name__
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line "Code: message" description of any exception."""
+    code = error_code(exc)
+    response = getattr(exc, "response", None)
+    message = ""
+    if isinstance(response, Mapping):
+        error = response.get("Error")
+        if isinstance(error, Mapping):
+            message = str(error.get("Message") or "")
+    if not message:
+        message = str(exc)
+    return f"{code}: {message}" if message else code
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for throttling / service-side errors worth retrying later."""
+    if error_code(exc) in TRANSIENT_ERROR_CODES:
+        return True
+    # botocore connection/timeout errors (no AWS error code): retryable.
+    name = type(exc).__name__
+    return name.endswith(("ConnectionError", "TimeoutError")) or name in {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+    }
+
+
+@dataclass(frozen=True)
+class _CachedClient:
+    client: Any
+    expires_at: datetime | None  # None: the function's own credentials
+
+
+def default_client_factory(service: str, clock: Callable[[], datetime] | None = None) -> ClientFactory:
+    """A `ClientFactory` making real boto3 clients for `service`.
+
+    Clients are cached per (region, role_arn). With a role_arn the factory
+    calls ``sts:AssumeRole`` (regional STS endpoint) and refreshes the
+    credentials 5 minutes before they expire. boto3 is imported lazily so
+    pure-logic tests never need it.
+
+    Example::
+
+        cloudwatch = default_client_factory("cloudwatch")
+        client = cloudwatch("eu-west-1", "arn:aws:iam::111111111111:role/read-alarms")
+    """
+    cache: dict[tuple[str | None, str | None], _CachedClient] = {}
+    lock = threading.Lock()
+    now = clock if clock is not None else (lambda: datetime.now(UTC))
+
+    def factory(region: str | None, role_arn: str | None) -> Any:
+        import boto3  # bundled with the Lambda runtime
+
+        key = (region, role_arn)
+        with lock:
+            cached = cache.get(key)
+            if cached is not None and (
+                cached.expires_at is None or cached.expires_at - _CREDENTIAL_REFRESH_MARGIN > now()
+            ):
+                return cached.client
+            region_name = region or os.environ.get("AWS_REGION") or None
+            if role_arn is None:
+                client = boto3.client(service, region_name=region_name)
+                cache[key] = _CachedClient(client, None)
+                return client
+            sts = boto3.client("sts", region_name=region_name)
+            credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=_ROLE_SESSION_NAME)["Credentials"]
+            expiration = credentials.get("Expiration")
+            expires_at = (
+                expiration
+                if isinstance(expiration, datetime) and expiration.tzinfo is not None
+                else now() + timedelta(minutes=15)
+            )
+            client = boto3.client(
+                service,
+                region_name=region_name,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
+            cache[key] = _CachedClient(client, expires_at)
+            return client
+
+    return factory

@@ -1,0 +1,317 @@
+"""Alarm blocker gate (P14) against moto, plus fault injection with fake clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import alarms
+import boto3
+import pytest
+from alarms import check_alarms
+from botocore.exceptions import ClientError, EndpointConnectionError
+from gate_testing import json_lines, load_event
+
+
+def moto_factory(region: str | None, role_arn: str | None) -> Any:
+    return boto3.client("cloudwatch", region_name=region)
+
+
+def put_alarm(name: str, state: str = "OK", region: str = "us-east-1", reason: str = "test") -> None:
+    client = boto3.client("cloudwatch", region_name=region)
+    client.put_metric_alarm(
+        AlarmName=name,
+        Namespace="Orders",
+        MetricName="Errors",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    client.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+
+
+def check(
+    region: str = "us-east-1", names: list[str] | None = None, prefixes: list[str] | None = None
+) -> Any:
+    return {"region": region, "alarm_names": names or [], "alarm_name_prefixes": prefixes or []}
+
+
+@pytest.mark.usefixtures("aws")
+def test_all_ok_is_clear() -> None:
+    put_alarm("orders-5xx")
+    put_alarm("orders-latency")
+
+    result = check_alarms([check(names=["orders-5xx", "orders-latency"])], moto_factory, label="app")
+
+    assert result == {
+        "clear": True,
+        "label": "app",
+        "reasons": [],
+        "in_alarm": [],
+        "checked": 2,
+        "insufficient_data": [],
+    }
+
+
+@pytest.mark.usefixtures("aws")
+def test_one_alarm_in_alarm_blocks_and_is_named() -> None:
+    put_alarm("orders-5xx", "ALARM", reason="Threshold Crossed: 12 errors")
+    put_alarm("orders-latency")
+
+    result = check_alarms([check(names=["orders-5xx", "orders-latency"])], moto_factory, label="app")
+
+    assert result["clear"] is False
+    assert result["in_alarm"] == [
+        {"name": "orders-5xx", "region": "us-east-1", "reason": "Threshold Crossed: 12 errors"}
+    ]
+    assert result["reasons"] == [
+        "app alarm 'orders-5xx' is in ALARM in us-east-1: Threshold Crossed: 12 errors"
+    ]
+
+
+@pytest.mark.usefixtures("aws")
+def test_org_prefix_match_in_alarm_blocks() -> None:
+    put_alarm("org-critical-network", "ALARM", region="eu-west-1")
+    put_alarm("org-critical-dns", region="eu-west-1")
+    put_alarm("team-other", "ALARM", region="eu-west-1")  # not matched by the prefix
+
+    result = check_alarms([check("eu-west-1", prefixes=["org-critical-"])], moto_factory, label="org")
+
+    assert result["clear"] is False
+    assert result["checked"] == 2
+    assert [a["name"] for a in result["in_alarm"]] == ["org-critical-network"]
+    assert "org alarm 'org-critical-network' is in ALARM in eu-west-1" in result["reasons"][0]
+
+
+@pytest.mark.usefixtures("aws")
+def test_missing_exact_name_blocks() -> None:
+    put_alarm("orders-5xx", region="us-west-2")  # exists, but in another region
+
+    result = check_alarms([check(names=["orders-5xx"])], moto_factory, label="app")
+
+    assert result["clear"] is False
+    assert result["reasons"] == [
+        "app alarm 'orders-5xx' not found in us-east-1 — a gate cannot check what it cannot see "
+        "(fix the name or create the alarm)"
+    ]
+
+
+@pytest.mark.usefixtures("aws")
+def test_prefix_matching_nothing_is_clear() -> None:
+    result = check_alarms([check(prefixes=["nothing-here-"])], moto_factory, label="org")
+
+    assert result["clear"] is True
+    assert result["checked"] == 0
+
+
+@pytest.mark.usefixtures("aws")
+def test_insufficient_data_is_clear_but_reported() -> None:
+    put_alarm("orders-new", "INSUFFICIENT_DATA")
+
+    result = check_alarms([check(names=["orders-new"])], moto_factory, label="app")
+
+    assert result["clear"] is True
+    assert result["insufficient_data"] == [{"name": "orders-new", "region": "us-east-1"}]
+
+
+@pytest.mark.usefixtures("aws")
+def test_alarm_matched_by_name_and_prefix_is_counted_once() -> None:
+    put_alarm("orders-5xx", "ALARM")
+
+    result = check_alarms([check(names=["orders-5xx"], prefixes=["orders-"])], moto_factory, label="app")
+
+    assert result["checked"] == 1
+    assert len(result["in_alarm"]) == 1
+
+
+def test_empty_checks_is_clear() -> None:
+    result = check_alarms([], moto_factory, label="org")
+
+    assert result["clear"] is True
+    assert result["checked"] == 0
+
+
+@pytest.mark.parametrize(
+    ("checks", "field"),
+    [
+        (None, "checks"),
+        ([{"region": "us-east-1"}], "checks[0]"),
+        ([{"region": "us-est-1x", "alarm_names": ["a"]}], "checks[0].region"),
+        ([{"region": "us-east-1", "alarm_names": "a"}], "checks[0].alarm_names"),
+        ([{"region": "us-east-1", "alarm_name_prefixes": [""]}], "checks[0].alarm_name_prefixes[0]"),
+        ([{"region": "us-east-1", "alarm_names": ["a"], "role_arn": "reader"}], "checks[0].role_arn"),
+        ([{"region": "us-east-1", "alarm_names": ["a"], "alarms": ["b"]}], "checks[0].alarms"),
+    ],
+)
+def test_malformed_checks_block(checks: Any, field: str) -> None:
+    result = check_alarms(checks, moto_factory, label="app")
+
+    assert result["clear"] is False
+    assert result["reasons"][0].startswith(f"app alarm checks invalid: {field}: ")
+
+
+# ------------------------------------------------------------------ fault injection
+
+
+class FakeCloudWatch:
+    """Returns the given pages in order, or raises the given error."""
+
+    def __init__(self, pages: list[dict[str, Any]] | None = None, error: Exception | None = None) -> None:
+        self.pages = list(pages or [])
+        self.error = error
+        self.calls: list[dict[str, Any]] = []
+
+    def describe_alarms(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(params)
+        if self.error is not None:
+            raise self.error
+        return self.pages.pop(0) if self.pages else {"MetricAlarms": [], "CompositeAlarms": []}
+
+
+def fake_factory(client: FakeCloudWatch) -> Callable[[str | None, str | None], Any]:
+    return lambda region, role_arn: client
+
+
+def client_error(code: str, message: str = "boom") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "DescribeAlarms")
+
+
+@pytest.mark.parametrize("code", ["Throttling", "AccessDenied"])
+def test_client_error_blocks_with_code_and_region(code: str) -> None:
+    client = FakeCloudWatch(error=client_error(code, "Rate exceeded"))
+
+    result = check_alarms([check("ap-southeast-2", names=["a"])], fake_factory(client), label="app")
+
+    assert result["clear"] is False
+    assert result["in_alarm"] == []
+    assert len(result["reasons"]) == 1
+    assert f"cannot read app alarms in ap-southeast-2 ({code})" in result["reasons"][0]
+    assert "Rate exceeded" in result["reasons"][0]
+
+
+def test_botocore_error_blocks() -> None:
+    client = FakeCloudWatch(error=EndpointConnectionError(endpoint_url="https://monitoring.example"))
+
+    result = check_alarms([check(names=["a"])], fake_factory(client), label="org")
+
+    assert result["clear"] is False
+    assert "(EndpointConnectionError)" in result["reasons"][0]
+
+
+def test_client_factory_failure_blocks_and_names_account() -> None:
+    def failing(region: str | None, role_arn: str | None) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole")
+
+    checks = [
+        {
+            "region": "eu-west-1",
+            "role_arn": "arn:aws:iam::111111111111:role/reader",
+            "alarm_names": ["a"],
+        }
+    ]
+    result = check_alarms(checks, failing, label="org")
+
+    assert result["clear"] is False
+    assert "cannot read org alarms in eu-west-1 (account 111111111111) (AccessDenied)" in result["reasons"][0]
+
+
+def test_one_failing_region_does_not_hide_another_regions_alarm() -> None:
+    ok = FakeCloudWatch(pages=[{"MetricAlarms": [{"AlarmName": "a", "StateValue": "ALARM"}]}])
+    broken = FakeCloudWatch(error=client_error("Throttling"))
+    clients = {"us-east-1": broken, "us-west-2": ok}
+
+    result = check_alarms(
+        [check("us-east-1", names=["a"]), check("us-west-2", names=["a"])],
+        lambda region, role: clients[region or ""],
+        label="app",
+    )
+
+    assert result["clear"] is False
+    assert len(result["reasons"]) == 2
+    assert result["in_alarm"][0]["region"] == "us-west-2"
+
+
+def test_pagination_follows_next_token_and_reads_composite_alarms() -> None:
+    # moto has no composite alarms (PutCompositeAlarm is not implemented): use a fake.
+    client = FakeCloudWatch(
+        pages=[
+            {"MetricAlarms": [{"AlarmName": "p-1", "StateValue": "OK"}], "NextToken": "t1"},
+            {"CompositeAlarms": [{"AlarmName": "p-2", "StateValue": "ALARM", "StateReason": "r"}]},
+        ]
+    )
+
+    result = check_alarms([check(prefixes=["p-"])], fake_factory(client), label="org")
+
+    assert result["checked"] == 2
+    assert result["in_alarm"] == [{"name": "p-2", "region": "us-east-1", "reason": "r"}]
+    assert client.calls[1]["NextToken"] == "t1"
+    assert client.calls[0]["AlarmTypes"] == ["MetricAlarm", "CompositeAlarm"]
+
+
+def test_more_than_100_names_are_batched() -> None:
+    names = [f"alarm-{i:03d}" for i in range(150)]
+    pages = [
+        {"MetricAlarms": [{"AlarmName": n, "StateValue": "OK"} for n in names[:100]]},
+        {"MetricAlarms": [{"AlarmName": n, "StateValue": "OK"} for n in names[100:]]},
+    ]
+    client = FakeCloudWatch(pages=pages)
+
+    result = check_alarms([check(names=names)], fake_factory(client), label="app")
+
+    assert result["clear"] is True
+    assert result["checked"] == 150
+    assert [len(c["AlarmNames"]) for c in client.calls] == [100, 50]
+
+
+def test_unexpected_state_blocks() -> None:
+    client = FakeCloudWatch(pages=[{"MetricAlarms": [{"AlarmName": "a", "StateValue": "WEIRD"}]}])
+
+    result = check_alarms([check(names=["a"])], fake_factory(client), label="app")
+
+    assert result["clear"] is False
+    assert "unexpected state 'WEIRD'" in result["reasons"][0]
+
+
+# -------------------------------------------------------------------------- handler
+
+
+@pytest.mark.usefixtures("aws", "fresh_handler_clients")
+def test_handler_with_sample_event_reads_through_assumed_role(capsys: pytest.CaptureFixture[str]) -> None:
+    put_alarm("orders-api-5xx")
+    put_alarm("orders-api-latency-p99")
+    put_alarm("orders-canary-checkout", "ALARM", reason="canary failing")
+    put_alarm("orders-api-5xx", region="eu-west-1")
+
+    result = alarms.handler(load_event("alarms_app.json"), None)
+
+    assert result["clear"] is False
+    assert result["checked"] == 4
+    assert result["in_alarm"] == [
+        {"name": "orders-canary-checkout", "region": "us-east-1", "reason": "canary failing"}
+    ]
+    record = json_lines(capsys.readouterr().out)[-1]
+    assert record["gate"] == "alarms"
+    assert record["clear"] is False
+
+
+@pytest.mark.usefixtures("aws", "fresh_handler_clients")
+def test_handler_all_clear() -> None:
+    for name in ("orders-api-5xx", "orders-api-latency-p99"):
+        put_alarm(name)
+    put_alarm("orders-api-5xx", region="eu-west-1")
+
+    result = alarms.handler(load_event("alarms_app.json"), None)
+
+    assert result["clear"] is True
+    assert result["label"] == "app"
+
+
+def test_handler_malformed_event_blocks() -> None:
+    result = alarms.handler(["not", "an", "object"], None)
+
+    assert result["clear"] is False
+    assert result["reasons"] == [
+        "alarms alarm checks invalid: checks: expected a list of checks, got nothing"
+    ]

@@ -1,0 +1,127 @@
+"""Shared gate helpers: instants, errors, logging, and the client factory."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import gate_common
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+from gate_common import (
+    GateConfigError,
+    default_client_factory,
+    describe_error,
+    error_code,
+    is_transient,
+    iso_utc,
+    log,
+    now_from_event,
+    parse_instant,
+)
+from gate_testing import at, json_lines
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-26T12:00:00Z", "2026-11-26T12:00:00Z"),
+        ("2026-11-26T13:00:00+01:00", "2026-11-26T12:00:00Z"),
+        (" 2026-11-26T04:00:00-08:00 ", "2026-11-26T12:00:00Z"),
+        ("2026-11-26T12:00:00.250Z", "2026-11-26T12:00:00.250000Z"),
+    ],
+)
+def test_parse_instant_accepts_offsets(text: str, expected: str) -> None:
+    assert iso_utc(parse_instant(text, "f")) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ("2026-11-26T12:00:00", "no UTC offset"),
+        ("2026-11-26", "no UTC offset"),
+        ("noon", "not an ISO-8601"),
+        ("", "expected an ISO-8601 string"),
+        (None, "expected an ISO-8601 string"),
+        (1764158400, "expected an ISO-8601 string"),
+    ],
+)
+def test_parse_instant_rejects_naive_and_garbage(value: Any, hint: str) -> None:
+    with pytest.raises(GateConfigError) as caught:
+        parse_instant(value, "blackouts[0].start")
+
+    assert caught.value.field == "blackouts[0].start"
+    assert hint in caught.value.message
+
+
+def test_now_from_event() -> None:
+    fixed = at("2026-01-01T00:00:00Z")
+
+    assert now_from_event({"now": "2026-11-26T12:00:00Z"}) == at("2026-11-26T12:00:00Z")
+    assert now_from_event({}, lambda: fixed) == fixed
+    assert now_from_event({"now": None}, lambda: fixed) == fixed
+    assert now_from_event({}).tzinfo is not None
+    with pytest.raises(GateConfigError, match=r"^now: "):
+        now_from_event({"now": "2026-11-26T12:00:00"})
+
+
+def test_log_writes_one_json_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    log("INFO", "hello\nworld", gate="x", when=datetime(2026, 1, 1, tzinfo=UTC))
+
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    record = json_lines(lines[0])[0]
+    assert record["level"] == "INFO"
+    assert record["message"] == "hello\nworld"
+    assert record["service"] == "hands-off-gates"
+    assert record["gate"] == "x"
+
+
+def test_error_helpers() -> None:
+    throttled = ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "X")
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "X")
+
+    assert error_code(throttled) == "Throttling"
+    assert describe_error(throttled) == "Throttling: Rate exceeded"
+    assert error_code(ValueError("x")) == "ValueError"
+    assert is_transient(throttled)
+    assert is_transient(EndpointConnectionError(endpoint_url="https://x"))
+    assert not is_transient(denied)
+
+
+@pytest.mark.usefixtures("aws")
+def test_default_client_factory_caches_per_region_and_role() -> None:
+    factory = default_client_factory("cloudwatch")
+    role = "arn:aws:iam::123456789012:role/reader"
+
+    east = factory("us-east-1", None)
+    assert factory("us-east-1", None) is east
+    assert factory("eu-west-1", None) is not east
+    assert factory("eu-west-1", None).meta.region_name == "eu-west-1"
+    assumed = factory("us-east-1", role)
+    assert assumed is not east
+    assert factory("us-east-1", role) is assumed
+    assert factory(None, None).meta.region_name == "us-east-1"  # AWS_REGION
+
+
+@pytest.mark.usefixtures("aws")
+def test_default_client_factory_refreshes_assumed_credentials_before_expiry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = {"now": datetime.now(UTC)}
+    factory = default_client_factory("cloudwatch", clock=lambda: clock["now"])
+    role = "arn:aws:iam::123456789012:role/reader"
+
+    first = factory("us-east-1", role)
+    clock["now"] += timedelta(minutes=30)
+    assert factory("us-east-1", role) is first
+    clock["now"] += timedelta(hours=2)  # past the (1 h) credential lifetime
+    assert factory("us-east-1", role) is not first
+
+
+def test_gate_config_error_str() -> None:
+    error = GateConfigError("windows[0].start", "bad")
+
+    assert str(error) == "windows[0].start: bad"
+    assert isinstance(error, ValueError)
+    assert gate_common.SERVICE_NAME == "hands-off-gates"

@@ -1,0 +1,163 @@
+"""Each practice the foundation claims, checked in the synthesized templates (PRACTICES.md ids)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from hands_off.stacks.application_stack import ApplicationStage
+
+SERVICES = ("orders", "catalog")
+
+
+def pipeline_resource(fleet: Any, service: str) -> dict[str, Any]:
+    template = Template.from_stack(fleet.pipeline(service)).to_json()
+    [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
+    return pipeline["Properties"]  # type: ignore[no-any-return]
+
+
+def app_stages(fleet: Any, service: str) -> list[ApplicationStage]:
+    pipeline = fleet.pipeline(service)
+    return [c for c in pipeline.node.children if isinstance(c, ApplicationStage)]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_v2_pipeline_has_the_stages_in_order(fleet: Any, service: str) -> None:
+    props = pipeline_resource(fleet, service)
+    names = [stage["Name"] for stage in props["Stages"]]
+    assert props["PipelineType"] == "V2"
+    assert names[:2] == ["Source", "Build"]
+    ours = [n for n in names if n not in ("Source", "Build", "UpdatePipeline", "Assets")]
+    assert ours[:4] == ["Alpha", "Beta", "Gamma", "Zeta"]
+    prod = ours[4:]
+    assert prod == [f"Prod-{i}" for i in range(1, len(prod) + 1)]
+    assert len(prod) >= 3
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_source_is_one_reviewed_branch(fleet: Any, service: str) -> None:  # P2
+    [source] = pipeline_resource(fleet, service)["Stages"][0]["Actions"]
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["BranchName"] == "main"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_waves_regions_gamma_two_prod1_one_never_shrinking(fleet: Any, service: str) -> None:  # P5, P8
+    by_stage: dict[str, set[str]] = {}
+    for stage in app_stages(fleet, service):
+        dep = stage.stack.deployment
+        by_stage.setdefault(dep.stage_name, set()).add(dep.target.region)
+    assert len(by_stage["Gamma"]) >= 2
+    assert len(by_stage["Prod-1"]) == 1
+    sizes = [len(by_stage[f"Prod-{i}"]) for i in range(1, 1 + sum(k.startswith("Prod-") for k in by_stage))]
+    assert sizes == sorted(sizes)
+    prod_regions = [r for k, v in by_stage.items() if k.startswith("Prod-") for r in v]
+    assert len(prod_regions) == len(set(prod_regions)), "a region is deployed by exactly one wave"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_gamma_and_prod_copy_rolls_back_on_three_alarms(
+    fleet: Any, service: str
+) -> None:  # P9, P11-P13
+    checked = 0
+    for stage in app_stages(fleet, service):
+        if not stage.stack.deployment.stage_name.startswith(("Gamma", "Prod-")):
+            continue
+        template = Template.from_stack(stage.stack)
+        template.has_resource_properties(
+            "AWS::CodeDeploy::DeploymentGroup",
+            {
+                "AutoRollbackConfiguration": {
+                    "Enabled": True,
+                    "Events": Match.array_with(["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]),
+                },
+                "AlarmConfiguration": {"Enabled": True, "Alarms": Match.any_value()},
+            },
+        )
+        group = next(iter(template.find_resources("AWS::CodeDeploy::DeploymentGroup").values()))
+        assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) >= 3
+        alarms = template.find_resources("AWS::CloudWatch::Alarm")
+        anomaly = [
+            a
+            for a in alarms.values()
+            if a["Properties"].get("ComparisonOperator") == "LessThanLowerThreshold"
+            and any("ANOMALY_DETECTION_BAND" in json.dumps(m) for m in a["Properties"].get("Metrics", []))
+        ]
+        assert anomaly, f"{stage.stack.stack_name} lacks a traffic anomaly alarm (P12)"
+        template.resource_count_is("AWS::CloudWatch::CompositeAlarm", 1)
+        template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+        checked += 1
+    assert checked >= 2 + 3
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_one_box_canary_in_gamma_prod1_prod2(fleet: Any, service: str) -> None:  # P6, P9
+    for stage in app_stages(fleet, service):
+        name = stage.stack.deployment.stage_name
+        if name not in ("Gamma", "Prod-1", "Prod-2"):
+            continue
+        Template.from_stack(stage.stack).has_resource_properties(
+            "AWS::CodeDeploy::DeploymentConfig",
+            {
+                "TrafficRoutingConfig": {
+                    "Type": "TimeBasedCanary",
+                    "TimeBasedCanary": {
+                        "CanaryPercentage": Match.any_value(),
+                        "CanaryInterval": Match.any_value(),
+                    },
+                }
+            },
+        )
+        config = next(
+            iter(
+                Template.from_stack(stage.stack).find_resources("AWS::CodeDeploy::DeploymentConfig").values()
+            )
+        )
+        assert config["Properties"]["TrafficRoutingConfig"]["TimeBasedCanary"]["CanaryPercentage"] <= 10
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_code_is_signed_and_enforced(fleet: Any, service: str) -> None:  # P3
+    pipeline = Template.from_stack(fleet.pipeline(service))
+    pipeline.has_resource_properties("AWS::Signer::SigningProfile", {"PlatformId": "AWSLambda-SHA384-ECDSA"})
+    build_specs = json.dumps(pipeline.find_resources("AWS::CodeBuild::Project"))
+    for command in (
+        "aws signer start-signing-job",
+        "aws signer wait successful-signing-job",
+        "hands-off:signedCodeDir",
+        "hands_off.package",
+    ):
+        assert command in build_specs
+    for stage in app_stages(fleet, service):
+        template = Template.from_stack(stage.stack)
+        template.has_resource_properties(
+            "AWS::Lambda::CodeSigningConfig",
+            {"CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"}},
+        )
+        template.has_resource_properties("AWS::Lambda::Function", {"CodeSigningConfigArn": Match.any_value()})
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_integration_tests_follow_preprod_and_zeta_calls_prod(fleet: Any, service: str) -> None:  # P4, P7
+    stages = {s["Name"]: s for s in pipeline_resource(fleet, service)["Stages"]}
+    for name in ("Alpha", "Beta", "Gamma"):
+        actions = [a["Name"] for a in stages[name]["Actions"]]
+        assert any("IntegrationTest" in a for a in actions), f"{name} has no integration test: {actions}"
+    [zeta] = stages["Zeta"]["Actions"]
+    project_id = zeta["Configuration"]["ProjectName"]["Ref"]
+    projects = Template.from_stack(fleet.pipeline(service)).find_resources("AWS::CodeBuild::Project")
+    env = projects[project_id]["Properties"]["Environment"]["EnvironmentVariables"]
+    endpoints = next(v["Value"] for v in env if v["Name"] == "ENDPOINTS").split(",")
+    prod = [s for s in app_stages(fleet, service) if s.stack.deployment.production]
+    assert sorted(endpoints) == sorted(s.stack.deployment.alias_arn for s in prod)
+    assert all(":333333333333:" in e for e in endpoints)
+
+
+def test_functions_use_least_privilege_roles_without_managed_policies(fleet: Any) -> None:  # non-negotiable
+    stage = app_stages(fleet, "orders")[0]
+    template = Template.from_stack(stage.stack)
+    for role in template.find_resources("AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
