@@ -22,6 +22,7 @@ from hands_off.model.example import (
     example_environments,
     example_plan,
 )
+from hands_off.model.gates import REGION_TIMEZONES, Blackout, GatePolicy, TimeWindow
 from hands_off.model.planner import (
     PlannedWave,
     RegionTraffic,
@@ -50,16 +51,20 @@ __all__ = [
     "KNOWN_REGIONS",
     "ONE_BOX_POLICY",
     "PREPROD_POLICY",
+    "REGION_TIMEZONES",
     "Account",
     "AlarmPolicy",
+    "Blackout",
     "ConfigError",
     "DeploymentPolicy",
     "Environments",
     "FleetFile",
+    "GatePolicy",
     "PlannedWave",
     "RegionTraffic",
     "Stage",
     "Target",
+    "TimeWindow",
     "TrafficShape",
     "Wave",
     "WavePlan",

@@ -7,9 +7,9 @@ service subclasses that and overrides only what differs (name, code, build comma
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from aws_cdk import Environment, RemovalPolicy, Stack, pipelines
+from aws_cdk import ArnFormat, Environment, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
@@ -22,9 +22,10 @@ from hands_off.constructs.code_signing import (
     CodeSigning,
     signing_profile_arn_context,
 )
+from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep
 from hands_off.constructs.lambda_service import LambdaService
 from hands_off.deployment import Deployment
-from hands_off.model import ConfigError, DeploymentPolicy, Environments, Stage, Wave
+from hands_off.model import ConfigError, DeploymentPolicy, Environments, GatePolicy, Stage, Wave
 from hands_off.stacks.application_stack import ApplicationStage
 
 __all__ = ["ServicePipeline"]
@@ -112,10 +113,33 @@ class ServicePipeline(Stack):
             description=f"Runs {self.service_name} integration tests against its deployed aliases",
         )
         self.deployments: list[Deployment] = []
+        self.gate_policy_value = self.gate_policy()
+        self.gates = DeploymentGates(
+            self,
+            "Gates",
+            pipeline_name=self.pipeline_name,
+            reader_role_arns=[self.reader_role_arn(d) for d in self._gated_deployments()],
+            override_parameter_name=self.override_parameter_name,
+            checker_role_name=self._role_name("gate-checker"),
+        )
+        self.pipeline_role = iam.Role(
+            self,
+            "PipelineRole",
+            role_name=self._role_name("pipeline"),
+            assumed_by=iam.ServicePrincipal("codepipeline.amazonaws.com"),
+            description=f"CodePipeline role of {self.pipeline_name}",
+        )
+        self.pipeline_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sts:AssumeRole"],
+                resources=[self.reader_role_arn(d) for d in self._gated_deployments() if d.production],
+            )
+        )
         self.pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
-            pipeline_name=f"{self.service_name}-application",
+            pipeline_name=self.pipeline_name,
+            role=self.pipeline_role,
             pipeline_type=codepipeline.PipelineType.V2,
             cross_account_keys=True,
             enable_key_rotation=True,
@@ -130,6 +154,7 @@ class ServicePipeline(Stack):
         self._add_stages()
         self.pipeline.build_pipeline()
         self._log_artifact_access()
+        self._add_stage_conditions()
         self.integration_test_role.add_to_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
@@ -146,6 +171,12 @@ class ServicePipeline(Stack):
             "no environments: override environments() in your organization's base class "
             "or pass environments=...",
         )
+
+    def gate_policy(self) -> GatePolicy:
+        """Time windows, blackouts, org-wide alarms, waits and bake traffic for the gates before
+        Gamma and every production wave and the bake after each wave. Default: ``GatePolicy()``
+        (weekdays 09:00-17:00 in each wave's local time, no org alarms)."""
+        return GatePolicy()
 
     def source(self) -> pipelines.CodePipelineSource:
         """Where reviewed commits come from (P2): one branch of one repository."""
@@ -190,6 +221,54 @@ class ServicePipeline(Stack):
         )
 
     # ------------------------------------------------------------------------ helpers for hooks
+
+    @property
+    def pipeline_name(self) -> str:
+        """Name of the CodePipeline."""
+        return f"{self.service_name}-application"
+
+    @property
+    def override_parameter_name(self) -> str:
+        """SSM parameter a developer writes to override the gates (see README, Gates)."""
+        return f"/hands-off/{self.pipeline_name}/override"
+
+    def _role_name(self, purpose: str, region: str = "") -> str:
+        return f"hands-off-{self.service_name}-{purpose}" + (f"-{region}" if region else "")
+
+    def reader_role_arn(self, deployment: Deployment) -> str:
+        """Role in a target account the gates and stage conditions assume to read its alarms."""
+        name = self._role_name("gate-reader", deployment.target.region)
+        return f"arn:aws:iam::{deployment.target.account.account_id}:role/{name}"
+
+    def gate_reader_role(self, scope: Construct, deployment: Deployment) -> iam.Role:
+        """Create, in an application stack, the role the gates assume to read its alarms/metrics."""
+        tooling = self.envs.toolchain.account.account_id
+        role = iam.Role(
+            scope,
+            "GateReaderRole",
+            role_name=self._role_name("gate-reader", deployment.target.region),
+            assumed_by=iam.CompositePrincipal(
+                iam.ArnPrincipal(f"arn:aws:iam::{tooling}:role/{self._role_name('gate-checker')}"),
+                iam.ArnPrincipal(f"arn:aws:iam::{tooling}:role/{self._role_name('pipeline')}"),
+            ),
+            description="hands-off gates read this account's alarms and request counts",
+        )
+        stack = Stack.of(scope)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=[
+                    stack.format_arn(
+                        service="cloudwatch",
+                        resource="alarm",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        role.add_to_policy(iam.PolicyStatement(actions=["cloudwatch:GetMetricStatistics"], resources=["*"]))
+        return role
 
     @property
     def package_path(self) -> str:
@@ -345,10 +424,110 @@ class ServicePipeline(Stack):
         self.deployments.append(deployment)
         return ApplicationStage(self, stage_id, pipeline=self, deployment=deployment)
 
+    def _gated_deployments(self) -> list[Deployment]:
+        envs = self.envs
+        return [
+            *self._deployment(envs.gamma, production=False),
+            *(d for w in envs.waves for d in self._deployment(w, production=True)),
+        ]
+
+    def _alarm_checks(
+        self, stage: Stage | Wave, names: list[str] | None, prefixes: tuple[str, ...] = ()
+    ) -> list[dict[str, Any]]:
+        checks = []
+        for d in self._deployment(stage, production=isinstance(stage, Wave)):
+            check: dict[str, Any] = {"region": d.target.region, "role_arn": self.reader_role_arn(d)}
+            check["alarm_names"] = [d.health_alarm_name] if names is None else names
+            check["alarm_name_prefixes"] = list(prefixes)
+            checks.append(check)
+        return checks
+
+    def _gate(self, stage: Stage | Wave) -> StateMachineStep:
+        policy = self.gate_policy_value
+        has_org = bool(policy.org_alarm_names or policy.org_alarm_prefixes)
+        return StateMachineStep(
+            f"{stage.name}-Gate",
+            state_machine=self.gates.gate,
+            state_input={
+                "pipeline": self.pipeline_name,
+                "stage": stage.name,
+                "app_checks": self._alarm_checks(stage, None),
+                "org_checks": self._alarm_checks(
+                    stage, list(policy.org_alarm_names), policy.org_alarm_prefixes
+                )
+                if has_org
+                else [],
+                # Follow the sun (X6): the window is read in the local time of the wave's first region.
+                "window": policy.window_config(stage.targets[0].region),
+                "override_parameter": self.override_parameter_name,
+                "check_interval_seconds": policy.check_interval_seconds,
+                "max_wait_seconds": policy.max_wait_seconds,
+            },
+        )
+
+    def _bake(self, wave: Wave) -> StateMachineStep:
+        policy = self.gate_policy_value
+        deployments = self._deployment(wave, production=True)
+        return StateMachineStep(
+            f"{wave.name}-Bake",
+            state_machine=self.gates.bake,
+            state_input={
+                "checks": self._alarm_checks(wave, None),
+                "traffic": {
+                    "namespace": "AWS/Lambda",
+                    "metric_name": "Invocations",
+                    "targets": [
+                        {
+                            "region": d.target.region,
+                            "role_arn": self.reader_role_arn(d),
+                            "dimensions": [
+                                {"Name": "FunctionName", "Value": d.function_name},
+                                {"Name": "Resource", "Value": f"{d.function_name}:live"},
+                            ],
+                        }
+                        for d in deployments
+                    ],
+                },
+                "bake_seconds": self.deployment_policy(wave).bake_minutes * 60,
+                "min_requests": policy.bake_min_requests,
+                "poll_seconds": policy.bake_poll_seconds,
+            },
+        )
+
+    def _add_stage_conditions(self) -> None:
+        """X4: native CodePipeline V2 conditions as a second line of defence on every Prod-N stage:
+        roll the stage back on failure, and refuse entry while a target's health alarm fires."""
+        cfn = self.pipeline.pipeline.node.default_child
+        assert isinstance(cfn, codepipeline.CfnPipeline)
+        names = [stage.stage_name for stage in self.pipeline.pipeline.stages]
+        for wave in self.envs.waves:
+            index = names.index(wave.name)
+            rules = [
+                {
+                    "Name": f"{d.target.region}-health",
+                    "RuleTypeId": {
+                        "Category": "Rule",
+                        "Owner": "AWS",
+                        "Provider": "CloudWatchAlarm",
+                        "Version": "1",
+                    },
+                    # WaitTime is in minutes (CodePipeline rule reference).
+                    "Configuration": {"AlarmName": d.health_alarm_name, "WaitTime": "1"},
+                    "Region": d.target.region,
+                    "RoleArn": self.reader_role_arn(d),
+                }
+                for d in self._deployment(wave, production=True)
+            ]
+            cfn.add_property_override(f"Stages.{index}.OnFailure", {"Result": "ROLLBACK"})
+            cfn.add_property_override(
+                f"Stages.{index}.BeforeEntry", {"Conditions": [{"Result": "FAIL", "Rules": rules}]}
+            )
+
     def _add_stages(self) -> None:
         envs = self.envs
         for stage in (envs.alpha, envs.beta, envs.gamma):
-            wave = self.pipeline.add_wave(stage.name)
+            gate = [self._gate(stage)] if stage is envs.gamma else []
+            wave = self.pipeline.add_wave(stage.name, pre=gate)
             for deployment in self._deployment(stage, production=False):
                 app_stage = self._stage(deployment, len(stage.targets))
                 test = self._integration_test(
@@ -367,6 +546,8 @@ class ServicePipeline(Stack):
             ],
         )
         for wave_model in envs.waves:
-            wave = self.pipeline.add_wave(wave_model.name)
+            wave = self.pipeline.add_wave(
+                wave_model.name, pre=[self._gate(wave_model)], post=[self._bake(wave_model)]
+            )
             for deployment in self._deployment(wave_model, production=True):
                 wave.add_stage(self._stage(deployment, len(wave_model.targets)))

@@ -1,0 +1,244 @@
+"""Deployment gates (P14, P15) and bakes (P16, X5) as Step Functions state machines that a
+pipeline invokes before and after each wave. The decisions live in ``lambda/gates`` (tested on
+their own); these machines only loop: check → decide → wait → check, or watch → wait → watch."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jsii
+import tzdata
+from aws_cdk import BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Stack, pipelines
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as cp_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+__all__ = ["GATES_SOURCE", "DeploymentGates", "StateMachineStep"]
+
+GATES_SOURCE = Path("lambda/gates")
+"""The gate Lambda source (one asset; handlers ``<module>.handler``)."""
+
+
+@jsii.implements(ILocalBundling)
+class _GatesBundler:
+    """Bundle the gate modules with the pinned ``tzdata`` (zoneinfo needs it; no Docker)."""
+
+    def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
+        out = Path(output_dir)
+        for module in sorted(GATES_SOURCE.glob("*.py")):
+            shutil.copy2(module, out / module.name)
+        shutil.copytree(
+            Path(tzdata.__file__).parent, out / "tzdata", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        return True
+
+
+class DeploymentGates(Construct):
+    """The gate and bake state machines of one pipeline (shared by all its waves).
+
+    :param pipeline_name: used in names and the override parameter path.
+    :param reader_role_arns: roles in target accounts the checks assume to read alarms/metrics.
+    :param override_parameter_name: SSM parameter holding an override (read only).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pipeline_name: str,
+        reader_role_arns: list[str],
+        override_parameter_name: str,
+        checker_role_name: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        code = lambda_.Code.from_asset(
+            str(GATES_SOURCE),
+            bundling=BundlingOptions(
+                image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
+                local=_GatesBundler(),
+            ),
+        )
+        self.checker_role = iam.Role(
+            self,
+            "CheckerRole",
+            role_name=checker_role_name,
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{pipeline_name} gates: assume the alarm-reader roles, read the override",
+        )
+        self.checker_role.add_to_policy(
+            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=reader_role_arns)
+        )
+        self.override_parameter_arn = stack.format_arn(
+            service="ssm", resource="parameter", resource_name=override_parameter_name.lstrip("/")
+        )
+        self.checker_role.add_to_policy(
+            iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[self.override_parameter_arn])
+        )
+        self.functions = {
+            name: self._function(name, code)
+            for name in ("alarms", "time_window", "override", "decide", "bake")
+        }
+        self.gate = self._machine("Gate", self._gate_definition(), Duration.days(8))
+        self.bake = self._machine("Bake", self._bake_definition(), Duration.days(2))
+
+    def _function(self, module: str, code: lambda_.Code) -> lambda_.Function:
+        construct_id = "".join(p.capitalize() for p in module.split("_")) + "Function"
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        log_group.grant_write(self.checker_role)
+        return lambda_.Function(
+            self,
+            construct_id,
+            code=code,
+            handler=f"{module}.handler",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            role=self.checker_role,
+            log_group=log_group,
+            timeout=Duration.seconds(60),
+            memory_size=256,
+            description=f"hands-off gate: {module}",
+        )
+
+    def _invoke(
+        self, state_id: str, module: str, payload: dict[str, Any], **kwargs: Any
+    ) -> tasks.LambdaInvoke:
+        return tasks.LambdaInvoke(
+            self,
+            state_id,
+            lambda_function=self.functions[module],
+            payload=sfn.TaskInput.from_object(payload),
+            payload_response_only=True,
+            **kwargs,
+        )
+
+    def _gate_definition(self) -> sfn.IChainable:
+        start = sfn.Pass(
+            self, "GateStart", parameters={"input.$": "$", "started_at.$": "$$.Execution.StartTime"}
+        )
+        checks = sfn.Parallel(self, "CheckAll", result_path="$.results")
+        checks.branch(self._invoke("AppAlarms", "alarms", {"label": "app", "checks.$": "$.input.app_checks"}))
+        checks.branch(self._invoke("OrgAlarms", "alarms", {"label": "org", "checks.$": "$.input.org_checks"}))
+        checks.branch(self._invoke("CheckWindow", "time_window", {"window.$": "$.input.window"}))
+        checks.branch(
+            self._invoke(
+                "CheckOverride",
+                "override",
+                {
+                    "parameter_name.$": "$.input.override_parameter",
+                    "pipeline.$": "$.input.pipeline",
+                    "stage.$": "$.input.stage",
+                },
+            )
+        )
+        decide = self._invoke(
+            "Decide",
+            "decide",
+            {
+                "app.$": "$.results[0]",
+                "org.$": "$.results[1]",
+                "window.$": "$.results[2]",
+                "override.$": "$.results[3]",
+                "started_at.$": "$.started_at",
+                "max_wait_seconds.$": "$.input.max_wait_seconds",
+                "pipeline.$": "$.input.pipeline",
+                "stage.$": "$.input.stage",
+            },
+            result_path="$.decision",
+        )
+        wait = sfn.Wait(
+            self, "WaitAndRecheck", time=sfn.WaitTime.seconds_path("$.input.check_interval_seconds")
+        )
+        return (
+            start.next(checks)
+            .next(decide)
+            .next(
+                sfn.Choice(self, "Proceed?")
+                .when(sfn.Condition.boolean_equals("$.decision.proceed", True), sfn.Succeed(self, "Clear"))
+                .when(
+                    sfn.Condition.boolean_equals("$.decision.give_up", True),
+                    sfn.Fail(self, "Blocked", error="DeploymentBlocked", cause_path="$.decision.reason"),
+                )
+                .otherwise(wait.next(checks))
+            )
+        )
+
+    def _bake_definition(self) -> sfn.IChainable:
+        start = sfn.Pass(
+            self, "BakeStart", parameters={"input.$": "$", "started_at.$": "$$.Execution.StartTime"}
+        )
+        watch = self._invoke(
+            "Watch",
+            "bake",
+            {
+                "checks.$": "$.input.checks",
+                "traffic.$": "$.input.traffic",
+                "started_at.$": "$.started_at",
+                "bake_seconds.$": "$.input.bake_seconds",
+                "min_requests.$": "$.input.min_requests",
+            },
+            result_path="$.bake",
+        )
+        wait = sfn.Wait(self, "KeepBaking", time=sfn.WaitTime.seconds_path("$.input.poll_seconds"))
+        return start.next(watch).next(
+            sfn.Choice(self, "Baked?")
+            .when(sfn.Condition.string_equals("$.bake.status", "DONE"), sfn.Succeed(self, "Baked"))
+            .when(
+                sfn.Condition.string_equals("$.bake.status", "FAILED"),
+                sfn.Fail(self, "BakeFailed", error="BakeFailed", cause_path="$.bake.reason"),
+            )
+            .otherwise(wait.next(watch))
+        )
+
+    def _machine(self, construct_id: str, definition: sfn.IChainable, timeout: Duration) -> sfn.StateMachine:
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        return sfn.StateMachine(
+            self,
+            construct_id,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
+
+
+@jsii.implements(pipelines.ICodePipelineActionFactory)
+class StateMachineStep(pipelines.Step):
+    """A CDK Pipelines step that runs a state machine with a literal input and waits for it."""
+
+    def __init__(
+        self, step_id: str, *, state_machine: sfn.IStateMachine, state_input: dict[str, Any]
+    ) -> None:
+        super().__init__(step_id)
+        self.state_machine = state_machine
+        self.state_input = state_input
+
+    def produce_action(
+        self, stage: codepipeline.IStage, *, action_name: str, run_order: float, **_: Any
+    ) -> pipelines.CodePipelineActionFactoryResult:
+        stage.add_action(
+            cp_actions.StepFunctionInvokeAction(
+                action_name=action_name,
+                run_order=run_order,
+                state_machine=self.state_machine,
+                state_machine_input=cp_actions.StateMachineInput.literal(self.state_input),
+            )
+        )
+        return pipelines.CodePipelineActionFactoryResult(run_orders_consumed=1)

@@ -1,0 +1,82 @@
+"""P14-P16, X4: gates before Gamma and every Prod-N, a bake after every Prod-N, native stage
+conditions (OnFailure ROLLBACK + BeforeEntry alarm) on every Prod-N."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+SERVICES = ("orders", "catalog")
+
+
+def stages(fleet: Any, service: str) -> dict[str, dict[str, Any]]:
+    template = Template.from_stack(fleet.pipeline(service)).to_json()
+    [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
+    return {s["Name"]: s for s in pipeline["Properties"]["Stages"]}
+
+
+def ordered(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(actions, key=lambda a: a.get("RunOrder", 1))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_gamma_and_every_prod_wave_start_with_the_gate(fleet: Any, service: str) -> None:
+    by_name = stages(fleet, service)
+    gated = ["Gamma"] + [n for n in by_name if n.startswith("Prod-")]
+    for name in gated:
+        first = ordered(by_name[name]["Actions"])[0]
+        assert first["ActionTypeId"]["Provider"] == "StepFunctions", name
+        assert first["Name"] == f"{name}-Gate"
+        state_input = json.loads(first["Configuration"]["Input"])
+        assert state_input["stage"] == name
+        assert state_input["app_checks"], "the gate must check this service's alarms"
+        assert all(c["alarm_names"][0].endswith("-health") for c in state_input["app_checks"])
+        assert state_input["window"]["windows"][0]["timezone"]  # local time of the wave (X6)
+        assert state_input["max_wait_seconds"] >= state_input["check_interval_seconds"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_prod_wave_ends_with_a_bake_of_its_bake_time(fleet: Any, service: str) -> None:
+    pipeline = fleet.pipeline(service)
+    for wave in pipeline.envs.waves:
+        last = ordered(stages(fleet, service)[wave.name]["Actions"])[-1]
+        assert last["Name"] == f"{wave.name}-Bake"
+        assert last["ActionTypeId"]["Provider"] == "StepFunctions"
+        state_input = json.loads(last["Configuration"]["Input"])
+        assert state_input["bake_seconds"] == pipeline.deployment_policy(wave).bake_minutes * 60 > 0
+        assert {t["region"] for t in state_input["traffic"]["targets"]} == set(wave.regions)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_prod_stages_roll_back_on_failure_and_check_alarms_before_entry(fleet: Any, service: str) -> None:
+    for name, stage in stages(fleet, service).items():
+        if not name.startswith("Prod-"):
+            assert "OnFailure" not in stage
+            continue
+        assert stage["OnFailure"] == {"Result": "ROLLBACK"}
+        [condition] = stage["BeforeEntry"]["Conditions"]
+        providers = {r["RuleTypeId"]["Provider"] for r in condition["Rules"]}
+        assert providers == {"CloudWatchAlarm"}
+        assert all(r["Configuration"]["AlarmName"].endswith("-prod-health") for r in condition["Rules"])
+
+
+def test_gate_state_machine_loops_until_clear_or_gives_up(fleet: Any) -> None:
+    template = Template.from_stack(fleet.pipeline("orders"))
+    machines = template.find_resources("AWS::StepFunctions::StateMachine")
+    assert len(machines) == 2
+    gate = next(m for k, m in machines.items() if "Gate" in k)
+    definition = json.dumps(gate["Properties"]["DefinitionString"])
+    for state in ("CheckAll", "Decide", "WaitAndRecheck", "Clear", "Blocked"):
+        assert state in definition
+    template.has_resource_properties(
+        "AWS::Lambda::Function", {"Handler": "time_window.handler", "Runtime": "python3.14"}
+    )
+
+
+def test_gate_asset_bundles_tzdata(fleet: Any) -> None:
+    bundles = [p for p in fleet.outdir.glob("asset.*") if (p / "time_window.py").exists()]
+    assert bundles, "the gate asset was not bundled"
+    assert (bundles[0] / "tzdata" / "zoneinfo" / "Europe" / "London").is_file()
