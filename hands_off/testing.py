@@ -4,11 +4,11 @@ changes on every build, so a snapshot changes only when the pipeline does.
 Example (a service team's test, with syrupy's ``snapshot`` fixture)::
 
     from aws_cdk import App
-    from hands_off.testing import template_snapshot
+    from hands_off.testing import app_context, template_snapshot
     from my_org.pipelines import PaymentsPipeline
 
     def test_payments_pipeline(snapshot):
-        stack = PaymentsPipeline(App())
+        stack = PaymentsPipeline(App(context=app_context()))
         assert template_snapshot(stack) == snapshot
 """
 
@@ -29,6 +29,8 @@ CDK_CONTEXT_FILE = Path("cdk.json")
 
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 _ASSET_ZIP = re.compile(r"\b[0-9a-f]{64}(\.zip|\.json)\b")
+_ASSET_DESTINATION = re.compile(r"(<asset-hash>:\d{12}-[a-z0-9-]+?-)[0-9a-f]{8}\b")
+_VERSION_LOGICAL_ID = re.compile(r"(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}")
 _CDK_VERSION = re.compile(r"\b2\.\d{3,4}\.\d+(\s*\(build [0-9a-f]+\))?")
 
 _PLACEHOLDER_HASH = "<asset-hash>"
@@ -54,6 +56,8 @@ def normalize(value: Any) -> Any:
     if isinstance(value, str):
         value = _ASSET_ZIP.sub(_PLACEHOLDER_HASH + r"\1", value)
         value = _ASSET_HASH.sub(_PLACEHOLDER_HASH, value)
+        value = _ASSET_DESTINATION.sub(r"\1<hash>", value)
+        value = _VERSION_LOGICAL_ID.sub(r"\1<code-hash>", value)
         return _CDK_VERSION.sub(_PLACEHOLDER_VERSION, value)
     return value
 

@@ -541,7 +541,13 @@ class ServicePipeline(Stack):
             "Zeta",
             post=[
                 self._integration_test(
-                    "Zeta-IntegrationTest", {"env": {"ENDPOINTS": ",".join(d.alias_arn for d in production)}}
+                    "Zeta-IntegrationTest",
+                    {
+                        "env": {
+                            "ENDPOINTS": ",".join(d.alias_arn for d in production),
+                            "SKIP_NOT_DEPLOYED": "1",
+                        }
+                    },
                 )
             ],
         )
