@@ -166,7 +166,10 @@ class DeploymentGates(Construct):
             .next(decide)
             .next(
                 sfn.Choice(self, "Proceed?")
-                .when(sfn.Condition.boolean_equals("$.decision.proceed", True), sfn.Succeed(self, "Clear"))
+                .when(
+                    sfn.Condition.boolean_equals("$.decision.proceed", True),
+                    sfn.Succeed(self, "Clear", output_path="$.decision"),
+                )
                 .when(
                     sfn.Condition.boolean_equals("$.decision.give_up", True),
                     sfn.Fail(self, "Blocked", error="DeploymentBlocked", cause_path="$.decision.reason"),
@@ -194,7 +197,10 @@ class DeploymentGates(Construct):
         wait = sfn.Wait(self, "KeepBaking", time=sfn.WaitTime.seconds_path("$.input.poll_seconds"))
         return start.next(watch).next(
             sfn.Choice(self, "Baked?")
-            .when(sfn.Condition.string_equals("$.bake.status", "DONE"), sfn.Succeed(self, "Baked"))
+            .when(
+                sfn.Condition.string_equals("$.bake.status", "DONE"),
+                sfn.Succeed(self, "Baked", output_path="$.bake"),
+            )
             .when(
                 sfn.Condition.string_equals("$.bake.status", "FAILED"),
                 sfn.Fail(self, "BakeFailed", error="BakeFailed", cause_path="$.bake.reason"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aws_cdk import App
 
-from hands_off.model import Environments, Stage, TrafficShape, Wave, example_environments
+from hands_off.model import Environments, GatePolicy, Stage, TrafficShape, Wave, example_environments
 from hands_off.model.policy import DeploymentPolicy
 from hands_off.stacks.service_pipeline import ServicePipeline
 
@@ -27,6 +27,10 @@ class ExampleOrgPipeline(ServicePipeline):
     def environments(self) -> Environments:
         """Every service of the organization ships through the same stages and planned waves."""
         return example_environments()
+
+    def gate_policy(self) -> GatePolicy:
+        """Weekday business hours in each wave's local time; any ``org-critical-*`` alarm blocks."""
+        return GatePolicy(org_alarm_prefixes=("org-critical-",))
 
 
 class OrdersPipeline(ExampleOrgPipeline):

@@ -7,7 +7,7 @@ service subclasses that and overrides only what differs (name, code, build comma
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from aws_cdk import ArnFormat, Environment, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
@@ -432,14 +432,30 @@ class ServicePipeline(Stack):
         ]
 
     def _alarm_checks(
-        self, stage: Stage | Wave, names: list[str] | None, prefixes: tuple[str, ...] = ()
+        self,
+        stage: Stage | Wave,
+        *,
+        health: Literal["name", "prefix"] | None,
+        names: tuple[str, ...] = (),
+        prefixes: tuple[str, ...] = (),
     ) -> list[dict[str, Any]]:
+        """One alarm check per target of ``stage``, read through that target's gate-reader role.
+
+        ``health="prefix"`` looks the copy's own health alarm up by name prefix: before the first
+        deployment to a new region the alarm does not exist yet (its own stack creates it), and
+        that must not block forever. ``health="name"`` requires it (bakes run after the deploy).
+        """
         checks = []
         for d in self._deployment(stage, production=isinstance(stage, Wave)):
-            check: dict[str, Any] = {"region": d.target.region, "role_arn": self.reader_role_arn(d)}
-            check["alarm_names"] = [d.health_alarm_name] if names is None else names
-            check["alarm_name_prefixes"] = list(prefixes)
-            checks.append(check)
+            own = [d.health_alarm_name]
+            checks.append(
+                {
+                    "region": d.target.region,
+                    "role_arn": self.reader_role_arn(d),
+                    "alarm_names": [*names, *(own if health == "name" else [])],
+                    "alarm_name_prefixes": [*prefixes, *(own if health == "prefix" else [])],
+                }
+            )
         return checks
 
     def _gate(self, stage: Stage | Wave) -> StateMachineStep:
@@ -451,9 +467,9 @@ class ServicePipeline(Stack):
             state_input={
                 "pipeline": self.pipeline_name,
                 "stage": stage.name,
-                "app_checks": self._alarm_checks(stage, None),
+                "app_checks": self._alarm_checks(stage, health="prefix"),
                 "org_checks": self._alarm_checks(
-                    stage, list(policy.org_alarm_names), policy.org_alarm_prefixes
+                    stage, health=None, names=policy.org_alarm_names, prefixes=policy.org_alarm_prefixes
                 )
                 if has_org
                 else [],
@@ -472,7 +488,7 @@ class ServicePipeline(Stack):
             f"{wave.name}-Bake",
             state_machine=self.gates.bake,
             state_input={
-                "checks": self._alarm_checks(wave, None),
+                "checks": self._alarm_checks(wave, health="name"),
                 "traffic": {
                     "namespace": "AWS/Lambda",
                     "metric_name": "Invocations",

@@ -190,9 +190,15 @@ def evaluate_bake(
 
 
 def _sum_metric(target: TrafficTarget, start: datetime, end: datetime, client_factory: ClientFactory) -> int:
-    """Sum of the metric over [start, end), in 60 s periods, chunked by 1440 datapoints."""
-    if end <= start:
-        return 0
+    """Sum of the metric over [start, end), in 60 s periods, chunked by 1440 datapoints.
+
+    The window is widened to whole minutes (datapoints are stamped at minute starts): otherwise a
+    poll right after the bake starts asks for StartTime == EndTime at the API's 1 s resolution,
+    which CloudWatch rejects (InvalidParameterValue) and would fail the bake.
+    """
+    start = start.replace(second=0, microsecond=0)
+    whole_minute = end.replace(second=0, microsecond=0)
+    end = whole_minute if whole_minute == end else whole_minute + timedelta(minutes=1)
     client = client_factory(target.region, target.role_arn)
     total = 0.0
     chunk_start = start

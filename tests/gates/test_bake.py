@@ -234,6 +234,19 @@ def test_long_bake_is_read_in_1440_datapoint_chunks() -> None:
     assert result["status"] == "BAKING"
 
 
+@pytest.mark.usefixtures("aws")
+def test_first_poll_right_after_start_keeps_baking() -> None:
+    """Found by executing the synthesized bake: the first poll comes within a second of the start,
+    and CloudWatch rejects StartTime == EndTime; the window is widened to whole minutes."""
+    put_alarm()
+    started = datetime.now(UTC)
+    started = started.replace(microsecond=max(started.microsecond, 1))
+    result = run(0, started_at=iso_utc(started), now=started + timedelta(milliseconds=200), min_requests=10)
+
+    assert result["status"] == "BAKING", result["reason"]
+    assert result["requests_seen"] == 0
+
+
 def test_now_before_start_counts_nothing() -> None:
     fake = TrafficFake(per_call=10)
 

@@ -33,7 +33,8 @@ def test_gamma_and_every_prod_wave_start_with_the_gate(fleet: Any, service: str)
         state_input = json.loads(first["Configuration"]["Input"])
         assert state_input["stage"] == name
         assert state_input["app_checks"], "the gate must check this service's alarms"
-        assert all(c["alarm_names"][0].endswith("-health") for c in state_input["app_checks"])
+        # the copy's own health alarm, by prefix: a first deployment to a new region has none yet
+        assert all(c["alarm_name_prefixes"][0].endswith("-health") for c in state_input["app_checks"])
         assert state_input["window"]["windows"][0]["timezone"]  # local time of the wave (X6)
         assert state_input["max_wait_seconds"] >= state_input["check_interval_seconds"]
 

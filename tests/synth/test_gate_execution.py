@@ -1,0 +1,275 @@
+"""The synthesized gate and bake state machines, executed locally end to end.
+
+moto 5 runs the ASL from the pipeline template (rendered from its ``Fn::Join`` to plain JSON);
+each Lambda task runs the real handler from ``lambda/gates`` in-process, whose CloudWatch, SSM
+and STS calls hit moto too (alarms live in the target accounts, reached through the gate-reader
+roles the pipeline names). The inputs are the ones the pipeline's Step Functions actions pass,
+with only the waits shortened (and, where a case needs it, the window or blackouts replaced).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from aws_cdk.assertions import Template
+
+GATES_DIR = Path(__file__).resolve().parents[2] / "lambda" / "gates"
+TOOLING_REGION = "us-east-1"
+
+
+def render(value: Any, functions: dict[str, str], account: str) -> Any:
+    """Resolve the intrinsics CDK leaves in a state machine definition into plain ASL."""
+    if isinstance(value, dict) and len(value) == 1:
+        [(key, arg)] = value.items()
+        if key == "Fn::Join":
+            return arg[0].join(str(render(v, functions, account)) for v in arg[1])
+        if key == "Fn::GetAtt":
+            return f"arn:aws:lambda:{TOOLING_REGION}:{account}:function:{functions[arg[0]]}"
+        if key == "Ref":
+            return {"AWS::Partition": "aws", "AWS::Region": TOOLING_REGION, "AWS::AccountId": account}[arg]
+    if isinstance(value, list):
+        return [render(v, functions, account) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def pipeline_template(fleet: Any) -> dict[str, Any]:
+    return dict(Template.from_stack(fleet.pipeline("orders")).to_json())
+
+
+def action_input(template: dict[str, Any], stage: str, action: str) -> dict[str, Any]:
+    [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
+    [found] = [
+        a
+        for s in pipeline["Properties"]["Stages"]
+        if s["Name"] == stage
+        for a in s["Actions"]
+        if a["Name"] == action
+    ]
+    return json.loads(found["Configuration"]["Input"])  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto with ASL execution on; Lambda invocations dispatched to the real gate handlers."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": TOOLING_REGION,
+        "AWS_REGION": TOOLING_REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.syspath_prepend(str(GATES_DIR))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    from moto import mock_aws
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, *_: Any) -> bytes:
+        module = importlib.import_module(function_name.rsplit(":", 1)[-1])
+        event = json.loads(body) if body else {}
+        return json.dumps(module.handler(event, None)).encode()
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
+        for module in ("alarms", "bake", "override", "decide", "time_window", "gate_common"):
+            sys.modules.pop(module, None)  # fresh module-level client caches inside this mock
+        yield
+
+
+def machine(template: dict[str, Any], name: str) -> str:
+    """Create the synthesized state machine ``name`` ("Gate" or "Bake") in moto; return its ARN."""
+    functions = {
+        logical_id: r["Properties"]["Handler"].split(".")[0]
+        for logical_id, r in template["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function" and "Gates" in logical_id
+    }
+    account = boto3.client("sts").get_caller_identity()["Account"]
+    [resource] = [
+        r
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::StepFunctions::StateMachine" and k.startswith(f"Gates{name}")
+    ]
+    definition = render(resource["Properties"]["DefinitionString"], functions, account)
+    json.loads(definition)  # plain ASL now
+    sfn = boto3.client("stepfunctions")
+    return sfn.create_state_machine(  # type: ignore[no-any-return]
+        name=f"hands-off-{name.lower()}",
+        definition=definition,
+        roleArn=f"arn:aws:iam::{account}:role/sfn",
+    )["stateMachineArn"]
+
+
+def run(arn: str, state_input: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+    sfn = boto3.client("stepfunctions")
+    execution = sfn.start_execution(
+        stateMachineArn=arn, name=f"t-{uuid.uuid4().hex[:12]}", input=json.dumps(state_input)
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        if described["status"] != "RUNNING":
+            return dict(described)
+        time.sleep(0.2)
+    raise AssertionError(f"execution still running after {timeout}s")
+
+
+def cloudwatch_as(role_arn: str, region: str) -> Any:
+    """A CloudWatch client in the target account, reached like the gates reach it."""
+    creds = boto3.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="test")["Credentials"]
+    return boto3.client(
+        "cloudwatch",
+        region_name=region,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def create_alarms(checks: list[dict[str, Any]], state: str = "OK", extra: str | None = None) -> None:
+    """Create each check's alarms (exact names, or the name a prefix stands for) in its account."""
+    for check in checks:
+        cloudwatch = cloudwatch_as(check["role_arn"], check["region"])
+        for name in [*check["alarm_names"], *check["alarm_name_prefixes"], *([extra] if extra else [])]:
+            cloudwatch.put_metric_alarm(
+                AlarmName=name,
+                MetricName="Errors",
+                Namespace="AWS/Lambda",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=1,
+                ComparisonOperator="GreaterThanThreshold",
+            )
+            cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+
+
+def fast(state_input: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The synthesized input with short waits, so Wait states (which really sleep) take ~1 s."""
+    return {**state_input, "check_interval_seconds": 1, "max_wait_seconds": 3, **changes}
+
+
+ALWAYS_OPEN: dict[str, Any] = {"windows": [], "blackouts": []}
+
+
+@pytest.mark.usefixtures("local_aws")
+class TestGate:
+    def test_clear_succeeds(self, pipeline_template: dict[str, Any]) -> None:
+        gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+        create_alarms(gate_input["app_checks"])
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+        assert result["status"] == "SUCCEEDED", result
+
+    def test_app_alarm_blocks_then_fails_naming_it(self, pipeline_template: dict[str, Any]) -> None:
+        gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+        create_alarms(gate_input["app_checks"], state="ALARM")
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+        assert result["status"] == "FAILED"
+        assert "orders-prod-health" in result["cause"]
+        assert "us-east-1" in result["cause"]
+
+    def test_org_alarm_by_prefix_blocks(self, pipeline_template: dict[str, Any]) -> None:
+        gate_input = action_input(pipeline_template, "Prod-1", "Prod-1-Gate")
+        assert gate_input["org_checks"][0]["alarm_name_prefixes"] == ["org-critical-"]
+        create_alarms(gate_input["app_checks"])
+        create_alarms(
+            [{**c, "alarm_name_prefixes": []} for c in gate_input["org_checks"]],
+            state="ALARM",
+            extra="org-critical-payments",
+        )
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+        assert result["status"] == "FAILED"
+        assert "org-critical-payments" in result["cause"]
+
+    def test_first_deployment_to_a_region_is_not_blocked_by_its_own_missing_alarm(
+        self, pipeline_template: dict[str, Any]
+    ) -> None:
+        gate_input = action_input(pipeline_template, "Prod-1", "Prod-1-Gate")
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+        assert result["status"] == "SUCCEEDED", result
+
+    def test_missing_org_alarm_named_exactly_blocks(self, pipeline_template: dict[str, Any]) -> None:
+        gate_input = action_input(pipeline_template, "Prod-1", "Prod-1-Gate")
+        org = [{**c, "alarm_names": ["org-critical-database"]} for c in gate_input["org_checks"]]
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN, org_checks=org))
+        assert result["status"] == "FAILED"
+        assert "not found" in result["cause"]
+
+    def test_override_lets_a_fix_through_an_alarm(self, pipeline_template: dict[str, Any]) -> None:
+        gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+        create_alarms(gate_input["app_checks"], state="ALARM")
+        expires = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+        boto3.client("ssm").put_parameter(
+            Name=gate_input["override_parameter"],
+            Type="String",
+            Value=json.dumps(
+                {"who": "alice", "why": "hotfix INC-1", "expires_at": expires, "scope": ["alarms"]}
+            ),
+        )
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+        assert result["status"] == "SUCCEEDED", result
+
+    def test_closed_window_waits_then_fails_with_next_opening(
+        self, pipeline_template: dict[str, Any]
+    ) -> None:
+        gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+        create_alarms(gate_input["app_checks"])
+        now = datetime.now(UTC)
+        freeze = {
+            "windows": [],
+            "blackouts": [
+                {
+                    "start": (now - timedelta(hours=1)).isoformat(),
+                    "end": (now + timedelta(hours=1)).isoformat(),
+                    "reason": "test freeze",
+                }
+            ],
+        }
+        started = time.monotonic()
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=freeze))
+        assert result["status"] == "FAILED"
+        assert time.monotonic() - started >= 1, "the gate must wait and re-check before giving up"
+        assert "test freeze" in result["cause"]
+
+
+@pytest.mark.usefixtures("local_aws")
+class TestBake:
+    def bake_input(self, template: dict[str, Any]) -> dict[str, Any]:
+        state_input = action_input(template, "Prod-2", "Prod-2-Bake")
+        assert state_input["bake_seconds"] == 3600
+        return {**state_input, "bake_seconds": 1, "poll_seconds": 1}
+
+    def test_healthy_bake_succeeds_after_its_time(self, pipeline_template: dict[str, Any]) -> None:
+        bake_input = self.bake_input(pipeline_template)
+        create_alarms(bake_input["checks"])
+        result = run(machine(pipeline_template, "Bake"), bake_input)
+        assert result["status"] == "SUCCEEDED", result
+
+    def test_alarm_during_bake_fails(self, pipeline_template: dict[str, Any]) -> None:
+        bake_input = self.bake_input(pipeline_template)
+        create_alarms(bake_input["checks"], state="ALARM")
+        result = run(machine(pipeline_template, "Bake"), bake_input)
+        assert result["status"] == "FAILED"
+        assert result["error"] == "BakeFailed"
+        assert "orders-prod-health" in result["cause"]
+
+    def test_bake_waits_for_traffic(self, pipeline_template: dict[str, Any]) -> None:
+        bake_input = {**self.bake_input(pipeline_template), "min_requests": 10}
+        create_alarms(bake_input["checks"])
+        arn = machine(pipeline_template, "Bake")
+        sfn = boto3.client("stepfunctions")
+        execution = sfn.start_execution(stateMachineArn=arn, name="no-traffic", input=json.dumps(bake_input))
+        time.sleep(3)
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        assert described["status"] == "RUNNING", "no requests seen: the bake must keep watching"
+        sfn.stop_execution(executionArn=execution["executionArn"])
