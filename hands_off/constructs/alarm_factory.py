@@ -29,14 +29,15 @@ class ServiceAlarms:
 
     fault_rate: cloudwatch.IAlarm
     latency_p99: cloudwatch.IAlarm
-    traffic_anomaly: cloudwatch.IAlarm
+    traffic_anomaly: cloudwatch.IAlarm | None
     health: cloudwatch.CompositeAlarm
     paging_topic: sns.ITopic
 
     @property
     def rollback(self) -> tuple[cloudwatch.IAlarm, ...]:
         """The alarms that stop and roll back a deployment (P11, P12)."""
-        return (self.fault_rate, self.latency_p99, self.traffic_anomaly)
+        alarms = (self.fault_rate, self.latency_p99, self.traffic_anomaly)
+        return tuple(a for a in alarms if a is not None)
 
 
 class AlarmFactory(Construct):
@@ -100,8 +101,14 @@ class AlarmFactory(Construct):
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
 
-    def lambda_alarms(self, alias: lambda_.IAlias) -> ServiceAlarms:
-        """Fault rate, p99 latency and traffic anomaly on ``alias``, plus their composite."""
+    def lambda_alarms(self, alias: lambda_.IAlias, *, watch_traffic: bool = True) -> ServiceAlarms:
+        """Fault rate, p99 latency and traffic anomaly on ``alias``, plus their composite.
+
+        :param watch_traffic: add the traffic-anomaly alarm. Only meaningful where traffic is
+            continuous (production, or a copy receiving canary traffic, P18): elsewhere "no data"
+            is normal and the alarm would sit in ALARM and roll back every deployment.
+            Default: True.
+        """
         period = self._period()
         invocations = alias.metric_invocations(period=period, statistic="Sum")
         errors = alias.metric_errors(period=period, statistic="Sum")
@@ -135,20 +142,23 @@ class AlarmFactory(Construct):
             evaluation_periods=self.policy.evaluation_periods,
             datapoints_to_alarm=self.policy.datapoints_to_alarm,
         )
-        # Missing Invocations data means no traffic at all: that is the drop we must catch (P12).
-        traffic = cloudwatch.AnomalyDetectionAlarm(
-            self,
-            "TrafficAnomaly",
-            alarm_name=f"{self.name_prefix}-traffic-anomaly",
-            alarm_description="Requests far below the expected band, e.g. suddenly at zero (P12)",
-            metric=invocations,
-            std_devs=self.policy.anomaly_band_width,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-            evaluation_periods=self.policy.evaluation_periods,
-            datapoints_to_alarm=self.policy.datapoints_to_alarm,
-        )
-        for alarm in (fault_rate, latency, traffic):
+        traffic: cloudwatch.AnomalyDetectionAlarm | None = None
+        if watch_traffic:
+            # Missing Invocations data means no traffic at all: that is the drop we must catch (P12).
+            traffic = cloudwatch.AnomalyDetectionAlarm(
+                self,
+                "TrafficAnomaly",
+                alarm_name=f"{self.name_prefix}-traffic-anomaly",
+                alarm_description="Requests far below the expected band, e.g. suddenly at zero (P12)",
+                metric=invocations,
+                std_devs=self.policy.anomaly_band_width,
+                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+                evaluation_periods=self.policy.evaluation_periods,
+                datapoints_to_alarm=self.policy.datapoints_to_alarm,
+            )
+        watched = [a for a in (fault_rate, latency, traffic) if a is not None]
+        for alarm in watched:
             self._wire(alarm)
         health = cloudwatch.CompositeAlarm(
             self,
@@ -156,10 +166,7 @@ class AlarmFactory(Construct):
             composite_alarm_name=f"{self.name_prefix}-health",
             alarm_description="Any rollback alarm of this copy (watched by gates and stage conditions)",
             alarm_rule=cloudwatch.AlarmRule.any_of(
-                *(
-                    cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM)
-                    for a in (fault_rate, latency, traffic)
-                )
+                *(cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM) for a in watched)
             ),
         )
         self._wire(health)

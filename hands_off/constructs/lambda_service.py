@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -60,6 +63,10 @@ class LambdaService(Construct):
         account) allowed to invoke the alias. Default: none.
     :param runtime: Default: Python 3.14.
     :param environment: environment variables of the function. Default: none.
+    :param canary_payload: when given, an EventBridge rule invokes the alias with it every minute,
+        so alarms (and bakes) have signal even at low traffic (P18). Default: none.
+    :param watch_traffic: create the traffic-anomaly alarm and roll back on it. Default: only when
+        ``canary_payload`` is given (without continuous traffic, "no data" is normal).
     """
 
     def __init__(
@@ -76,6 +83,8 @@ class LambdaService(Construct):
         invoker_role_arns: Sequence[str] = (),
         runtime: lambda_.Runtime | None = None,
         environment: Mapping[str, str] | None = None,
+        canary_payload: Mapping[str, Any] | None = None,
+        watch_traffic: bool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(
@@ -114,7 +123,24 @@ class LambdaService(Construct):
 
         self.alarms: ServiceAlarms = AlarmFactory(
             self, "Alarms", name_prefix=function_name, policy=alarm_policy
-        ).lambda_alarms(self.alias)
+        ).lambda_alarms(
+            self.alias, watch_traffic=canary_payload is not None if watch_traffic is None else watch_traffic
+        )
+        self.canary_rule: events.Rule | None = None
+        if canary_payload is not None:
+            self.canary_rule = events.Rule(
+                self,
+                "Canary",
+                description=f"Continuous canary traffic to {function_name} (P18)",
+                schedule=events.Schedule.rate(Duration.minutes(1)),
+                targets=[
+                    targets.LambdaFunction(
+                        self.alias,
+                        event=events.RuleTargetInput.from_object(dict(canary_payload)),
+                        retry_attempts=0,
+                    )
+                ],
+            )
 
         deploy_role = iam.Role(
             self,

@@ -40,6 +40,10 @@ class OrdersPipeline(ExampleOrgPipeline):
     code_directory = "lambda/services/orders"
     repository = "example-org/orders-service"
 
+    def canary_payload(self) -> dict[str, object]:
+        """A small valid order, priced every minute in Gamma and production (P18)."""
+        return {"items": [{"sku": "CANARY-1", "quantity": 1, "unit_price_cents": 0}]}
+
 
 class CatalogPipeline(ExampleOrgPipeline):
     """Catalog: overrides its build commands (adds a type check) and slows its later waves down."""
@@ -47,6 +51,10 @@ class CatalogPipeline(ExampleOrgPipeline):
     service_name = "catalog"
     code_directory = "lambda/services/catalog"
     repository = "example-org/catalog-service"
+
+    def canary_payload(self) -> dict[str, object]:
+        """Looks a known product up every minute in Gamma and production (P18)."""
+        return {"sku": "A-1"}
 
     def build_commands(self) -> list[str]:
         """Catalog also type-checks its handler before packaging."""

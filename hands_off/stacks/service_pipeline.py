@@ -202,12 +202,20 @@ class ServicePipeline(Stack):
         customer: positive and negative cases (P4). Default: ``<code_directory>/integ_test.py``."""
         return [f"python {self.code_directory}/integ_test.py"]
 
+    def canary_payload(self) -> dict[str, Any] | None:
+        """A request that exercises the service, sent every minute to the Gamma and production
+        copies (P18) so alarms, anomaly detection and bakes have signal at any traffic level.
+        Default: ``None`` (no canary; the traffic-anomaly alarm is then only used in production)."""
+        return None
+
     def deployment_policy(self, stage: Stage | Wave) -> DeploymentPolicy:
         """Traffic shift and bake of one stage or wave. Default: the one in :meth:`environments`."""
         return stage.policy
 
     def application(self, scope: Construct, deployment: Deployment) -> LambdaService:
         """Build one copy of the service into ``scope`` (an :class:`ApplicationStack`)."""
+        gets_canary = deployment.production or deployment.stage_name == self.envs.gamma.name
+        canary = self.canary_payload() if gets_canary else None
         return LambdaService(
             scope,
             "Service",
@@ -218,6 +226,9 @@ class ServicePipeline(Stack):
             alarm_policy=deployment.alarm_policy,
             code_signing_config=self.code_signing_config(scope),
             invoker_role_arns=[self.integration_test_role_arn],
+            canary_payload=canary,
+            # Customers (production) or the canary (Gamma) give continuous traffic to watch.
+            watch_traffic=deployment.production or canary is not None,
         )
 
     # ------------------------------------------------------------------------ helpers for hooks

@@ -161,3 +161,30 @@ def test_functions_use_least_privilege_roles_without_managed_policies(fleet: Any
     template = Template.from_stack(stage.stack)
     for role in template.find_resources("AWS::IAM::Role").values():
         assert "ManagedPolicyArns" not in role["Properties"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_canary_traffic_in_gamma_and_prod_only(fleet: Any, service: str) -> None:  # P18
+    for stage in app_stages(fleet, service):
+        deployment = stage.stack.deployment
+        template = Template.from_stack(stage.stack)
+        rules = template.find_resources("AWS::Events::Rule")
+        if deployment.production or deployment.stage_name == "Gamma":
+            [rule] = rules.values()
+            assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+            [target] = rule["Properties"]["Targets"]
+            assert json.loads(target["Input"])  # a real request, not an empty event
+            assert "Service" in json.dumps(target["Arn"])  # the live alias of this copy
+        else:
+            assert rules == {}
+
+
+def test_alpha_and_beta_do_not_roll_back_on_missing_traffic(fleet: Any) -> None:
+    """Without customers or a canary, "no data" is normal: no traffic-anomaly alarm there."""
+    for stage in app_stages(fleet, "orders"):
+        if stage.stack.deployment.stage_name not in ("Alpha", "Beta"):
+            continue
+        template = Template.from_stack(stage.stack)
+        group = next(iter(template.find_resources("AWS::CodeDeploy::DeploymentGroup").values()))
+        assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) == 2
+        assert "ANOMALY_DETECTION_BAND" not in json.dumps(template.to_json())
