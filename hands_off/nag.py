@@ -18,7 +18,6 @@ from aws_cdk import aws_codebuild as codebuild
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
-from hands_off.stacks.application_stack import ApplicationStage
 from hands_off.stacks.service_pipeline import ServicePipeline
 
 __all__ = ["ACKNOWLEDGEMENTS", "NagAcknowledgement", "acknowledged", "apply_nag"]
@@ -101,18 +100,10 @@ ACKNOWLEDGEMENTS: tuple[NagAcknowledgement, ...] = (
     ),
     NagAcknowledgement(
         rule="AwsSolutions-IAM5[Resource::*]",
-        paths=("*Pipeline/Gates/Gate/Role", "*Pipeline/Gates/Bake/Role"),
+        paths=("*Pipeline/Gates/MachineRole",),
         reason=(
             "Step Functions execution logging (logs:*LogDelivery, DescribeLogGroups) and X-Ray tracing "
             "(xray:PutTraceSegments...) do not support resource-level permissions; CDK generates these."
-        ),
-    ),
-    NagAcknowledgement(
-        rule="AwsSolutions-IAM5[Resource::*]",
-        paths=("*/App/GateReaderRole",),
-        reason=(
-            "cloudwatch:GetMetricStatistics has no resource-level permission; the bake reads the "
-            "request count of this service's alias with it (read-only)."
         ),
     ),
     NagAcknowledgement(
@@ -186,7 +177,7 @@ def _codebuild_findings(nodes: list[IConstruct]) -> None:
 
 def _gate_findings(pipeline: ServicePipeline) -> None:
     """Gate machinery: state machines invoke their functions' versions and the pipeline role
-    watches executions; reader roles look alarms up by name prefix (org-wide alarms)."""
+    watches executions; the per-account roles list their own wildcards (``wildcards``)."""
     stack = Stack.of(pipeline)
     gates = pipeline.gates
     for function in gates.functions.values():
@@ -194,8 +185,7 @@ def _gate_findings(pipeline: ServicePipeline) -> None:
         acknowledged(
             f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
             "Step Functions' LambdaInvoke grants invoke on the function and its versions/aliases (':*').",
-            gates.gate.role,
-            gates.bake.role,
+            gates.machine_role,
         )
     for machine in (gates.gate, gates.bake):
         ref = {"Ref": stack.get_logical_id(machine.node.default_child)}  # type: ignore[arg-type]
@@ -207,20 +197,11 @@ def _gate_findings(pipeline: ServicePipeline) -> None:
             f"AwsSolutions-IAM5[Resource::arn:{parts[0]}:states:{parts[1]}:{parts[2]}:execution:{parts[3]}:*]",
             "CodePipeline's Step Functions actions describe the executions they start (ids generated).",
             pipeline.pipeline.pipeline,
+            pipeline.pipeline_role,
         )
-    for stage in pipeline.node.children:
-        if not isinstance(stage, ApplicationStage):
-            continue
-        role = getattr(stage.stack, "gate_reader_role", None)
-        if role is None:
-            continue
-        target = stage.stack.deployment.target
-        acknowledged(
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:{target.region}:"
-            f"{target.account.account_id}:alarm:*]",
-            "The gates look org-wide alarms up by name prefix (DescribeAlarms AlarmNamePrefix), read-only.",
-            role,
-        )
+    for access in pipeline.access_stacks:
+        for role, resource, reason in access.wildcards:
+            acknowledged(f"AwsSolutions-IAM5[Resource::{resource}]", reason, role)
 
 
 def _pipeline_findings(nodes: list[IConstruct]) -> None:

@@ -83,6 +83,13 @@ class DeploymentGates(Construct):
         self.checker_role.add_to_policy(
             iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[self.override_parameter_arn])
         )
+        # One role for both state machines (they invoke the same functions; fewer IAM roles).
+        self.machine_role = iam.Role(
+            self,
+            "MachineRole",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description=f"{pipeline_name} gate and bake state machines",
+        )
         self.functions = {
             name: self._function(name, code)
             for name in ("alarms", "time_window", "override", "decide", "bake")
@@ -219,6 +226,7 @@ class DeploymentGates(Construct):
             self,
             construct_id,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
+            role=self.machine_role,
             timeout=timeout,
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),

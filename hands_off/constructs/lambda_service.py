@@ -17,10 +17,13 @@ from constructs import Construct
 from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
 from hands_off.model import AlarmPolicy, DeploymentPolicy, TrafficShape
 
-__all__ = ["ALIAS_NAME", "LambdaService", "deployment_config_for"]
+__all__ = ["ALIAS_NAME", "CODEDEPLOY_ALIAS_ACTIONS", "LambdaService", "deployment_config_for"]
 
 ALIAS_NAME = "live"
 """The alias every caller (and CodeDeploy) uses; a deployment moves it to the new version."""
+
+CODEDEPLOY_ALIAS_ACTIONS = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"]
+"""What CodeDeploy needs on an alias: the actions of AWSCodeDeployRoleForLambdaLimited, scoped."""
 
 
 def deployment_config_for(
@@ -67,6 +70,10 @@ class LambdaService(Construct):
         so alarms (and bakes) have signal even at low traffic (P18). Default: none.
     :param watch_traffic: create the traffic-anomaly alarm and roll back on it. Default: only when
         ``canary_payload`` is given (without continuous traffic, "no data" is normal).
+    :param execution_role: the function's role, e.g. one shared by every copy in an account (IAM
+        roles are per account; see ``ServiceAccessStack``). Default: a new role that may write
+        only this function's log group.
+    :param deploy_role: CodeDeploy's role. Default: a new role scoped to this alias and its alarms.
     """
 
     def __init__(
@@ -85,6 +92,8 @@ class LambdaService(Construct):
         environment: Mapping[str, str] | None = None,
         canary_payload: Mapping[str, Any] | None = None,
         watch_traffic: bool | None = None,
+        execution_role: iam.IRole | None = None,
+        deploy_role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(
@@ -94,13 +103,15 @@ class LambdaService(Construct):
             retention=logs.RetentionDays.THREE_MONTHS,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Runs {function_name}: writes its own log group, nothing else",
-        )
-        log_group.grant_write(role)
+        role = execution_role
+        if role is None:
+            role = iam.Role(
+                self,
+                "Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"Runs {function_name}: writes its own log group, nothing else",
+            )
+            log_group.grant_write(role)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -142,24 +153,23 @@ class LambdaService(Construct):
                 ],
             )
 
-        deploy_role = iam.Role(
-            self,
-            "DeployRole",
-            assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
-            description=f"CodeDeploy shifts traffic on the {function_name} alias and reads its alarms",
-        )
-        deploy_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"],
-                resources=[self.alias.function_arn],
+        if deploy_role is None:
+            own_deploy_role = iam.Role(
+                self,
+                "DeployRole",
+                assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
+                description=f"CodeDeploy shifts traffic on the {function_name} alias and reads its alarms",
             )
-        )
-        deploy_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:DescribeAlarms"],
-                resources=[alarm.alarm_arn for alarm in self.alarms.rollback],
+            own_deploy_role.add_to_policy(
+                iam.PolicyStatement(actions=CODEDEPLOY_ALIAS_ACTIONS, resources=[self.alias.function_arn])
             )
-        )
+            own_deploy_role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["cloudwatch:DescribeAlarms"],
+                    resources=[alarm.alarm_arn for alarm in self.alarms.rollback],
+                )
+            )
+            deploy_role = own_deploy_role.without_policy_updates()
         self.deployment_group = codedeploy.LambdaDeploymentGroup(
             self,
             "DeploymentGroup",
@@ -169,9 +179,9 @@ class LambdaService(Construct):
             auto_rollback=codedeploy.AutoRollbackConfig(
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
             ),
-            # Our inline policy above replaces the AWS managed AWSCodeDeployRoleForLambdaLimited
-            # (which the construct would otherwise attach): same actions, scoped to this alias.
-            role=deploy_role.without_policy_updates(),
+            # An immutable role: the construct would otherwise attach the AWS managed
+            # AWSCodeDeployRoleForLambdaLimited; our inline policy has its actions, scoped.
+            role=deploy_role,
         )
         self.endpoint_output = CfnOutput(
             self, "Endpoint", value=self.alias.function_arn, description="ARN of the live alias"

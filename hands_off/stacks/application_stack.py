@@ -43,8 +43,6 @@ class ApplicationStack(Stack):
         )
         self.deployment = deployment
         self.service: LambdaService = pipeline.application(self, deployment)
-        if deployment.production or deployment.stage_name == pipeline.envs.gamma.name:
-            self.gate_reader_role = pipeline.gate_reader_role(self, deployment)
 
 
 class ApplicationStage(Stage):

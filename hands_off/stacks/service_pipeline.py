@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from aws_cdk import ArnFormat, Environment, RemovalPolicy, Stack, pipelines
+from aws_cdk import Environment, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
@@ -25,8 +25,9 @@ from hands_off.constructs.code_signing import (
 from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep
 from hands_off.constructs.lambda_service import LambdaService
 from hands_off.deployment import Deployment
-from hands_off.model import ConfigError, DeploymentPolicy, Environments, GatePolicy, Stage, Wave
+from hands_off.model import Account, ConfigError, DeploymentPolicy, Environments, GatePolicy, Stage, Wave
 from hands_off.stacks.application_stack import ApplicationStage
+from hands_off.stacks.service_access import ServiceAccessStack
 
 __all__ = ["ServicePipeline"]
 
@@ -113,26 +114,29 @@ class ServicePipeline(Stack):
             description=f"Runs {self.service_name} integration tests against its deployed aliases",
         )
         self.deployments: list[Deployment] = []
+        self.access_stacks: list[ServiceAccessStack] = []
         self.gate_policy_value = self.gate_policy()
         self.gates = DeploymentGates(
             self,
             "Gates",
             pipeline_name=self.pipeline_name,
-            reader_role_arns=[self.reader_role_arn(d) for d in self._gated_deployments()],
+            reader_role_arns=sorted({self.reader_role_arn(d) for d in self._gated_deployments()}),
             override_parameter_name=self.override_parameter_name,
-            checker_role_name=self._role_name("gate-checker"),
+            checker_role_name=self.account_role_name("gate-checker"),
         )
         self.pipeline_role = iam.Role(
             self,
             "PipelineRole",
-            role_name=self._role_name("pipeline"),
+            role_name=self.account_role_name("pipeline"),
             assumed_by=iam.ServicePrincipal("codepipeline.amazonaws.com"),
             description=f"CodePipeline role of {self.pipeline_name}",
         )
         self.pipeline_role.add_to_policy(
             iam.PolicyStatement(
                 actions=["sts:AssumeRole"],
-                resources=[self.reader_role_arn(d) for d in self._gated_deployments() if d.production],
+                resources=sorted(
+                    {self.reader_role_arn(d) for d in self._gated_deployments() if d.production}
+                ),
             )
         )
         self.pipeline = pipelines.CodePipeline(
@@ -140,6 +144,8 @@ class ServicePipeline(Stack):
             "Pipeline",
             pipeline_name=self.pipeline_name,
             role=self.pipeline_role,
+            # One role for the pipeline and its actions instead of a role per action (IAM quota).
+            use_pipeline_role_for_actions=True,
             pipeline_type=codepipeline.PipelineType.V2,
             cross_account_keys=True,
             enable_key_rotation=True,
@@ -226,6 +232,12 @@ class ServicePipeline(Stack):
             alarm_policy=deployment.alarm_policy,
             code_signing_config=self.code_signing_config(scope),
             invoker_role_arns=[self.integration_test_role_arn],
+            execution_role=iam.Role.from_role_arn(
+                scope, "ExecutionRole", self.role_arn(deployment.target.account, "runtime"), mutable=False
+            ),
+            deploy_role=iam.Role.from_role_arn(
+                scope, "DeployRole", self.role_arn(deployment.target.account, "codedeploy"), mutable=False
+            ),
             canary_payload=canary,
             # Customers (production) or the canary (Gamma) give continuous traffic to watch.
             watch_traffic=deployment.production or canary is not None,
@@ -243,43 +255,17 @@ class ServicePipeline(Stack):
         """SSM parameter a developer writes to override the gates (see README, Gates)."""
         return f"/hands-off/{self.pipeline_name}/override"
 
-    def _role_name(self, purpose: str, region: str = "") -> str:
-        return f"hands-off-{self.service_name}-{purpose}" + (f"-{region}" if region else "")
+    def account_role_name(self, purpose: str) -> str:
+        """Physical name of one of this service's roles (one per account), e.g. ``gate-reader``."""
+        return f"hands-off-{self.service_name}-{purpose}"
+
+    def role_arn(self, account: Account, purpose: str) -> str:
+        """ARN of :meth:`account_role_name` in ``account``, built from names (no cross-stack reference)."""
+        return f"arn:aws:iam::{account.account_id}:role/{self.account_role_name(purpose)}"
 
     def reader_role_arn(self, deployment: Deployment) -> str:
         """Role in a target account the gates and stage conditions assume to read its alarms."""
-        name = self._role_name("gate-reader", deployment.target.region)
-        return f"arn:aws:iam::{deployment.target.account.account_id}:role/{name}"
-
-    def gate_reader_role(self, scope: Construct, deployment: Deployment) -> iam.Role:
-        """Create, in an application stack, the role the gates assume to read its alarms/metrics."""
-        tooling = self.envs.toolchain.account.account_id
-        role = iam.Role(
-            scope,
-            "GateReaderRole",
-            role_name=self._role_name("gate-reader", deployment.target.region),
-            assumed_by=iam.CompositePrincipal(
-                iam.ArnPrincipal(f"arn:aws:iam::{tooling}:role/{self._role_name('gate-checker')}"),
-                iam.ArnPrincipal(f"arn:aws:iam::{tooling}:role/{self._role_name('pipeline')}"),
-            ),
-            description="hands-off gates read this account's alarms and request counts",
-        )
-        stack = Stack.of(scope)
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:DescribeAlarms"],
-                resources=[
-                    stack.format_arn(
-                        service="cloudwatch",
-                        resource="alarm",
-                        resource_name="*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
-        role.add_to_policy(iam.PolicyStatement(actions=["cloudwatch:GetMetricStatistics"], resources=["*"]))
-        return role
+        return self.role_arn(deployment.target.account, "gate-reader")
 
     @property
     def package_path(self) -> str:
@@ -550,6 +536,37 @@ class ServicePipeline(Stack):
                 f"Stages.{index}.BeforeEntry", {"Conditions": [{"Result": "FAIL", "Rules": rules}]}
             )
 
+    def _all_deployments(self) -> list[Deployment]:
+        envs = self.envs
+        return [
+            *(
+                d
+                for stage in (envs.alpha, envs.beta, envs.gamma)
+                for d in self._deployment(stage, production=False)
+            ),
+            *(d for wave in envs.waves for d in self._deployment(wave, production=True)),
+        ]
+
+    def _add_access_stacks(self, first: ApplicationStage) -> None:
+        """Per-account roles, deployed with the first Alpha copy, before anything that uses them."""
+        by_account: dict[str, list[Deployment]] = {}
+        for deployment in self._all_deployments():
+            by_account.setdefault(deployment.target.account.account_id, []).append(deployment)
+        for deployments in by_account.values():
+            account = deployments[0].target.account
+            access = ServiceAccessStack(
+                first,
+                f"Access-{account.name}",
+                stack_name=f"{self.service_name}-access",
+                env=Environment(account=account.account_id, region=deployments[0].target.region),
+                pipeline=self,
+                account=account,
+                deployments=deployments,
+                description=f"hands-off: IAM roles of {self.service_name} in account {account.name}",
+            )
+            first.stack.add_dependency(access)
+            self.access_stacks.append(access)
+
     def _add_stages(self) -> None:
         envs = self.envs
         for stage in (envs.alpha, envs.beta, envs.gamma):
@@ -557,6 +574,8 @@ class ServicePipeline(Stack):
             wave = self.pipeline.add_wave(stage.name, pre=gate)
             for deployment in self._deployment(stage, production=False):
                 app_stage = self._stage(deployment, len(stage.targets))
+                if not self.access_stacks:
+                    self._add_access_stacks(app_stage)
                 test = self._integration_test(
                     f"{app_stage.stage_name}-IntegrationTest",
                     {"env_from_cfn_outputs": {"ENDPOINTS": app_stage.stack.service.endpoint_output}},

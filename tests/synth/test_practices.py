@@ -19,6 +19,10 @@ def pipeline_resource(fleet: Any, service: str) -> dict[str, Any]:
     return pipeline["Properties"]  # type: ignore[no-any-return]
 
 
+def stages_by_name(fleet: Any, service: str) -> dict[str, dict[str, Any]]:
+    return {s["Name"]: s for s in pipeline_resource(fleet, service)["Stages"]}
+
+
 def app_stages(fleet: Any, service: str) -> list[ApplicationStage]:
     pipeline = fleet.pipeline(service)
     return [c for c in pipeline.node.children if isinstance(c, ApplicationStage)]
@@ -157,10 +161,40 @@ def test_integration_tests_follow_preprod_and_zeta_calls_prod(fleet: Any, servic
 
 
 def test_functions_use_least_privilege_roles_without_managed_policies(fleet: Any) -> None:  # non-negotiable
-    stage = app_stages(fleet, "orders")[0]
-    template = Template.from_stack(stage.stack)
-    for role in template.find_resources("AWS::IAM::Role").values():
-        assert "ManagedPolicyArns" not in role["Properties"]
+    for access in fleet.pipeline("orders").access_stacks:
+        template = Template.from_stack(access)
+        for role in template.find_resources("AWS::IAM::Role").values():
+            assert "ManagedPolicyArns" not in role["Properties"]
+        for policy in template.find_resources("AWS::IAM::Policy").values():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if statement["Resource"] == "*":
+                    assert statement["Action"] == "cloudwatch:GetMetricStatistics"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_iam_roles_live_once_per_account_and_deploy_first(fleet: Any, service: str) -> None:
+    """IAM roles are global to an account: one set per service per account (not per region),
+    in stacks that deploy with Alpha, before any gate assumes them or any copy uses them."""
+    pipeline = fleet.pipeline(service)
+    accounts = {d.target.account.account_id for d in pipeline.deployments}
+    access = pipeline.access_stacks
+    assert sorted(a.account for a in access) == sorted(accounts)
+    for stack in access:
+        names = {
+            r["Properties"]["RoleName"]
+            for r in Template.from_stack(stack).find_resources("AWS::IAM::Role").values()
+        }
+        assert names == {f"hands-off-{service}-{p}" for p in ("runtime", "codedeploy", "gate-reader")}
+    for stage in app_stages(fleet, service):
+        Template.from_stack(stage.stack).resource_count_is("AWS::IAM::Role", 0)
+    alpha = stages_by_name(fleet, service)["Alpha"]
+    run_order = {a["Name"]: a["RunOrder"] for a in alpha["Actions"]}
+    access_deploys = [
+        o for n, o in run_order.items() if n.startswith(f"{service}-access") and n.endswith("Deploy")
+    ]
+    app_prepare = run_order[f"{service}-alpha-us-west-2.Prepare"]
+    assert access_deploys
+    assert max(access_deploys) < app_prepare
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -1,0 +1,125 @@
+"""The IAM roles one service needs in one target account, deployed once per account.
+
+IAM roles are global to an account, so instead of three roles per copy (per region) a service has
+three per account: the function execution role, the CodeDeploy role, and the role the deployment
+gates assume to read alarms. The stack deploys in the first pipeline stage (Alpha), so every role
+exists before any gate or application stack needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS
+from hands_off.deployment import Deployment
+from hands_off.model import Account
+
+if TYPE_CHECKING:
+    from hands_off.stacks.service_pipeline import ServicePipeline
+
+__all__ = ["ROLLBACK_ALARM_SUFFIXES", "ServiceAccessStack"]
+
+ROLLBACK_ALARM_SUFFIXES = ("fault-rate", "latency-p99", "traffic-anomaly")
+"""Names of a copy's rollback alarms after its function name (see ``AlarmFactory``)."""
+
+
+class ServiceAccessStack(Stack):
+    """Execution, CodeDeploy and gate-reader roles of one service in one account.
+
+    :param pipeline: names the roles and the principals the reader role trusts.
+    :param account: the target account.
+    :param deployments: every copy of the service in that account (scopes the policies).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pipeline: ServicePipeline,
+        account: Account,
+        deployments: Sequence[Deployment],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        acct = account.account_id
+        self.wildcards: list[tuple[iam.Role, str, str]] = []
+        """(role, resource, why) for each wildcard resource these policies need (read by nag)."""
+        copies = sorted({(d.target.region, d.function_name) for d in deployments})
+        regions = sorted({region for region, _ in copies})
+
+        self.execution_role = iam.Role(
+            self,
+            "ExecutionRole",
+            role_name=pipeline.account_role_name("runtime"),
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs {pipeline.service_name}: writes its functions' log groups, nothing else",
+        )
+        log_groups = [f"arn:aws:logs:{r}:{acct}:log-group:/aws/lambda/{fn}:*" for r, fn in copies]
+        self.execution_role.add_to_policy(
+            iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=log_groups)
+        )
+        self.wildcards += [
+            (self.execution_role, arn, "Log streams of the function's own log group (names made by Lambda).")
+            for arn in log_groups
+        ]
+
+        self.deploy_role = iam.Role(
+            self,
+            "DeployRole",
+            role_name=pipeline.account_role_name("codedeploy"),
+            assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
+            description=f"CodeDeploy shifts traffic on {pipeline.service_name} aliases, reads their alarms",
+        )
+        self.deploy_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=CODEDEPLOY_ALIAS_ACTIONS,
+                resources=[f"arn:aws:lambda:{r}:{acct}:function:{fn}:live" for r, fn in copies],
+            )
+        )
+        self.deploy_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=[
+                    f"arn:aws:cloudwatch:{r}:{acct}:alarm:{fn}-{suffix}"
+                    for r, fn in copies
+                    for suffix in ROLLBACK_ALARM_SUFFIXES
+                ],
+            )
+        )
+
+        tooling = pipeline.envs.toolchain.account.account_id
+        self.reader_role = iam.Role(
+            self,
+            "GateReaderRole",
+            role_name=pipeline.account_role_name("gate-reader"),
+            assumed_by=iam.CompositePrincipal(
+                iam.ArnPrincipal(f"arn:aws:iam::{tooling}:role/{pipeline.account_role_name('gate-checker')}"),
+                iam.ArnPrincipal(f"arn:aws:iam::{tooling}:role/{pipeline.account_role_name('pipeline')}"),
+            ),
+            description="hands-off gates read this account's alarms and request counts",
+        )
+        alarm_arns = [f"arn:aws:cloudwatch:{r}:{acct}:alarm:*" for r in regions]
+        self.reader_role.add_to_policy(
+            iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=alarm_arns)
+        )
+        self.reader_role.add_to_policy(
+            iam.PolicyStatement(actions=["cloudwatch:GetMetricStatistics"], resources=["*"])
+        )
+        self.wildcards += [
+            (self.reader_role, arn, "The gates look alarms up by name prefix (org-wide alarms), read-only.")
+            for arn in alarm_arns
+        ]
+        self.wildcards.append(
+            (
+                self.reader_role,
+                "*",
+                "cloudwatch:GetMetricStatistics has no resource-level permission; the bake reads "
+                "request counts with it (read-only).",
+            )
+        )
