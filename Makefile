@@ -24,6 +24,7 @@ help:
 	@echo "make synth            set up, then synthesize the example fleet into $(CDK_OUT)/"
 	@echo "make test             set up, then run pytest, mypy and ruff"
 	@echo "make plan             print the wave plan of the example fleet"
+	@echo "make bench            synth speed vs plain CDK Pipelines, fleet scaling, quotas"
 	@echo "make snapshot-update  re-record the syrupy snapshots after an intended change"
 	@echo "make clean            remove .venv, node_modules and build outputs"
 
@@ -73,7 +74,13 @@ test: setup
 snapshot-update: setup
 	$(BIN)/python -m pytest tests/synth -k snapshot --snapshot-update
 
-bench: setup
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): requirements-bench.txt $(DEPS_STAMP)
+	$(BIN)/python -m pip install -q -r requirements-bench.txt
+	touch $@
+
+# Benchmarks (not part of `make test`): a few minutes; see benchmarks/run.py.
+bench: setup $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
