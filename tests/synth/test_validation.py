@@ -60,3 +60,25 @@ def test_nag_fails_synth_on_an_unacknowledged_finding(repo_root: Path, tmp_path:
     apply_nag(app)
     with pytest.raises(Exception, match=r"(?s)ValidationFailed: .*AwsSolutions-S1"):
         app.synth()
+
+
+def test_acknowledgements_follow_the_pipeline_account_and_region(repo_root: Path, tmp_path: Path) -> None:
+    """Nothing in the acknowledgements is specific to the example's tooling account/region."""
+    from dataclasses import replace
+
+    from aws_cdk import App
+
+    from hands_off.example import OrdersPipeline
+    from hands_off.model import Account, Environments, Target, example_environments
+    from hands_off.nag import apply_nag
+    from hands_off.testing import app_context
+
+    class ElsewherePipeline(OrdersPipeline):
+        def environments(self) -> Environments:
+            tooling = Target(account=Account(name="tools", account_id="444444444444"), region="eu-central-1")
+            return replace(example_environments(), toolchain=tooling)
+
+    app = App(context=app_context(repo_root / "cdk.json"), outdir=str(tmp_path))
+    ElsewherePipeline(app)
+    apply_nag(app)
+    app.synth()  # raises on any unacknowledged finding
