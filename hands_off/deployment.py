@@ -53,5 +53,8 @@ class Deployment:
 
     @property
     def stack_name(self) -> str:
-        """CloudFormation stack name, unique per account and region (e.g. ``orders-prod-2-us-east-1``)."""
-        return f"{self.service_name}-{self.stage_name.lower()}-{self.target.region}"
+        """CloudFormation stack name, unique per account and region (e.g. ``orders-prod-us-east-1``).
+
+        Production copies are named without their wave, so re-planning the waves moves a region to
+        another wave without a new stack (whose function and alarm names would collide)."""
+        return f"{self.service_name}-{self.environment_label}-{self.target.region}"

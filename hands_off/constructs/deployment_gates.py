@@ -46,6 +46,10 @@ class DeploymentGates(Construct):
     :param pipeline_name: used in names and the override parameter path.
     :param reader_role_arns: roles in target accounts the checks assume to read alarms/metrics.
     :param override_parameter_name: SSM parameter holding an override (read only).
+    :param checker_role_name: physical name of the role the gate Lambdas run with.
+    :param config_parameter_arns: the SSM parameters holding each gate's and bake's input (a
+        CodePipeline action configuration value is limited to 1,000 characters, so the action only
+        passes the parameter's name).
     """
 
     def __init__(
@@ -57,6 +61,7 @@ class DeploymentGates(Construct):
         reader_role_arns: list[str],
         override_parameter_name: str,
         checker_role_name: str,
+        config_parameter_arns: list[str],
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -83,6 +88,12 @@ class DeploymentGates(Construct):
         self.checker_role.add_to_policy(
             iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[self.override_parameter_arn])
         )
+        self.checker_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["codepipeline:GetPipelineExecution"],
+                resources=[stack.format_arn(service="codepipeline", resource=pipeline_name)],
+            )
+        )
         # One role for both state machines (they invoke the same functions; fewer IAM roles).
         self.machine_role = iam.Role(
             self,
@@ -90,11 +101,12 @@ class DeploymentGates(Construct):
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
             description=f"{pipeline_name} gate and bake state machines",
         )
+        self.config_parameter_arns = config_parameter_arns
         self.functions = {
             name: self._function(name, code)
-            for name in ("alarms", "time_window", "override", "decide", "bake")
+            for name in ("alarms", "time_window", "override", "decide", "bake", "execution")
         }
-        self.gate = self._machine("Gate", self._gate_definition(), Duration.days(8))
+        self.gate = self._machine("Gate", self._gate_definition(), Duration.days(7))
         self.bake = self._machine("Bake", self._bake_definition(), Duration.days(2))
 
     def _function(self, module: str, code: lambda_.Code) -> lambda_.Function:
@@ -131,12 +143,57 @@ class DeploymentGates(Construct):
             **kwargs,
         )
 
-    def _gate_definition(self) -> sfn.IChainable:
-        start = sfn.Pass(
-            self, "GateStart", parameters={"input.$": "$", "started_at.$": "$$.Execution.StartTime"}
+    def _load(self, prefix: str) -> sfn.Chain:
+        """Read the input this gate/bake was configured with from its SSM parameter."""
+        load = tasks.CallAwsService(
+            self,
+            f"{prefix}LoadConfig",
+            service="ssm",
+            action="getParameter",
+            parameters={"Name.$": "$.config_parameter"},
+            iam_resources=self.config_parameter_arns,
+            result_selector={"config.$": "States.StringToJson($.Parameter.Value)"},
+            result_path="$.loaded",
         )
+        start = sfn.Pass(
+            self,
+            f"{prefix}Start",
+            parameters={
+                "input.$": "$.loaded.config",
+                "started_at.$": "$$.Execution.StartTime",
+                "execution_id.$": "$.pipeline_execution_id",
+            },
+        )
+        return load.next(start)
+
+    def _unless_rollback(self, prefix: str, then: sfn.IChainable) -> sfn.Chain:
+        """A stage rollback re-runs the gate and bake while the alarm that caused it still fires:
+        let rollbacks (to the last good version) through, check everything else."""
+        execution = self._invoke(
+            f"{prefix}CheckExecution",
+            "execution",
+            {"pipeline.$": "$.input.pipeline", "execution_id.$": "$.execution_id"},
+            result_path="$.execution",
+        )
+        return execution.next(
+            sfn.Choice(self, f"{prefix}Rollback?")
+            .when(
+                sfn.Condition.boolean_equals("$.execution.rollback", True),
+                sfn.Succeed(self, f"{prefix}RollbackAllowed", output_path="$.execution"),
+            )
+            .otherwise(then)
+        )
+
+    def _gate_definition(self) -> sfn.IChainable:
+        start = self._load("Gate")
         checks = sfn.Parallel(self, "CheckAll", result_path="$.results")
-        checks.branch(self._invoke("AppAlarms", "alarms", {"label": "app", "checks.$": "$.input.app_checks"}))
+        checks.branch(
+            self._invoke(
+                "AppAlarms",
+                "alarms",
+                {"label": "app", "checks.$": "$.input.app_checks", "pipeline.$": "$.input.pipeline"},
+            )
+        )
         checks.branch(self._invoke("OrgAlarms", "alarms", {"label": "org", "checks.$": "$.input.org_checks"}))
         checks.branch(self._invoke("CheckWindow", "time_window", {"window.$": "$.input.window"}))
         checks.branch(
@@ -168,27 +225,22 @@ class DeploymentGates(Construct):
         wait = sfn.Wait(
             self, "WaitAndRecheck", time=sfn.WaitTime.seconds_path("$.input.check_interval_seconds")
         )
-        return (
-            start.next(checks)
-            .next(decide)
-            .next(
-                sfn.Choice(self, "Proceed?")
-                .when(
-                    sfn.Condition.boolean_equals("$.decision.proceed", True),
-                    sfn.Succeed(self, "Clear", output_path="$.decision"),
-                )
-                .when(
-                    sfn.Condition.boolean_equals("$.decision.give_up", True),
-                    sfn.Fail(self, "Blocked", error="DeploymentBlocked", cause_path="$.decision.reason"),
-                )
-                .otherwise(wait.next(checks))
+        body = checks.next(decide).next(
+            sfn.Choice(self, "Proceed?")
+            .when(
+                sfn.Condition.boolean_equals("$.decision.proceed", True),
+                sfn.Succeed(self, "Clear", output_path="$.decision"),
             )
+            .when(
+                sfn.Condition.boolean_equals("$.decision.give_up", True),
+                sfn.Fail(self, "Blocked", error="DeploymentBlocked", cause_path="$.decision.reason"),
+            )
+            .otherwise(wait.next(checks))
         )
+        return start.next(self._unless_rollback("Gate", body))
 
     def _bake_definition(self) -> sfn.IChainable:
-        start = sfn.Pass(
-            self, "BakeStart", parameters={"input.$": "$", "started_at.$": "$$.Execution.StartTime"}
-        )
+        start = self._load("Bake")
         watch = self._invoke(
             "Watch",
             "bake",
@@ -198,11 +250,12 @@ class DeploymentGates(Construct):
                 "started_at.$": "$.started_at",
                 "bake_seconds.$": "$.input.bake_seconds",
                 "min_requests.$": "$.input.min_requests",
+                "pipeline.$": "$.input.pipeline",
             },
             result_path="$.bake",
         )
         wait = sfn.Wait(self, "KeepBaking", time=sfn.WaitTime.seconds_path("$.input.poll_seconds"))
-        return start.next(watch).next(
+        body = watch.next(
             sfn.Choice(self, "Baked?")
             .when(
                 sfn.Condition.string_equals("$.bake.status", "DONE"),
@@ -214,6 +267,7 @@ class DeploymentGates(Construct):
             )
             .otherwise(wait.next(watch))
         )
+        return start.next(self._unless_rollback("Bake", body))
 
     def _machine(self, construct_id: str, definition: sfn.IChainable, timeout: Duration) -> sfn.StateMachine:
         log_group = logs.LogGroup(
@@ -235,14 +289,19 @@ class DeploymentGates(Construct):
 
 @jsii.implements(pipelines.ICodePipelineActionFactory)
 class StateMachineStep(pipelines.Step):
-    """A CDK Pipelines step that runs a state machine with a literal input and waits for it."""
+    """A CDK Pipelines step that runs a state machine and waits for it.
 
-    def __init__(
-        self, step_id: str, *, state_machine: sfn.IStateMachine, state_input: dict[str, Any]
-    ) -> None:
+    The action's input is small (CodePipeline limits a configuration value to 1,000 characters):
+    the name of the SSM parameter holding the real input, and the pipeline execution id.
+    """
+
+    def __init__(self, step_id: str, *, state_machine: sfn.IStateMachine, config_parameter_name: str) -> None:
         super().__init__(step_id)
         self.state_machine = state_machine
-        self.state_input = state_input
+        self.state_input = {
+            "config_parameter": config_parameter_name,
+            "pipeline_execution_id": "#{codepipeline.PipelineExecutionId}",
+        }
 
     def produce_action(
         self, stage: codepipeline.IStage, *, action_name: str, run_order: float, **_: Any

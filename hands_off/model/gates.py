@@ -4,7 +4,7 @@ how long a gate waits, and what a bake needs to see. Pure Python, validated when
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
@@ -12,7 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from hands_off.model.errors import ConfigError
 
-__all__ = ["REGION_TIMEZONES", "Blackout", "GatePolicy", "TimeWindow"]
+__all__ = ["MAX_GATE_CHECKS", "REGION_TIMEZONES", "Blackout", "GatePolicy", "TimeWindow"]
+
+MAX_GATE_CHECKS = 600
+"""Most re-checks one gate execution may make: each costs about 35 Step Functions history events
+and an execution keeps at most 25,000."""
 
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -133,8 +137,10 @@ class GatePolicy:
     :param blackouts: freeze periods. Default: none.
     :param org_alarm_names: organization-wide alarms (exact names) that block every deployment.
     :param org_alarm_prefixes: organization-wide alarm name prefixes that block.
-    :param check_interval_seconds: wait between checks while blocked. Default: 300.
-    :param max_wait_seconds: give up (fail the stage) after this long blocked. Default: 86400.
+    :param check_interval_seconds: wait between checks while blocked. Default: 600.
+    :param max_wait_seconds: give up (fail the stage) after this long blocked; at most 7 days
+        (the Step Functions action's limit). Default: 259200 (3 days: a block from Friday evening
+        resumes by itself on Monday morning).
     :param bake_min_requests: requests a bake must see healthy (X5); 0 disables. Default: 0.
     :param bake_poll_seconds: how often the bake looks at the alarms. Default: 60.
     """
@@ -143,11 +149,10 @@ class GatePolicy:
     blackouts: tuple[Blackout, ...] = ()
     org_alarm_names: tuple[str, ...] = ()
     org_alarm_prefixes: tuple[str, ...] = ()
-    check_interval_seconds: int = 300
-    max_wait_seconds: int = 86_400
+    check_interval_seconds: int = 600
+    max_wait_seconds: int = 3 * 86_400
     bake_min_requests: int = 0
     bake_poll_seconds: int = 60
-    override_parameter_prefix: str = field(default="/hands-off")
 
     def __post_init__(self) -> None:
         if not 1 <= self.check_interval_seconds <= 86_400:
@@ -159,6 +164,15 @@ class GatePolicy:
                 "GatePolicy.check_interval_seconds",
                 f"{self.check_interval_seconds}s is longer than max_wait_seconds {self.max_wait_seconds}s: "
                 "the gate would give up before checking twice",
+            )
+        checks = self.max_wait_seconds // self.check_interval_seconds
+        if checks > MAX_GATE_CHECKS:
+            raise ConfigError(
+                "GatePolicy.check_interval_seconds",
+                f"{self.check_interval_seconds}s over {self.max_wait_seconds}s is {checks} checks, "
+                f"more than the {MAX_GATE_CHECKS} a gate execution can record (Step Functions keeps "
+                "25,000 history events): "
+                f"use at least {-(-self.max_wait_seconds // MAX_GATE_CHECKS)}s",
             )
         if self.bake_min_requests < 0:
             raise ConfigError("GatePolicy.bake_min_requests", "use 0 (disabled) or a positive count")

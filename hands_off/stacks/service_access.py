@@ -98,9 +98,8 @@ class ServiceAccessStack(Stack):
             self,
             "GateReaderRole",
             role_name=pipeline.account_role_name("gate-reader"),
-            assumed_by=iam.CompositePrincipal(
-                iam.ArnPrincipal(f"arn:aws:iam::{tooling}:role/{pipeline.account_role_name('gate-checker')}"),
-                iam.ArnPrincipal(f"arn:aws:iam::{tooling}:role/{pipeline.account_role_name('pipeline')}"),
+            assumed_by=iam.ArnPrincipal(
+                f"arn:aws:iam::{tooling}:role/{pipeline.account_role_name('gate-checker')}"
             ),
             description="hands-off gates read this account's alarms and request counts",
         )

@@ -6,15 +6,19 @@ service subclasses that and overrides only what differs (name, code, build comma
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from aws_cdk import Environment, RemovalPolicy, Stack, pipelines
+from aws_cdk import Duration, Environment, RemovalPolicy, Stack, pipelines
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from hands_off.constructs.code_signing import (
@@ -32,6 +36,7 @@ from hands_off.stacks.service_access import ServiceAccessStack
 __all__ = ["ServicePipeline"]
 
 _BOTO3_PIN = "boto3==1.44.5"
+_SSM_STANDARD_LIMIT = 4096
 
 
 class ServicePipeline(Stack):
@@ -123,6 +128,7 @@ class ServicePipeline(Stack):
             reader_role_arns=sorted({self.reader_role_arn(d) for d in self._gated_deployments()}),
             override_parameter_name=self.override_parameter_name,
             checker_role_name=self.account_role_name("gate-checker"),
+            config_parameter_arns=self._config_parameter_arns(),
         )
         self.pipeline_role = iam.Role(
             self,
@@ -131,12 +137,31 @@ class ServicePipeline(Stack):
             assumed_by=iam.ServicePrincipal("codepipeline.amazonaws.com"),
             description=f"CodePipeline role of {self.pipeline_name}",
         )
+        # X4: CodePipeline's CloudWatchAlarm rule reads alarms in the pipeline's own account, so
+        # the gates and bakes mirror the health they observe in the target accounts here.
+        self.observed_health = cloudwatch.Alarm(
+            self,
+            "ObservedHealth",
+            alarm_name=f"{self.pipeline_name}-observed-health",
+            alarm_description=(
+                "Health alarms of this service's copies found in ALARM by the gates and bakes "
+                "(mirrored from the target accounts; watched by the Prod-N entry conditions)"
+            ),
+            metric=cloudwatch.Metric(
+                namespace="HandsOff/Gates",
+                metric_name="UnhealthyCopies",
+                dimensions_map={"Pipeline": self.pipeline_name},
+                statistic="Maximum",
+                period=Duration.minutes(1),
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
         self.pipeline_role.add_to_policy(
             iam.PolicyStatement(
-                actions=["sts:AssumeRole"],
-                resources=sorted(
-                    {self.reader_role_arn(d) for d in self._gated_deployments() if d.production}
-                ),
+                actions=["cloudwatch:DescribeAlarms"], resources=[self.observed_health.alarm_arn]
             )
         )
         self.pipeline = pipelines.CodePipeline(
@@ -455,13 +480,48 @@ class ServicePipeline(Stack):
             )
         return checks
 
+    def config_parameter_name(self, step_id: str) -> str:
+        """SSM parameter holding the input of gate/bake ``step_id`` (e.g. ``Prod-2-Gate``)."""
+        return f"/hands-off/{self.pipeline_name}/gates/{step_id}"
+
+    def _config_parameter_arns(self) -> list[str]:
+        steps = [f"{self.envs.gamma.name}-Gate"]
+        steps += [f"{w.name}-{kind}" for w in self.envs.waves for kind in ("Gate", "Bake")]
+        toolchain = self.envs.toolchain
+        return [
+            f"arn:aws:ssm:{toolchain.region}:{toolchain.account.account_id}:parameter"
+            f"{self.config_parameter_name(step)}"
+            for step in steps
+        ]
+
+    def _state_machine_step(
+        self, step_id: str, machine: sfn.IStateMachine, config: dict[str, Any]
+    ) -> StateMachineStep:
+        value = json.dumps(config, separators=(",", ":"))
+        if len(value) > _SSM_STANDARD_LIMIT:
+            raise ConfigError(
+                f"{type(self).__name__} {step_id}",
+                f"the gate configuration is {len(value)} characters, over the 4,096 an SSM parameter "
+                "holds: use fewer regions in this wave, or fewer org alarm names/prefixes",
+            )
+        ssm.StringParameter(
+            self,
+            f"{step_id}Config",
+            parameter_name=self.config_parameter_name(step_id),
+            string_value=value,
+            description=f"hands-off: input of {self.pipeline_name} {step_id}",
+        )
+        return StateMachineStep(
+            step_id, state_machine=machine, config_parameter_name=self.config_parameter_name(step_id)
+        )
+
     def _gate(self, stage: Stage | Wave) -> StateMachineStep:
         policy = self.gate_policy_value
         has_org = bool(policy.org_alarm_names or policy.org_alarm_prefixes)
-        return StateMachineStep(
+        return self._state_machine_step(
             f"{stage.name}-Gate",
-            state_machine=self.gates.gate,
-            state_input={
+            self.gates.gate,
+            {
                 "pipeline": self.pipeline_name,
                 "stage": stage.name,
                 "app_checks": self._alarm_checks(stage, health="prefix"),
@@ -481,10 +541,12 @@ class ServicePipeline(Stack):
     def _bake(self, wave: Wave) -> StateMachineStep:
         policy = self.gate_policy_value
         deployments = self._deployment(wave, production=True)
-        return StateMachineStep(
+        return self._state_machine_step(
             f"{wave.name}-Bake",
-            state_machine=self.gates.bake,
-            state_input={
+            self.gates.bake,
+            {
+                "pipeline": self.pipeline_name,
+                "stage": wave.name,
                 "checks": self._alarm_checks(wave, health="name"),
                 "traffic": {
                     "namespace": "AWS/Lambda",
@@ -509,31 +571,22 @@ class ServicePipeline(Stack):
 
     def _add_stage_conditions(self) -> None:
         """X4: native CodePipeline V2 conditions as a second line of defence on every Prod-N stage:
-        roll the stage back on failure, and refuse entry while a target's health alarm fires."""
+        roll the stage back on failure, and refuse entry while the observed-health alarm fires."""
         cfn = self.pipeline.pipeline.node.default_child
         assert isinstance(cfn, codepipeline.CfnPipeline)
         names = [stage.stage_name for stage in self.pipeline.pipeline.stages]
+        rule = {
+            "Name": "ObservedHealth",
+            "RuleTypeId": {"Category": "Rule", "Owner": "AWS", "Provider": "CloudWatchAlarm", "Version": "1"},
+            # WaitTime is in minutes (CodePipeline rule reference).
+            "Configuration": {"AlarmName": f"{self.pipeline_name}-observed-health", "WaitTime": "1"},
+            "Region": self.envs.toolchain.region,
+        }
         for wave in self.envs.waves:
             index = names.index(wave.name)
-            rules = [
-                {
-                    "Name": f"{d.target.region}-health",
-                    "RuleTypeId": {
-                        "Category": "Rule",
-                        "Owner": "AWS",
-                        "Provider": "CloudWatchAlarm",
-                        "Version": "1",
-                    },
-                    # WaitTime is in minutes (CodePipeline rule reference).
-                    "Configuration": {"AlarmName": d.health_alarm_name, "WaitTime": "1"},
-                    "Region": d.target.region,
-                    "RoleArn": self.reader_role_arn(d),
-                }
-                for d in self._deployment(wave, production=True)
-            ]
             cfn.add_property_override(f"Stages.{index}.OnFailure", {"Result": "ROLLBACK"})
             cfn.add_property_override(
-                f"Stages.{index}.BeforeEntry", {"Conditions": [{"Result": "FAIL", "Rules": rules}]}
+                f"Stages.{index}.BeforeEntry", {"Conditions": [{"Result": "FAIL", "Rules": [rule]}]}
             )
 
     def _all_deployments(self) -> list[Deployment]:

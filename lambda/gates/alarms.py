@@ -33,6 +33,7 @@ from gate_common import (
     GateConfigError,
     default_client_factory,
     describe_error,
+    emit_health,
     error_code,
     log,
 )
@@ -266,4 +267,6 @@ def handler(event: Any, context: object) -> AlarmsResult:
         gate="alarms",
         **result,
     )
+    if label == "app" and isinstance(event, Mapping):
+        emit_health(event, len(result["in_alarm"]))
     return result

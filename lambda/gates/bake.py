@@ -37,6 +37,7 @@ from gate_common import (
     GateConfigError,
     default_client_factory,
     describe_error,
+    emit_health,
     error_code,
     is_transient,
     log,
@@ -264,4 +265,5 @@ def handler(event: Any, context: object) -> BakeResult:
         gate="bake",
         **{k: v for k, v in result.items() if k != "reason"},
     )
+    emit_health(event, len(result.get("in_alarm", [])))
     return result

@@ -240,3 +240,34 @@ def default_client_factory(service: str, clock: Callable[[], datetime] | None = 
             return client
 
     return factory
+
+
+HEALTH_NAMESPACE = "HandsOff/Gates"
+HEALTH_METRIC = "UnhealthyCopies"
+
+
+def health_emf(pipeline: str, unhealthy: int, at: datetime) -> dict[str, Any]:
+    """Embedded Metric Format record mirroring what a gate or bake saw of the service's health
+    into the tooling account (``HandsOff/Gates UnhealthyCopies``, dimension ``Pipeline``), where
+    CodePipeline's native ``CloudWatchAlarm`` stage conditions can watch it (pure)."""
+    return {
+        "_aws": {
+            "Timestamp": int(at.timestamp() * 1000),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": HEALTH_NAMESPACE,
+                    "Dimensions": [["Pipeline"]],
+                    "Metrics": [{"Name": HEALTH_METRIC, "Unit": "Count"}],
+                }
+            ],
+        },
+        "Pipeline": pipeline,
+        HEALTH_METRIC: unhealthy,
+    }
+
+
+def emit_health(event: Mapping[str, Any], unhealthy: int) -> None:
+    """Print the health EMF record when the event names its pipeline (one JSON line)."""
+    pipeline = event.get("pipeline")
+    if isinstance(pipeline, str) and pipeline:
+        print(json.dumps(health_emf(pipeline, unhealthy, datetime.now(UTC))), flush=True)

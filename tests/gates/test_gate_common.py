@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -125,3 +126,17 @@ def test_gate_config_error_str() -> None:
     assert str(error) == "windows[0].start: bad"
     assert isinstance(error, ValueError)
     assert gate_common.SERVICE_NAME == "hands-off-gates"
+
+
+def test_health_is_mirrored_as_emf_for_stage_conditions(capsys: pytest.CaptureFixture[str]) -> None:
+    """The gates mirror what they saw into the tooling account: HandsOff/Gates UnhealthyCopies."""
+    from gate_common import emit_health
+
+    emit_health({"pipeline": "orders-application"}, 2)
+    emit_health({}, 5)  # no pipeline named: nothing to mirror
+    [line] = capsys.readouterr().out.strip().splitlines()
+    record = json.loads(line)
+    assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "HandsOff/Gates"
+    assert record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Pipeline"]]
+    assert record["Pipeline"] == "orders-application"
+    assert record["UnhealthyCopies"] == 2

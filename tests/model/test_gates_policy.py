@@ -92,3 +92,16 @@ def test_rendered_config_is_what_the_time_window_lambda_accepts() -> None:
     decision = time_window.evaluate_window(parsed, datetime(2026, 12, 24, 23, 0, tzinfo=UTC))
     assert decision["open"] is False  # inside the window, but frozen
     assert decision["next_open"] is not None
+
+
+def test_default_waits_span_a_weekend_and_fit_step_functions_history() -> None:
+    policy = GatePolicy()
+    assert policy.max_wait_seconds >= 64 * 3600  # Friday 17:00 to Monday 09:00
+    assert policy.max_wait_seconds // policy.check_interval_seconds <= 600
+
+
+def test_too_many_rechecks_name_the_interval_to_use() -> None:
+    with pytest.raises(ConfigError) as error:
+        GatePolicy(check_interval_seconds=60, max_wait_seconds=7 * 86_400)
+    assert error.value.field == "GatePolicy.check_interval_seconds"
+    assert "use at least 1008s" in error.value.message

@@ -48,6 +48,7 @@ def pipeline_template(fleet: Any) -> dict[str, Any]:
 
 
 def action_input(template: dict[str, Any], stage: str, action: str) -> dict[str, Any]:
+    """The input the pipeline configured for ``action``: its SSM parameter's value."""
     [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
     [found] = [
         a
@@ -56,7 +57,13 @@ def action_input(template: dict[str, Any], stage: str, action: str) -> dict[str,
         for a in s["Actions"]
         if a["Name"] == action
     ]
-    return json.loads(found["Configuration"]["Input"])  # type: ignore[no-any-return]
+    name = json.loads(found["Configuration"]["Input"])["config_parameter"]
+    [value] = [
+        r["Properties"]["Value"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::SSM::Parameter" and r["Properties"]["Name"] == name
+    ]
+    return json.loads(value)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -82,7 +89,7 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
-        for module in ("alarms", "bake", "override", "decide", "time_window", "gate_common"):
+        for module in ("alarms", "bake", "override", "decide", "time_window", "execution", "gate_common"):
             sys.modules.pop(module, None)  # fresh module-level client caches inside this mock
         yield
 
@@ -110,11 +117,21 @@ def machine(template: dict[str, Any], name: str) -> str:
     )["stateMachineArn"]
 
 
+def start(arn: str, config: dict[str, Any]) -> str:
+    """Store ``config`` as the pipeline does (an SSM parameter) and start the machine like the
+    CodePipeline action does (with the parameter's name); return the execution ARN."""
+    name = f"/hands-off/test/gates/{uuid.uuid4().hex[:12]}"
+    boto3.client("ssm").put_parameter(Name=name, Type="String", Value=json.dumps(config))
+    pointer = {"config_parameter": name, "pipeline_execution_id": "test-execution"}
+    execution = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=arn, name=f"t-{uuid.uuid4().hex[:12]}", input=json.dumps(pointer)
+    )
+    return str(execution["executionArn"])
+
+
 def run(arn: str, state_input: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
     sfn = boto3.client("stepfunctions")
-    execution = sfn.start_execution(
-        stateMachineArn=arn, name=f"t-{uuid.uuid4().hex[:12]}", input=json.dumps(state_input)
-    )
+    execution = {"executionArn": start(arn, state_input)}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         described = sfn.describe_execution(executionArn=execution["executionArn"])
@@ -268,8 +285,36 @@ class TestBake:
         create_alarms(bake_input["checks"])
         arn = machine(pipeline_template, "Bake")
         sfn = boto3.client("stepfunctions")
-        execution = sfn.start_execution(stateMachineArn=arn, name="no-traffic", input=json.dumps(bake_input))
+        execution_arn = start(arn, bake_input)
         time.sleep(3)
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        described = sfn.describe_execution(executionArn=execution_arn)
         assert described["status"] == "RUNNING", "no requests seen: the bake must keep watching"
-        sfn.stop_execution(executionArn=execution["executionArn"])
+        sfn.stop_execution(executionArn=execution_arn)
+
+
+class _RollbackExecutions:
+    """Stands in for CodePipeline: every execution is a rollback."""
+
+    def get_pipeline_execution(self, **_: Any) -> dict[str, Any]:
+        return {"pipelineExecution": {"executionType": "ROLLBACK"}}
+
+
+@pytest.mark.usefixtures("local_aws")
+def test_a_stage_rollback_is_not_blocked_by_the_alarm_that_caused_it(
+    pipeline_template: dict[str, Any],
+) -> None:
+    """OnFailure: ROLLBACK re-runs the stage's gate and bake while the alarm still fires."""
+    execution = importlib.import_module("execution")
+    execution._CODEPIPELINE = _RollbackExecutions()
+    gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+    create_alarms(gate_input["app_checks"], state="ALARM")
+    gate = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+    assert gate["status"] == "SUCCEEDED", gate
+    assert json.loads(gate["output"])["rollback"] is True
+    bake_input = {
+        **action_input(pipeline_template, "Prod-2", "Prod-2-Bake"),
+        "bake_seconds": 1,
+        "poll_seconds": 1,
+    }
+    bake = run(machine(pipeline_template, "Bake"), bake_input)
+    assert bake["status"] == "SUCCEEDED", bake
