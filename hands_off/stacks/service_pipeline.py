@@ -55,7 +55,9 @@ class ServicePipeline(Stack):
     * :meth:`build_commands` — unit tests, linters, packaging (P3);
     * :meth:`application` — what one copy of the service is (default: :class:`LambdaService`);
     * :meth:`deployment_policy` — traffic shift and bake per stage/wave;
-    * :meth:`integration_test_commands` — tests that call the deployed endpoints (P4, P7).
+    * :meth:`integration_test_commands` — tests that call the deployed endpoints (P4, P7);
+    * :meth:`gate_policy` — windows, blackouts, org alarms, waits, bake traffic (P14-P16);
+    * :meth:`canary_payload` — the request sent every minute to Gamma and production (P18).
 
     Example::
 
@@ -485,7 +487,7 @@ class ServicePipeline(Stack):
         return f"/hands-off/{self.pipeline_name}/gates/{step_id}"
 
     def _config_parameter_arns(self) -> list[str]:
-        steps = [f"{self.envs.gamma.name}-Gate"]
+        steps = [f"{self.envs.gamma.name}-Gate", f"{self.envs.gamma.name}-Bake"]
         steps += [f"{w.name}-{kind}" for w in self.envs.waves for kind in ("Gate", "Bake")]
         toolchain = self.envs.toolchain
         return [
@@ -538,9 +540,9 @@ class ServicePipeline(Stack):
             },
         )
 
-    def _bake(self, wave: Wave) -> StateMachineStep:
+    def _bake(self, wave: Stage | Wave) -> StateMachineStep:
         policy = self.gate_policy_value
-        deployments = self._deployment(wave, production=True)
+        deployments = self._deployment(wave, production=isinstance(wave, Wave))
         return self._state_machine_step(
             f"{wave.name}-Bake",
             self.gates.bake,
@@ -623,8 +625,13 @@ class ServicePipeline(Stack):
     def _add_stages(self) -> None:
         envs = self.envs
         for stage in (envs.alpha, envs.beta, envs.gamma):
-            gate = [self._gate(stage)] if stage is envs.gamma else []
-            wave = self.pipeline.add_wave(stage.name, pre=gate)
+            # Gamma, production-like (P5, P6): gated, and its one-box copies bake before Zeta.
+            gated = stage is envs.gamma
+            wave = self.pipeline.add_wave(
+                stage.name,
+                pre=[self._gate(stage)] if gated else [],
+                post=[self._bake(stage)] if gated else [],
+            )
             for deployment in self._deployment(stage, production=False):
                 app_stage = self._stage(deployment, len(stage.targets))
                 if not self.access_stacks:

@@ -65,7 +65,7 @@ def test_gamma_and_every_prod_wave_start_with_the_gate(fleet: Any, service: str)
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_prod_wave_ends_with_a_bake_of_its_bake_time(fleet: Any, service: str) -> None:
     pipeline = fleet.pipeline(service)
-    for wave in pipeline.envs.waves:
+    for wave in (pipeline.envs.gamma, *pipeline.envs.waves):  # Gamma bakes too (P6)
         last = ordered(stages(fleet, service)[wave.name]["Actions"])[-1]
         assert last["Name"] == f"{wave.name}-Bake"
         assert last["ActionTypeId"]["Provider"] == "StepFunctions"
