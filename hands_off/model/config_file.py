@@ -42,6 +42,7 @@ Every problem is raised as one ``ConfigError`` whose field is a dotted path into
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -228,10 +229,29 @@ def _pydantic_error(error: Any) -> ConfigError:
     if kind == "too_short":
         return ConfigError(path, "is empty; list at least one region")
     if kind == "extra_forbidden":
-        return ConfigError(path, "is not a known key; remove it or fix its spelling")
+        hint = f" (did you mean {error['ctx_hint']!r}?)" if error.get("ctx_hint") else ""
+        return ConfigError(path, f"is not a known key{hint}; remove it or fix its spelling")
     message = str(error["msg"]).removeprefix("Value error, ")
     fix = "; quote the value" if kind == "string_type" else ""
     return ConfigError(path, f"{message}, got {error.get('input')!r}{fix}")
+
+
+def _first_error(errors: list[Any]) -> Any:
+    """The error to report: a misspelled key explains its sibling's "missing" error, so report
+    the unknown key first, suggesting the missing name it most resembles."""
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    if not unknown:
+        return errors[0]
+    first = dict(unknown[0])
+    siblings = [
+        str(e["loc"][-1])
+        for e in errors
+        if e["type"] == "missing" and tuple(e["loc"][:-1]) == tuple(first["loc"][:-1])
+    ]
+    close = difflib.get_close_matches(str(first["loc"][-1]), siblings, n=1)
+    if close:
+        first["ctx_hint"] = close[0]
+    return first
 
 
 def _overrides(table: BaseModel) -> dict[str, Any]:
@@ -256,7 +276,7 @@ def _read(path: Path | str | os.PathLike[str]) -> tuple[FleetFile, Path]:
     try:
         return FleetFile.model_validate(data), file
     except ValidationError as err:
-        raise _pydantic_error(err.errors()[0]) from None
+        raise _pydantic_error(_first_error(err.errors())) from None
 
 
 def _build(fleet: FleetFile, *, factor: float | None) -> tuple[Environments, dict[str, float]]:

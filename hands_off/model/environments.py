@@ -176,6 +176,18 @@ class Environments:
                 )
 
     @property
+    def warnings(self) -> tuple[str, ...]:
+        """Soft problems: allowed, but against the practices (shown as CDK warnings at synth)."""
+        preprod = {t.account.account_id for s in (self.alpha, self.beta, self.gamma) for t in s.targets}
+        shared = sorted(preprod & {t.account.account_id for t in self.production_targets})
+        if not shared:
+            return ()
+        return (
+            f"account(s) {', '.join(shared)} host both pre-production and production copies: use "
+            "separate accounts so a pre-production change cannot reach production resources",
+        )
+
+    @property
     def production_targets(self) -> tuple[Target, ...]:
         """Every target of every wave, in wave order."""
         return tuple(target for wave in self.waves for target in wave.targets)

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from aws_cdk import Duration, Environment, RemovalPolicy, Stack, pipelines
+from aws_cdk import Annotations, Duration, Environment, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
@@ -101,6 +101,8 @@ class ServicePipeline(Stack):
             env=Environment(account=toolchain.account.account_id, region=toolchain.region),
             description=f"hands-off: application pipeline of {self.service_name}",
         )
+        for warning in self.envs.warnings:
+            Annotations.of(self).add_warning_v2("hands-off:environments", warning)
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",

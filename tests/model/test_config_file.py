@@ -150,6 +150,12 @@ INVENTORY_CASES = [
         "shorten the alarm window",
     ),
     ("[planner]", "[planner\n", "fleet.toml", "is not valid TOML"),
+    (
+        "traffic_share = 0.03",
+        "trafic_share = 0.03",
+        "inventory.0.trafic_share",
+        "is not a known key (did you mean 'traffic_share'?)",
+    ),
 ]
 
 

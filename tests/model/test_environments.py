@@ -243,3 +243,22 @@ def test_one_box_of_exactly_ten_percent_is_allowed() -> None:
     env = environments(waves=(wave("Prod-1", "ca-central-1", policy=policy),))
 
     assert env.waves[0].policy.shape is TrafficShape.CANARY
+
+
+def test_shared_preprod_and_prod_account_is_a_warning_not_an_error() -> None:
+    from dataclasses import replace
+
+    from hands_off.model import Stage, example_environments
+
+    envs = example_environments()
+    assert envs.warnings == ()
+    prod_account = envs.waves[0].targets[0].account
+    gamma = Stage(
+        name="Gamma",
+        targets=tuple(replace(t, account=prod_account) for t in envs.gamma.targets),
+        policy=envs.gamma.policy,
+    )
+    shared = replace(envs, gamma=gamma)
+    [warning] = shared.warnings
+    assert prod_account.account_id in warning
+    assert "separate accounts" in warning

@@ -66,3 +66,25 @@ def test_code_directory_must_exist(repo_root: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"Typo.code_directory: 'lambda/services/ordrs' does not exist"):
         Typo(App())
+
+
+def test_soft_environment_problems_become_cdk_warnings(repo_root: Path) -> None:
+    from dataclasses import replace
+
+    from aws_cdk.assertions import Annotations, Match
+
+    from hands_off.model import Environments, Stage, example_environments
+
+    class SharedAccounts(OrdersPipeline):
+        def environments(self) -> Environments:
+            envs = example_environments()
+            prod = envs.waves[0].targets[0].account
+            gamma = Stage(
+                name="Gamma",
+                targets=tuple(replace(t, account=prod) for t in envs.gamma.targets),
+                policy=envs.gamma.policy,
+            )
+            return replace(envs, gamma=gamma)
+
+    stack = SharedAccounts(App(context=app_context(repo_root / "cdk.json")))
+    Annotations.from_stack(stack).has_warning("*", Match.string_like_regexp("separate accounts"))
