@@ -621,7 +621,7 @@ class ServicePipeline(Stack):
                 deployments=deployments,
                 description=f"hands-off: IAM roles of {self.service_name} in account {account.name}",
             )
-            first.stack.add_dependency(access)
+            first.stack.add_stack_dependency(access)
             self.access_stacks.append(access)
 
     def _add_stages(self) -> None:
