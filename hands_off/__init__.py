@@ -13,7 +13,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from hands_off.node import use_bundled_node
+
 __version__ = "0.1.0"
+
+# jsii starts Node when aws_cdk is first imported: point it at the Node from PyPI before that.
+use_bundled_node()
 
 _LAZY = {
     "ServicePipeline": "hands_off.stacks.service_pipeline",

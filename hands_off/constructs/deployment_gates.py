@@ -1,6 +1,7 @@
 """Deployment gates (P14, P15) and bakes (P16, X5) as Step Functions state machines that a
-pipeline invokes before and after each wave. The decisions live in ``lambda/gates`` (tested on
-their own); these machines only loop: check → decide → wait → check, or watch → wait → watch."""
+pipeline invokes before and after each wave. The decisions live in the ``hands_off_gates`` package
+(shipped in the wheel, tested on their own); these machines only loop: check → decide → wait →
+check, or watch → wait → watch."""
 
 from __future__ import annotations
 
@@ -20,10 +21,14 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+import hands_off_gates
+
 __all__ = ["GATES_SOURCE", "DeploymentGates", "StateMachineStep"]
 
-GATES_SOURCE = Path("lambda/gates")
-"""The gate Lambda source (one asset; handlers ``<module>.handler``)."""
+GATES_SOURCE = Path(hands_off_gates.__file__).parent
+"""The gate runtime package, found through the installed package (never the working directory).
+One asset holds it with ``tzdata``; the handlers are ``hands_off_gates.<module>.handler``."""
+_GATES_PACKAGE = hands_off_gates.__name__
 
 
 @jsii.implements(ILocalBundling)
@@ -31,11 +36,14 @@ class _GatesBundler:
     """Bundle the gate modules with the pinned ``tzdata`` (zoneinfo needs it; no Docker)."""
 
     def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
-        out = Path(output_dir)
+        package = Path(output_dir) / _GATES_PACKAGE
+        package.mkdir(parents=True, exist_ok=True)
         for module in sorted(GATES_SOURCE.glob("*.py")):
-            shutil.copy2(module, out / module.name)
+            shutil.copyfile(module, package / module.name)
         shutil.copytree(
-            Path(tzdata.__file__).parent, out / "tzdata", ignore=shutil.ignore_patterns("__pycache__")
+            Path(tzdata.__file__).parent,
+            Path(output_dir) / "tzdata",
+            ignore=shutil.ignore_patterns("__pycache__"),
         )
         return True
 
@@ -67,6 +75,9 @@ class DeploymentGates(Construct):
         stack = Stack.of(self)
         code = lambda_.Code.from_asset(
             str(GATES_SOURCE),
+            # Bytecode an installed wheel or a test run leaves beside the source must not change
+            # the asset hash (and is never shipped: the bundler copies only the .py files).
+            exclude=["__pycache__", "*.pyc"],
             bundling=BundlingOptions(
                 image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
                 local=_GatesBundler(),
@@ -122,7 +133,7 @@ class DeploymentGates(Construct):
             self,
             construct_id,
             code=code,
-            handler=f"{module}.handler",
+            handler=f"{_GATES_PACKAGE}.{module}.handler",
             runtime=lambda_.Runtime.PYTHON_3_14,
             role=self.checker_role,
             log_group=log_group,

@@ -17,12 +17,22 @@ __all__ = ["CatalogPipeline", "ExampleOrgPipeline", "OrdersPipeline", "build_exa
 
 
 class ExampleOrgPipeline(ServicePipeline):
-    """Organization defaults, set once (P17): one GitHub connection, one set of accounts and waves."""
+    """Organization defaults, set once (P17): one GitHub connection, one set of accounts and waves.
+
+    The example is a monorepo (this repository's layout: both services' code, one ``app.py``), so
+    each pipeline's Build tests and packages only its own service's folder.
+    """
 
     connection_arn = (
         "arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-4000-8000-000000000000"
     )
+    repository = "example-org/hands-off-examples"
     branch = "main"
+
+    def build_commands(self) -> list[str]:
+        """Lint and unit-test this service's folder only (``make test`` would run the whole
+        monorepo's suite), then package it."""
+        return [f"make service-test CODE_DIRECTORY={self.code_directory}", self.package_command]
 
     def environments(self) -> Environments:
         """Every service of the organization ships through the same stages and planned waves."""
@@ -38,7 +48,6 @@ class OrdersPipeline(ExampleOrgPipeline):
 
     service_name = "orders"
     code_directory = "lambda/services/orders"
-    repository = "example-org/orders-service"
 
     def canary_payload(self) -> dict[str, object]:
         """A small valid order, priced every minute in Gamma and production (P18)."""
@@ -50,7 +59,6 @@ class CatalogPipeline(ExampleOrgPipeline):
 
     service_name = "catalog"
     code_directory = "lambda/services/catalog"
-    repository = "example-org/catalog-service"
 
     def canary_payload(self) -> dict[str, object]:
         """Looks a known product up every minute in Gamma and production (P18)."""
@@ -58,7 +66,7 @@ class CatalogPipeline(ExampleOrgPipeline):
 
     def build_commands(self) -> list[str]:
         """Catalog also type-checks its handler before packaging."""
-        return [f".venv/bin/mypy --strict {self.code_directory}/app.py", *super().build_commands()]
+        return [f"make service-typecheck CODE_DIRECTORY={self.code_directory}", *super().build_commands()]
 
     def deployment_policy(self, stage: Stage | Wave) -> DeploymentPolicy:
         """Catalog's later waves shift 20% every 10 minutes instead of the org default."""

@@ -21,6 +21,7 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from hands_off.build import CodeArtifactRepository, PackageIndex
 from hands_off.constructs.code_signing import (
     SIGNED_CODE_DIR_CONTEXT,
     CodeSigning,
@@ -84,6 +85,9 @@ class ServicePipeline(Stack):
     """The reviewed mainline (P2): the only branch the pipeline builds. Default: ``main``."""
     connection_arn: ClassVar[str] = ""
     """CodeConnections (CodeStar) connection ARN for the default :meth:`source`."""
+    package_index: ClassVar[PackageIndex | CodeArtifactRepository | None] = None
+    """Where the Build installs Python packages from. Default: ``None`` (the public PyPI); set it
+    once in the organization class, e.g. to a :class:`~hands_off.build.CodeArtifactRepository`."""
 
     def __init__(
         self,
@@ -219,18 +223,25 @@ class ServicePipeline(Stack):
             self.repository, self.branch, connection_arn=self.connection_arn, trigger_on_push=True
         )
 
-    def build_commands(self) -> list[str]:
-        """Unit tests, linters and packaging (P3), run after ``make setup``.
+    def install_commands(self) -> list[str]:
+        """Set up the Build in the repository it checked out: virtualenv, pinned dependencies, the
+        CDK CLI. Runs after the :attr:`package_index` login. Default: ``make setup``."""
+        return ["make setup"]
 
-        Must leave the package at ``build/<service>.zip``; the base class signs it and synthesizes.
+    def build_commands(self) -> list[str]:
+        """Unit tests, linters and packaging (P3), run after :meth:`install_commands`.
+
+        Must leave the package at :attr:`package_path` (``build/<service>.zip``); the base class
+        signs it, then runs :meth:`synth_commands`. Default: ``make test``, then
+        ``make package CODE_DIRECTORY=<code_directory> PACKAGE=build/<service>.zip``.
         """
-        directory = self.code_directory
-        return [
-            f".venv/bin/ruff check {directory}",
-            f".venv/bin/python -m pytest -q -p no:cacheprovider {directory}/tests",
-            f".venv/bin/python -m hands_off.package {directory} {self.package_path} "
-            "--exclude tests --exclude integ_test.py",
-        ]
+        return ["make test", self.package_command]
+
+    def synth_commands(self, context: str) -> list[str]:
+        """Synthesize the repository's CDK app into ``cdk.out/`` with ``context`` (``-c key=value``
+        pairs naming the signed package and the signing profile version, to pass to ``cdk synth``).
+        Default: ``make synth CDK_CONTEXT="<context>"``."""
+        return [f'make synth CDK_CONTEXT="{context}"']
 
     def integration_test_commands(self) -> list[str]:
         """Commands that call the endpoints in ``$ENDPOINTS`` (comma-separated alias ARNs) like a
@@ -300,6 +311,12 @@ class ServicePipeline(Stack):
     def package_path(self) -> str:
         """Where :meth:`build_commands` leaves the zip to sign."""
         return f"build/{self.service_name}.zip"
+
+    @property
+    def package_command(self) -> str:
+        """The default packaging command: ``make package CODE_DIRECTORY=… PACKAGE=build/<service>.zip``
+        (``python -m hands_off.package``: a deterministic zip of the code folder, tests left out)."""
+        return f"make package CODE_DIRECTORY={self.code_directory} PACKAGE={self.package_path}"
 
     @property
     def integration_test_role_name(self) -> str:
@@ -405,17 +422,26 @@ class ServicePipeline(Stack):
             f"-c {SIGNED_CODE_DIR_CONTEXT}={signed_dir} "
             f"-c {signing_profile_arn_context(self.service_name)}=$SIGNING_PROFILE_VERSION_ARN"
         )
+        index = self.package_index
+        statements = self.code_signing.policy_statements() + [
+            iam.PolicyStatement(
+                actions=list(grant.actions),
+                resources=list(grant.resources),
+                conditions={k: dict(v) for k, v in grant.conditions.items()} or None,
+            )
+            for grant in (index.grants(self.partition) if index else [])
+        ]
         return pipelines.CodeBuildStep(
             "Synth",
             input=self.source(),
-            install_commands=["make setup"],
+            install_commands=[*(index.login_commands() if index else []), *self.install_commands()],
             commands=[
                 *self.build_commands(),
                 *self.code_signing.commands(self.package_path, signed_dir),
-                f'make synth CDK_CONTEXT="{context}"',
+                *self.synth_commands(context),
             ],
-            env=self.code_signing.env(),
-            role_policy_statements=self.code_signing.policy_statements(),
+            env={**self.code_signing.env(), **(index.env() if index else {})},
+            role_policy_statements=statements,
             primary_output_directory="cdk.out",
         )
 

@@ -1,9 +1,8 @@
 """Fixtures for the deployment-gate Lambda tests.
 
-The gate modules live in ``lambda/gates`` (an asset folder, not a package: ``lambda``
-is a keyword) and import each other as top-level modules, exactly as on the Lambda
-runtime. Put that folder on ``sys.path`` so the tests work whatever pytest's
-``pythonpath`` setting is.
+The gate modules are the ``hands_off_gates`` package (shipped in the wheel and bundled
+as the Lambda asset); the tests import it like any package. ``gate_testing`` (helpers
+next to this file) is put on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -14,16 +13,10 @@ from pathlib import Path
 
 import pytest
 
-GATES_DIR = Path(__file__).resolve().parents[2] / "lambda" / "gates"
 TESTS_DIR = Path(__file__).resolve().parent  # for the `gate_testing` helpers
 
-# Importing the gate modules must not drop __pycache__ into the Lambda asset folder
-# (it would change the asset hash and ship stale bytecode).
-sys.dont_write_bytecode = True
-
-for _path in (GATES_DIR, TESTS_DIR):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
 
 
 @pytest.fixture(autouse=True)
@@ -50,10 +43,8 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def fresh_handler_clients(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give the handlers' module-level client factories an empty cache per test."""
-    import alarms
-    import bake
-    import override
-    from gate_common import default_client_factory
+    from hands_off_gates import alarms, bake, override
+    from hands_off_gates.gate_common import default_client_factory
 
     monkeypatch.setattr(alarms, "_CLOUDWATCH", default_client_factory("cloudwatch"))
     monkeypatch.setattr(bake, "_CLOUDWATCH", default_client_factory("cloudwatch"))

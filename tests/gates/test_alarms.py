@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import alarms
 import boto3
 import pytest
-from alarms import check_alarms
 from botocore.exceptions import ClientError, EndpointConnectionError
 from gate_testing import json_lines, load_event
+
+from hands_off_gates import alarms
+from hands_off_gates.alarms import check_alarms
 
 
 def moto_factory(region: str | None, role_arn: str | None) -> Any:

@@ -6,13 +6,14 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import bake as bake_module
 import boto3
 import pytest
-from bake import evaluate_bake
 from botocore.exceptions import ClientError
-from gate_common import iso_utc
 from gate_testing import json_lines, load_event
+
+from hands_off_gates import bake as bake_module
+from hands_off_gates.bake import evaluate_bake
+from hands_off_gates.gate_common import iso_utc
 
 # moto keeps metric data wherever it is put, but recent timestamps keep the test honest.
 START = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import decide as decide_module
 import pytest
-from decide import decide
 from gate_testing import at, json_lines, load_event
+
+from hands_off_gates import decide as decide_module
+from hands_off_gates.decide import decide
 
 NOW = at("2026-11-26T18:00:00Z")
 STARTED = "2026-11-26T17:50:00Z"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from execution import classify
+
+from hands_off_gates.execution import classify
 
 
 class FakeCodePipeline:

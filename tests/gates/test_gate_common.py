@@ -6,10 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import gate_common
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from gate_common import (
+from gate_testing import at, json_lines
+
+from hands_off_gates import gate_common
+from hands_off_gates.gate_common import (
     GateConfigError,
     default_client_factory,
     describe_error,
@@ -20,7 +22,6 @@ from gate_common import (
     now_from_event,
     parse_instant,
 )
-from gate_testing import at, json_lines
 
 
 @pytest.mark.parametrize(
@@ -130,7 +131,7 @@ def test_gate_config_error_str() -> None:
 
 def test_health_is_mirrored_as_emf_for_stage_conditions(capsys: pytest.CaptureFixture[str]) -> None:
     """The gates mirror what they saw into the tooling account: HandsOff/Gates UnhealthyCopies."""
-    from gate_common import emit_health
+    from hands_off_gates.gate_common import emit_health
 
     emit_health({"pipeline": "orders-application"}, 2)
     emit_health({}, 5)  # no pipeline named: nothing to mirror

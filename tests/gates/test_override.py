@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 import boto3
-import override
 import pytest
 from botocore.exceptions import ClientError
 from gate_testing import at, json_lines, load_event
-from override import evaluate_override, read_override
+
+from hands_off_gates import override
+from hands_off_gates.override import evaluate_override, read_override
 
 NOW = at("2026-11-26T12:00:00Z")
 PARAMETER = "/hands-off/orders/override"

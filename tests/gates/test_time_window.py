@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import time_window
-from gate_common import GateConfigError
 from gate_testing import at, json_lines, load_event
-from time_window import evaluate_window, is_open_at, parse_window_config
+
+from hands_off_gates import time_window
+from hands_off_gates.gate_common import GateConfigError
+from hands_off_gates.time_window import evaluate_window, is_open_at, parse_window_config
 
 
 def config(*windows: dict[str, Any], blackouts: list[dict[str, Any]] | None = None) -> Any:

@@ -7,10 +7,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from gate_common import GateConfigError, iso_utc
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from time_window import DAYS, SEARCH_HORIZON, evaluate_window, is_open_at, parse_window_config
+
+from hands_off_gates.gate_common import GateConfigError, iso_utc
+from hands_off_gates.time_window import DAYS, SEARCH_HORIZON, evaluate_window, is_open_at, parse_window_config
 
 ZONES = [
     "UTC",

@@ -82,7 +82,7 @@ def test_blackout_across_year_end_is_rendered_for_the_lambda() -> None:
 
 def test_rendered_config_is_what_the_time_window_lambda_accepts() -> None:
     """The synth-time model and the gate Lambda agree on the window format."""
-    import time_window  # lambda/gates is on pytest's pythonpath
+    from hands_off_gates import time_window
 
     freeze = Blackout(
         start=datetime(2026, 12, 20, tzinfo=UTC), end=datetime(2027, 1, 5, tzinfo=UTC), reason="freeze"

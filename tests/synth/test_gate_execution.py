@@ -1,7 +1,7 @@
 """The synthesized gate and bake state machines, executed locally end to end.
 
 moto 5 runs the ASL from the pipeline template (rendered from its ``Fn::Join`` to plain JSON);
-each Lambda task runs the real handler from ``lambda/gates`` in-process, whose CloudWatch, SSM
+each Lambda task runs the real handler from ``hands_off_gates`` in-process, whose CloudWatch, SSM
 and STS calls hit moto too (alarms live in the target accounts, reached through the gate-reader
 roles the pipeline names). The inputs are the ones the pipeline's Step Functions actions pass,
 with only the waits shortened (and, where a case needs it, the window or blackouts replaced).
@@ -16,14 +16,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from aws_cdk.assertions import Template
 
-GATES_DIR = Path(__file__).resolve().parents[2] / "lambda" / "gates"
 TOOLING_REGION = "us-east-1"
 
 
@@ -77,27 +75,26 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_REGION": TOOLING_REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.syspath_prepend(str(GATES_DIR))
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
     from moto import mock_aws
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
     def invoke(self: Any, function_name: str, qualifier: Any, body: Any, *_: Any) -> bytes:
-        module = importlib.import_module(function_name.rsplit(":", 1)[-1])
+        module = importlib.import_module(f"hands_off_gates.{function_name.rsplit(':', 1)[-1]}")
         event = json.loads(body) if body else {}
         return json.dumps(module.handler(event, None)).encode()
 
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
         for module in ("alarms", "bake", "override", "decide", "time_window", "execution", "gate_common"):
-            sys.modules.pop(module, None)  # fresh module-level client caches inside this mock
+            # fresh module-level client caches inside this mock
+            sys.modules.pop(f"hands_off_gates.{module}", None)
         yield
 
 
 def machine(template: dict[str, Any], name: str) -> str:
     """Create the synthesized state machine ``name`` ("Gate" or "Bake") in moto; return its ARN."""
     functions = {
-        logical_id: r["Properties"]["Handler"].split(".")[0]
+        logical_id: r["Properties"]["Handler"].split(".")[-2]  # hands_off_gates.<module>.handler
         for logical_id, r in template["Resources"].items()
         if r["Type"] == "AWS::Lambda::Function" and "Gates" in logical_id
     }
@@ -304,7 +301,7 @@ def test_a_stage_rollback_is_not_blocked_by_the_alarm_that_caused_it(
     pipeline_template: dict[str, Any],
 ) -> None:
     """OnFailure: ROLLBACK re-runs the stage's gate and bake while the alarm still fires."""
-    execution = importlib.import_module("execution")
+    execution = importlib.import_module("hands_off_gates.execution")
     execution._CODEPIPELINE = _RollbackExecutions()
     gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
     create_alarms(gate_input["app_checks"], state="ALARM")

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypedDict
 
-from alarms import InAlarm, check_alarms
-from gate_common import (
+from .alarms import InAlarm, check_alarms
+from .gate_common import (
     ClientFactory,
     GateConfigError,
     default_client_factory,

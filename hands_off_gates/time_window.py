@@ -41,7 +41,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from gate_common import GateConfigError, iso_utc, log, now_from_event, parse_instant
+from .gate_common import GateConfigError, iso_utc, log, now_from_event, parse_instant
 
 __all__ = [
     "DAYS",

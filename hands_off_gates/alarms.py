@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from gate_common import (
+from .gate_common import (
     ClientFactory,
     GateConfigError,
     default_client_factory,

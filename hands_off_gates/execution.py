@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-from gate_common import describe_error, log
+from .gate_common import describe_error, log
 
 _CODEPIPELINE: Any = None
 

@@ -1,8 +1,8 @@
 """Shared helpers of the deployment-gate Lambdas (P14, P15, P16).
 
-Every module of this asset directory is imported as a top-level module
-(`from gate_common import ...`): the Lambda runtime puts the asset root on
-`sys.path`, and `lambda/gates` is deliberately not a package.
+The modules of the `hands_off_gates` package import each other relatively
+(`from .gate_common import ...`): the asset holds the package folder, and the
+Lambda handlers are `hands_off_gates.<module>.handler`.
 
 What lives here:
 

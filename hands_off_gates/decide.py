@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
-from gate_common import GateConfigError, iso_utc, log, now_from_event, parse_instant
+from .gate_common import GateConfigError, iso_utc, log, now_from_event, parse_instant
 
 __all__ = [
     "METRIC_NAME",

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, NotRequired, TypedDict
 
-from gate_common import (
+from .gate_common import (
     ClientFactory,
     GateConfigError,
     default_client_factory,

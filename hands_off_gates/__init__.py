@@ -1,0 +1,11 @@
+"""The deployment-gate runtime of hands-off: the Lambda code behind every gate and bake (P14-P16).
+
+It ships inside the ``hands-off`` wheel and is bundled, with the pinned ``tzdata``, as one Lambda
+asset by :class:`hands_off.constructs.deployment_gates.DeploymentGates`; the handlers are
+``hands_off_gates.<module>.handler``. It depends on the standard library and boto3 only (both on
+the Lambda runtime) and imports nothing from ``hands_off``.
+
+Modules: ``alarms`` (app and org alarms), ``time_window`` (windows and blackouts), ``override``
+(the developer override), ``decide`` (combines the checks), ``bake`` (watch after a wave),
+``execution`` (is this execution a rollback?), ``gate_common`` (shared helpers).
+"""
