@@ -31,6 +31,11 @@ _LAZY = {
     "Deployment": "hands_off.deployment",
     "apply_nag": "hands_off.nag",
     "template_snapshot": "hands_off.testing",
+    "pipeline_snapshot": "hands_off.testing",
+    "app_context": "hands_off.testing",
+    "PackageIndex": "hands_off.build",
+    "CodeArtifactRepository": "hands_off.build",
+    "init_project": "hands_off.scaffold",
     "Account": "hands_off.model",
     "AlarmPolicy": "hands_off.model",
     "ConfigError": "hands_off.model",
@@ -44,6 +49,7 @@ _LAZY = {
     "WavePlan": "hands_off.model",
     "load_environments": "hands_off.model",
     "plan_waves": "hands_off.model",
+    "run": "hands_off.runner",
 }
 
 __all__ = sorted(_LAZY)
