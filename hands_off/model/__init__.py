@@ -13,7 +13,7 @@ Example::
 from __future__ import annotations
 
 from hands_off.model.account import Account
-from hands_off.model.config_file import FleetFile, load_environments, load_plan
+from hands_off.model.config_file import FleetFile, FleetFileError, load_environments, load_plan
 from hands_off.model.environments import Environments
 from hands_off.model.errors import ConfigError
 from hands_off.model.example import (
@@ -23,6 +23,7 @@ from hands_off.model.example import (
     example_plan,
 )
 from hands_off.model.gates import REGION_TIMEZONES, Blackout, GatePolicy, TimeWindow
+from hands_off.model.identity import MAX_SERVICE_NAME_LENGTH, validate_service_identity
 from hands_off.model.planner import (
     PlannedWave,
     RegionTraffic,
@@ -49,6 +50,7 @@ __all__ = [
     "EXAMPLE_INVENTORY",
     "FAST_POLICY",
     "KNOWN_REGIONS",
+    "MAX_SERVICE_NAME_LENGTH",
     "ONE_BOX_POLICY",
     "PREPROD_POLICY",
     "REGION_TIMEZONES",
@@ -59,6 +61,7 @@ __all__ = [
     "DeploymentPolicy",
     "Environments",
     "FleetFile",
+    "FleetFileError",
     "GatePolicy",
     "PlannedWave",
     "RegionTraffic",
@@ -75,4 +78,5 @@ __all__ = [
     "plan_from_environments",
     "plan_waves",
     "validate_region",
+    "validate_service_identity",
 ]

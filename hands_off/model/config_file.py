@@ -35,8 +35,9 @@ File format (see ``tests/model/fixtures/fleet.toml``)::
     name = "Prod-1"
     regions = ["ca-central-1"]
 
-Every problem is raised as one ``ConfigError`` whose field is a dotted path into the file
-(``"waves.1.regions.0"``). ``[policy.first]`` starts from ``ONE_BOX_POLICY`` and
+Every problem is raised as one ``FleetFileError`` (a ``ConfigError``) naming the file, whose field
+is a dotted path into the file: ``fleet.toml: waves.1.regions.0: 'us-est-1' is not a known AWS
+region (did you mean 'us-east-1'?)``. ``[policy.first]`` starts from ``ONE_BOX_POLICY`` and
 ``[policy.later]`` from ``FAST_POLICY``; Alpha and Beta use ``PREPROD_POLICY``.
 """
 
@@ -74,7 +75,59 @@ from hands_off.model.regions import validate_region
 from hands_off.model.target import Target
 from hands_off.model.wave import Stage, Wave
 
-__all__ = ["FleetFile", "load_environments", "load_plan"]
+__all__ = ["FleetFile", "FleetFileError", "load_environments", "load_plan"]
+
+
+class FleetFileError(ConfigError):
+    """A ``ConfigError`` in a fleet file, naming the file: ``str(err)`` is
+    ``f"{path}: {field}: {message}"``, e.g.
+    ``"fleet.toml: stages.alpha: is empty; list at least one region"``.
+
+    ``field`` is the dotted path of the key in the file, as in every ``ConfigError``; a syntax
+    error has the file itself as its field (and is shown once: ``"fleet.toml: is not valid TOML
+    ..."``).
+
+    Attributes:
+        path: the file, as it was given to ``load_environments`` / ``load_plan``.
+    """
+
+    path: str
+
+    def __init__(self, field: str, message: str, *, path: str) -> None:
+        """Create the error for ``field`` of the file at ``path``."""
+        super().__init__(field, message)
+        self.path = path
+        self.args = (str(self),)
+
+    def __str__(self) -> str:
+        """``path: field: message`` (``path: message`` when the field is the file itself)."""
+        where = self.path if self.field == self.path else f"{self.path}: {self.field}"
+        return f"{where}: {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by the constructor arguments, keeping the path."""
+        return (_fleet_file_error, (self.field, self.message, self.path))
+
+
+def _fleet_file_error(field: str, message: str, path: str) -> FleetFileError:
+    return FleetFileError(field, message, path=path)
+
+
+# Fields of load_plan's own arguments, not of the file: their errors do not name the file.
+_ARGUMENT_FIELDS = frozenset({"factor"})
+
+
+@contextmanager
+def _in_file(path: Path | str | os.PathLike[str]) -> Iterator[None]:
+    """Re-raise any ``ConfigError`` (TOML, schema or model) as a ``FleetFileError`` naming ``path``."""
+    try:
+        yield
+    except FleetFileError:
+        raise
+    except ConfigError as err:
+        if err.field in _ARGUMENT_FIELDS:
+            raise
+        raise FleetFileError(err.field, err.message, path=os.fspath(path)) from None
 
 
 def _region(value: str) -> str:
@@ -272,7 +325,7 @@ def _read(path: Path | str | os.PathLike[str]) -> tuple[FleetFile, Path]:
         try:
             data = tomllib.load(handle)
         except tomllib.TOMLDecodeError as err:
-            raise ConfigError(str(file), f"is not valid TOML ({err}); fix the syntax") from None
+            raise ConfigError(os.fspath(path), f"is not valid TOML ({err}); fix the syntax") from None
     try:
         return FleetFile.model_validate(data), file
     except ValidationError as err:
@@ -372,11 +425,13 @@ def load_environments(path: Path | str | os.PathLike[str]) -> Environments:
         env = load_environments(Path("fleet.toml"))
 
     Raises:
-        ConfigError: on any problem in the file, with a dotted path to the field.
+        FleetFileError: (a ``ConfigError``) on any problem in the file, naming the file and the
+            dotted path to the field.
         OSError: if the file cannot be read (e.g. ``FileNotFoundError``).
     """
-    fleet, _ = _read(path)
-    return _build(fleet, factor=None)[0]
+    with _in_file(path):
+        fleet, _ = _read(path)
+        return _build(fleet, factor=None)[0]
 
 
 def load_plan(path: Path | str | os.PathLike[str], *, factor: float | None = None) -> WavePlan:
@@ -387,9 +442,11 @@ def load_plan(path: Path | str | os.PathLike[str], *, factor: float | None = Non
     proportional to each wave's number of regions, and ``factor`` must be ``None``.
 
     Raises:
-        ConfigError: on any problem in the file, with a dotted path to the field.
+        FleetFileError: (a ``ConfigError``) on any problem in the file, naming the file and the
+            dotted path to the field.
         OSError: if the file cannot be read (e.g. ``FileNotFoundError``).
     """
-    fleet, _ = _read(path)
-    env, shares = _build(fleet, factor=factor)
-    return plan_from_environments(env, shares or None)
+    with _in_file(path):
+        fleet, _ = _read(path)
+        env, shares = _build(fleet, factor=factor)
+        return plan_from_environments(env, shares or None)

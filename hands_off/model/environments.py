@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hands_off.model._checks import check_sequence
 from hands_off.model.errors import ConfigError
 from hands_off.model.policy import DEFAULT_ALARM_POLICY, AlarmPolicy, DeploymentPolicy, TrafficShape
 from hands_off.model.target import Target
@@ -46,7 +47,8 @@ class Environments:
         alpha: the first pre-production stage.
         beta: the second pre-production stage.
         gamma: the production-like pre-production stage.
-        waves: the production waves, in deployment order (a list is stored as a tuple).
+        waves: the production waves, in deployment order, e.g. ``plan.production_waves`` (a list is
+            stored as a tuple; a single ``Wave`` or a ``WavePlan`` is an error).
         alarm_policy: thresholds of the rollback alarms. Default: ``DEFAULT_ALARM_POLICY``
             (``AlarmPolicy()``).
     """
@@ -72,14 +74,15 @@ class Environments:
         for attr in ("alpha", "beta", "gamma"):
             if not isinstance(getattr(self, attr), Stage):
                 raise ConfigError(attr, f"must be a Stage, got {type(getattr(self, attr)).__name__}")
-        if isinstance(self.waves, str | bytes) or not isinstance(self.waves, tuple | list):
-            raise ConfigError("waves", "must be a tuple of Wave")
-        object.__setattr__(self, "waves", tuple(self.waves))
-        if not self.waves:
+        fix = (
+            "use plan.production_waves"
+            if hasattr(self.waves, "production_waves")
+            else "e.g. plan_waves(...).production_waves"
+        )
+        waves = check_sequence(self.waves, field="waves", item_type=Wave, fix=fix)
+        if not waves:
             raise ConfigError("waves", "is empty; add at least one production wave")
-        for index, wave in enumerate(self.waves):
-            if not isinstance(wave, Wave):
-                raise ConfigError(f"waves[{index}]", f"must be a Wave, got {type(wave).__name__}")
+        object.__setattr__(self, "waves", waves)
         if not isinstance(self.alarm_policy, AlarmPolicy):
             raise ConfigError("alarm_policy", "must be an AlarmPolicy")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from hands_off.model._checks import check_int, check_sequence, described, show
 from hands_off.model.errors import ConfigError
 
 __all__ = ["MAX_GATE_CHECKS", "REGION_TIMEZONES", "Blackout", "GatePolicy", "TimeWindow"]
@@ -64,7 +65,8 @@ REGION_TIMEZONES: dict[str, str] = {
 class TimeWindow:
     """When a deployment may start (P15). ``end <= start`` crosses midnight.
 
-    :param days: days the window starts on. Default: Monday to Friday.
+    :param days: days the window starts on, a tuple of ``MON`` .. ``SUN`` (a list is accepted; a
+        single string is an error: write ``("MON",)``). Default: Monday to Friday.
     :param start: ``HH:MM`` local time. Default: ``"09:00"``.
     :param end: ``HH:MM`` local time. Default: ``"17:00"``.
     :param timezone: IANA zone. Default: ``None`` = the local zone of each wave's region.
@@ -76,15 +78,34 @@ class TimeWindow:
     timezone: str | None = None
 
     def __post_init__(self) -> None:
-        unknown = [d for d in self.days if d not in DAYS]
-        if not self.days or unknown:
-            raise ConfigError("TimeWindow.days", f"{unknown or 'nothing'}: use some of {', '.join(DAYS)}")
+        """Validate the days, the ``HH:MM`` times and the zone; store ``days`` as a tuple."""
+        days = check_sequence(self.days, field="TimeWindow.days", item_type=str, fix=f"e.g. {DAYS[:5]!r}")
+        if not days:
+            raise ConfigError(
+                "TimeWindow.days",
+                f"is empty; use some of {', '.join(DAYS)} (or give GatePolicy no windows to allow any time)",
+            )
+        for day in days:
+            if day not in DAYS:
+                close = day.strip().upper()[:3]
+                hint = f" (did you mean {close!r}?)" if close in DAYS else ""
+                raise ConfigError(
+                    "TimeWindow.days", f"{day!r} is not a day{hint}; use some of {', '.join(DAYS)}"
+                )
+        object.__setattr__(self, "days", days)
         for name in ("start", "end"):
-            if not _HHMM.match(getattr(self, name)):
-                raise ConfigError(f"TimeWindow.{name}", f"{getattr(self, name)!r} is not HH:MM, e.g. '09:00'")
+            value = getattr(self, name)
+            if not isinstance(value, str) or not _HHMM.match(value):
+                raise ConfigError(f"TimeWindow.{name}", f"{show(value)} is not HH:MM, e.g. '09:00'")
         if self.start == self.end:
             raise ConfigError("TimeWindow.end", "equals start: give a real window, or no windows at all")
         if self.timezone is not None:
+            if not isinstance(self.timezone, str):
+                raise ConfigError(
+                    "TimeWindow.timezone",
+                    "must be an IANA time zone name such as 'Europe/London' (or None for the local "
+                    f"zone of each wave's region), got {described(self.timezone)}",
+                )
             _check_zone(self.timezone, "TimeWindow.timezone")
 
     def config(self, region: str) -> dict[str, Any]:
@@ -99,32 +120,71 @@ class TimeWindow:
 
 @dataclass(frozen=True, kw_only=True)
 class Blackout:
-    """A period when nothing deploys (e.g. a year-end freeze): ``[start, end)``, aware datetimes."""
+    """A period when nothing deploys (e.g. a year-end freeze): ``[start, end)``.
+
+    Example::
+
+        Blackout(start=datetime(2026, 12, 20, tzinfo=UTC), end=datetime(2027, 1, 5, tzinfo=UTC),
+                 reason="year-end freeze")
+
+    :param start: first blocked instant, a timezone-aware ``datetime`` (not a string or a date).
+    :param end: first instant allowed again, aware, after ``start``.
+    :param reason: shown when a deployment is blocked; not blank.
+    """
 
     start: datetime
     end: datetime
     reason: str
 
     def __post_init__(self) -> None:
+        """Validate that start and end are aware datetimes in order and that a reason is given."""
         for name in ("start", "end"):
-            if getattr(self, name).tzinfo is None:
-                raise ConfigError(f"Blackout.{name}", "give a time zone, e.g. datetime(..., tzinfo=UTC)")
+            value = getattr(self, name)
+            example = _aware_example(value)
+            if not isinstance(value, datetime):
+                raise ConfigError(
+                    f"Blackout.{name}",
+                    f"must be a timezone-aware datetime, e.g. {example}, got {described(value)}",
+                )
+            if value.utcoffset() is None:
+                raise ConfigError(f"Blackout.{name}", f"{value!r} has no time zone; give one, e.g. {example}")
         if self.end <= self.start:
             raise ConfigError(
                 "Blackout.end", f"{self.end.isoformat()} is not after start {self.start.isoformat()}"
             )
-        if not self.reason.strip():
-            raise ConfigError("Blackout.reason", "say why (it is shown when a deployment is blocked)")
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise ConfigError(
+                "Blackout.reason",
+                f"say why (it is shown when a deployment is blocked), e.g. 'year-end freeze'; "
+                f"got {described(self.reason)}",
+            )
 
     def config(self) -> dict[str, str]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "reason": self.reason}
+
+
+def _aware_example(value: object) -> str:
+    """``datetime(Y, M, D, tzinfo=UTC)`` for the day ``value`` names, if it names one."""
+    day: date | None = value if isinstance(value, date) else None
+    if isinstance(value, str):
+        try:
+            day = datetime.fromisoformat(value.strip())
+        except ValueError:
+            day = None
+    if day is None:
+        return "datetime(2026, 12, 20, tzinfo=UTC)"
+    clock = ""
+    if isinstance(day, datetime) and (day.hour or day.minute):
+        clock = f", {day.hour}, {day.minute}"
+    return f"datetime({day.year}, {day.month}, {day.day}{clock}, tzinfo=UTC)"
 
 
 def _check_zone(zone: str, field_name: str) -> None:
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        close = sorted(z for z in available_timezones() if z.lower().endswith(zone.lower().split("/")[-1]))
+        tail = zone.lower().split("/")[-1]
+        close = sorted(z for z in available_timezones() if tail and z.lower().endswith(tail))
         hint = f" (did you mean {close[0]!r}?)" if close else " (use an IANA name like 'Europe/London')"
         raise ConfigError(field_name, f"{zone!r} is not a time zone{hint}") from None
 
@@ -133,10 +193,15 @@ def _check_zone(zone: str, field_name: str) -> None:
 class GatePolicy:
     """What the gate before each wave checks and how the bake after it decides (P14-P16, X5).
 
+    The four sequences are tuples; a list is accepted and stored as a tuple, but a single string
+    or object is an error (``org_alarm_prefixes="org-"`` would otherwise be one prefix per letter).
+
     :param windows: allowed start windows; empty = any time. Default: weekdays 09:00-17:00 local.
     :param blackouts: freeze periods. Default: none.
-    :param org_alarm_names: organization-wide alarms (exact names) that block every deployment.
-    :param org_alarm_prefixes: organization-wide alarm name prefixes that block.
+    :param org_alarm_names: organization-wide alarms (exact names, 1 to 255 characters) that block
+        every deployment. Default: none.
+    :param org_alarm_prefixes: organization-wide alarm name prefixes that block, e.g.
+        ``("org-critical-",)``. Default: none.
     :param check_interval_seconds: wait between checks while blocked. Default: 600.
     :param max_wait_seconds: give up (fail the stage) after this long blocked; at most 7 days
         (the Step Functions action's limit). Default: 259200 (3 days: a block from Friday evening
@@ -155,10 +220,55 @@ class GatePolicy:
     bake_poll_seconds: int = 60
 
     def __post_init__(self) -> None:
-        if not 1 <= self.check_interval_seconds <= 86_400:
-            raise ConfigError("GatePolicy.check_interval_seconds", "use 1..86400 seconds")
-        if not 1 <= self.max_wait_seconds <= 7 * 86_400:
-            raise ConfigError("GatePolicy.max_wait_seconds", "use 1..604800 seconds (at most a week)")
+        """Validate every field; store the sequences as tuples (a list is accepted)."""
+        windows = check_sequence(
+            self.windows, field="GatePolicy.windows", item_type=TimeWindow, fix="give () for any time"
+        )
+        blackouts = check_sequence(self.blackouts, field="GatePolicy.blackouts", item_type=Blackout)
+        alarms = {
+            name: check_sequence(
+                getattr(self, name), field=f"GatePolicy.{name}", item_type=str, fix=f"e.g. ({example!r},)"
+            )
+            for name, example in (("org_alarm_names", "org-outage"), ("org_alarm_prefixes", "org-critical-"))
+        }
+        for name, values in alarms.items():
+            for index, alarm in enumerate(values):
+                if not 1 <= len(alarm) <= 255:
+                    raise ConfigError(
+                        f"GatePolicy.{name}[{index}]",
+                        f"{show(alarm)} has {len(alarm)} characters; CloudWatch alarm names are "
+                        "1 to 255 characters",
+                    )
+            object.__setattr__(self, name, values)
+        object.__setattr__(self, "windows", windows)
+        object.__setattr__(self, "blackouts", blackouts)
+        check_int(
+            self.check_interval_seconds,
+            field="GatePolicy.check_interval_seconds",
+            low=1,
+            high=86_400,
+            fix="give the seconds between checks while blocked, e.g. 600",
+        )
+        check_int(
+            self.max_wait_seconds,
+            field="GatePolicy.max_wait_seconds",
+            low=1,
+            high=7 * 86_400,
+            fix="at most a week, the Step Functions action's limit",
+        )
+        check_int(
+            self.bake_min_requests,
+            field="GatePolicy.bake_min_requests",
+            low=0,
+            fix="use 0 (disabled) or a count of requests",
+        )
+        check_int(
+            self.bake_poll_seconds,
+            field="GatePolicy.bake_poll_seconds",
+            low=1,
+            high=3600,
+            fix="e.g. 60",
+        )
         if self.check_interval_seconds > self.max_wait_seconds:
             raise ConfigError(
                 "GatePolicy.check_interval_seconds",
@@ -174,21 +284,12 @@ class GatePolicy:
                 "25,000 history events): "
                 f"use at least {-(-self.max_wait_seconds // MAX_GATE_CHECKS)}s",
             )
-        if self.bake_min_requests < 0:
-            raise ConfigError("GatePolicy.bake_min_requests", "use 0 (disabled) or a positive count")
-        if not 1 <= self.bake_poll_seconds <= 3600:
-            raise ConfigError("GatePolicy.bake_poll_seconds", "use 1..3600 seconds")
         ordered = sorted(self.blackouts, key=lambda b: b.start)
         for before, after in pairwise(ordered):
             if after.start < before.end:
                 raise ConfigError(
                     "GatePolicy.blackouts",
                     f"'{before.reason}' and '{after.reason}' overlap: merge them into one blackout",
-                )
-        for name in (*self.org_alarm_names, *self.org_alarm_prefixes):
-            if not name or len(name) > 255:
-                raise ConfigError(
-                    "GatePolicy.org_alarm_names", f"{name!r}: alarm names are 1..255 characters"
                 )
 
     def window_config(self, region: str) -> dict[str, Any]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hands_off.model._checks import check_float, check_name
+from hands_off.model._checks import check_float, check_name, check_sequence
 from hands_off.model.errors import ConfigError
 from hands_off.model.policy import ONE_BOX_POLICY, PREPROD_POLICY, DeploymentPolicy
 from hands_off.model.target import Target
@@ -13,18 +12,15 @@ from hands_off.model.target import Target
 __all__ = ["Stage", "Wave"]
 
 
-def _check_targets(owner: object, targets: Sequence[Target], kind: str) -> tuple[Target, ...]:
-    """Return ``targets`` as a tuple after checking it is non-empty and has no duplicates."""
+def _check_targets(owner: object, targets: object, kind: str) -> tuple[Target, ...]:
+    """Return ``targets`` as a tuple of ``Target`` after checking it is non-empty and has no
+    duplicates (a string or a single ``Target`` is an error, not a one-element sequence)."""
     field = f"{kind}.targets"
-    if isinstance(targets, str | bytes) or not isinstance(targets, Sequence):
-        raise ConfigError(field, f"must be a tuple of Target, got {type(targets).__name__}")
-    result = tuple(targets)
+    result = check_sequence(targets, field=field, item_type=Target)
     if not result:
         raise ConfigError(field, f"{kind} {getattr(owner, 'name', '')!r} has no targets; add one")
     seen: set[tuple[str, str]] = set()
     for index, target in enumerate(result):
-        if not isinstance(target, Target):
-            raise ConfigError(f"{field}[{index}]", f"must be a Target, got {type(target).__name__}")
         key = (target.account.account_id, target.region)
         if key in seen:
             raise ConfigError(
@@ -55,7 +51,7 @@ class Stage:
     Attributes:
         name: the stage name, 1 to 80 characters from ``A-Za-z0-9.@-_`` (CodePipeline's rule).
         targets: where the stage deploys; non-empty, each account+region once. A list is
-            accepted and stored as a tuple.
+            accepted and stored as a tuple; a single ``Target`` is an error (write ``(t,)``).
         policy: how the stage shifts traffic and bakes. Default: ``PREPROD_POLICY``.
     """
 
@@ -86,7 +82,7 @@ class Wave:
     Attributes:
         name: the wave name, e.g. ``"Prod-1"``; same rule as ``Stage.name``.
         targets: where the wave deploys; non-empty, each account+region once. A list is
-            accepted and stored as a tuple.
+            accepted and stored as a tuple; a single ``Target`` is an error (write ``(t,)``).
         policy: how the wave shifts traffic and bakes. Default: ``ONE_BOX_POLICY``.
         blast_radius: the share of global traffic (0 to 1) the wave touches, if known; the
             wave planner sets it. Default: ``None`` (unknown).

@@ -30,7 +30,16 @@ from hands_off.constructs.code_signing import (
 from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep
 from hands_off.constructs.lambda_service import LambdaService
 from hands_off.deployment import Deployment
-from hands_off.model import Account, ConfigError, DeploymentPolicy, Environments, GatePolicy, Stage, Wave
+from hands_off.model import (
+    Account,
+    ConfigError,
+    DeploymentPolicy,
+    Environments,
+    GatePolicy,
+    Stage,
+    Wave,
+    validate_service_identity,
+)
 from hands_off.stacks.application_stack import ApplicationStage
 from hands_off.stacks.service_access import ServiceAccessStack
 
@@ -97,6 +106,7 @@ class ServicePipeline(Stack):
         environments: Environments | None = None,
     ) -> None:
         self._check_class_attributes()
+        self._check_unique_in(scope)
         self.envs = environments if environments is not None else self.environments()
         toolchain = self.envs.toolchain
         super().__init__(
@@ -379,13 +389,15 @@ class ServicePipeline(Stack):
 
     def _check_class_attributes(self) -> None:
         cls = type(self).__name__
-        name = self.service_name
-        if not name or not all(c.islower() or c.isdigit() or c == "-" for c in name) or not name[0].isalpha():
-            raise ConfigError(
-                f"{cls}.service_name",
-                f"{name!r} is not a service name: set a lower-case name such as 'orders' "
-                "(letters, digits, dashes; starts with a letter)",
-            )
+        validate_service_identity(
+            cls,
+            service_name=self.service_name,
+            repository=self.repository,
+            connection_arn=self.connection_arn,
+            branch=self.branch,
+            # The default source() needs the repository and connection; an overridden one may not.
+            requires_source=type(self).source is ServicePipeline.source,
+        )
         if not self.code_directory:
             raise ConfigError(
                 f"{cls}.code_directory", "set the folder of the Lambda source, e.g. 'lambda/services/orders'"
@@ -395,6 +407,16 @@ class ServicePipeline(Stack):
                 f"{cls}.code_directory",
                 f"{self.code_directory!r} does not exist (paths are relative to the repository root)",
             )
+
+    def _check_unique_in(self, scope: Construct) -> None:
+        """One service name, one pipeline: its roles, parameters and pipeline are named after it."""
+        for other in scope.node.children:
+            if isinstance(other, ServicePipeline) and other.service_name == self.service_name:
+                raise ConfigError(
+                    f"{type(self).__name__}.service_name",
+                    f"{self.service_name!r} is also the service of {type(other).__name__} "
+                    f"(stack {other.node.id}); give each pipeline its own service_name",
+                )
 
     def _log_artifact_access(self) -> None:
         """Server access logs for the artifact bucket CDK Pipelines creates (nag S1)."""

@@ -1,0 +1,107 @@
+"""``hands-off init``: what it writes, what it refuses, and that its pinned files follow ours."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from hands_off import __version__
+from hands_off.model import ConfigError
+from hands_off.scaffold import init_project
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_writes_a_repository_that_depends_on_this_version(tmp_path: Path) -> None:
+    target = tmp_path / "payments"
+    written = {p.relative_to(target).as_posix() for p in init_project(target, service="payments")}
+    assert {
+        "Makefile",
+        "README.md",
+        "app.py",
+        "cdk.json",
+        "fleet.toml",
+        ".gitignore",
+        "package.json",
+        "package-lock.json",
+        "requirements.txt",
+        "infra/org.py",
+        "infra/service.py",
+        "payments/app.py",
+        "payments/integ_test.py",
+        "tests/test_app.py",
+        "tests/test_pipeline.py",
+    } <= written
+    requirements = (target / "requirements.txt").read_text()
+    assert f"hands-off=={__version__}\n" in requirements
+    service = (target / "infra/service.py").read_text()
+    assert "class PaymentsPipeline(OrgServicePipeline):" in service
+    assert 'code_directory = "payments"' in service
+    assert "{{" not in "".join(p.read_text() for p in target.rglob("*") if p.is_file())
+    # No copy of hands-off's code: the scaffold imports it.
+    assert not (target / "hands_off").exists()
+    assert not list(target.rglob("hands_off_gates"))
+
+
+def test_the_org_class_can_come_from_a_shared_package(tmp_path: Path) -> None:
+    target = tmp_path / "svc"
+    init_project(
+        target,
+        service="ledger-api",
+        org_class="acme_pipelines.base:AcmeServicePipeline",
+        org_requirement="acme-pipelines==1.2.0",
+    )
+    service = (target / "infra/service.py").read_text()
+    assert "from acme_pipelines.base import AcmeServicePipeline" in service
+    assert "class LedgerApiPipeline(AcmeServicePipeline):" in service
+    assert 'code_directory = "ledger_api"' in service
+    assert "acme-pipelines==1.2.0\n" in (target / "requirements.txt").read_text()
+    assert not (target / "infra/org.py").exists()
+
+
+def test_never_overwrites_anything(tmp_path: Path) -> None:
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    with pytest.raises(ConfigError, match=r"^DIR: .*exists and is not an empty folder"):
+        init_project(target, service="payments")
+    assert [p.name for p in target.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"service": "Payments"}, "--service"),
+        ({"service": "payments", "org_class": "acme_pipelines"}, "--org-class"),
+        ({"service": "payments", "org_requirement": "acme==1"}, "--org-requirement"),
+    ],
+)
+def test_bad_arguments_name_the_option(tmp_path: Path, kwargs: dict[str, str], field: str) -> None:
+    with pytest.raises(ConfigError, match=rf"^{re.escape(field)}: "):
+        init_project(tmp_path / "new", **kwargs)  # type: ignore[arg-type]
+    assert not (tmp_path / "new").exists()
+
+
+def test_scaffold_pins_follow_this_repository(tmp_path: Path) -> None:
+    """The scaffold's cdk.json flags, CDK CLI lock and dependency pins are the ones we test with."""
+    target = tmp_path / "payments"
+    init_project(target, service="payments")
+    ours = json.loads((ROOT / "cdk.json").read_text())
+    theirs = json.loads((target / "cdk.json").read_text())
+    assert theirs["context"] == ours["context"]
+    assert theirs["app"] == ".venv/bin/python app.py"
+    for name in ("package.json", "package-lock.json"):
+        assert json.loads((target / name).read_text()) == json.loads((ROOT / name).read_text())
+    pins = {
+        line.split("==")[0]: line
+        for file in ("requirements.txt", "requirements-dev.txt")
+        for line in (ROOT / file).read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    for line in (target / "requirements.txt").read_text().splitlines():
+        name = line.split("==")[0]
+        if "==" in line and name != "hands-off":
+            assert pins[name] == line, f"scaffold pins {line}, hands-off is tested with {pins[name]}"

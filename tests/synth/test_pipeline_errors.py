@@ -1,0 +1,69 @@
+"""A user's own pipeline class with a mistake: one line naming the field and the fix, before any
+jsii call can turn it into a trace (issue: a library teams adopt)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from aws_cdk import App
+
+from hands_off.example import OrdersPipeline
+from hands_off.model import ConfigError
+
+
+def _one_line(error: ConfigError) -> str:
+    text = str(error)
+    assert "\n" not in text
+    return text
+
+
+@pytest.mark.usefixtures("repo_root")
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"service_name": "a" * 48}, r"^PaymentsPipeline\.service_name: .*'hands-off-a{48}-gate-checker'.*64"),
+        ({"connection_arn": ""}, r"^PaymentsPipeline\.connection_arn: "),
+        ({"repository": ""}, r"^PaymentsPipeline\.repository: .*owner/name"),
+        ({"service_name": "Payments"}, r"^PaymentsPipeline\.service_name: 'Payments'"),
+    ],
+)
+def test_bad_class_attributes_fail_at_construction(attributes: dict[str, str], expected: str) -> None:
+    payments = type("PaymentsPipeline", (OrdersPipeline,), {"service_name": "payments", **attributes})
+    with pytest.raises(ConfigError) as caught:
+        payments(App())
+    assert re.search(expected, _one_line(caught.value)), str(caught.value)
+
+
+def test_an_overridden_source_needs_no_repository(repo_root: Path) -> None:
+    from aws_cdk import pipelines
+
+    class Elsewhere(OrdersPipeline):
+        service_name = "elsewhere"
+        repository = ""
+        connection_arn = ""
+
+        def source(self) -> pipelines.CodePipelineSource:
+            return pipelines.CodePipelineSource.connection(
+                "acme/elsewhere",
+                "main",
+                connection_arn="arn:aws:codeconnections:us-east-1:111111111111:connection/abc",
+            )
+
+    assert Elsewhere(App()).pipeline_name == "elsewhere-application"
+
+
+def test_two_pipelines_of_one_service_are_refused(repo_root: Path) -> None:
+    app = App()
+    OrdersPipeline(app)
+
+    class OrdersAgain(OrdersPipeline):
+        pass
+
+    with pytest.raises(ConfigError) as caught:
+        OrdersAgain(app, "OrdersAgain")
+    assert re.match(
+        r"^OrdersAgain\.service_name: 'orders' is also the service of OrdersPipeline \(stack OrdersPipeline\)",
+        _one_line(caught.value),
+    )
