@@ -4,6 +4,9 @@ Example::
 
     $ hands-off plan                       # the built-in example fleet
     $ hands-off plan --config fleet.toml --factor 3
+    $ hands-off bootstrap --config fleet.toml > bootstrap.sh   # the cdk bootstrap commands
+    $ hands-off init payments --service payments               # a new service repository
+    $ hands-off --version
 
 User errors (a bad fleet file, a missing file) print ``hands-off: error: <message>`` on stderr
 and exit with status 2, without a traceback.
@@ -12,7 +15,9 @@ and exit with status 2, without a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,13 +28,40 @@ __all__ = ["main"]
 
 _PROG = "hands-off"
 _USAGE_ERROR = 2
+# plan_waves' default factor, and the default of a fleet file's [planner] factor.
+_DEFAULT_FACTOR = 2.0
+_EXAMPLE = "the built-in example fleet"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=_PROG, description="Safe, hands-off deployments: plan and inspect pipelines."
     )
+    from hands_off import __version__
+
+    parser.add_argument("--version", action="version", version=f"{_PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    init = commands.add_parser(
+        "init",
+        help="write a new service repository that uses hands-off (make synth, make test)",
+        description="Write a service repository into DIR (new or empty): a CDK app, an "
+        "organization pipeline class and a service class, a Lambda handler with unit and "
+        "integration tests, a whole-pipeline snapshot test, fleet.toml, cdk.json, pinned "
+        "requirements (hands-off==this version) and a Makefile with `make synth` and `make test`.",
+    )
+    init.add_argument("directory", type=Path, metavar="DIR", help="the folder to create")
+    init.add_argument("--service", required=True, metavar="NAME", help="lower-case service name")
+    init.add_argument("--repository", metavar="OWNER/NAME", help="Git repository (default: my-org/NAME)")
+    init.add_argument(
+        "--org-class",
+        metavar="MODULE:CLASS",
+        help="take the organization's base pipeline from a shared package instead of infra/org.py",
+    )
+    init.add_argument(
+        "--org-requirement",
+        metavar="SPEC",
+        help="the requirement providing --org-class, e.g. acme-pipelines==1.0",
+    )
     plan = commands.add_parser(
         "plan",
         help="print the production wave plan (blast radius and lead time per wave)",
@@ -44,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         metavar="F",
         help="wave growth factor, at least 1.0 (default: the file's [planner] factor, or 2.0)",
+    )
+    bootstrap = commands.add_parser(
+        "bootstrap",
+        help="print the cdk bootstrap commands the fleet needs, as a shell script",
+        description="Print, as a shell script with comments, the `cdk bootstrap` commands (and "
+        "the execution policy each target account needs) for a fleet file, or for the built-in "
+        "example fleet when --config is not given. Nothing is run.",
+    )
+    bootstrap.add_argument(
+        "--config", type=Path, metavar="FILE", help="fleet TOML file (default: built-in example)"
     )
     return parser
 
@@ -62,21 +104,65 @@ def _render(heading: str, plan: WavePlan) -> str:
     )
 
 
+def _regions(plan: WavePlan) -> str:
+    count = len({region for wave in plan.production_waves for region in wave.regions})
+    return f"{count} region" if count == 1 else f"{count} regions"
+
+
+def _file_factor(config: Path, factor: float | None) -> str:
+    """How the waves of a (valid) fleet file were made: ``factor F``, or hand-listed."""
+    from hands_off.model.config_file import FleetFile
+
+    with config.open("rb") as handle:
+        fleet = FleetFile.model_validate(tomllib.load(handle))
+    if fleet.waves is not None:
+        return "hand-listed waves"
+    if factor is None:
+        factor = fleet.planner.factor if fleet.planner is not None else _DEFAULT_FACTOR
+    return f"factor {factor:g}"
+
+
 def _plan(config: Path | None, factor: float | None) -> str:
     # Imported here so `hands-off --help` stays fast and the example loads only when used.
     if config is None:
-        from hands_off.model.example import EXAMPLE_INVENTORY, example_plan
+        from hands_off.model.example import example_plan
 
-        chosen = 2.0 if factor is None else factor
+        chosen = _DEFAULT_FACTOR if factor is None else factor
         plan = example_plan(chosen)
-        heading = (
-            f"Wave plan of the built-in example fleet ({len(EXAMPLE_INVENTORY)} regions, factor {chosen:g})"
-        )
-        return _render(heading, plan)
+        return _render(f"Wave plan of {_EXAMPLE} ({_regions(plan)}, factor {chosen:g})", plan)
     from hands_off.model.config_file import load_plan
 
     plan = load_plan(config, factor=factor)
-    return _render(f"Wave plan of {config}", plan)
+    return _render(f"Wave plan of {config} ({_regions(plan)}, {_file_factor(config, factor)})", plan)
+
+
+def _bootstrap(config: Path | None) -> str:
+    from hands_off.bootstrap import bootstrap_plan, render_bootstrap
+
+    if config is None:
+        from hands_off.model.example import example_environments
+
+        return render_bootstrap(bootstrap_plan(example_environments()), source=_EXAMPLE)
+    from hands_off.model.config_file import load_environments
+
+    return render_bootstrap(bootstrap_plan(load_environments(config)), source=str(config))
+
+
+def _init(args: argparse.Namespace) -> str:
+    from hands_off.scaffold import init_project
+
+    written = init_project(
+        args.directory,
+        service=args.service,
+        repository=args.repository,
+        org_class=args.org_class,
+        org_requirement=args.org_requirement,
+    )
+    return (
+        f"Wrote {len(written)} files into {args.directory}/. Next:\n"
+        f"  cd {args.directory} && make test && make synth\n"
+        "(hands-off is installed from your package index; PIP_FIND_LINKS=<folder> for a wheel file)"
+    )
 
 
 def _error(message: str) -> int:
@@ -98,13 +184,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return _USAGE_ERROR
     try:
-        print(_plan(args.config, args.factor))
+        if args.command == "init":
+            text = _init(args)
+        elif args.command == "bootstrap":
+            text = _bootstrap(args.config)
+        else:
+            text = _plan(args.config, args.factor)
     except ConfigError as err:
         return _error(str(err))
     except OSError as err:
-        name = err.filename if err.filename is not None else args.config
         reason = err.strerror or str(err)
+        if args.command == "init":
+            return _error(f"{err.filename or args.directory}: {reason}; choose a folder you can write")
+        name = err.filename if err.filename is not None else args.config
         return _error(f"{name}: {reason}; pass --config with the path of a readable fleet file")
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `hands-off plan | head -1`: the reader has all it wanted
+        # Python would report the pipe again when flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -1,86 +1,98 @@
-"""Summarize a synthesized cloud assembly: pipelines, their stages, stacks, and the wave plan.
+"""Summarize a synthesized cloud assembly: stacks, pipelines with their stages, and the wave plan
+each pipeline actually deploys.
 
 Usage: ``python -m hands_off.summary cdk.out`` (``make synth`` runs it).
+
+Everything printed is read from the assembly (see :mod:`hands_off.assembly`), not from the model:
+a production stage's regions are those of its CloudFormation actions, its bake is the
+``bake_seconds`` of the input its bake action reads from SSM.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from hands_off.model import example_plan
+from hands_off.assembly import Assembly, AssemblyError, Pipeline, PipelineStage
 
-__all__ = ["AssemblySummary", "PipelineSummary", "summarize"]
+__all__ = ["PRODUCTION_PREFIX", "main", "summarize"]
 
-
-@dataclass(frozen=True)
-class PipelineSummary:
-    """One ``AWS::CodePipeline::Pipeline`` found in a template."""
-
-    stack: str
-    name: str
-    pipeline_type: str
-    stages: tuple[str, ...]
+PRODUCTION_PREFIX = "Prod-"
+"""Stages whose name starts with this are production waves (the wave planner's default prefix)."""
 
 
-@dataclass(frozen=True)
-class AssemblySummary:
-    """What a cloud assembly holds."""
-
-    templates: dict[str, dict[str, Any]]
-    pipelines: tuple[PipelineSummary, ...]
-
-    @property
-    def resource_count(self) -> int:
-        return sum(len(t.get("Resources", {})) for t in self.templates.values())
-
-
-def _templates(out: Path) -> dict[str, dict[str, Any]]:
-    """Every template in ``out`` and its nested stage assemblies, keyed by file stem."""
-    return {
-        p.stem.removesuffix(".template"): json.loads(p.read_text())
-        for p in sorted(out.rglob("*.template.json"))
-    }
+def _bake_minutes(stage: PipelineStage, parameters: Mapping[str, str]) -> str:
+    """The stage's bake, from the SSM parameter its bake action's input names (``"?"`` if none)."""
+    for action in stage.actions:
+        pointer = (action.input or {}).get("config_parameter")
+        value = parameters.get(pointer) if isinstance(pointer, str) else None
+        if value is None:
+            continue
+        try:
+            config = json.loads(value)
+        except json.JSONDecodeError:
+            continue
+        seconds = config.get("bake_seconds") if isinstance(config, Mapping) else None
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+            return f"{seconds / 60:g}m"
+    return "?"
 
 
-def summarize(out: Path) -> AssemblySummary:
-    """Read every template under ``out`` (nested stage assemblies included)."""
-    templates = _templates(out)
-    pipelines = []
-    for stack, template in templates.items():
-        for resource in template.get("Resources", {}).values():
-            if resource.get("Type") != "AWS::CodePipeline::Pipeline":
-                continue
-            props = resource["Properties"]
-            pipelines.append(
-                PipelineSummary(
-                    stack=stack,
-                    name=str(props.get("Name", "?")),
-                    pipeline_type=str(props.get("PipelineType", "V1")),
-                    stages=tuple(stage["Name"] for stage in props["Stages"]),
-                )
-            )
-    return AssemblySummary(templates=templates, pipelines=tuple(pipelines))
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)]
+        return " | ".join(parts).rstrip()
+
+    return [line(header), "-+-".join("-" * w for w in widths), *(line(row) for row in rows)]
+
+
+def _wave_plan(pipeline: Pipeline, parameters: Mapping[str, str], out: Path) -> list[str]:
+    waves = [stage for stage in pipeline.stages if stage.name.startswith(PRODUCTION_PREFIX)]
+    if not waves:
+        return [f"Wave plan of {pipeline.name}: no production stages ({PRODUCTION_PREFIX}N)"]
+    rows = [(s.name, ", ".join(s.deploy_regions), _bake_minutes(s, parameters)) for s in waves]
+    return [
+        f"Wave plan of {pipeline.name} (read from {out}/):",
+        *_table(("wave", "regions", "bake"), rows, right={2}),
+    ]
+
+
+def summarize(out: Path) -> str:
+    """The summary of the assembly in ``out``: stack and resource counts, one line per pipeline
+    with its stages, then each pipeline's production waves with their regions and bake.
+
+    Raises:
+        AssemblyError: if ``out`` cannot be read as a cloud assembly.
+    """
+    assembly = Assembly.read(out)
+    pipelines = assembly.pipelines
+    lines = [f"Synthesized {len(assembly.stacks)} stacks ({assembly.resource_count} resources) into {out}/"]
+    lines += [
+        f"  {p.name} [{p.pipeline_type}] ({p.stack}): {' → '.join(s.name for s in p.stages)}"
+        for p in pipelines
+    ]
+    parameters = assembly.ssm_parameters()
+    for pipeline in pipelines:
+        lines += ["", *_wave_plan(pipeline, parameters, out)]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the summary of ``argv[0]`` (default ``cdk.out``); 2 with one error line if unreadable."""
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0] if args else "cdk.out")
     if not out.is_dir():
         print(f"hands-off summary: error: {out} does not exist; run `make synth` first", file=sys.stderr)
         return 2
-    summary = summarize(out)
-    print(f"Synthesized {len(summary.templates)} stacks ({summary.resource_count} resources) into {out}/")
-    for pipeline in summary.pipelines:
-        print(
-            f"  {pipeline.name} [{pipeline.pipeline_type}] ({pipeline.stack}): {' → '.join(pipeline.stages)}"
-        )
-    print()
-    print("Wave plan of the example fleet:")
-    print(example_plan().table())
+    try:
+        print(summarize(out))
+    except AssemblyError as err:
+        print(f"hands-off summary: error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

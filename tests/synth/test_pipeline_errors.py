@@ -23,7 +23,10 @@ def _one_line(error: ConfigError) -> str:
 @pytest.mark.parametrize(
     ("attributes", "expected"),
     [
-        ({"service_name": "a" * 48}, r"^PaymentsPipeline\.service_name: .*'hands-off-a{48}-gate-checker'.*64"),
+        (
+            {"service_name": "a" * 48},
+            r"^PaymentsPipeline\.service_name: .*'hands-off-a{48}-gate-checker'.*64",
+        ),
         ({"connection_arn": ""}, r"^PaymentsPipeline\.connection_arn: "),
         ({"repository": ""}, r"^PaymentsPipeline\.repository: .*owner/name"),
         ({"service_name": "Payments"}, r"^PaymentsPipeline\.service_name: 'Payments'"),
@@ -64,6 +67,7 @@ def test_two_pipelines_of_one_service_are_refused(repo_root: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         OrdersAgain(app, "OrdersAgain")
     assert re.match(
-        r"^OrdersAgain\.service_name: 'orders' is also the service of OrdersPipeline \(stack OrdersPipeline\)",
+        r"^OrdersAgain\.service_name: 'orders' is also the service of OrdersPipeline "
+        r"\(stack OrdersPipeline\)",
         _one_line(caught.value),
     )

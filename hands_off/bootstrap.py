@@ -1,0 +1,414 @@
+"""The ``cdk bootstrap`` commands a fleet needs, worked out from its ``Environments``.
+
+Pure Python (no ``aws_cdk`` import). What needs bootstrapping, and why:
+
+- the **tooling account** (``environments.toolchain``), in the pipelines' region and in every
+  region a stage or wave deploys to: CDK Pipelines with cross-region actions deploys a support
+  stack (artifact replication bucket and key) in the tooling account in each of those regions. It
+  trusts nobody and keeps CDK's default execution policy (``AdministratorAccess``), because
+  ``cdk deploy`` of the pipeline stacks runs with it and they create far more services than the
+  application stacks (CodePipeline, CodeBuild, S3, Step Functions, Signer, SSM, ...);
+- **every other account**, in each region it is deployed to, trusting the tooling account
+  (``--trust``) and with a narrow execution policy, ``hands-off-cfn-exec``, that CloudFormation
+  uses for the application and access stacks (``--cloudformation-execution-policies``). An
+  account that is both tooling and a target is bootstrapped once, as tooling.
+
+Example::
+
+    plan = bootstrap_plan(example_environments())
+    print(render_bootstrap(plan, source="the built-in example fleet"))
+    bootstrap_commands(example_environments())  # the same commands, one string each
+
+Sources: the CDK CLI reference for ``cdk bootstrap`` (``--trust``,
+``--cloudformation-execution-policies``, ``--custom-permissions-boundary``), and the handler
+permissions of each resource type in the CloudFormation registry schemas (``tests/test_bootstrap.py``
+checks the policy against them for every resource type the application stacks synthesize).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hands_off.model.account import Account
+from hands_off.model.environments import Environments
+from hands_off.model.target import Target
+
+__all__ = [
+    "CDK_QUALIFIER",
+    "EXECUTION_POLICY_NAME",
+    "ROLE_NAME_PREFIX",
+    "AccountBootstrap",
+    "BootstrapPlan",
+    "bootstrap_commands",
+    "bootstrap_plan",
+    "execution_policy_document",
+    "render_bootstrap",
+]
+
+EXECUTION_POLICY_NAME = "hands-off-cfn-exec"
+"""Name of the customer managed policy CloudFormation uses in each target account."""
+
+ROLE_NAME_PREFIX = "hands-off-"
+"""Prefix of every IAM role the application stacks create (``ServicePipeline.account_role_name``);
+the execution policy may create, change and pass only roles named so."""
+
+CDK_QUALIFIER = "hnb659fds"
+"""CDK's default bootstrap qualifier (names the assets bucket the policy may read)."""
+
+CDK = "npx cdk"
+"""How the commands call the CDK CLI: the one ``make synth`` installs in ``node_modules``."""
+
+_PARTITION = "aws"
+_VERSION_PARAMETER = f"/cdk-bootstrap/{CDK_QUALIFIER}/version"
+_CLI_REFERENCE = "https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-bootstrap.html"
+_BOUNDARY_GUIDE = "https://docs.aws.amazon.com/cdk/v2/guide/customize-permissions-boundaries.html"
+_WIDTH = 100
+
+# Services whose resources the application stacks create, all actions: LambdaService (function,
+# version, alias, permissions, code-signing config), AlarmFactory (alarms, composite alarm,
+# anomaly detection), CodeDeploy (application, deployment group and config), the canary rule, the
+# function's log group, the paging topic. Scoped per action below for IAM and KMS only, where a
+# service-wide grant would let CloudFormation escalate (iam:*) or read data (kms:Decrypt).
+_APPLICATION_SERVICES = ("lambda", "codedeploy", "cloudwatch", "sns", "events", "logs")
+
+# ServiceAccessStack's roles and their inline policies (AWS::IAM::Role, AWS::IAM::Policy handlers).
+# Not iam:AttachRolePolicy (the roles have inline policies only, so no managed policy such as
+# AdministratorAccess can be attached) nor iam:DeleteRolePermissionsBoundary (a boundary stays).
+_ROLE_ACTIONS = (
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:GetRole",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:PutRolePolicy",
+    "iam:GetRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+)
+
+# The function runs as the runtime role; the deployment group acts as the CodeDeploy role.
+_PASSED_TO = ("lambda.amazonaws.com", "codedeploy.amazonaws.com")
+
+# AlarmFactory's paging-topic key (AWS::KMS::Key handlers): manage keys, never use them.
+_KEY_ACTIONS = (
+    "kms:CreateKey",
+    "kms:DescribeKey",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListKeys",
+    "kms:ListResourceTags",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+    "kms:ScheduleKeyDeletion",
+)
+
+
+def _execution_policy_arn(account_id: str) -> str:
+    """ARN of ``hands-off-cfn-exec`` in ``account_id``."""
+    return f"arn:{_PARTITION}:iam::{account_id}:policy/{EXECUTION_POLICY_NAME}"
+
+
+def execution_policy_document(account_id: str) -> dict[str, Any]:
+    """The IAM policy CloudFormation acts with in a target account: only the services the
+    application and access stacks create, IAM limited to ``hands-off-*`` roles and their inline
+    policies, KMS limited to managing keys, and reads of the Lambda code in CDK's assets bucket.
+
+    Example::
+
+        json.dumps(execution_policy_document("333333333333"))
+    """
+    roles = f"arn:{_PARTITION}:iam::{account_id}:role/{ROLE_NAME_PREFIX}*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ApplicationServices",
+                "Effect": "Allow",
+                "Action": [f"{service}:*" for service in _APPLICATION_SERVICES],
+                "Resource": "*",
+            },
+            {"Sid": "ServiceRoles", "Effect": "Allow", "Action": list(_ROLE_ACTIONS), "Resource": roles},
+            {
+                "Sid": "PassServiceRoles",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": roles,
+                "Condition": {"StringEquals": {"iam:PassedToService": list(_PASSED_TO)}},
+            },
+            {"Sid": "PagingKeys", "Effect": "Allow", "Action": list(_KEY_ACTIONS), "Resource": "*"},
+            {
+                # Lambda fetches the code of CreateFunction/UpdateFunctionCode with the caller's rights.
+                "Sid": "ReadLambdaCode",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": f"arn:{_PARTITION}:s3:::cdk-{CDK_QUALIFIER}-assets-{account_id}-*/*",
+            },
+            {
+                # Every synthesized template reads the bootstrap version parameter.
+                "Sid": "ReadBootstrapVersion",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+                "Resource": f"arn:{_PARTITION}:ssm:*:{account_id}:parameter{_VERSION_PARAMETER}",
+            },
+        ],
+    }
+
+
+def _quote(text: str) -> str:
+    """``text`` in single quotes for a POSIX shell (the policy JSON has no single quote)."""
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountBootstrap:
+    """What one account needs: one ``cdk bootstrap`` over all its regions.
+
+    Attributes:
+        account: the account (named after its first use).
+        regions: the regions to bootstrap, in order of first use (the tooling account: the
+            pipelines' region first).
+        stages: the stages and waves that deploy into the account, in order (empty for a tooling
+            account that is no target).
+        tooling: whether it is the tooling account. Then it trusts nobody and keeps CDK's default
+            execution policy.
+        trust: the account id it trusts to deploy into it (the tooling account), or ``None``.
+            Default: ``None``.
+    """
+
+    account: Account
+    regions: tuple[str, ...]
+    stages: tuple[str, ...]
+    tooling: bool
+    trust: str | None = None
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        """``aws://<account>/<region>`` for each region."""
+        return tuple(f"aws://{self.account.account_id}/{region}" for region in self.regions)
+
+    @property
+    def execution_policy_arn(self) -> str | None:
+        """The policy CloudFormation uses here, or ``None`` for CDK's default (the tooling account)."""
+        return None if self.tooling else _execution_policy_arn(self.account.account_id)
+
+    def create_policy_command(self) -> str | None:
+        """``aws iam create-policy`` for the execution policy, or ``None`` for the tooling account."""
+        if self.tooling:
+            return None
+        document = json.dumps(execution_policy_document(self.account.account_id), separators=(",", ":"))
+        return " ".join(
+            [
+                "aws iam create-policy",
+                f"--policy-name {EXECUTION_POLICY_NAME}",
+                f"--policy-document {_quote(document)}",
+            ]
+        )
+
+    def bootstrap_arguments(self, *, cdk: str = CDK) -> list[str]:
+        """The ``cdk bootstrap`` command as words: the command, each environment, each option."""
+        words = [f"{cdk} bootstrap", *self.environments]
+        if self.trust is not None:
+            words.append(f"--trust {self.trust}")
+        if self.execution_policy_arn is not None:
+            words.append(f"--cloudformation-execution-policies {self.execution_policy_arn}")
+        return words
+
+    def bootstrap_command(self, *, cdk: str = CDK) -> str:
+        """The ``cdk bootstrap`` command on one line."""
+        return " ".join(self.bootstrap_arguments(cdk=cdk))
+
+
+@dataclass(frozen=True, kw_only=True)
+class BootstrapPlan:
+    """The bootstrap of a whole fleet: the tooling account first, then every other account in
+    order of first use (Alpha, Beta, Gamma, then the waves). Build it with :func:`bootstrap_plan`.
+
+    Attributes:
+        toolchain: where the pipelines live.
+        accounts: one entry per account, tooling first.
+    """
+
+    toolchain: Target
+    accounts: tuple[AccountBootstrap, ...]
+
+    def commands(self, *, cdk: str = CDK) -> list[str]:
+        """Every command in order, one string each: per account, its ``aws iam create-policy``
+        (target accounts only) then its ``cdk bootstrap``."""
+        commands: list[str] = []
+        for entry in self.accounts:
+            create = entry.create_policy_command()
+            if create is not None:
+                commands.append(create)
+            commands.append(entry.bootstrap_command(cdk=cdk))
+        return commands
+
+
+def bootstrap_plan(environments: Environments) -> BootstrapPlan:
+    """Which account to bootstrap in which regions, trusting whom, for ``environments``.
+
+    Example::
+
+        plan = bootstrap_plan(load_environments("fleet.toml"))
+        [entry.environments for entry in plan.accounts]
+    """
+    toolchain = environments.toolchain
+    tooling_id = toolchain.account.account_id
+    accounts: dict[str, Account] = {tooling_id: toolchain.account}
+    regions: dict[str, dict[str, None]] = {tooling_id: {toolchain.region: None}}
+    stages: dict[str, dict[str, None]] = {tooling_id: {}}
+    for stage in environments.stages_in_order():
+        for target in stage.targets:
+            account_id = target.account.account_id
+            accounts.setdefault(account_id, target.account)
+            regions.setdefault(account_id, {})[target.region] = None
+            stages.setdefault(account_id, {})[stage.name] = None
+            # The tooling account hosts a support stack in every region a stage deploys to.
+            regions[tooling_id][target.region] = None
+    return BootstrapPlan(
+        toolchain=toolchain,
+        accounts=tuple(
+            AccountBootstrap(
+                account=account,
+                regions=tuple(regions[account_id]),
+                stages=tuple(stages[account_id]),
+                tooling=account_id == tooling_id,
+                trust=None if account_id == tooling_id else tooling_id,
+            )
+            for account_id, account in accounts.items()
+        ),
+    )
+
+
+def bootstrap_commands(environments: Environments) -> list[str]:
+    """The commands that bootstrap ``environments``, one string each, in the order to run them.
+
+    Example::
+
+        for command in bootstrap_commands(example_environments()):
+            print(command)
+    """
+    return bootstrap_plan(environments).commands()
+
+
+def _wrap(words: list[str]) -> list[str]:
+    """``words`` as one shell command over lines of at most ``_WIDTH`` characters (``\\`` joins)."""
+    lines: list[str] = []
+    current = words[0]
+    for word in words[1:]:
+        if len(current) + 1 + len(word) + 2 > _WIDTH:
+            lines.append(current + " \\")
+            current = "    " + word
+        else:
+            current += " " + word
+    return [*lines, current]
+
+
+def _comment(text: str, *, first: str = "", rest: str = "") -> list[str]:
+    """``text`` as ``#`` comment lines of at most ``_WIDTH`` characters, the first line starting
+    with ``first`` and the others with ``rest`` (e.g. a bullet and its hanging indent)."""
+    lines: list[str] = []
+    current = first
+    for word in text.split():
+        if current.strip() and len(current) + 3 + len(word) > _WIDTH:
+            lines.append(f"# {current}")
+            current = rest + word
+        elif not current or current.endswith(" "):
+            current += word
+        else:
+            current += " " + word
+    return [*lines, f"# {current}"]
+
+
+def _bullet(text: str) -> list[str]:
+    return _comment(text, first="  - ", rest="    ")
+
+
+def _account_block(number: int, entry: AccountBootstrap, toolchain: Target, *, cdk: str) -> list[str]:
+    account = entry.account
+    label = f"{number}. "
+    if entry.tooling:
+        also = f" {', '.join(entry.stages)} also deploy here." if entry.stages else ""
+        heading = (
+            f"Tooling account {account.account_id} ({account.name}): the pipelines in "
+            f"{toolchain.region}, and CDK Pipelines' cross-region support stacks (replication "
+            f"buckets) in every region a stage or wave deploys to.{also} No --trust: no other "
+            "account deploys into it. It keeps CDK's default execution policy, AdministratorAccess: "
+            "`cdk deploy` of the pipeline stacks runs with it."
+        )
+        return [
+            *_comment(label + heading, rest=" " * len(label)),
+            *_wrap(entry.bootstrap_arguments(cdk=cdk)),
+        ]
+    heading = (
+        f"Account {account.account_id} ({account.name}): {', '.join(entry.stages)}, in "
+        f"{', '.join(entry.regions)}. Trusts the tooling account to deploy; CloudFormation acts "
+        f"with {EXECUTION_POLICY_NAME} only."
+    )
+    create = entry.create_policy_command()
+    assert create is not None  # every account but the tooling one has a policy
+    return [
+        *_comment(label + heading, rest=" " * len(label)),
+        create,
+        *_wrap(entry.bootstrap_arguments(cdk=cdk)),
+    ]
+
+
+def render_bootstrap(plan: BootstrapPlan, *, source: str, cdk: str = CDK) -> str:
+    """``plan`` as a copy-pasteable shell script: comments (``#``) and commands, one block per
+    account, each to run with administrator credentials for that account.
+
+    Args:
+        plan: from :func:`bootstrap_plan`.
+        source: what the plan is of, for the first comment, e.g. ``"fleet.toml"``.
+        cdk: how to call the CDK CLI. Default: ``"npx cdk"``.
+    """
+    lines = [
+        "#!/usr/bin/env bash",
+        f"# CDK bootstrap for {source}, generated by `hands-off bootstrap`.",
+        "# Run each block with credentials for the account it names (e.g. AWS_PROFILE=<profile>).",
+        f"# Options: {_CLI_REFERENCE}",
+        "#",
+        "# What these commands do not narrow:",
+        *_bullet(
+            "`cdk bootstrap` itself needs administrator-like credentials in each account: it "
+            "creates the CDKToolkit stack, its S3 bucket and its IAM roles."
+        ),
+        *_bullet(
+            f"{EXECUTION_POLICY_NAME} still lets CloudFormation create {ROLE_NAME_PREFIX}* roles "
+            "and write their inline policies, so a template that reaches the pipeline can give "
+            "such a role more than this policy lists. If your organization has a permissions "
+            "boundary, add `--custom-permissions-boundary <policy name>` to each target account's "
+            "command: CDK attaches it to the CloudFormation execution role, capping what "
+            "CloudFormation may do (not what the roles it creates may do: make the boundary deny "
+            "iam:CreateRole and iam:PutRolePolicy without that same boundary, as CDK's "
+            f"--example-permissions-boundary does). {_BOUNDARY_GUIDE}"
+        ),
+        *_bullet("The tooling account keeps AdministratorAccess as its execution policy (see its block)."),
+        *_bullet(
+            f"Re-running: create-policy fails once {EXECUTION_POLICY_NAME} exists; change it with "
+            "`aws iam create-policy-version --set-as-default`. Bootstrap parameters are kept "
+            "between runs; pass --no-previous-parameters (and every option again) to drop one."
+        ),
+        *_bullet(
+            f"The policy reads Lambda code from cdk-{CDK_QUALIFIER}-assets-<account>-<region>, "
+            "encrypted with the AWS managed key by default; with --bootstrap-customer-key, also "
+            "allow kms:Decrypt on that key."
+        ),
+    ]
+    for number, entry in enumerate(plan.accounts, start=1):
+        lines += ["", *_account_block(number, entry, plan.toolchain, cdk=cdk)]
+    return "\n".join(lines)

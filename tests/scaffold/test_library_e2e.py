@@ -1,0 +1,165 @@
+"""hands-off as a library, end to end, the way a new team uses it.
+
+Build the wheel, install it into a fresh virtualenv outside the repository, run ``hands-off init``
+into a temporary folder, then run the new repository's own ``make test`` and ``make synth`` with
+``PIP_FIND_LINKS`` pointing at the wheel. The scaffold must synthesize a pipeline with every stage,
+gate, bake and CodeDeploy group the example pipelines have, and its Build must refer only to what
+the scaffold holds. About two minutes (two virtualenvs, mostly from pip's cache); it is the test
+that proves the wheel alone is enough.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE = "payments"
+
+pytestmark = pytest.mark.e2e
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 900) -> str:
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{' '.join(command)} failed in {cwd}:\n{output[-6000:]}"
+    return output
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    """The caller's environment without this repository's virtualenv or Node on PATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "JSII_NODE", "PYTHONPATH")}
+    here = {str(ROOT / ".venv" / "bin"), str(ROOT / "node_modules" / ".bin")}
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p not in here)
+    # Make's variables of the calling `make test` must not leak into the scaffold's make.
+    for name in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "CDK_CONTEXT", "CDK_OUT"):
+        env.pop(name, None)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def scaffold(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("library")
+    wheels = work / "wheels"
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)], cwd=work)
+    [wheel] = wheels.glob("hands_off-*.whl")
+    user_venv = work / "user-venv"
+    venv.create(user_venv, with_pip=True)
+    env = _clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1")
+    _run([str(user_venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], cwd=work, env=env)
+    version = _run([str(user_venv / "bin" / "hands-off"), "--version"], cwd=work, env=env)
+    repo = work / SERVICE
+    _run([str(user_venv / "bin" / "hands-off"), "init", str(repo), "--service", SERVICE], cwd=work, env=env)
+    make_env = _clean_env(PIP_FIND_LINKS=str(wheels))
+    test_output = _run(["make", "test"], cwd=repo, env=make_env)
+    synth_output = _run(["make", "synth"], cwd=repo, env=make_env)
+    return {
+        "wheel": wheel,
+        "version": version,
+        "repo": repo,
+        "test_output": test_output,
+        "synth_output": synth_output,
+    }
+
+
+def test_the_wheel_holds_the_gate_runtime_and_the_scaffold(scaffold: dict[str, Any]) -> None:
+    import zipfile
+
+    names = set(zipfile.ZipFile(scaffold["wheel"]).namelist())
+    assert "hands_off_gates/decide.py" in names
+    assert "hands_off/scaffold/templates/Makefile.tmpl" in names
+    assert "hands_off/py.typed" in names
+    from hands_off import __version__
+
+    assert scaffold["version"].strip() == f"hands-off {__version__}"
+
+
+def test_the_scaffold_holds_no_copy_of_hands_off(scaffold: dict[str, Any]) -> None:
+    repo: Path = scaffold["repo"]
+    tracked = [
+        p
+        for p in repo.rglob("*")
+        if p.is_file() and not {".venv", "node_modules", "cdk.out"} & set(p.relative_to(repo).parts)
+    ]
+    assert not [p for p in tracked if p.name in ("service_pipeline.py", "decide.py")]
+    # Its own .venv got hands-off from the wheel, not from this checkout.
+    [installed] = (repo / ".venv").glob("lib/python*/site-packages/hands_off_gates")
+    assert ROOT not in installed.resolve().parents
+
+
+def test_make_test_ran_the_unit_tests_and_recorded_the_pipeline_snapshot(scaffold: dict[str, Any]) -> None:
+    assert re.search(r"\b3 passed\b", scaffold["test_output"]), scaffold["test_output"][-2000:]
+    assert list((scaffold["repo"] / "tests" / "__snapshots__").glob("*.ambr"))
+
+
+def test_synth_makes_one_pipeline_with_everything_the_example_has(scaffold: dict[str, Any]) -> None:
+    """Same stages, gates, bakes and CodeDeploy groups as the example pipelines (same fleet)."""
+    templates = {
+        p: json.loads(p.read_text()) for p in sorted((scaffold["repo"] / "cdk.out").rglob("*.template.json"))
+    }
+    [pipeline] = [
+        r["Properties"]
+        for t in templates.values()
+        for r in t["Resources"].values()
+        if r["Type"] == "AWS::CodePipeline::Pipeline"
+    ]
+    assert pipeline["PipelineType"] == "V2"
+    assert pipeline["Name"] == f"{SERVICE}-application"
+    assert [s["Name"] for s in pipeline["Stages"]] == [
+        "Source", "Build", "UpdatePipeline", "Assets", "Alpha", "Beta", "Gamma", "Zeta",
+        "Prod-1", "Prod-2", "Prod-3", "Prod-4",
+    ]  # fmt: skip
+    groups = [
+        r
+        for t in templates.values()
+        for r in t.get("Resources", {}).values()
+        if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"
+    ]
+    assert len(groups) == 13  # Alpha 1 + Beta 1 + Gamma 2 + 9 production regions
+    assert all(g["Properties"]["AutoRollbackConfiguration"]["Enabled"] for g in groups)
+    parameters = {
+        r["Properties"]["Name"]
+        for t in templates.values()
+        for r in t.get("Resources", {}).values()
+        if r["Type"] == "AWS::SSM::Parameter"
+    }
+    steps = ["Gamma", "Prod-1", "Prod-2", "Prod-3", "Prod-4"]
+    assert {f"/hands-off/{SERVICE}-application/gates/{s}-{k}" for s in steps for k in ("Gate", "Bake")} <= (
+        parameters
+    )
+    assert "Synthesized" in scaffold["synth_output"]
+
+
+def test_the_build_refers_only_to_what_the_scaffold_holds(scaffold: dict[str, Any]) -> None:
+    repo: Path = scaffold["repo"]
+    template = json.loads((repo / "cdk.out" / "PaymentsPipeline.template.json").read_text())
+    [synth] = [
+        r["Properties"]
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::CodeBuild::Project" and "Synth" in k
+    ]
+    spec = json.loads(synth["Source"]["BuildSpec"])
+    commands = [c for phase in spec["phases"].values() for c in phase["commands"]]
+    assert commands[0] == "make setup"
+    makefile = (repo / "Makefile").read_text()
+    for command in commands:
+        assert ".venv/bin" not in command, command
+        assert "hands_off/" not in command, command
+        if command.startswith("make "):
+            target = command.split()[1]
+            assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"{command}: no such target"
+        for directory in re.findall(r"CODE_DIRECTORY=(\S+)", command):
+            assert (repo / directory / "app.py").is_file()
+    assert shutil.which("make")

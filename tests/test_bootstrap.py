@@ -1,0 +1,339 @@
+"""``hands_off.bootstrap``: the ``cdk bootstrap`` commands a fleet needs (pure model, no synth),
+plus two checks against the synthesized example (its environments, its resource types)."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hands_off.assembly import Assembly
+from hands_off.bootstrap import (
+    EXECUTION_POLICY_NAME,
+    AccountBootstrap,
+    BootstrapPlan,
+    bootstrap_commands,
+    bootstrap_plan,
+    execution_policy_document,
+    render_bootstrap,
+)
+from hands_off.model import (
+    EXAMPLE_ACCOUNTS,
+    PREPROD_POLICY,
+    Account,
+    Environments,
+    Stage,
+    Target,
+    Wave,
+    example_environments,
+)
+
+TOOLING, PREPROD, PROD = "111111111111", "222222222222", "333333333333"
+EXAMPLE_PROD_REGIONS = (
+    "ca-central-1",
+    "us-east-1",
+    "ap-south-1",
+    "sa-east-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "eu-central-1",
+    "eu-west-1",
+    "us-west-2",
+)
+# The pipeline region first, then every region a stage or wave deploys to, in order of first use.
+EXAMPLE_TOOLING_REGIONS = (
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "ca-central-1",
+    "ap-south-1",
+    "sa-east-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "eu-central-1",
+)
+
+
+def _envs(account: str, regions: tuple[str, ...]) -> str:
+    return " ".join(f"aws://{account}/{region}" for region in regions)
+
+
+def test_example_plan_lists_tooling_first_then_accounts_in_order_of_first_use() -> None:
+    plan = bootstrap_plan(example_environments())
+
+    assert isinstance(plan, BootstrapPlan)
+    assert [entry.account.account_id for entry in plan.accounts] == [TOOLING, PREPROD, PROD]
+    tooling, preprod, prod = plan.accounts
+    assert tooling.regions == EXAMPLE_TOOLING_REGIONS
+    assert tooling.tooling
+    assert tooling.trust is None
+    assert tooling.execution_policy_arn is None  # CDK's default: the pipeline stacks need more
+    assert preprod.regions == ("us-west-2", "eu-west-1")
+    assert preprod.stages == ("Alpha", "Beta", "Gamma")
+    assert preprod.trust == TOOLING
+    assert preprod.execution_policy_arn == f"arn:aws:iam::{PREPROD}:policy/{EXECUTION_POLICY_NAME}"
+    assert prod.regions == EXAMPLE_PROD_REGIONS
+    assert prod.stages == ("Prod-1", "Prod-2", "Prod-3", "Prod-4")
+    assert prod.trust == TOOLING
+
+
+def test_example_commands_are_exact() -> None:
+    commands = bootstrap_commands(example_environments())
+
+    policy = "--cloudformation-execution-policies arn:aws:iam::{}:policy/hands-off-cfn-exec"
+    assert [c for c in commands if c.startswith("npx cdk bootstrap")] == [
+        f"npx cdk bootstrap {_envs(TOOLING, EXAMPLE_TOOLING_REGIONS)}",
+        f"npx cdk bootstrap {_envs(PREPROD, ('us-west-2', 'eu-west-1'))} --trust {TOOLING} "
+        + policy.format(PREPROD),
+        f"npx cdk bootstrap {_envs(PROD, EXAMPLE_PROD_REGIONS)} --trust {TOOLING} " + policy.format(PROD),
+    ]
+    creates = [c for c in commands if c.startswith("aws iam create-policy")]
+    assert len(creates) == 2
+    assert len(commands) == 5
+    # The policy of an account is created just before the bootstrap that references it.
+    assert commands.index(creates[0]) == 1
+    assert commands.index(creates[1]) == 3
+    for account, create in zip((PREPROD, PROD), creates, strict=True):
+        argv = shlex.split(create)
+        assert argv[:5] == ["aws", "iam", "create-policy", "--policy-name", EXECUTION_POLICY_NAME]
+        assert argv[5] == "--policy-document"
+        assert json.loads(argv[6]) == execution_policy_document(account)
+
+
+def test_tooling_account_that_is_also_a_target_needs_no_trust() -> None:
+    tooling = Account(name="tooling", account_id=TOOLING)
+    prod = Account(name="prod", account_id=PROD)
+    envs = Environments(
+        toolchain=Target(account=tooling, region="eu-west-1"),
+        alpha=Stage(
+            name="Alpha", targets=(Target(account=tooling, region="eu-west-1"),), policy=PREPROD_POLICY
+        ),
+        beta=Stage(
+            name="Beta", targets=(Target(account=tooling, region="eu-west-1"),), policy=PREPROD_POLICY
+        ),
+        gamma=Stage(
+            name="Gamma",
+            targets=(
+                Target(account=tooling, region="eu-west-1"),
+                Target(account=tooling, region="us-west-2"),
+            ),
+            policy=example_environments().gamma.policy,
+        ),
+        waves=(
+            Wave(name="Prod-1", targets=(Target(account=prod, region="us-west-2"),)),
+            Wave(name="Prod-2", targets=(Target(account=prod, region="eu-west-1"),)),
+        ),
+    )
+
+    plan = bootstrap_plan(envs)
+
+    assert [entry.account.account_id for entry in plan.accounts] == [TOOLING, PROD]
+    tooling_entry, prod_entry = plan.accounts
+    assert tooling_entry.regions == ("eu-west-1", "us-west-2")
+    assert tooling_entry.stages == ("Alpha", "Beta", "Gamma")
+    assert tooling_entry.trust is None
+    assert prod_entry.regions == ("us-west-2", "eu-west-1")
+    assert bootstrap_commands(envs)[0] == f"npx cdk bootstrap {_envs(TOOLING, ('eu-west-1', 'us-west-2'))}"
+    assert sum("create-policy" in c for c in bootstrap_commands(envs)) == 1
+
+
+def test_account_bootstrap_environments() -> None:
+    entry = AccountBootstrap(
+        account=EXAMPLE_ACCOUNTS["prod"],
+        regions=("eu-west-1", "us-east-1"),
+        stages=("Prod-1",),
+        tooling=False,
+        trust=TOOLING,
+    )
+
+    assert entry.environments == (f"aws://{PROD}/eu-west-1", f"aws://{PROD}/us-east-1")
+
+
+def _allowed_actions(document: dict[str, Any]) -> list[str]:
+    actions: list[str] = []
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow"
+        value = statement["Action"]
+        actions += [value] if isinstance(value, str) else value
+    return actions
+
+
+def test_execution_policy_allows_only_the_application_services() -> None:
+    document = execution_policy_document(PROD)
+
+    actions = _allowed_actions(document)
+    services = {action.split(":")[0] for action in actions}
+    assert services == {
+        "lambda",
+        "iam",
+        "codedeploy",
+        "cloudwatch",
+        "sns",
+        "kms",
+        "events",
+        "logs",
+        "s3",
+        "ssm",
+    }
+    assert "*" not in actions
+    assert "iam:*" not in actions
+    assert "kms:*" not in actions
+    # No data-plane use of other keys, no attaching managed policies such as AdministratorAccess.
+    for forbidden in (
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:CreateGrant",
+        "iam:AttachRolePolicy",
+        "iam:CreateUser",
+    ):
+        assert forbidden not in actions
+    iam_resources = {
+        s["Resource"]
+        for s in document["Statement"]
+        if any(a.startswith("iam:") for a in _as_list(s["Action"]))
+    }
+    assert iam_resources == {f"arn:aws:iam::{PROD}:role/hands-off-*"}
+    pass_role = next(s for s in document["Statement"] if s["Action"] == "iam:PassRole")
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com", "codedeploy.amazonaws.com"]}
+    }
+    s3 = next(s for s in document["Statement"] if "s3:GetObject" in _as_list(s["Action"]))
+    assert s3["Resource"] == f"arn:aws:s3:::cdk-hnb659fds-assets-{PROD}-*/*"
+
+
+def test_execution_policy_fits_iam_limits_and_shell_quotes() -> None:
+    text = json.dumps(execution_policy_document(PROD), separators=(",", ":"))
+
+    assert len("".join(text.split())) <= 6144  # managed policy size, whitespace not counted
+    assert "'" not in text
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def test_rendered_script_is_valid_shell_with_comments() -> None:
+    script = render_bootstrap(bootstrap_plan(example_environments()), source="the built-in example fleet")
+
+    lines = script.splitlines()
+    assert lines[0] == "#!/usr/bin/env bash"
+    assert "the built-in example fleet" in lines[1]
+    body = [line for line in lines if line.strip() and not line.startswith("#")]
+    # Every command line is a command or the continuation of one.
+    starts = ("npx cdk bootstrap ", "aws iam create-policy ", "    ")
+    assert all(line.startswith(starts) for line in body), body
+    # What CDK does not let us narrow, said plainly, with the options it offers.
+    assert "# What these commands do not narrow:" in script
+    assert "--custom-permissions-boundary" in script
+    assert "AdministratorAccess" in script
+    assert "docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-bootstrap.html" in script
+    # The commands in the script are exactly bootstrap_commands(), split over lines.
+    joined = script.replace(" \\\n    ", " ").splitlines()
+    assert [line for line in joined if line and not line.startswith("#")] == bootstrap_commands(
+        example_environments()
+    )
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_rendered_script_parses_with_bash(tmp_path: Path) -> None:
+    path = tmp_path / "bootstrap.sh"
+    path.write_text(render_bootstrap(bootstrap_plan(example_environments()), source="x"), encoding="utf-8")
+
+    result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True, check=False)
+
+    assert result.returncode == 0, result.stderr
+
+
+# --- against the synthesized example -------------------------------------------------------------
+
+
+@pytest.mark.synth
+def test_plan_bootstraps_every_environment_the_assembly_deploys_to(fleet: Any) -> None:
+    """Every stack of the synthesized example is in an environment the plan bootstraps, and the
+    plan bootstraps nothing the example does not use."""
+    assembly = Assembly.read(fleet.outdir)
+    plan = bootstrap_plan(example_environments())
+
+    used = {(stack.account, stack.region) for stack in assembly.stacks}
+    planned = {(entry.account.account_id, region) for entry in plan.accounts for region in entry.regions}
+    assert used == planned
+
+
+# CloudFormation registry handler permissions of the application stacks' resource types that the
+# execution policy leaves out on purpose, and why.
+_NOT_NEEDED = {
+    "ec2:Describe*": "functions are not attached to a VPC",
+    "elasticfilesystem:DescribeMountTargets": "no EFS file systems",
+    "s3files:ListMountTargets": "no S3 file system mounts",
+    "firehose:TagDeliveryStream": "log groups deliver to no Firehose stream",
+    "s3:REST.PUT.OBJECT": "not an IAM action",
+    "kms:CreateGrant": "functions keep environment variables under the AWS managed key (no KmsKeyArn)",
+    "kms:Decrypt": "as kms:CreateGrant",
+    "kms:Encrypt": "as kms:CreateGrant",
+    "kms:GenerateDataKey": "as kms:CreateGrant",
+    "iam:AttachRolePolicy": "roles get inline policies only, never managed ones",
+    "iam:DeleteRolePermissionsBoundary": "a boundary, once set on a role, stays",
+    "iam:*User*": "policies attach to roles only",
+    "iam:*Group*": "policies attach to roles only",
+}
+
+
+def _handler_permissions(resource_type: str) -> set[str]:
+    """Create/read/update/delete handler permissions from cfn-lint's copy of the registry schema."""
+    schemas = Path(pytest.importorskip("cfnlint.data.schemas").__file__).parent
+    index = json.loads((schemas / "providers" / "us-east-1.json").read_text(encoding="utf-8"))
+    if resource_type not in index:
+        return set()
+    schema = json.loads((schemas / "resources" / f"{index[resource_type]}.json").read_text(encoding="utf-8"))
+    handlers = schema.get("handlers", {})
+    return {
+        permission
+        for name in ("create", "read", "update", "delete")
+        for permission in handlers.get(name, {}).get("permissions", [])
+    }
+
+
+@pytest.mark.synth
+def test_execution_policy_covers_what_cloudformation_needs_for_the_application_stacks(fleet: Any) -> None:
+    assembly = Assembly.read(fleet.outdir)
+    target_accounts = {PREPROD, PROD}
+    types = {
+        resource["Type"]
+        for stack in assembly.stacks
+        if stack.account in target_accounts
+        for resource in stack.template.get("Resources", {}).values()
+    }
+    assert "AWS::Lambda::Function" in types
+    allowed = _allowed_actions(execution_policy_document(PROD))
+
+    missing = {
+        (resource_type, permission)
+        for resource_type in types
+        for permission in _handler_permissions(resource_type)
+        if not any(fnmatch.fnmatchcase(permission, pattern) for pattern in allowed)
+        and not any(fnmatch.fnmatchcase(permission, pattern) for pattern in _NOT_NEEDED)
+    }
+
+    assert missing == set()
+
+
+@pytest.mark.synth
+def test_every_role_the_application_stacks_create_is_named_for_the_policy(fleet: Any) -> None:
+    assembly = Assembly.read(fleet.outdir)
+
+    names = [
+        resource["Properties"].get("RoleName")
+        for stack in assembly.stacks
+        if stack.account in {PREPROD, PROD}
+        for resource in stack.template.get("Resources", {}).values()
+        if resource["Type"] == "AWS::IAM::Role"
+    ]
+
+    assert names
+    assert all(isinstance(name, str) and name.startswith("hands-off-") for name in names), names
