@@ -106,11 +106,11 @@ def test_gate_state_machine_loops_until_clear_or_gives_up(fleet: Any) -> None:
     for state in ("CheckAll", "Decide", "WaitAndRecheck", "Clear", "Blocked"):
         assert state in definition
     template.has_resource_properties(
-        "AWS::Lambda::Function", {"Handler": "time_window.handler", "Runtime": "python3.14"}
+        "AWS::Lambda::Function", {"Handler": "hands_off_gates.time_window.handler", "Runtime": "python3.14"}
     )
 
 
 def test_gate_asset_bundles_tzdata(fleet: Any) -> None:
-    bundles = [p for p in fleet.outdir.glob("asset.*") if (p / "time_window.py").exists()]
+    bundles = [p for p in fleet.outdir.glob("asset.*") if (p / "hands_off_gates" / "time_window.py").exists()]
     assert bundles, "the gate asset was not bundled"
     assert (bundles[0] / "tzdata" / "zoneinfo" / "Europe" / "London").is_file()

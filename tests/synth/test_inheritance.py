@@ -55,6 +55,8 @@ def test_missing_environments_names_the_hook(repo_root: Path) -> None:
     class NoEnvs(ServicePipeline):
         service_name = "noenvs"
         code_directory = "lambda/services/orders"
+        repository = "example-org/noenvs"
+        connection_arn = "arn:aws:codeconnections:us-east-1:111111111111:connection/abc"
 
     with pytest.raises(ConfigError, match=r"NoEnvs.environments: .*override environments\(\)"):
         NoEnvs(App())

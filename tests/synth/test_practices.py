@@ -132,7 +132,7 @@ def test_code_is_signed_and_enforced(fleet: Any, service: str) -> None:  # P3
         "aws signer start-signing-job",
         "aws signer wait successful-signing-job",
         "hands-off:signedCodeDir",
-        "hands_off.package",
+        f"make package CODE_DIRECTORY={fleet.pipeline(service).code_directory} PACKAGE=build/{service}.zip",
     ):
         assert command in build_specs
     for stage in app_stages(fleet, service):
