@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hands_off.model import AlarmPolicy, DeploymentPolicy, Target
+from hands_off.naming import ALIAS_NAME, AlarmKind, alarm_name
 
 __all__ = ["Deployment"]
 
@@ -43,13 +44,13 @@ class Deployment:
         """ARN of the ``live`` alias this copy will have once deployed."""
         return (
             f"arn:aws:lambda:{self.target.region}:{self.target.account.account_id}:"
-            f"function:{self.function_name}:live"
+            f"function:{self.function_name}:{ALIAS_NAME}"
         )
 
     @property
     def health_alarm_name(self) -> str:
         """Name of the composite alarm the gates and stage conditions watch."""
-        return f"{self.function_name}-health"
+        return alarm_name(self.function_name, AlarmKind.HEALTH)
 
     @property
     def stack_name(self) -> str:

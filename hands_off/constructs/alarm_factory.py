@@ -15,6 +15,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from hands_off.model import AlarmPolicy
+from hands_off.naming import AlarmKind, alarm_name
 
 __all__ = ["AlarmFactory", "ServiceAlarms"]
 
@@ -121,7 +122,7 @@ class AlarmFactory(Construct):
         fault_rate = cloudwatch.Alarm(
             self,
             "FaultRate",
-            alarm_name=f"{self.name_prefix}-fault-rate",
+            alarm_name=alarm_name(self.name_prefix, AlarmKind.FAULT_RATE),
             alarm_description=f"Faults above {self.policy.fault_rate_percent}% of requests (P11)",
             metric=fault_rate_metric,
             threshold=self.policy.fault_rate_percent,
@@ -133,7 +134,7 @@ class AlarmFactory(Construct):
         latency = cloudwatch.Alarm(
             self,
             "LatencyP99",
-            alarm_name=f"{self.name_prefix}-latency-p99",
+            alarm_name=alarm_name(self.name_prefix, AlarmKind.LATENCY_P99),
             alarm_description=f"p99 latency above {self.policy.p99_latency_ms} ms (P11)",
             metric=alias.metric_duration(period=period, statistic="p99"),
             threshold=self.policy.p99_latency_ms,
@@ -148,7 +149,7 @@ class AlarmFactory(Construct):
             traffic = cloudwatch.AnomalyDetectionAlarm(
                 self,
                 "TrafficAnomaly",
-                alarm_name=f"{self.name_prefix}-traffic-anomaly",
+                alarm_name=alarm_name(self.name_prefix, AlarmKind.TRAFFIC_ANOMALY),
                 alarm_description="Requests far below the expected band, e.g. suddenly at zero (P12)",
                 metric=invocations,
                 std_devs=self.policy.anomaly_band_width,
@@ -163,7 +164,7 @@ class AlarmFactory(Construct):
         health = cloudwatch.CompositeAlarm(
             self,
             "Health",
-            composite_alarm_name=f"{self.name_prefix}-health",
+            composite_alarm_name=alarm_name(self.name_prefix, AlarmKind.HEALTH),
             alarm_description="Any rollback alarm of this copy (watched by gates and stage conditions)",
             alarm_rule=cloudwatch.AlarmRule.any_of(
                 *(cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM) for a in watched)

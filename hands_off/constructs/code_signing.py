@@ -4,14 +4,26 @@ and the build commands that sign the packaged code before ``cdk synth`` turns it
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_signer as signer
 from constructs import Construct
 
-__all__ = ["SIGNED_CODE_DIR_CONTEXT", "CodeSigning", "signing_profile_arn_context"]
+from hands_off.model import ConfigError
+from hands_off.naming import ServiceNaming
+
+__all__ = [
+    "SIGNED_CODE_DIR_CONTEXT",
+    "CodeSigning",
+    "enforced_code_signing_config",
+    "signed_lambda_code",
+    "signing_profile_arn_context",
+    "signing_profile_version_arn",
+]
 
 SIGNED_CODE_DIR_CONTEXT = "hands-off:signedCodeDir"
 """Context key: a directory holding ``<service>.zip`` signed packages (set by the Build stage)."""
@@ -20,6 +32,51 @@ SIGNED_CODE_DIR_CONTEXT = "hands-off:signedCodeDir"
 def signing_profile_arn_context(service_name: str) -> str:
     """Context key carrying the signing profile version ARN of ``service_name``."""
     return f"hands-off:{service_name}:signingProfileVersionArn"
+
+
+def signing_profile_version_arn(scope: Construct, naming: ServiceNaming) -> str:
+    """The Signer profile version ARN the Build stage passed in (context), or a local placeholder
+    that no real profile matches (so a locally synthesized stack can never run unsigned code)."""
+    value = scope.node.try_get_context(signing_profile_arn_context(naming.service))
+    if value:
+        return str(value)
+    return (
+        f"arn:aws:signer:{naming.tooling_region}:{naming.tooling_account}:"
+        f"/signing-profiles/{naming.signing_profile}/local-synth-unsigned"
+    )
+
+
+def enforced_code_signing_config(scope: Construct, naming: ServiceNaming) -> lambda_.ICodeSigningConfig:
+    """A ``CodeSigningConfig`` in ``Enforce`` mode trusting only the service's Signer profile."""
+    config = lambda_.CfnCodeSigningConfig(
+        scope,
+        "CodeSigningConfig",
+        allowed_publishers=lambda_.CfnCodeSigningConfig.AllowedPublishersProperty(
+            signing_profile_version_arns=[signing_profile_version_arn(scope, naming)]
+        ),
+        code_signing_policies=lambda_.CfnCodeSigningConfig.CodeSigningPoliciesProperty(
+            untrusted_artifact_on_deployment="Enforce"
+        ),
+        description=f"Only code signed by {naming.signing_profile} may run",
+    )
+    return lambda_.CodeSigningConfig.from_code_signing_config_arn(
+        scope, "CodeSigningConfigRef", config.attr_code_signing_config_arn
+    )
+
+
+def signed_lambda_code(scope: Construct, naming: ServiceNaming, code_directory: str) -> lambda_.Code:
+    """The signed package when the Build stage produced one (context), else the source folder."""
+    signed_dir = scope.node.try_get_context(SIGNED_CODE_DIR_CONTEXT)
+    signed_arn = scope.node.try_get_context(signing_profile_arn_context(naming.service))
+    if signed_dir and signed_arn:
+        signed = Path(str(signed_dir)) / f"{naming.service}.zip"
+        if not signed.is_file():
+            raise ConfigError(
+                SIGNED_CODE_DIR_CONTEXT,
+                f"{signed} is missing: the Build stage must sign {naming.package_path} before synth",
+            )
+        return lambda_.Code.from_asset(str(signed))
+    return lambda_.Code.from_asset(code_directory, exclude=["tests", "integ_test.py", "__pycache__"])
 
 
 class CodeSigning(Construct):

@@ -15,12 +15,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
+from hands_off.constructs.code_signing import enforced_code_signing_config, signed_lambda_code
+from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, DeploymentPolicy, TrafficShape
+from hands_off.naming import ALIAS_NAME, RolePurpose, ServiceNaming
 
 __all__ = ["ALIAS_NAME", "CODEDEPLOY_ALIAS_ACTIONS", "LambdaService", "deployment_config_for"]
 
-ALIAS_NAME = "live"
-"""The alias every caller (and CodeDeploy) uses; a deployment moves it to the new version."""
 
 CODEDEPLOY_ALIAS_ACTIONS = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"]
 """What CodeDeploy needs on an alias: the actions of AWSCodeDeployRoleForLambdaLimited, scoped."""
@@ -75,6 +76,43 @@ class LambdaService(Construct):
         only this function's log group.
     :param deploy_role: CodeDeploy's role. Default: a new role scoped to this alias and its alarms.
     """
+
+    @classmethod
+    def for_deployment(
+        cls,
+        scope: Construct,
+        deployment: Deployment,
+        *,
+        naming: ServiceNaming,
+        code_directory: str,
+        handler: str,
+        canary_payload: Mapping[str, Any] | None,
+    ) -> LambdaService:
+        """The copy a hands-off pipeline deploys for ``deployment``: the signed code of
+        ``code_directory`` (enforced), the account's shared runtime and CodeDeploy roles (see
+        ``ServiceAccessStack``), invocable by the pipeline's integration tests, watching traffic
+        wherever it is continuous (production, or a canary)."""
+        account = deployment.target.account.account_id
+        return cls(
+            scope,
+            "Service",
+            function_name=deployment.function_name,
+            code=signed_lambda_code(scope, naming, code_directory),
+            handler=handler,
+            policy=deployment.policy,
+            alarm_policy=deployment.alarm_policy,
+            code_signing_config=enforced_code_signing_config(scope, naming),
+            invoker_role_arns=[naming.role_arn(naming.tooling_account, RolePurpose.INTEG_TESTS)],
+            execution_role=iam.Role.from_role_arn(
+                scope, "ExecutionRole", naming.role_arn(account, RolePurpose.RUNTIME), mutable=False
+            ),
+            deploy_role=iam.Role.from_role_arn(
+                scope, "DeployRole", naming.role_arn(account, RolePurpose.CODEDEPLOY), mutable=False
+            ),
+            canary_payload=canary_payload,
+            # Customers (production) or the canary (Gamma) give continuous traffic to watch.
+            watch_traffic=deployment.production or canary_payload is not None,
+        )
 
     def __init__(
         self,

@@ -1,6 +1,8 @@
 """The pure-Python model of hands-off: accounts, targets, policies, waves and the wave planner.
 
-Nothing here imports ``aws_cdk``; constructs and stacks only render these objects.
+Nothing here imports ``aws_cdk``; constructs and stacks only render these objects. The
+deployment practices that ``Environments`` enforces are pure rules in ``hands_off.model.practices``
+(``practices.catalog()`` lists them).
 
 Example::
 
@@ -40,6 +42,7 @@ from hands_off.model.policy import (
     DeploymentPolicy,
     TrafficShape,
 )
+from hands_off.model.practices import MODEL_RULES, Finding, FleetView, Level, Rule
 from hands_off.model.regions import KNOWN_REGIONS, validate_region
 from hands_off.model.target import Target
 from hands_off.model.wave import Stage, Wave
@@ -51,6 +54,7 @@ __all__ = [
     "FAST_POLICY",
     "KNOWN_REGIONS",
     "MAX_SERVICE_NAME_LENGTH",
+    "MODEL_RULES",
     "ONE_BOX_POLICY",
     "PREPROD_POLICY",
     "REGION_TIMEZONES",
@@ -60,11 +64,15 @@ __all__ = [
     "ConfigError",
     "DeploymentPolicy",
     "Environments",
+    "Finding",
     "FleetFile",
     "FleetFileError",
+    "FleetView",
     "GatePolicy",
+    "Level",
     "PlannedWave",
     "RegionTraffic",
+    "Rule",
     "Stage",
     "Target",
     "TimeWindow",

@@ -10,6 +10,7 @@ instead of at deploy time.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import NamedTuple
 
 from hands_off.model._checks import described, show
@@ -238,8 +239,12 @@ def validate_service_identity(
     connection_arn: str,
     branch: str,
     requires_source: bool,
+    code_directory: str | None = None,
 ) -> None:
     """Raise ``ConfigError`` on ``f"{owner}.<attribute>"`` unless the service identity is valid.
+
+    With ``code_directory``, it must name an existing folder (relative to the working directory,
+    the repository root under ``cdk synth``).
 
     ``service_name`` must be lower-case letters, digits and single dashes, start with a letter, and
     be at most :data:`MAX_SERVICE_NAME_LENGTH` characters so every name in :data:`DERIVED_NAMES`
@@ -264,8 +269,19 @@ def validate_service_identity(
             mean 'orders'?); use lower-case letters, ...``.
     """
     _check_service_name(service_name, f"{owner}.service_name")
+    if code_directory is not None:
+        _check_code_directory(code_directory, f"{owner}.code_directory")
     if not requires_source:
         return
     _check_repository(repository, f"{owner}.repository")
     _check_connection_arn(connection_arn, f"{owner}.connection_arn")
     _check_branch(branch, f"{owner}.branch")
+
+
+def _check_code_directory(code_directory: str, field: str) -> None:
+    if not code_directory:
+        raise ConfigError(field, "set the folder of the Lambda source, e.g. 'lambda/services/orders'")
+    if not Path(code_directory).is_dir():
+        raise ConfigError(
+            field, f"{code_directory!r} does not exist (paths are relative to the repository root)"
+        )

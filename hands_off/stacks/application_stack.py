@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from aws_cdk import Environment, Stack, Stage
+from aws_cdk import CfnOutput, Environment, Stack, Stage
 from constructs import Construct
 
+from hands_off.constructs.copies import CopyFactory, ServiceCopy
 from hands_off.deployment import Deployment
-
-if TYPE_CHECKING:
-    from hands_off.constructs.lambda_service import LambdaService
-    from hands_off.stacks.service_pipeline import ServicePipeline
 
 __all__ = ["ApplicationStack", "ApplicationStage"]
 
 
 class ApplicationStack(Stack):
-    """One copy of a service; its content comes from the pipeline's ``application`` hook.
+    """One copy of a service; ``build`` (the pipeline's ``application`` hook) makes its content.
 
-    :param pipeline: the service pipeline whose hooks build the content.
-    :param deployment: which stage/wave, account and region this copy is for.
+    Args:
+        deployment: which stage/wave, account and region this copy is for.
+        build: builds the copy into this stack.
     """
 
     def __init__(
@@ -28,8 +24,8 @@ class ApplicationStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        pipeline: ServicePipeline,
         deployment: Deployment,
+        build: CopyFactory,
         **kwargs: object,
     ) -> None:
         super().__init__(
@@ -42,7 +38,7 @@ class ApplicationStack(Stack):
             **kwargs,  # type: ignore[arg-type]
         )
         self.deployment = deployment
-        self.service: LambdaService = pipeline.application(self, deployment)
+        self.service: ServiceCopy = build(self, deployment)
 
 
 class ApplicationStage(Stage):
@@ -50,10 +46,14 @@ class ApplicationStage(Stage):
 
     CDK Pipelines names a CodePipeline stage after the CDK stage when a wave holds only one, so
     give a single-target wave's stage the wave's name (``"Alpha"``, ``"Prod-1"``).
+
+    Args:
+        deployment: which stage/wave, account and region this copy is for.
+        build: builds the copy (the pipeline's ``application`` hook).
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, pipeline: ServicePipeline, deployment: Deployment
+        self, scope: Construct, construct_id: str, *, deployment: Deployment, build: CopyFactory
     ) -> None:
         target = deployment.target
         super().__init__(
@@ -62,5 +62,10 @@ class ApplicationStage(Stage):
             env=Environment(account=target.account.account_id, region=target.region),
         )
         self.stack = ApplicationStack(
-            self, "App", stack_name=deployment.stack_name, pipeline=pipeline, deployment=deployment
+            self, "App", stack_name=deployment.stack_name, deployment=deployment, build=build
         )
+
+    @property
+    def endpoint_output(self) -> CfnOutput:
+        """The copy's endpoint output (the integration tests read it)."""
+        return self.stack.service.endpoint_output

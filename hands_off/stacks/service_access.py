@@ -9,39 +9,52 @@ exists before any gate or application stack needs it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from aws_cdk import Stack
+from aws_cdk import Environment, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS
 from hands_off.deployment import Deployment
 from hands_off.model import Account
+from hands_off.naming import ALIAS_NAME, ROLLBACK_ALARMS, RolePurpose, ServiceNaming, alarm_name
 
-if TYPE_CHECKING:
-    from hands_off.stacks.service_pipeline import ServicePipeline
-
-__all__ = ["ROLLBACK_ALARM_SUFFIXES", "ServiceAccessStack"]
-
-ROLLBACK_ALARM_SUFFIXES = ("fault-rate", "latency-p99", "traffic-anomaly")
-"""Names of a copy's rollback alarms after its function name (see ``AlarmFactory``)."""
+__all__ = ["ServiceAccessStack"]
 
 
 class ServiceAccessStack(Stack):
     """Execution, CodeDeploy and gate-reader roles of one service in one account.
 
-    :param pipeline: names the roles and the principals the reader role trusts.
-    :param account: the target account.
-    :param deployments: every copy of the service in that account (scopes the policies).
+    Args:
+        naming: names the roles and the principal the reader role trusts.
+        account: the target account.
+        deployments: every copy of the service in that account (scopes the policies).
     """
+
+    @classmethod
+    def for_account(
+        cls, scope: Construct, naming: ServiceNaming, deployments: Sequence[Deployment]
+    ) -> ServiceAccessStack:
+        """The access stack of the account of ``deployments`` (all in one account), in the region
+        of the first, named ``<service>-access``."""
+        first = deployments[0].target
+        return cls(
+            scope,
+            f"Access-{first.account.name}",
+            stack_name=naming.access_stack_name,
+            env=Environment(account=first.account.account_id, region=first.region),
+            naming=naming,
+            account=first.account,
+            deployments=deployments,
+            description=f"hands-off: IAM roles of {naming.service} in account {first.account.name}",
+        )
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        pipeline: ServicePipeline,
+        naming: ServiceNaming,
         account: Account,
         deployments: Sequence[Deployment],
         **kwargs: object,
@@ -56,9 +69,9 @@ class ServiceAccessStack(Stack):
         self.execution_role = iam.Role(
             self,
             "ExecutionRole",
-            role_name=pipeline.account_role_name("runtime"),
+            role_name=naming.role(RolePurpose.RUNTIME),
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Runs {pipeline.service_name}: writes its functions' log groups, nothing else",
+            description=f"Runs {naming.service}: writes its functions' log groups, nothing else",
         )
         log_groups = [f"arn:aws:logs:{r}:{acct}:log-group:/aws/lambda/{fn}:*" for r, fn in copies]
         self.execution_role.add_to_policy(
@@ -72,35 +85,32 @@ class ServiceAccessStack(Stack):
         self.deploy_role = iam.Role(
             self,
             "DeployRole",
-            role_name=pipeline.account_role_name("codedeploy"),
+            role_name=naming.role(RolePurpose.CODEDEPLOY),
             assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
-            description=f"CodeDeploy shifts traffic on {pipeline.service_name} aliases, reads their alarms",
+            description=f"CodeDeploy shifts traffic on {naming.service} aliases, reads their alarms",
         )
         self.deploy_role.add_to_policy(
             iam.PolicyStatement(
                 actions=CODEDEPLOY_ALIAS_ACTIONS,
-                resources=[f"arn:aws:lambda:{r}:{acct}:function:{fn}:live" for r, fn in copies],
+                resources=[f"arn:aws:lambda:{r}:{acct}:function:{fn}:{ALIAS_NAME}" for r, fn in copies],
             )
         )
         self.deploy_role.add_to_policy(
             iam.PolicyStatement(
                 actions=["cloudwatch:DescribeAlarms"],
                 resources=[
-                    f"arn:aws:cloudwatch:{r}:{acct}:alarm:{fn}-{suffix}"
+                    f"arn:aws:cloudwatch:{r}:{acct}:alarm:{alarm_name(fn, kind)}"
                     for r, fn in copies
-                    for suffix in ROLLBACK_ALARM_SUFFIXES
+                    for kind in ROLLBACK_ALARMS
                 ],
             )
         )
 
-        tooling = pipeline.envs.toolchain.account.account_id
         self.reader_role = iam.Role(
             self,
             "GateReaderRole",
-            role_name=pipeline.account_role_name("gate-reader"),
-            assumed_by=iam.ArnPrincipal(
-                f"arn:aws:iam::{tooling}:role/{pipeline.account_role_name('gate-checker')}"
-            ),
+            role_name=naming.role(RolePurpose.GATE_READER),
+            assumed_by=iam.ArnPrincipal(naming.role_arn(naming.tooling_account, RolePurpose.GATE_CHECKER)),
             description="hands-off gates read this account's alarms and request counts",
         )
         alarm_arns = [f"arn:aws:cloudwatch:{r}:{acct}:alarm:*" for r in regions]

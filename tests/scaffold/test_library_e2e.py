@@ -53,7 +53,16 @@ def _clean_env(**extra: str) -> dict[str, str]:
 def scaffold(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("library")
     wheels = work / "wheels"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)], cwd=work)
+    # Build from a copy: setuptools' build/ folder in the checkout may hold stale modules.
+    source = work / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "node_modules", "build", "cdk.out*", "*.egg-info", "__pycache__", ".*_cache"
+        ),
+    )
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)], cwd=work)
     [wheel] = wheels.glob("hands_off-*.whl")
     user_venv = work / "user-venv"
     venv.create(user_venv, with_pip=True)
@@ -162,4 +171,3 @@ def test_the_build_refers_only_to_what_the_scaffold_holds(scaffold: dict[str, An
             assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"{command}: no such target"
         for directory in re.findall(r"CODE_DIRECTORY=(\S+)", command):
             assert (repo / directory / "app.py").is_file()
-    assert shutil.which("make")

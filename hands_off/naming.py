@@ -1,0 +1,148 @@
+"""Physical names, spelled in one place (pure Python).
+
+Every name a pipeline, a copy, the access stacks and the gate runtime must agree on comes from
+here: IAM roles (global per account, so built from names, never cross-stack references), SSM
+parameters, alarm names and the ``live`` alias. The gate runtime (``hands_off_gates``) keeps its
+own copy of the runtime constants in ``hands_off_gates.contract``, which this module re-exports,
+so the library and the runtime cannot drift apart.
+
+Example::
+
+    naming = ServiceNaming(service="orders", tooling_account="111111111111", tooling_region="us-east-1")
+    naming.role(RolePurpose.GATE_READER)          # "hands-off-orders-gate-reader"
+    naming.gate_input_parameter("Prod-1-Gate")    # "/hands-off/orders-application/gates/Prod-1-Gate"
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = [
+    "ALIAS_NAME",
+    "GATES_NAMESPACE",
+    "ORG_PREFIX",
+    "ROLLBACK_ALARMS",
+    "AlarmKind",
+    "RolePurpose",
+    "ServiceNaming",
+    "alarm_name",
+]
+
+ORG_PREFIX = "hands-off"
+"""Prefix of role names and SSM parameter paths."""
+
+ALIAS_NAME = "live"
+"""The Lambda alias every caller (and CodeDeploy) uses; a deployment moves it to the new version."""
+
+GATES_NAMESPACE = "HandsOff/Gates"
+"""CloudWatch namespace of the gates' metrics (``UnhealthyCopies``, ``OverrideUsed``)."""
+
+
+class RolePurpose(enum.StrEnum):
+    """The IAM roles of one service, one of each per account (``hands-off-<service>-<purpose>``)."""
+
+    RUNTIME = "runtime"
+    CODEDEPLOY = "codedeploy"
+    GATE_READER = "gate-reader"
+    GATE_CHECKER = "gate-checker"
+    PIPELINE = "pipeline"
+    INTEG_TESTS = "integ-tests"
+
+
+class AlarmKind(enum.StrEnum):
+    """The alarms of one copy, named ``<copy>-<kind>`` (e.g. ``orders-prod-fault-rate``)."""
+
+    FAULT_RATE = "fault-rate"
+    LATENCY_P99 = "latency-p99"
+    TRAFFIC_ANOMALY = "traffic-anomaly"
+    HEALTH = "health"
+
+
+ROLLBACK_ALARMS: tuple[AlarmKind, ...] = (
+    AlarmKind.FAULT_RATE,
+    AlarmKind.LATENCY_P99,
+    AlarmKind.TRAFFIC_ANOMALY,
+)
+"""The alarms CodeDeploy reads to stop and roll back a deployment (P11, P12)."""
+
+
+def alarm_name(copy: str, kind: AlarmKind) -> str:
+    """The name of one alarm of a copy (``copy`` is the copy's name, e.g. its function name)."""
+    return f"{copy}-{kind}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceNaming:
+    """Every physical name of one service's pipeline and copies.
+
+    Args:
+        service: the lower-case service name, e.g. ``"orders"``.
+        tooling_account: the 12-digit account of the pipeline.
+        tooling_region: the pipeline's region.
+        prefix: role-name and parameter-path prefix. Default: ``"hands-off"``.
+    """
+
+    service: str
+    tooling_account: str
+    tooling_region: str
+    prefix: str = ORG_PREFIX
+
+    @property
+    def title(self) -> str:
+        """``"orders-api"`` → ``"OrdersApi"``."""
+        return "".join(part.capitalize() for part in self.service.split("-"))
+
+    @property
+    def stack_id(self) -> str:
+        """Default construct id (and stack name) of the pipeline stack, e.g. ``OrdersPipeline``."""
+        return f"{self.title}Pipeline"
+
+    @property
+    def pipeline(self) -> str:
+        """Name of the CodePipeline, e.g. ``orders-application``."""
+        return f"{self.service}-application"
+
+    def role(self, purpose: RolePurpose) -> str:
+        """Physical name of one of the service's roles, e.g. ``hands-off-orders-gate-reader``."""
+        return f"{self.prefix}-{self.service}-{purpose}"
+
+    def role_arn(self, account_id: str, purpose: RolePurpose) -> str:
+        """ARN of :meth:`role` in ``account_id``, built from names (no cross-stack reference)."""
+        return f"arn:aws:iam::{account_id}:role/{self.role(purpose)}"
+
+    @property
+    def override_parameter(self) -> str:
+        """SSM parameter a developer writes to override the gates (see README, Gates)."""
+        return f"/{self.prefix}/{self.pipeline}/override"
+
+    def gate_input_parameter(self, step_id: str) -> str:
+        """SSM parameter holding the input of gate or bake ``step_id`` (e.g. ``Prod-2-Gate``)."""
+        return f"/{self.prefix}/{self.pipeline}/gates/{step_id}"
+
+    def gate_input_parameter_arn(self, step_id: str) -> str:
+        """ARN of :meth:`gate_input_parameter` in the tooling account and region."""
+        return (
+            f"arn:aws:ssm:{self.tooling_region}:{self.tooling_account}:parameter"
+            f"{self.gate_input_parameter(step_id)}"
+        )
+
+    @property
+    def observed_health_alarm(self) -> str:
+        """The tooling-account alarm mirroring the copies' health (watched by stage conditions)."""
+        return f"{self.pipeline}-observed-health"
+
+    @property
+    def package_path(self) -> str:
+        """Where the Build leaves the zip to sign."""
+        return f"build/{self.service}.zip"
+
+    @property
+    def access_stack_name(self) -> str:
+        """CloudFormation name of the per-account IAM stack."""
+        return f"{self.service}-access"
+
+    @property
+    def signing_profile(self) -> str:
+        """AWS Signer profile name (letters and digits only)."""
+        return f"HandsOff{self.title}"
