@@ -23,7 +23,7 @@ CDK_CONTEXT ?=
 
 help:
 	@echo "make synth            set up, then synthesize the example fleet into $(CDK_OUT)/"
-	@echo "make test             set up, then run pytest, mypy and ruff"
+	@echo "make test             set up, then ruff, import contracts, mypy and pytest"
 	@echo "make plan             print the wave plan of the example fleet"
 	@echo "make bench            synth speed vs plain CDK Pipelines, fleet scaling, quotas"
 	@echo "make snapshot-update  re-record the syrupy snapshots after an intended change"
@@ -65,10 +65,12 @@ typecheck: $(DEPS_STAMP)
 lint: $(DEPS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(MAKE) --no-print-directory typecheck
 	$(BIN)/python -m pytest
 
