@@ -4,6 +4,7 @@ conditions, dashboards) reuses the :class:`ServiceAlarms` it returns."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -17,7 +18,59 @@ from constructs import Construct
 from hands_off.model import AlarmPolicy
 from hands_off.naming import AlarmKind, alarm_name
 
-__all__ = ["AlarmFactory", "ServiceAlarms"]
+__all__ = ["AlarmFactory", "LambdaAliasMetrics", "ServiceAlarms", "ServiceMetrics"]
+
+
+class ServiceMetrics(Protocol):
+    """Where one copy's signals come from: the metric source behind :class:`AlarmFactory`.
+
+    A Lambda alias (:class:`LambdaAliasMetrics`) is the first source; an ALB target group (ECS,
+    EC2) is another. The factory decides the alarm shapes and names; the source only says which
+    metric means requests, fault rate and latency.
+    """
+
+    def requests(self, period: Duration) -> cloudwatch.IMetric:
+        """Requests per ``period`` (a sum): the traffic-anomaly alarm watches it."""
+        ...
+
+    def fault_rate(self, period: Duration) -> cloudwatch.IMetric:
+        """Faulted requests in percent of all requests."""
+        ...
+
+    def latency_p99(self, period: Duration) -> cloudwatch.IMetric:
+        """p99 response time in milliseconds."""
+        ...
+
+
+@dataclass(frozen=True)
+class LambdaAliasMetrics:
+    """The metrics of a Lambda alias: invocations, errors / invocations, duration.
+
+    Args:
+        alias: the alias callers use (``live``).
+    """
+
+    alias: lambda_.IAlias
+
+    def requests(self, period: Duration) -> cloudwatch.IMetric:
+        """Invocations of the alias."""
+        return self.alias.metric_invocations(period=period, statistic="Sum")
+
+    def fault_rate(self, period: Duration) -> cloudwatch.IMetric:
+        """``100 * errors / invocations`` (0 without invocations)."""
+        return cloudwatch.MathExpression(
+            expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+            using_metrics={
+                "invocations": self.requests(period),
+                "errors": self.alias.metric_errors(period=period, statistic="Sum"),
+            },
+            label="Fault rate (%)",
+            period=period,
+        )
+
+    def latency_p99(self, period: Duration) -> cloudwatch.IMetric:
+        """p99 duration of the alias's invocations."""
+        return self.alias.metric_duration(period=period, statistic="p99")
 
 
 @dataclass(frozen=True)
@@ -103,28 +156,26 @@ class AlarmFactory(Construct):
         alarm.add_ok_action(self._action)
 
     def lambda_alarms(self, alias: lambda_.IAlias, *, watch_traffic: bool = True) -> ServiceAlarms:
-        """Fault rate, p99 latency and traffic anomaly on ``alias``, plus their composite.
+        """:meth:`service_alarms` of a Lambda alias (:class:`LambdaAliasMetrics`)."""
+        return self.service_alarms(LambdaAliasMetrics(alias), watch_traffic=watch_traffic)
 
-        :param watch_traffic: add the traffic-anomaly alarm. Only meaningful where traffic is
-            continuous (production, or a copy receiving canary traffic, P18): elsewhere "no data"
-            is normal and the alarm would sit in ALARM and roll back every deployment.
-            Default: True.
+    def service_alarms(self, metrics: ServiceMetrics, *, watch_traffic: bool = True) -> ServiceAlarms:
+        """Fault rate, p99 latency and traffic anomaly of one copy, plus their composite.
+
+        Args:
+            metrics: the copy's metric source.
+            watch_traffic: add the traffic-anomaly alarm. Only meaningful where traffic is
+                continuous (production, or a copy receiving canary traffic, P18): elsewhere "no
+                data" is normal and the alarm would sit in ALARM and roll back every deployment.
+                Default: True.
         """
         period = self._period()
-        invocations = alias.metric_invocations(period=period, statistic="Sum")
-        errors = alias.metric_errors(period=period, statistic="Sum")
-        fault_rate_metric = cloudwatch.MathExpression(
-            expression="IF(invocations > 0, 100 * errors / invocations, 0)",
-            using_metrics={"invocations": invocations, "errors": errors},
-            label="Fault rate (%)",
-            period=period,
-        )
         fault_rate = cloudwatch.Alarm(
             self,
             "FaultRate",
             alarm_name=alarm_name(self.name_prefix, AlarmKind.FAULT_RATE),
             alarm_description=f"Faults above {self.policy.fault_rate_percent}% of requests (P11)",
-            metric=fault_rate_metric,
+            metric=metrics.fault_rate(period),
             threshold=self.policy.fault_rate_percent,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -136,7 +187,7 @@ class AlarmFactory(Construct):
             "LatencyP99",
             alarm_name=alarm_name(self.name_prefix, AlarmKind.LATENCY_P99),
             alarm_description=f"p99 latency above {self.policy.p99_latency_ms} ms (P11)",
-            metric=alias.metric_duration(period=period, statistic="p99"),
+            metric=metrics.latency_p99(period),
             threshold=self.policy.p99_latency_ms,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -151,7 +202,7 @@ class AlarmFactory(Construct):
                 "TrafficAnomaly",
                 alarm_name=alarm_name(self.name_prefix, AlarmKind.TRAFFIC_ANOMALY),
                 alarm_description="Requests far below the expected band, e.g. suddenly at zero (P12)",
-                metric=invocations,
+                metric=metrics.requests(period),
                 std_devs=self.policy.anomaly_band_width,
                 comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
