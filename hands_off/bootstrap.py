@@ -34,6 +34,7 @@ from typing import Any
 from hands_off.model.account import Account
 from hands_off.model.environments import Environments
 from hands_off.model.target import Target
+from hands_off.naming import ORG_PREFIX
 
 __all__ = [
     "CDK_QUALIFIER",
@@ -47,11 +48,11 @@ __all__ = [
     "render_bootstrap",
 ]
 
-EXECUTION_POLICY_NAME = "hands-off-cfn-exec"
+EXECUTION_POLICY_NAME = f"{ORG_PREFIX}-cfn-exec"
 """Name of the customer managed policy CloudFormation uses in each target account."""
 
-ROLE_NAME_PREFIX = "hands-off-"
-"""Prefix of every IAM role the application stacks create (``ServicePipeline.account_role_name``);
+ROLE_NAME_PREFIX = f"{ORG_PREFIX}-"
+"""Prefix of every IAM role the application stacks create (``ServiceNaming.role``);
 the execution policy may create, change and pass only roles named so."""
 
 CDK_QUALIFIER = "hnb659fds"

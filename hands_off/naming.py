@@ -18,11 +18,24 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from hands_off_gates.contract import (
+    ALIAS_NAME,
+    GATES_NAMESPACE,
+    OVERRIDE_USED_METRIC,
+    PIPELINE_DIMENSION,
+    STAGE_DIMENSION,
+    UNHEALTHY_COPIES_METRIC,
+)
+
 __all__ = [
     "ALIAS_NAME",
     "GATES_NAMESPACE",
     "ORG_PREFIX",
+    "OVERRIDE_USED_METRIC",
+    "PIPELINE_DIMENSION",
     "ROLLBACK_ALARMS",
+    "STAGE_DIMENSION",
+    "UNHEALTHY_COPIES_METRIC",
     "AlarmKind",
     "RolePurpose",
     "ServiceNaming",
@@ -31,12 +44,6 @@ __all__ = [
 
 ORG_PREFIX = "hands-off"
 """Prefix of role names and SSM parameter paths."""
-
-ALIAS_NAME = "live"
-"""The Lambda alias every caller (and CodeDeploy) uses; a deployment moves it to the new version."""
-
-GATES_NAMESPACE = "HandsOff/Gates"
-"""CloudWatch namespace of the gates' metrics (``UnhealthyCopies``, ``OverrideUsed``)."""
 
 
 class RolePurpose(enum.StrEnum):

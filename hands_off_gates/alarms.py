@@ -26,17 +26,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypedDict
 
 from .gate_common import (
     ClientFactory,
     GateConfigError,
-    default_client_factory,
     describe_error,
     emit_health,
     error_code,
-    log,
 )
+from .handler import gate_handler
 
 __all__ = [
     "AlarmCheck",
@@ -61,8 +61,14 @@ _ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
 class AlarmCheck:
     """Alarms to read in one region (optionally through a role in another account).
 
-    `role_arn` default None: the function's own credentials. Both name lists
-    default to empty, but a check must list at least one name or prefix.
+    The parsed form of a :class:`~.contract.AlarmCheck`; build it with :func:`parse_checks`.
+
+    Attributes:
+        region: the AWS region of the alarms.
+        role_arn: the role to assume to read them. Default: None, the function's own credentials.
+        alarm_names: exact names. Default: none.
+        alarm_name_prefixes: name prefixes. Default: none. A check lists at least one name or
+            prefix.
     """
 
     region: str
@@ -72,22 +78,38 @@ class AlarmCheck:
 
     @property
     def where(self) -> str:
+        """The region, and the account when read through a role: ``eu-west-1 (account 1111…)``."""
         account = self.role_arn.split(":")[4] if self.role_arn else None
         return f"{self.region} (account {account})" if account else self.region
 
 
 class InAlarm(TypedDict):
+    """An alarm found in ``ALARM``, with its state reason (shortened)."""
+
     name: str
     region: str
     reason: str
 
 
 class AlarmRef(TypedDict):
+    """An alarm, by name and region."""
+
     name: str
     region: str
 
 
 class AlarmsResult(TypedDict):
+    """What the alarms gate returns.
+
+    Attributes:
+        clear: True iff nothing blocks.
+        label: ``"app"`` or ``"org"`` (or ``"alarms"``, ``"bake"``), used in the reasons.
+        reasons: one sentence per blocker, naming the alarm, region and error.
+        in_alarm: the alarms in ``ALARM``.
+        checked: how many distinct alarms were read.
+        insufficient_data: alarms in ``INSUFFICIENT_DATA`` (treated as clear).
+    """
+
     clear: bool
     label: str
     reasons: list[str]
@@ -97,7 +119,11 @@ class AlarmsResult(TypedDict):
 
 
 def parse_checks(raw: object) -> list[AlarmCheck]:
-    """Validate the ``checks`` list; raises `GateConfigError` naming the field."""
+    """Validate the ``checks`` list.
+
+    Raises:
+        GateConfigError: naming the offending field, e.g. ``checks[0].region``.
+    """
     if not isinstance(raw, list):
         raise GateConfigError("checks", f"expected a list of checks, got {_kind(raw)}")
     return [_parse_check(item, f"checks[{i}]") for i, item in enumerate(raw)]
@@ -147,10 +173,15 @@ def _kind(raw: object) -> str:
 
 
 def check_alarms(checks: object, client_factory: ClientFactory, *, label: str = "alarms") -> AlarmsResult:
-    """Read every alarm the checks name and decide whether they are clear.
+    """Read every alarm the checks name and decide whether they are clear. Never raises.
 
-    `checks` is the raw list from the event (validated here: malformed blocks).
-    `client_factory(region, role_arn)` returns a CloudWatch client. Never raises.
+    Args:
+        checks: the raw list from the event (validated here: malformed blocks).
+        client_factory: returns a CloudWatch client for ``(region, role_arn)``.
+        label: names the alarms in the reasons, e.g. ``"app"``. Default: ``"alarms"``.
+
+    Returns:
+        The result; any read error or missing exact name blocks.
     """
     result: AlarmsResult = {
         "clear": False,
@@ -238,35 +269,38 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
 
 
-_CLOUDWATCH: ClientFactory = default_client_factory("cloudwatch")
+def _blocked(reason: str) -> AlarmsResult:
+    """The alarms gate's fail-closed result."""
+    return {
+        "clear": False,
+        "label": "alarms",
+        "reasons": [reason],
+        "in_alarm": [],
+        "checked": 0,
+        "insufficient_data": [],
+    }
 
 
-def handler(event: Any, context: object) -> AlarmsResult:
-    """Lambda entry point: ``{"checks": [...], "label": "app"|"org"}`` -> `AlarmsResult`."""
-    label = "alarms"
-    checks: object = None
-    if isinstance(event, Mapping):
-        raw_label = event.get("label")
-        if isinstance(raw_label, str) and raw_label:
-            label = raw_label
-        checks = event.get("checks")
-    try:
-        result = check_alarms(checks, _CLOUDWATCH, label=label)
-    except Exception as exc:  # fail closed: check_alarms should never raise, but never pass if it does
-        result = {
-            "clear": False,
-            "label": label,
-            "reasons": [f"{label} alarm check failed ({describe_error(exc)}) — blocking"],
-            "in_alarm": [],
-            "checked": 0,
-            "insufficient_data": [],
-        }
-    log(
-        "INFO" if result["clear"] else "WARN",
-        f"{label} alarms {'clear' if result['clear'] else 'blocking'}",
-        gate="alarms",
-        **result,
-    )
-    if label == "app" and isinstance(event, Mapping):
+def _summary(result: AlarmsResult) -> str:
+    return f"{result['label']} alarms {'clear' if result['clear'] else 'blocking'}"
+
+
+@gate_handler(
+    "alarms",
+    on_error=_blocked,
+    clients=("cloudwatch",),
+    level=lambda result: "INFO" if result["clear"] else "WARN",
+    message=_summary,
+)
+def handler(event: Mapping[str, Any], *, now: datetime, cloudwatch: ClientFactory) -> AlarmsResult:
+    """Lambda entry point: ``{"checks": [...], "label": "app"|"org", "pipeline"}`` -> ``AlarmsResult``.
+
+    The app check mirrors how many copies it saw in ``ALARM`` as the ``UnhealthyCopies`` metric
+    when the event names its pipeline.
+    """
+    raw_label = event.get("label")
+    label = raw_label if isinstance(raw_label, str) and raw_label else "alarms"
+    result = check_alarms(event.get("checks"), cloudwatch, label=label)
+    if label == "app":
         emit_health(event, len(result["in_alarm"]))
     return result

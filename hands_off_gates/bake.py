@@ -7,7 +7,7 @@ Event::
                  "targets": [{"region": "us-east-1", "role_arn": optional,
                               "dimensions": [{"Name": "FunctionName", "Value": "orders"}]}]},
      "started_at": "2026-11-26T09:00:00Z", "now": optional ISO,
-     "bake_seconds": 3600, "min_requests": 1000}
+     "bake_seconds": 3600, "min_requests": 1000, "pipeline": optional}
 
 Result ``{"status": "BAKING" | "DONE" | "FAILED", "reason", "requests_seen",
 "elapsed_seconds", "in_alarm"}``:
@@ -21,6 +21,9 @@ Result ``{"status": "BAKING" | "DONE" | "FAILED", "reason", "requests_seen",
   across all targets. ``min_requests`` 0 disables the traffic condition (and
   the metric is then not read).
 - BAKING otherwise, including a throttled traffic read (retry next time).
+
+With a ``pipeline``, each look also mirrors how many watched alarms are in ``ALARM`` as the
+``HandsOff/Gates UnhealthyCopies`` metric (see ``gate_common.emit_health``).
 """
 
 from __future__ import annotations
@@ -35,15 +38,13 @@ from .alarms import InAlarm, check_alarms
 from .gate_common import (
     ClientFactory,
     GateConfigError,
-    default_client_factory,
     describe_error,
     emit_health,
     error_code,
     is_transient,
-    log,
-    now_from_event,
     parse_instant,
 )
+from .handler import gate_handler
 
 __all__ = ["BakeResult", "TrafficTarget", "evaluate_bake", "handler", "parse_traffic"]
 
@@ -55,6 +56,16 @@ Status = Literal["BAKING", "DONE", "FAILED"]
 
 
 class BakeResult(TypedDict):
+    """What the bake returns (see the module docstring).
+
+    Attributes:
+        status: ``"BAKING"``, ``"DONE"`` or ``"FAILED"``.
+        reason: one sentence: progress, or why it failed.
+        requests_seen: requests counted since the bake started.
+        elapsed_seconds: time since the bake started.
+        in_alarm: the watched alarms in ``ALARM``.
+    """
+
     status: Status
     reason: str
     requests_seen: int
@@ -64,7 +75,15 @@ class BakeResult(TypedDict):
 
 @dataclass(frozen=True, kw_only=True)
 class TrafficTarget:
-    """One metric stream to count: `dimensions` as CloudWatch ``[{Name, Value}]``."""
+    """One metric stream to count; the parsed form of a :class:`~.contract.TrafficTargetInput`.
+
+    Attributes:
+        namespace: the metric's namespace, e.g. ``"AWS/Lambda"``.
+        metric_name: the metric, e.g. ``"Invocations"``.
+        region: the metric's region.
+        role_arn: the role to assume to read it. Default: None, the function's own credentials.
+        dimensions: ``(Name, Value)`` pairs. Default: none.
+    """
 
     namespace: str
     metric_name: str
@@ -74,7 +93,11 @@ class TrafficTarget:
 
 
 def parse_traffic(raw: object) -> list[TrafficTarget]:
-    """Validate the ``traffic`` object; raises `GateConfigError` naming the field."""
+    """Validate the ``traffic`` object.
+
+    Raises:
+        GateConfigError: naming the offending field, e.g. ``traffic.targets[0].region``.
+    """
     if not isinstance(raw, Mapping):
         raise GateConfigError("traffic", "expected {namespace, metric_name, targets}")
     namespace = _text(raw.get("namespace"), "traffic.namespace")
@@ -140,7 +163,17 @@ def evaluate_bake(
     min_requests: object,
     client_factory: ClientFactory,
 ) -> BakeResult:
-    """Decide whether the bake is still running, done, or failed. Never raises."""
+    """Decide whether the bake is still running, done, or failed. Never raises.
+
+    Args:
+        checks: the raw alarm checks (:class:`~.contract.AlarmCheck`); none fails the bake.
+        traffic: the raw traffic object (:class:`~.contract.TrafficInput`).
+        started_at: when the bake started, an ISO-8601 instant with an offset.
+        now: the instant to judge.
+        bake_seconds: the least time the bake lasts.
+        min_requests: the least requests it must see (``0``: no traffic condition).
+        client_factory: returns a CloudWatch client for ``(region, role_arn)``.
+    """
     try:
         start = parse_instant(started_at, "started_at")
         bake = _count(bake_seconds, "bake_seconds")
@@ -235,35 +268,31 @@ def _result(
     }
 
 
-_CLOUDWATCH: ClientFactory = default_client_factory("cloudwatch")
+def _failed(reason: str) -> BakeResult:
+    """The bake's fail-closed result."""
+    return _result("FAILED", reason, 0, 0)
 
 
-def handler(event: Any, context: object) -> BakeResult:
-    """Lambda entry point: see the module docstring for the event."""
-    if not isinstance(event, Mapping):
-        event = {}
-    try:
-        now = now_from_event(event)
-    except GateConfigError as exc:
-        result = _result("FAILED", f"bake event invalid: {exc}", 0, 0)
-    else:
-        try:
-            result = evaluate_bake(
-                checks=event.get("checks"),
-                traffic=event.get("traffic"),
-                started_at=event.get("started_at"),
-                now=now,
-                bake_seconds=event.get("bake_seconds"),
-                min_requests=event.get("min_requests"),
-                client_factory=_CLOUDWATCH,
-            )
-        except Exception as exc:  # fail closed: a crashed bake never passes
-            result = _result("FAILED", f"bake check failed ({describe_error(exc)})", 0, 0)
-    log(
-        "ERROR" if result["status"] == "FAILED" else "INFO",
-        result["reason"],
-        gate="bake",
-        **{k: v for k, v in result.items() if k != "reason"},
+@gate_handler(
+    "bake",
+    on_error=_failed,
+    clients=("cloudwatch",),
+    level=lambda result: "ERROR" if result["status"] == "FAILED" else "INFO",
+)
+def handler(event: Mapping[str, Any], *, now: datetime, cloudwatch: ClientFactory) -> BakeResult:
+    """Lambda entry point: see the module docstring for the event.
+
+    Mirrors how many watched alarms it saw in ``ALARM`` as the ``UnhealthyCopies`` metric when
+    the event names its pipeline.
+    """
+    result = evaluate_bake(
+        checks=event.get("checks"),
+        traffic=event.get("traffic"),
+        started_at=event.get("started_at"),
+        now=now,
+        bake_seconds=event.get("bake_seconds"),
+        min_requests=event.get("min_requests"),
+        client_factory=cloudwatch,
     )
-    emit_health(event, len(result.get("in_alarm", [])))
+    emit_health(event, len(result["in_alarm"]))
     return result

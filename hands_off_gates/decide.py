@@ -24,28 +24,37 @@ forever), and ``reason`` lists every blocker on one line.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
-from .gate_common import GateConfigError, iso_utc, log, now_from_event, parse_instant
+from .contract import GATES_NAMESPACE, OVERRIDE_USED_METRIC, PIPELINE_DIMENSION, STAGE_DIMENSION
+from .gate_common import GateConfigError, iso_utc, log, parse_instant
+from .handler import gate_handler
 
 __all__ = [
-    "METRIC_NAME",
-    "METRIC_NAMESPACE",
     "DecideResult",
     "decide",
     "handler",
     "override_audit_emf",
 ]
 
-METRIC_NAMESPACE = "HandsOff/Gates"
-METRIC_NAME = "OverrideUsed"
 _SCOPES = frozenset({"alarms", "window"})
 
 
 class DecideResult(TypedDict):
+    """What the decision returns.
+
+    Attributes:
+        proceed: True iff the deployment may go ahead now.
+        give_up: True iff it is blocked and has waited long enough (the stage fails).
+        reason: every blocker (or what was bypassed) on one line.
+        override_used: True iff it proceeds only thanks to an override.
+        blockers: the blockers, one sentence each.
+        bypassed: what an override let through.
+    """
+
     proceed: bool
     give_up: bool
     reason: str
@@ -74,7 +83,14 @@ def decide(
 ) -> DecideResult:
     """Combine the gate results. Pure and total: malformed input blocks, never raises.
 
-    `started_at` is an aware datetime or an ISO-8601 string with offset.
+    Args:
+        app: the app ``alarms`` result.
+        org: the org ``alarms`` result.
+        window: the ``time_window`` result.
+        override: the ``override`` result.
+        started_at: when the gate started, an aware datetime or an ISO-8601 string with offset.
+        now: the instant to judge.
+        max_wait_seconds: how long a blocked gate waits before it gives up.
     """
     found = _Findings()
     for label, result in (("app", app), ("org", org)):
@@ -220,22 +236,30 @@ def _timing(
 def override_audit_emf(
     *, pipeline: str, stage: str, result: DecideResult, override: object, at: datetime
 ) -> dict[str, Any]:
-    """The Embedded Metric Format record for one override use (pure)."""
+    """The Embedded Metric Format record for one override use (``OverrideUsed``). Pure.
+
+    Args:
+        pipeline: the ``Pipeline`` dimension.
+        stage: the ``Stage`` dimension.
+        result: the decision that used the override.
+        override: the ``override`` result (who, why, until when).
+        at: the metric's timestamp.
+    """
     details = override if isinstance(override, Mapping) else {}
     return {
         "_aws": {
             "Timestamp": int(at.timestamp() * 1000),
             "CloudWatchMetrics": [
                 {
-                    "Namespace": METRIC_NAMESPACE,
-                    "Dimensions": [["Pipeline", "Stage"]],
-                    "Metrics": [{"Name": METRIC_NAME, "Unit": "Count"}],
+                    "Namespace": GATES_NAMESPACE,
+                    "Dimensions": [[PIPELINE_DIMENSION, STAGE_DIMENSION]],
+                    "Metrics": [{"Name": OVERRIDE_USED_METRIC, "Unit": "Count"}],
                 }
             ],
         },
-        "Pipeline": pipeline,
-        "Stage": stage,
-        METRIC_NAME: 1,
+        PIPELINE_DIMENSION: pipeline,
+        STAGE_DIMENSION: stage,
+        OVERRIDE_USED_METRIC: 1,
         "who": details.get("who"),
         "why": details.get("why"),
         "expires_at": details.get("expires_at"),
@@ -243,60 +267,9 @@ def override_audit_emf(
     }
 
 
-def handler(event: Any, context: object, clock: Callable[[], datetime] | None = None) -> DecideResult:
-    """Lambda entry point: see the module docstring for the event."""
-    if not isinstance(event, Mapping):
-        event = {}
-    try:
-        now = now_from_event(event, clock)
-    except GateConfigError as exc:
-        return _invalid(f"decide event invalid: {exc}")
-    try:
-        result = decide(
-            app=event.get("app"),
-            org=event.get("org"),
-            window=event.get("window"),
-            override=event.get("override"),
-            started_at=event.get("started_at"),
-            now=now,
-            max_wait_seconds=event.get("max_wait_seconds"),
-        )
-    except Exception as exc:  # fail closed: decide is total, but a bug must block, not pass
-        return _invalid(f"decide failed ({type(exc).__name__}: {exc})")
-    pipeline = _dimension(event.get("pipeline"))
-    stage = _dimension(event.get("stage"))
-    log(
-        "INFO" if result["proceed"] else "WARN",
-        result["reason"],
-        gate="decide",
-        pipeline=pipeline,
-        stage=stage,
-        **{k: v for k, v in result.items() if k != "reason"},
-    )
-    if result["override_used"]:
-        override = event.get("override")
-        details = override if isinstance(override, Mapping) else {}
-        log(
-            "AUDIT",
-            f"deployment gate overridden for {pipeline}/{stage}",
-            gate="decide",
-            event="override_used",
-            pipeline=pipeline,
-            stage=stage,
-            who=details.get("who"),
-            why=details.get("why"),
-            expires_at=details.get("expires_at"),
-            scope=details.get("scope"),
-            bypassed=result["bypassed"],
-        )
-        wall = clock() if clock is not None else datetime.now(UTC)
-        emf = override_audit_emf(pipeline=pipeline, stage=stage, result=result, override=override, at=wall)
-        print(json.dumps(emf, default=str), flush=True)
-    return result
-
-
 def _invalid(problem: str) -> DecideResult:
-    result: DecideResult = {
+    """The decision's fail-closed result: blocked, and giving up (retrying cannot fix a bad input)."""
+    return {
         "proceed": False,
         "give_up": True,
         "reason": f"blocked: {problem} — giving up",
@@ -304,8 +277,51 @@ def _invalid(problem: str) -> DecideResult:
         "blockers": [problem],
         "bypassed": [],
     }
-    log("ERROR", result["reason"], gate="decide")
+
+
+@gate_handler("decide", on_error=_invalid, level=lambda result: "INFO" if result["proceed"] else "WARN")
+def handler(event: Mapping[str, Any], *, now: datetime) -> DecideResult:
+    """Lambda entry point: see the module docstring for the event.
+
+    A decision that passes only thanks to an override is audited: an ``AUDIT`` log line and an
+    ``OverrideUsed`` metric (stamped with the wall clock, not the event's ``now``).
+    """
+    result = decide(
+        app=event.get("app"),
+        org=event.get("org"),
+        window=event.get("window"),
+        override=event.get("override"),
+        started_at=event.get("started_at"),
+        now=now,
+        max_wait_seconds=event.get("max_wait_seconds"),
+    )
+    if result["override_used"]:
+        _audit(event, result)
     return result
+
+
+def _audit(event: Mapping[str, Any], result: DecideResult) -> None:
+    pipeline = _dimension(event.get("pipeline"))
+    stage = _dimension(event.get("stage"))
+    override = event.get("override")
+    details = override if isinstance(override, Mapping) else {}
+    log(
+        "AUDIT",
+        f"deployment gate overridden for {pipeline}/{stage}",
+        gate="decide",
+        event="override_used",
+        pipeline=pipeline,
+        stage=stage,
+        who=details.get("who"),
+        why=details.get("why"),
+        expires_at=details.get("expires_at"),
+        scope=details.get("scope"),
+        bypassed=result["bypassed"],
+    )
+    emf = override_audit_emf(
+        pipeline=pipeline, stage=stage, result=result, override=override, at=datetime.now(UTC)
+    )
+    print(json.dumps(emf, default=str), flush=True)
 
 
 def _dimension(value: object) -> str:

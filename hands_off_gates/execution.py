@@ -6,27 +6,48 @@ very rollback meant to clear it. The gate and bake state machines ask this first
 rollback through. Anything unreadable counts as *not* a rollback, so the normal checks apply
 (fail closed).
 
-Event: ``{"pipeline": str, "execution_id": str}`` -> ``{"rollback": bool, "reason": str}``.
+Event: ``{"pipeline": str, "execution_id": str}`` ->
+``{"rollback": bool, "execution_type": str, "reason": str}``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypedDict
 
-from .gate_common import describe_error, log
+from .gate_common import ClientFactory, describe_error
+from .handler import gate_handler
 
-_CODEPIPELINE: Any = None
+__all__ = ["ExecutionResult", "classify", "handler"]
 
 
 class ExecutionResult(TypedDict):
+    """What the execution check returns.
+
+    Attributes:
+        rollback: True iff the execution is a rollback (the gate and bake then let it through).
+        execution_type: CodePipeline's ``executionType`` (``"STANDARD"``, ``"ROLLBACK"``), or
+            ``"UNKNOWN"`` when it could not be read.
+        reason: one sentence saying what was found.
+    """
+
     rollback: bool
     execution_type: str
     reason: str
 
 
 def classify(pipeline: object, execution_id: object, client: Any) -> ExecutionResult:
-    """Ask CodePipeline what kind of execution ``execution_id`` is (pure but for ``client``)."""
+    """Ask CodePipeline what kind of execution ``execution_id`` is (pure but for ``client``).
+
+    Args:
+        pipeline: the pipeline's name.
+        execution_id: the pipeline execution's id; an unresolved ``#{...}`` variable counts as none.
+        client: a CodePipeline client.
+
+    Returns:
+        The result; anything unreadable is not a rollback.
+    """
     if not isinstance(pipeline, str) or not pipeline or not isinstance(execution_id, str):
         return {"rollback": False, "execution_type": "UNKNOWN", "reason": "no pipeline execution given"}
     if not execution_id or execution_id.startswith("#{"):
@@ -49,14 +70,17 @@ def classify(pipeline: object, execution_id: object, client: Any) -> ExecutionRe
     return {"rollback": False, "execution_type": kind, "reason": f"execution {execution_id} is {kind}"}
 
 
-def handler(event: Any, context: object) -> ExecutionResult:
-    """Lambda entry point."""
-    global _CODEPIPELINE
-    if _CODEPIPELINE is None:
-        import boto3
+def _unknown(reason: str) -> ExecutionResult:
+    """The fail-closed result: not a rollback, so the normal checks apply."""
+    return {"rollback": False, "execution_type": "UNKNOWN", "reason": reason}
 
-        _CODEPIPELINE = boto3.client("codepipeline")
-    event = event if isinstance(event, Mapping) else {}
-    result = classify(event.get("pipeline"), event.get("execution_id"), _CODEPIPELINE)
-    log("AUDIT" if result["rollback"] else "INFO", result["reason"], gate="execution", **result)
-    return result
+
+@gate_handler(
+    "execution",
+    on_error=_unknown,
+    clients=("codepipeline",),
+    level=lambda result: "AUDIT" if result["rollback"] else "INFO",
+)
+def handler(event: Mapping[str, Any], *, now: datetime, codepipeline: ClientFactory) -> ExecutionResult:
+    """Lambda entry point: ``{"pipeline", "execution_id"}`` -> ``ExecutionResult``."""
+    return classify(event.get("pipeline"), event.get("execution_id"), codepipeline(None, None))

@@ -1,18 +1,19 @@
 """Shared helpers of the deployment-gate Lambdas (P14, P15, P16).
 
-The modules of the `hands_off_gates` package import each other relatively
-(`from .gate_common import ...`): the asset holds the package folder, and the
-Lambda handlers are `hands_off_gates.<module>.handler`.
+The modules of the ``hands_off_gates`` package import each other relatively
+(``from .gate_common import ...``): the asset holds the package folder, and the
+Lambda handlers are ``hands_off_gates.<module>.handler``.
 
 What lives here:
 
-- `GateConfigError`: a config/input error that names the field and the fix.
-- `parse_instant` / `now_from_event` / `iso_utc`: time parsing that rejects
+- ``GateConfigError``: a config/input error that names the field and the fix.
+- ``parse_instant`` / ``now_from_event`` / ``iso_utc``: time parsing that rejects
   naive datetimes (a time without an offset is ambiguous, so a gate refuses it).
-- `default_client_factory`: boto3 clients per (region, role), assuming the role
+- ``default_client_factory``: boto3 clients per (region, role), assuming the role
   with STS when one is given, cached across warm invocations.
-- `log`: one JSON object per line on stdout (CloudWatch Logs Insights friendly).
-- `describe_error`: a short "Code: message" for any AWS/SDK exception.
+- ``log``: one JSON object per line on stdout (CloudWatch Logs Insights friendly).
+- ``describe_error``: a short "Code: message" for any AWS/SDK exception.
+- ``health_emf`` / ``emit_health``: the ``UnhealthyCopies`` metric a gate or bake mirrors.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .contract import GATES_NAMESPACE, PIPELINE_DIMENSION, UNHEALTHY_COPIES_METRIC
+
 __all__ = [
     "SERVICE_NAME",
     "TRANSIENT_ERROR_CODES",
@@ -32,7 +35,9 @@ __all__ = [
     "GateConfigError",
     "default_client_factory",
     "describe_error",
+    "emit_health",
     "error_code",
+    "health_emf",
     "is_transient",
     "iso_utc",
     "log",
@@ -42,9 +47,9 @@ __all__ = [
 
 SERVICE_NAME = "hands-off-gates"
 
-# A factory returns a boto3 client (typed `Any`: boto3 stubs are not bundled)
-# for (region, role_arn). region None = the Lambda's own region.
 ClientFactory = Callable[[str | None, str | None], Any]
+"""Returns a boto3 client for ``(region, role_arn)``; ``region`` None is the Lambda's own region,
+``role_arn`` None its own credentials. Typed ``Any``: boto3 stubs are not bundled."""
 
 # Refresh assumed-role credentials this long before they expire, so a client
 # cached in a warm container never signs a request with expired credentials.
@@ -70,8 +75,9 @@ TRANSIENT_ERROR_CODES = frozenset(
 class GateConfigError(ValueError):
     """A gate's configuration or input is invalid.
 
-    `field` is the path of the offending value (e.g. ``windows[0].timezone``),
-    `message` says what is wrong and how to fix it.
+    Attributes:
+        field: the path of the offending value, e.g. ``windows[0].timezone``.
+        message: what is wrong and how to fix it.
 
     Example::
 
@@ -87,8 +93,16 @@ class GateConfigError(ValueError):
 def parse_instant(value: object, field: str) -> datetime:
     """Parse an ISO-8601 instant that carries a UTC offset.
 
-    Raises `GateConfigError` naming `field` for a non-string, an unparsable
-    string or a naive datetime (no offset: which time zone was meant?).
+    Args:
+        value: the raw value, e.g. ``"2026-11-27T17:00:00Z"``.
+        field: its path, named in the error.
+
+    Returns:
+        The aware datetime.
+
+    Raises:
+        GateConfigError: for a non-string, an unparsable string or a naive datetime (no offset:
+            which time zone was meant?).
 
     >>> parse_instant("2026-11-27T17:00:00Z", "now").isoformat()
     '2026-11-27T17:00:00+00:00'
@@ -114,8 +128,13 @@ def parse_instant(value: object, field: str) -> datetime:
 def now_from_event(event: Mapping[str, Any], clock: Callable[[], datetime] | None = None) -> datetime:
     """The evaluation instant: the event's ``now`` (tests, replays) or the clock.
 
-    An explicit but malformed ``now`` raises `GateConfigError` (never silently
-    falls back to the wall clock).
+    Args:
+        event: the gate's event.
+        clock: returns the current aware instant. Default: the system clock, in UTC.
+
+    Raises:
+        GateConfigError: the event has a ``now`` that is not an ISO-8601 instant with an offset
+            (it never silently falls back to the wall clock).
     """
     raw = event.get("now")
     if raw is not None:
@@ -190,12 +209,17 @@ class _CachedClient:
 
 
 def default_client_factory(service: str, clock: Callable[[], datetime] | None = None) -> ClientFactory:
-    """A `ClientFactory` making real boto3 clients for `service`.
+    """A ``ClientFactory`` making real boto3 clients for ``service``.
 
-    Clients are cached per (region, role_arn). With a role_arn the factory
+    Clients are cached per ``(region, role_arn)``. With a ``role_arn`` the factory
     calls ``sts:AssumeRole`` (regional STS endpoint) and refreshes the
     credentials 5 minutes before they expire. boto3 is imported lazily so
     pure-logic tests never need it.
+
+    Args:
+        service: the boto3 service name, e.g. ``"cloudwatch"``.
+        clock: returns the current aware instant, to judge credential expiry. Default: the
+            system clock, in UTC.
 
     Example::
 
@@ -242,27 +266,30 @@ def default_client_factory(service: str, clock: Callable[[], datetime] | None = 
     return factory
 
 
-HEALTH_NAMESPACE = "HandsOff/Gates"
-HEALTH_METRIC = "UnhealthyCopies"
-
-
 def health_emf(pipeline: str, unhealthy: int, at: datetime) -> dict[str, Any]:
-    """Embedded Metric Format record mirroring what a gate or bake saw of the service's health
-    into the tooling account (``HandsOff/Gates UnhealthyCopies``, dimension ``Pipeline``), where
-    CodePipeline's native ``CloudWatchAlarm`` stage conditions can watch it (pure)."""
+    """The Embedded Metric Format record mirroring what a gate or bake saw of the service's health.
+
+    It lands in the tooling account (``HandsOff/Gates UnhealthyCopies``, dimension ``Pipeline``),
+    where CodePipeline's native ``CloudWatchAlarm`` stage conditions can watch it. Pure.
+
+    Args:
+        pipeline: the pipeline's name, the ``Pipeline`` dimension.
+        unhealthy: how many copies were seen in ``ALARM``.
+        at: the metric's timestamp.
+    """
     return {
         "_aws": {
             "Timestamp": int(at.timestamp() * 1000),
             "CloudWatchMetrics": [
                 {
-                    "Namespace": HEALTH_NAMESPACE,
-                    "Dimensions": [["Pipeline"]],
-                    "Metrics": [{"Name": HEALTH_METRIC, "Unit": "Count"}],
+                    "Namespace": GATES_NAMESPACE,
+                    "Dimensions": [[PIPELINE_DIMENSION]],
+                    "Metrics": [{"Name": UNHEALTHY_COPIES_METRIC, "Unit": "Count"}],
                 }
             ],
         },
-        "Pipeline": pipeline,
-        HEALTH_METRIC: unhealthy,
+        PIPELINE_DIMENSION: pipeline,
+        UNHEALTHY_COPIES_METRIC: unhealthy,
     }
 
 

@@ -16,7 +16,7 @@ that cannot be read or trusted lets nothing through):
   inactive, "override ignored: ...";
 - expired -> inactive, "override expired at ...".
 
-Using an active override is audited by `decide` (log line + EMF metric).
+Using an active override is audited by ``decide`` (log line + EMF metric).
 """
 
 from __future__ import annotations
@@ -29,14 +29,12 @@ from typing import Any, NotRequired, TypedDict
 from .gate_common import (
     ClientFactory,
     GateConfigError,
-    default_client_factory,
     describe_error,
     error_code,
     iso_utc,
-    log,
-    now_from_event,
     parse_instant,
 )
+from .handler import gate_handler
 
 __all__ = [
     "MAX_OVERRIDE_LIFETIME",
@@ -58,6 +56,17 @@ _NOT_FOUND_CODES = frozenset({"ParameterNotFound"})
 
 
 class OverrideResult(TypedDict):
+    """What the override check returns; ``who`` … ``scope`` only when active.
+
+    Attributes:
+        active: True iff an override is in force now.
+        reason: what was found, or why the parameter was ignored.
+        who: who set it.
+        why: why.
+        expires_at: when it ends, ISO-8601 UTC.
+        scope: what it bypasses, drawn from ``SCOPES``.
+    """
+
     active: bool
     reason: str
     who: NotRequired[str]
@@ -67,9 +76,11 @@ class OverrideResult(TypedDict):
 
 
 def evaluate_override(raw: str | None, now: datetime) -> OverrideResult:
-    """Decide whether the override parameter value `raw` is active at `now`.
+    """Decide whether the override parameter's value is active at ``now``. Pure; never raises.
 
-    `raw` None means the parameter does not exist. Pure; never raises.
+    Args:
+        raw: the parameter's value; None when the parameter does not exist.
+        now: the instant to judge.
 
     >>> from datetime import UTC
     >>> evaluate_override(None, datetime(2026, 11, 26, tzinfo=UTC))
@@ -138,7 +149,13 @@ def _scope(value: object) -> list[str]:
 
 
 def read_override(parameter_name: str, ssm: Any, now: datetime) -> OverrideResult:
-    """Read the SSM parameter and evaluate it; unreadable fails closed (inactive)."""
+    """Read the SSM parameter and evaluate it; unreadable fails closed (inactive).
+
+    Args:
+        parameter_name: the parameter, e.g. ``/hands-off/orders-application/override``.
+        ssm: an SSM client.
+        now: the instant to judge.
+    """
     try:
         response = ssm.get_parameter(Name=parameter_name, WithDecryption=True)
         raw = response["Parameter"]["Value"]
@@ -155,38 +172,28 @@ def read_override(parameter_name: str, ssm: Any, now: datetime) -> OverrideResul
     return evaluate_override(raw, now)
 
 
-_SSM: ClientFactory = default_client_factory("ssm")
+def _inactive(reason: str) -> OverrideResult:
+    """The fail-closed result: no override in force."""
+    return {"active": False, "reason": reason}
 
 
-def handler(event: Any, context: object) -> OverrideResult:
+@gate_handler(
+    "override", on_error=_inactive, clients=("ssm",), log_fields=("parameter_name", "pipeline", "stage")
+)
+def handler(event: Mapping[str, Any], *, now: datetime, ssm: ClientFactory) -> OverrideResult:
     """Lambda entry point.
 
     Event ``{"parameter_name": "/hands-off/<pipeline>/override", "pipeline",
-    "stage", "now": optional ISO}`` -> `OverrideResult`.
+    "stage", "now": optional ISO}`` -> ``OverrideResult``.
     """
+    name = event.get("parameter_name")
+    if not isinstance(name, str) or not name.startswith("/"):
+        raise GateConfigError(
+            "parameter_name",
+            f"expected an SSM parameter name like '/hands-off/<pipeline>/override', got {name!r}",
+        )
     try:
-        if not isinstance(event, Mapping):
-            raise GateConfigError("event", "expected a JSON object")
-        now = now_from_event(event)
-        name = event.get("parameter_name")
-        if not isinstance(name, str) or not name.startswith("/"):
-            raise GateConfigError(
-                "parameter_name",
-                f"expected an SSM parameter name like '/hands-off/<pipeline>/override', got {name!r}",
-            )
-    except GateConfigError as exc:
-        result: OverrideResult = {"active": False, "reason": f"override event invalid: {exc}"}
-        log("ERROR", result["reason"], gate="override")
-        return result
-    try:
-        ssm = _SSM(None, None)
-    except Exception as exc:
-        result = {"active": False, "reason": f"override unreadable: {describe_error(exc)}"}
-    else:
-        try:
-            result = read_override(name, ssm, now)
-        except Exception as exc:  # fail closed: a crash never activates an override
-            result = {"active": False, "reason": f"override check failed: {describe_error(exc)}"}
-    fields = {k: v for k, v in event.items() if k in ("pipeline", "stage")}
-    log("INFO", result["reason"], gate="override", parameter_name=name, **fields, **result)
-    return result
+        client = ssm(None, None)
+    except Exception as exc:  # fail closed: an override that cannot be read lets nothing through
+        return {"active": False, "reason": f"override unreadable: {describe_error(exc)}"}
+    return read_override(name, client, now)

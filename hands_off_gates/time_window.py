@@ -41,7 +41,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from .gate_common import GateConfigError, iso_utc, log, now_from_event, parse_instant
+from .gate_common import GateConfigError, iso_utc, parse_instant
+from .handler import gate_handler
 
 __all__ = [
     "DAYS",
@@ -57,10 +58,10 @@ __all__ = [
 ]
 
 DAYS: tuple[str, ...] = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-"""Day names; the index is `date.weekday()`."""
+"""Day names; the index is ``date.weekday()``."""
 
 SEARCH_HORIZON = timedelta(days=14)
-"""How far ahead `next_open` is searched."""
+"""How far ahead ``next_open`` is searched."""
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _WINDOW_KEYS = frozenset({"days", "start", "end", "timezone"})
@@ -71,9 +72,13 @@ _ONE_SECOND = timedelta(seconds=1)
 
 @dataclass(frozen=True, kw_only=True)
 class Window:
-    """A weekly recurring window, in local time of `timezone`.
+    """A weekly recurring window, in local time of ``timezone``.
 
-    `days` are `date.weekday()` numbers of the day the window *starts*.
+    Attributes:
+        days: ``date.weekday()`` numbers of the days the window *starts* on.
+        start: local opening time.
+        end: local closing time; at or before ``start``, the window crosses midnight.
+        timezone: IANA zone name.
     """
 
     days: frozenset[int]
@@ -83,6 +88,7 @@ class Window:
 
     @property
     def crosses_midnight(self) -> bool:
+        """True iff the window ends on the day after it starts."""
         return self.end <= self.start
 
     @property
@@ -106,21 +112,30 @@ class Window:
 
 @dataclass(frozen=True, kw_only=True)
 class Blackout:
-    """A half-open ``[start, end)`` period (aware datetimes) with no deployments."""
+    """A half-open ``[start, end)`` period with no deployments.
+
+    Attributes:
+        start: first blocked instant (aware).
+        end: first instant allowed again (aware).
+        reason: why deployments are frozen.
+    """
 
     start: datetime
     end: datetime
     reason: str
 
     def contains(self, instant: datetime) -> bool:
+        """True iff ``instant`` is in the blackout."""
         return self.start <= instant < self.end
 
 
 @dataclass(frozen=True, kw_only=True)
 class WindowConfig:
-    """A validated time-window config; build it with `parse_window_config`.
+    """A validated time-window config; build it with ``parse_window_config``.
 
-    `windows` empty (the default) = always open; `blackouts` default none.
+    Attributes:
+        windows: the allowed windows. Default: none, always open (only blackouts apply).
+        blackouts: frozen periods. Default: none.
     """
 
     windows: tuple[Window, ...] = ()
@@ -128,6 +143,14 @@ class WindowConfig:
 
 
 class WindowDecision(TypedDict):
+    """What the time-window gate returns.
+
+    Attributes:
+        open: True iff deploying is allowed now.
+        reason: the window it is in, or every blocker and when it next opens.
+        next_open: the earliest allowed instant from now (ISO-8601 UTC), None beyond the horizon.
+    """
+
     open: bool
     reason: str
     next_open: str | None
@@ -137,12 +160,12 @@ class WindowDecision(TypedDict):
 
 
 def parse_window_config(raw: object) -> WindowConfig:
-    """Validate a raw (JSON) window config.
+    """Validate a raw (JSON) window config (:class:`~.contract.WindowInput`).
 
-    Raises `GateConfigError` naming the field and the fix for: unknown keys,
-    unknown time zone, bad HH:MM, unknown or empty day list, start == end,
-    naive or unparsable blackout instants, blackout end <= start, and
-    overlapping blackouts.
+    Raises:
+        GateConfigError: naming the field and the fix, for unknown keys, an unknown time zone, a
+            bad ``HH:MM``, an unknown or empty day list, ``start == end``, naive or unparsable
+            blackout instants, a blackout ``end <= start``, and overlapping blackouts.
 
     >>> cfg = parse_window_config({"windows": [], "blackouts": []})
     >>> cfg.windows
@@ -278,9 +301,12 @@ def _kind(raw: object) -> str:
 
 
 def evaluate_window(config: WindowConfig, now: datetime) -> WindowDecision:
-    """Is `now` inside a window and outside every blackout? When does it next open?
+    """Is ``now`` inside a window and outside every blackout? When does it next open?
 
-    `now` must be aware. Pure: no clock, no I/O.
+    Pure: no clock, no I/O.
+
+    Raises:
+        GateConfigError: ``now`` is naive.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise GateConfigError("now", "naive datetime; pass an aware datetime (e.g. UTC)")
@@ -317,7 +343,7 @@ def evaluate_window(config: WindowConfig, now: datetime) -> WindowDecision:
 
 
 def is_open_at(config: WindowConfig, instant: datetime) -> bool:
-    """True iff `instant` is inside a window (or none are configured) and outside blackouts."""
+    """True iff ``instant`` is inside a window (or none are configured) and outside blackouts."""
     intervals = _intervals(config.windows, instant - timedelta(days=2), instant)
     return _open(config, intervals, instant)
 
@@ -349,7 +375,7 @@ def _intervals(
 
 
 def _wall_clock_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The first instant at which the wall clock in `zone` reads `at` on `day` (UTC).
+    """The first instant at which the wall clock in ``zone`` reads ``at`` on ``day`` (UTC).
 
     Ambiguous (fall-back) times take their first occurrence; times skipped by a
     spring-forward gap map to the instant of the jump.
@@ -392,30 +418,25 @@ def _days_label(days: frozenset[int]) -> str:
 # --------------------------------------------------------------------------- handler
 
 
-def handler(event: Any, context: object) -> WindowDecision:
-    """Lambda entry point: ``{"window": <config>, "now": optional ISO}`` -> `WindowDecision`.
+def _closed(reason: str) -> WindowDecision:
+    """The fail-closed result: closed, with no known opening."""
+    return {"open": False, "reason": reason, "next_open": None}
+
+
+def _level(decision: WindowDecision) -> str:
+    # A window that will not open within the horizon (or a config that cannot) is worth a look.
+    return "INFO" if decision["open"] or decision["next_open"] is not None else "WARN"
+
+
+@gate_handler("time_window", title="time-window", on_error=_closed, level=_level)
+def handler(event: Mapping[str, Any], *, now: datetime) -> WindowDecision:
+    """Lambda entry point: ``{"window": <config>, "now": optional ISO}`` -> ``WindowDecision``.
 
     Fails closed: a malformed event or config, or any unexpected error, yields
     ``open: false`` with the reason.
     """
     try:
-        if not isinstance(event, Mapping):
-            raise GateConfigError("event", f"expected a JSON object, got {_kind(event)}")
-        now = now_from_event(event)
-    except GateConfigError as exc:
-        return _closed(f"time-window event invalid: {exc}")
-    try:
         config = parse_window_config(event.get("window"))
     except GateConfigError as exc:
         return _closed(f"time-window config invalid: {exc}")
-    try:
-        decision = evaluate_window(config, now)
-    except Exception as exc:  # fail closed on anything unexpected
-        return _closed(f"time-window check failed ({type(exc).__name__}: {exc}); blocking")
-    log("INFO", "time-window evaluated", gate="time_window", now=iso_utc(now), **decision)
-    return decision
-
-
-def _closed(reason: str) -> WindowDecision:
-    log("ERROR", reason, gate="time_window", open=False)
-    return {"open": False, "reason": reason, "next_open": None}
+    return evaluate_window(config, now)

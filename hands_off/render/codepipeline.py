@@ -31,7 +31,7 @@ from hands_off.constructs.code_signing import (
 )
 from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep
 from hands_off.deployment import Deployment
-from hands_off.naming import GATES_NAMESPACE, RolePurpose
+from hands_off.naming import GATES_NAMESPACE, PIPELINE_DIMENSION, UNHEALTHY_COPIES_METRIC, RolePurpose
 
 __all__ = ["BuildInputs", "CopyStage", "RenderedPipeline", "render"]
 
@@ -149,8 +149,8 @@ def render(
         ),
         metric=cloudwatch.Metric(
             namespace=GATES_NAMESPACE,
-            metric_name="UnhealthyCopies",
-            dimensions_map={"Pipeline": naming.pipeline},
+            metric_name=UNHEALTHY_COPIES_METRIC,
+            dimensions_map={PIPELINE_DIMENSION: naming.pipeline},
             statistic="Maximum",
             period=Duration.minutes(1),
         ),

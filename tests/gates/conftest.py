@@ -42,10 +42,14 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture
 def fresh_handler_clients(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give the handlers' module-level client factories an empty cache per test."""
-    from hands_off_gates import alarms, bake, override
+    """Give every handler fresh client factories (an empty cache) for this test.
+
+    The factories a handler made at import cache clients across calls, like a warm Lambda
+    container; a client cached outside this test's moto mock would reach past it.
+    """
+    from hands_off_gates import alarms, bake, decide, execution, override, time_window
     from hands_off_gates.gate_common import default_client_factory
 
-    monkeypatch.setattr(alarms, "_CLOUDWATCH", default_client_factory("cloudwatch"))
-    monkeypatch.setattr(bake, "_CLOUDWATCH", default_client_factory("cloudwatch"))
-    monkeypatch.setattr(override, "_SSM", default_client_factory("ssm"))
+    for module in (alarms, bake, decide, execution, override, time_window):
+        fresh = {service: default_client_factory(service) for service in module.handler.services}
+        monkeypatch.setattr(module.handler, "clients", fresh)

@@ -309,10 +309,15 @@ def test_handler_all_clear() -> None:
     assert result["label"] == "app"
 
 
-def test_handler_malformed_event_blocks() -> None:
-    result = alarms.handler(["not", "an", "object"], None)
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (["not", "an", "object"], "alarms event invalid: event: expected a JSON object, got list"),
+        ({}, "alarms alarm checks invalid: checks: expected a list of checks, got nothing"),
+    ],
+)
+def test_handler_malformed_event_blocks(event: Any, reason: str) -> None:
+    result = alarms.handler(event, None)
 
     assert result["clear"] is False
-    assert result["reasons"] == [
-        "alarms alarm checks invalid: checks: expected a list of checks, got nothing"
-    ]
+    assert result["reasons"] == [reason]

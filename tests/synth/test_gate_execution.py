@@ -85,8 +85,18 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
-        for module in ("alarms", "bake", "override", "decide", "time_window", "execution", "gate_common"):
-            # fresh module-level client caches inside this mock
+        for module in (
+            "alarms",
+            "bake",
+            "override",
+            "decide",
+            "time_window",
+            "execution",
+            "handler",
+            "gate_common",
+            "contract",
+        ):
+            # fresh handlers, whose client factories cache clients, inside this mock
             sys.modules.pop(f"hands_off_gates.{module}", None)
         yield
 
@@ -298,11 +308,11 @@ class _RollbackExecutions:
 
 @pytest.mark.usefixtures("local_aws")
 def test_a_stage_rollback_is_not_blocked_by_the_alarm_that_caused_it(
-    pipeline_template: dict[str, Any],
+    pipeline_template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """OnFailure: ROLLBACK re-runs the stage's gate and bake while the alarm still fires."""
     execution = importlib.import_module("hands_off_gates.execution")
-    execution._CODEPIPELINE = _RollbackExecutions()
+    monkeypatch.setitem(execution.handler.clients, "codepipeline", lambda region, role: _RollbackExecutions())
     gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
     create_alarms(gate_input["app_checks"], state="ALARM")
     gate = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
@@ -315,3 +325,32 @@ def test_a_stage_rollback_is_not_blocked_by_the_alarm_that_caused_it(
     }
     bake = run(machine(pipeline_template, "Bake"), bake_input)
     assert bake["status"] == "SUCCEEDED", bake
+
+
+def _shape_keys(shape: type) -> frozenset[str]:
+    return shape.__required_keys__ | shape.__optional_keys__  # type: ignore[attr-defined, no-any-return]
+
+
+def test_the_synthesized_inputs_have_the_contract_shapes(pipeline_template: dict[str, Any]) -> None:
+    """What the library writes into each gate and bake parameter is what the runtime's contract says."""
+    from hands_off_gates import contract
+
+    gate = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+    bake = action_input(pipeline_template, "Prod-2", "Prod-2-Bake")
+
+    assert set(gate) == _shape_keys(contract.GateInput)
+    assert set(bake) == _shape_keys(contract.BakeInput)
+    for check in [*gate["app_checks"], *gate["org_checks"], *bake["checks"]]:
+        assert contract.AlarmCheck.__required_keys__ <= set(check) <= _shape_keys(contract.AlarmCheck)
+    # Each copy's own health alarm: by prefix before its deploy (gate), by name after it (bake).
+    assert all(
+        c["alarm_name_prefixes"][-1].endswith(contract.HEALTH_ALARM_SUFFIX) for c in gate["app_checks"]
+    )
+    assert all(c["alarm_names"][-1].endswith(contract.HEALTH_ALARM_SUFFIX) for c in bake["checks"])
+    assert contract.WindowInput.__required_keys__ <= set(gate["window"]) <= _shape_keys(contract.WindowInput)
+    for window in gate["window"]["windows"]:
+        assert set(window) == _shape_keys(contract.WindowSpec)
+    assert set(bake["traffic"]) == _shape_keys(contract.TrafficInput)
+    for target in bake["traffic"]["targets"]:
+        assert contract.TrafficTargetInput.__required_keys__ <= set(target)
+        assert set(target) <= _shape_keys(contract.TrafficTargetInput)

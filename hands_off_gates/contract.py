@@ -1,0 +1,208 @@
+"""Names and shapes the library and the gate runtime must agree on, spelled once.
+
+The library (``hands_off``) builds the gate and bake inputs, names the alarms, the alias and the
+tooling-account alarm that watches the gates' metrics; the runtime (this package) reads those
+inputs and emits those metrics. Both sides take the names from here, so they cannot drift apart.
+This module imports nothing but ``typing``: the library can import it without loading any of the
+runtime.
+
+Example::
+
+    from hands_off_gates.contract import HEALTH_ALARM_SUFFIX, AlarmCheck
+
+    check: AlarmCheck = {"region": "us-east-1", "alarm_names": ["orders-prod" + HEALTH_ALARM_SUFFIX]}
+"""
+
+# No ``from __future__ import annotations`` here: on Python 3.11 a TypedDict with string
+# annotations counts ``NotRequired`` keys as required at runtime (``__required_keys__``).
+from typing import NotRequired, TypedDict
+
+__all__ = [
+    "ALIAS_NAME",
+    "GATES_NAMESPACE",
+    "HEALTH_ALARM_SUFFIX",
+    "OVERRIDE_USED_METRIC",
+    "PIPELINE_DIMENSION",
+    "STAGE_DIMENSION",
+    "UNHEALTHY_COPIES_METRIC",
+    "AlarmCheck",
+    "BakeInput",
+    "BlackoutSpec",
+    "GateInput",
+    "MetricDimension",
+    "TrafficInput",
+    "TrafficTargetInput",
+    "WindowInput",
+    "WindowSpec",
+]
+
+# ------------------------------------------------------------------------------------ names
+
+GATES_NAMESPACE = "HandsOff/Gates"
+"""CloudWatch namespace of the metrics the gates emit (as Embedded Metric Format log lines)."""
+
+UNHEALTHY_COPIES_METRIC = "UnhealthyCopies"
+"""How many of the service's copies a gate or bake saw in ``ALARM`` (dimension ``Pipeline``).
+
+The tooling-account "observed health" alarm watches it, and the stage conditions watch that alarm.
+"""
+
+OVERRIDE_USED_METRIC = "OverrideUsed"
+"""1 each time a gate passes only thanks to an override (dimensions ``Pipeline`` and ``Stage``)."""
+
+PIPELINE_DIMENSION = "Pipeline"
+"""Dimension naming the CodePipeline (e.g. ``orders-application``)."""
+
+STAGE_DIMENSION = "Stage"
+"""Dimension naming the pipeline stage a gate guards (e.g. ``Prod-1``)."""
+
+ALIAS_NAME = "live"
+"""The Lambda alias every caller (and CodeDeploy) uses; the bake counts its traffic."""
+
+HEALTH_ALARM_SUFFIX = "-health"
+"""Suffix of each copy's composite health alarm (``<copy>-health``), which gates and bakes read."""
+
+
+# ------------------------------------------------------------------------------------ shapes
+
+
+class AlarmCheck(TypedDict):
+    """Alarms to read in one region, as the ``alarms`` gate and the bake read them.
+
+    Attributes:
+        region: the AWS region of the alarms, e.g. ``"us-east-1"``.
+        role_arn: the role to assume to read them (the target account's gate-reader role).
+            Default: absent, the function's own credentials.
+        alarm_names: exact names; a missing one blocks. Default: ``[]``.
+        alarm_name_prefixes: name prefixes; matching nothing is fine. Default: ``[]``.
+            A check lists at least one name or prefix.
+    """
+
+    region: str
+    role_arn: NotRequired[str]
+    alarm_names: NotRequired[list[str]]
+    alarm_name_prefixes: NotRequired[list[str]]
+
+
+class WindowSpec(TypedDict):
+    """A weekly deployment window, in the local time of ``timezone``.
+
+    Attributes:
+        days: day names the window starts on, e.g. ``["MON", "FRI"]``.
+        start: 24-hour ``HH:MM`` local time; an ``end`` at or before it crosses midnight.
+        end: 24-hour ``HH:MM`` local time.
+        timezone: IANA zone name, e.g. ``"America/Los_Angeles"``.
+    """
+
+    days: list[str]
+    start: str
+    end: str
+    timezone: str
+
+
+class BlackoutSpec(TypedDict):
+    """A half-open ``[start, end)`` period with no deployments.
+
+    Attributes:
+        start: ISO-8601 instant with a UTC offset.
+        end: ISO-8601 instant with a UTC offset, after ``start``.
+        reason: why deployments are frozen, shown when a gate blocks.
+    """
+
+    start: str
+    end: str
+    reason: str
+
+
+class WindowInput(TypedDict):
+    """The ``time_window`` gate's config.
+
+    Attributes:
+        windows: the allowed windows; ``[]`` allows any time (only blackouts apply).
+        blackouts: frozen periods. Default: ``[]``.
+    """
+
+    windows: list[WindowSpec]
+    blackouts: NotRequired[list[BlackoutSpec]]
+
+
+class GateInput(TypedDict):
+    """The input of the gate state machine, one per gated stage (stored in an SSM parameter).
+
+    Attributes:
+        pipeline: the CodePipeline's name (the ``Pipeline`` dimension).
+        stage: the stage the gate guards (the ``Stage`` dimension).
+        app_checks: the service's own alarms, one check per target.
+        org_checks: organization-wide alarms, one check per target; ``[]`` for none.
+        window: the deployment windows and blackouts.
+        override_parameter: the SSM parameter a developer writes to override the gate.
+        check_interval_seconds: how long a blocked gate waits before checking again.
+        max_wait_seconds: how long a blocked gate waits in all before it fails the stage.
+    """
+
+    pipeline: str
+    stage: str
+    app_checks: list[AlarmCheck]
+    org_checks: list[AlarmCheck]
+    window: WindowInput
+    override_parameter: str
+    check_interval_seconds: int
+    max_wait_seconds: int
+
+
+class MetricDimension(TypedDict):
+    """A CloudWatch dimension, spelled as the CloudWatch API spells it."""
+
+    Name: str
+    Value: str
+
+
+class TrafficTargetInput(TypedDict):
+    """One metric stream a bake counts requests of.
+
+    Attributes:
+        region: the AWS region of the metric.
+        role_arn: the role to assume to read it. Default: absent, the function's own credentials.
+        dimensions: the metric's dimensions, e.g. ``FunctionName`` and ``Resource``
+            (``<function>:`` followed by :data:`ALIAS_NAME`). Default: ``[]``.
+    """
+
+    region: str
+    role_arn: NotRequired[str]
+    dimensions: NotRequired[list[MetricDimension]]
+
+
+class TrafficInput(TypedDict):
+    """The traffic a bake waits for: one metric, summed over its targets.
+
+    Attributes:
+        namespace: the metric's namespace, e.g. ``"AWS/Lambda"``.
+        metric_name: the metric, e.g. ``"Invocations"``.
+        targets: at least one stream to count.
+    """
+
+    namespace: str
+    metric_name: str
+    targets: list[TrafficTargetInput]
+
+
+class BakeInput(TypedDict):
+    """The input of the bake state machine, one per wave (stored in an SSM parameter).
+
+    Attributes:
+        pipeline: the CodePipeline's name (the ``Pipeline`` dimension of the health metric).
+        stage: the wave's stage.
+        checks: the alarms watched while baking; at least one (a bake that watches nothing fails).
+        traffic: the requests to count; read only when ``min_requests`` is above 0.
+        bake_seconds: the least time the bake lasts.
+        min_requests: the least requests it must see; ``0`` turns the traffic condition off.
+        poll_seconds: how long the bake waits between two looks.
+    """
+
+    pipeline: str
+    stage: str
+    checks: list[AlarmCheck]
+    traffic: TrafficInput
+    bake_seconds: int
+    min_requests: int
+    poll_seconds: int
