@@ -89,7 +89,7 @@ package: $(DEPS_STAMP)
 	$(BIN)/python -m hands_off.package $(CODE_DIRECTORY) $(PACKAGE) --exclude tests --exclude integ_test.py
 
 snapshot-update: setup
-	$(BIN)/python -m pytest tests/synth -k snapshot --snapshot-update
+	$(BIN)/python -m pytest tests/synth -k snapshot --snapshot-update --snapshot-no-cleanup
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): requirements-bench.txt $(DEPS_STAMP)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from hands_off.node import use_bundled_node
+from hands_off._jsii_node import use_bundled_node
 
 __version__ = "0.1.0"
 

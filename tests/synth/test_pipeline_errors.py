@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_cdk import App
@@ -67,7 +68,29 @@ def test_two_pipelines_of_one_service_are_refused(repo_root: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         OrdersAgain(app, "OrdersAgain")
     assert re.match(
-        r"^OrdersAgain\.service_name: 'orders' is also the service of OrdersPipeline "
-        r"\(stack OrdersPipeline\)",
+        r"^OrdersAgain\.service_name: 'orders' \(stack OrdersAgain\) is also the service of "
+        r"OrdersPipeline \(stack OrdersPipeline\)",
         _one_line(caught.value),
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ('{"sku": "A-1"}', r"got str .*; return the dict itself, not its JSON text"),
+        ({"when": __import__("datetime").date(2026, 1, 1)}, r"dict of JSON values .*date"),
+        ({"ratio": float("nan")}, r"dict of JSON values"),
+    ],
+)
+def test_a_bad_canary_payload_is_one_line(repo_root: Path, payload: object, expected: str) -> None:
+    class BadCanary(OrdersPipeline):
+        service_name = "badcanary"
+
+        def canary_payload(self) -> Any:
+            return payload
+
+    with pytest.raises(ConfigError) as caught:
+        BadCanary(App())
+    assert re.match(rf"^BadCanary\.canary_payload\(\): .*{expected}", _one_line(caught.value)), str(
+        caught.value
     )

@@ -1,0 +1,407 @@
+"""AlarmFactory alone: the alarms of one copy over a fake metric source, then over a Lambda alias."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Capture, Match, Matcher, Template
+
+from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
+from hands_off.model import AlarmPolicy
+from hands_off.naming import ROLLBACK_ALARMS, AlarmKind, alarm_name
+
+PREFIX = "orders-test"
+POLICY = AlarmPolicy(
+    period_minutes=2,
+    evaluation_periods=5,
+    datapoints_to_alarm=4,
+    fault_rate_percent=0.5,
+    p99_latency_ms=800,
+    anomaly_band_width=3.0,
+)
+"""Every threshold differs from the defaults, so a test proves it comes from the policy."""
+
+
+class FakeMetrics:
+    """A ``ServiceMetrics`` that is not a Lambda: each metric is named after the method that made it,
+    and every period asked for is recorded."""
+
+    def __init__(self) -> None:
+        self.periods: list[Duration] = []
+
+    def _metric(self, name: str, statistic: str, period: Duration) -> cloudwatch.IMetric:
+        self.periods.append(period)
+        return cloudwatch.Metric(
+            namespace="Fake/Service",
+            metric_name=name,
+            statistic=statistic,
+            period=period,
+            dimensions_map={"Copy": PREFIX},
+        )
+
+    def requests(self, period: Duration) -> cloudwatch.IMetric:
+        return self._metric("Requests", "Sum", period)
+
+    def fault_rate(self, period: Duration) -> cloudwatch.IMetric:
+        return self._metric("FaultRate", "Average", period)
+
+    def latency_p99(self, period: Duration) -> cloudwatch.IMetric:
+        return self._metric("LatencyP99", "p99", period)
+
+
+@dataclass
+class Built:
+    template: Template
+    alarms: ServiceAlarms
+    factory: AlarmFactory
+    metrics: FakeMetrics
+    stack: Stack
+
+
+def build(bare_stack: Callable[..., Stack], *, watch_traffic: bool) -> Built:
+    stack = bare_stack()
+    metrics = FakeMetrics()
+    factory = AlarmFactory(stack, "Alarms", name_prefix=PREFIX, policy=POLICY)
+    alarms = factory.service_alarms(metrics, watch_traffic=watch_traffic)
+    return Built(Template.from_stack(stack), alarms, factory, metrics, stack)
+
+
+@pytest.fixture(scope="module")
+def watched(bare_stack: Callable[..., Stack]) -> Built:
+    return build(bare_stack, watch_traffic=True)
+
+
+@pytest.fixture(scope="module")
+def unwatched(bare_stack: Callable[..., Stack]) -> Built:
+    return build(bare_stack, watch_traffic=False)
+
+
+def alarm_ids_by_name(template: Template) -> dict[str, str]:
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    return {r["Properties"]["AlarmName"]: logical_id for logical_id, r in alarms.items()}
+
+
+def alarms_in_rule(template: Template, flat: Callable[[Any], Any]) -> list[str]:
+    """Logical ids of the alarms the composite alarm's rule reads, in rule order."""
+    rule = Capture()
+    template.has_resource_properties("AWS::CloudWatch::CompositeAlarm", {"AlarmRule": rule})
+    text = flat(rule.as_object())
+    assert " OR " in text or text.count("ALARM(") == 1, text
+    return re.findall(r'ALARM\("\$\{(\w+)\.Arn\}"\)', text)
+
+
+# ------------------------------------------------------------------------------------- counts
+
+
+def test_watching_traffic_makes_three_alarms_and_one_composite(watched: Built) -> None:
+    watched.template.resource_count_is("AWS::CloudWatch::Alarm", 3)
+    watched.template.resource_count_is("AWS::CloudWatch::CompositeAlarm", 1)
+    assert set(alarm_ids_by_name(watched.template)) == {
+        f"{PREFIX}-fault-rate",
+        f"{PREFIX}-latency-p99",
+        f"{PREFIX}-traffic-anomaly",
+    }
+
+
+def test_without_watch_traffic_there_is_no_anomaly_alarm(unwatched: Built) -> None:
+    unwatched.template.resource_count_is("AWS::CloudWatch::Alarm", 2)
+    unwatched.template.resource_count_is("AWS::CloudWatch::CompositeAlarm", 1)
+    assert set(alarm_ids_by_name(unwatched.template)) == {f"{PREFIX}-fault-rate", f"{PREFIX}-latency-p99"}
+    assert unwatched.alarms.traffic_anomaly is None
+
+
+def test_names_come_from_hands_off_naming(watched: Built) -> None:
+    expected = {alarm_name(PREFIX, kind) for kind in ROLLBACK_ALARMS}
+    assert set(alarm_ids_by_name(watched.template)) == expected
+    watched.template.has_resource_properties(
+        "AWS::CloudWatch::CompositeAlarm", {"AlarmName": alarm_name(PREFIX, AlarmKind.HEALTH)}
+    )
+    assert alarm_name(PREFIX, AlarmKind.HEALTH) == "orders-test-health"
+
+
+# --------------------------------------------------------------------------------- thresholds
+
+
+def test_every_alarm_reads_the_policy_period(watched: Built) -> None:
+    # GIVEN a policy with 2-minute periods WHEN the factory asks the source for its metrics
+    # THEN it asks for each metric once, with that period
+    assert [p.to_minutes() for p in watched.metrics.periods] == [2, 2, 2]
+
+
+def test_fault_rate_alarm_uses_the_policy_threshold(watched: Built) -> None:
+    watched.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": f"{PREFIX}-fault-rate",
+            "MetricName": "FaultRate",
+            "Namespace": "Fake/Service",
+            "Period": 120,
+            "Threshold": 0.5,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 4,
+        },
+    )
+
+
+def test_latency_alarm_uses_the_policy_threshold(watched: Built) -> None:
+    watched.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": f"{PREFIX}-latency-p99",
+            "MetricName": "LatencyP99",
+            "ExtendedStatistic": "p99",
+            "Period": 120,
+            "Threshold": 800,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 4,
+        },
+    )
+
+
+def test_traffic_anomaly_alarm_fires_below_the_band_and_on_missing_data(watched: Built) -> None:
+    # Missing request data means no traffic at all: that is the drop the alarm exists for (P12).
+    watched.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": f"{PREFIX}-traffic-anomaly",
+            "ComparisonOperator": "LessThanLowerThreshold",
+            "TreatMissingData": "breaching",
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 4,
+            "ThresholdMetricId": Match.any_value(),
+            "Threshold": Match.absent(),
+            "Metrics": Match.array_with(
+                [
+                    Match.object_like(
+                        {"Expression": Match.string_like_regexp(r"^ANOMALY_DETECTION_BAND\(\w+, 3\)$")}
+                    ),
+                    Match.object_like(
+                        {
+                            "MetricStat": Match.object_like(
+                                {
+                                    "Metric": Match.object_like({"MetricName": "Requests"}),
+                                    "Period": 120,
+                                    "Stat": "Sum",
+                                }
+                            )
+                        }
+                    ),
+                ]
+            ),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------- composite rule
+
+
+def test_health_rule_covers_exactly_the_rollback_alarms(watched: Built, flat: Callable[[Any], Any]) -> None:
+    ids = alarm_ids_by_name(watched.template)
+    in_rule = alarms_in_rule(watched.template, flat)
+    assert sorted(in_rule) == sorted(ids[alarm_name(PREFIX, kind)] for kind in ROLLBACK_ALARMS)
+    assert len(watched.alarms.rollback) == 3
+
+
+def test_health_rule_without_traffic_covers_the_two_remaining_alarms(
+    unwatched: Built, flat: Callable[[Any], Any]
+) -> None:
+    ids = alarm_ids_by_name(unwatched.template)
+    assert sorted(alarms_in_rule(unwatched.template, flat)) == sorted(ids.values())
+    assert unwatched.alarms.rollback == (unwatched.alarms.fault_rate, unwatched.alarms.latency_p99)
+
+
+def test_result_object_is_what_every_consumer_reuses(watched: Built) -> None:
+    alarms = watched.alarms
+    assert alarms.rollback == (alarms.fault_rate, alarms.latency_p99, alarms.traffic_anomaly)
+    assert alarms.health not in alarms.rollback
+    assert alarms.paging_topic is watched.factory.paging_topic
+
+
+# ----------------------------------------------------------------------------------- paging
+
+
+def test_paging_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use(watched: Built) -> None:
+    t = watched.template
+    t.resource_count_is("AWS::SNS::Topic", 1)
+    t.resource_count_is("AWS::KMS::Key", 1)
+    [key_id] = t.find_resources("AWS::KMS::Key")
+    t.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}})
+    t.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "EnableKeyRotation": True,
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+    # enforce_ssl: publishing over plain HTTP is denied
+    t.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_every_alarm_pages_on_alarm_and_on_ok(watched: Built) -> None:
+    [topic_id] = watched.template.find_resources("AWS::SNS::Topic")
+    actions = {"AlarmActions": [{"Ref": topic_id}], "OKActions": [{"Ref": topic_id}]}
+    assert len(watched.template.find_resources("AWS::CloudWatch::Alarm", {"Properties": actions})) == 3
+    assert (
+        len(watched.template.find_resources("AWS::CloudWatch::CompositeAlarm", {"Properties": actions})) == 1
+    )
+
+
+def test_a_given_paging_topic_is_used_and_no_key_is_made(bare_stack: Callable[..., Stack]) -> None:
+    # GIVEN an existing topic
+    stack = bare_stack()
+    topic = sns.Topic(stack, "OrgPaging")
+    # WHEN the factory gets it
+    AlarmFactory(stack, "Alarms", name_prefix=PREFIX, paging_topic=topic).service_alarms(
+        FakeMetrics(), watch_traffic=False
+    )
+    # THEN it makes no topic or key of its own, and every alarm pages the given topic
+    t = Template.from_stack(stack)
+    t.resource_count_is("AWS::SNS::Topic", 1)
+    t.resource_count_is("AWS::KMS::Key", 0)
+    topic_id = stack.get_logical_id(topic.node.default_child)  # type: ignore[arg-type]
+    assert (
+        len(t.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"AlarmActions": [{"Ref": topic_id}]}}))
+        == 2
+    )
+
+
+def test_default_policy_thresholds(bare_stack: Callable[..., Stack]) -> None:
+    # GIVEN no policy WHEN alarms are made THEN the AlarmPolicy() defaults apply (1%, 2000 ms, 3 of 3)
+    stack = bare_stack()
+    AlarmFactory(stack, "Alarms", name_prefix=PREFIX).service_alarms(FakeMetrics(), watch_traffic=False)
+    t = Template.from_stack(stack)
+    defaults = AlarmPolicy()
+    common = {
+        "EvaluationPeriods": defaults.evaluation_periods,
+        "DatapointsToAlarm": defaults.datapoints_to_alarm,
+    }
+    t.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": f"{PREFIX}-fault-rate",
+            "Threshold": defaults.fault_rate_percent,
+            "Period": 60,
+            **common,
+        },
+    )
+    t.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"AlarmName": f"{PREFIX}-latency-p99", "Threshold": defaults.p99_latency_ms, "Period": 60, **common},
+    )
+
+
+# ------------------------------------------------------------------------------ Lambda alias
+
+
+@pytest.fixture(scope="module")
+def lambda_template(bare_stack: Callable[..., Stack]) -> tuple[Template, str]:
+    stack = bare_stack()
+    function = lambda_.Function(
+        stack,
+        "Function",
+        function_name=PREFIX,
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        handler="index.handler",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+    )
+    alias = lambda_.Alias(stack, "Alias", alias_name="live", version=function.current_version)
+    AlarmFactory(stack, "Alarms", name_prefix=PREFIX, policy=POLICY).lambda_alarms(alias)
+    function_id = stack.get_logical_id(function.node.default_child)  # type: ignore[arg-type]
+    return Template.from_stack(stack), function_id
+
+
+def _alias_metric(name: str, stat: str, function_id: str) -> Matcher:
+    return Match.object_like(
+        {
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/Lambda",
+                    "MetricName": name,
+                    "Dimensions": [
+                        {"Name": "FunctionName", "Value": {"Ref": function_id}},
+                        {"Name": "Resource", "Value": {"Fn::Join": ["", [{"Ref": function_id}, ":live"]]}},
+                    ],
+                },
+                "Period": 120,
+                "Stat": stat,
+            }
+        }
+    )
+
+
+def test_lambda_alarms_watch_the_alias_fault_rate(lambda_template: tuple[Template, str]) -> None:
+    template, function_id = lambda_template
+    template.resource_count_is("AWS::CloudWatch::Alarm", 3)  # watch_traffic defaults to True
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": f"{PREFIX}-fault-rate",
+            "Threshold": 0.5,
+            "Metrics": Match.array_with(
+                [
+                    Match.object_like({"Expression": "IF(invocations > 0, 100 * errors / invocations, 0)"}),
+                    _alias_metric("Invocations", "Sum", function_id),
+                    _alias_metric("Errors", "Sum", function_id),
+                ]
+            ),
+        },
+    )
+
+
+def test_lambda_alarms_watch_the_alias_duration_and_invocations(
+    lambda_template: tuple[Template, str],
+) -> None:
+    template, function_id = lambda_template
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": f"{PREFIX}-latency-p99",
+            "Namespace": "AWS/Lambda",
+            "MetricName": "Duration",
+            "ExtendedStatistic": "p99",
+            "Dimensions": Match.array_with([{"Name": "FunctionName", "Value": {"Ref": function_id}}]),
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": f"{PREFIX}-traffic-anomaly",
+            "Metrics": Match.array_with([_alias_metric("Invocations", "Sum", function_id)]),
+        },
+    )

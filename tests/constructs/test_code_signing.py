@@ -1,0 +1,253 @@
+"""CodeSigning alone: the Signer profile, the signing bucket, the Build's scoped permissions, and
+the helpers that wire signed code and an enforced CodeSigningConfig into a copy."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Capture, Match, Template
+
+from hands_off.constructs.code_signing import (
+    SIGNED_CODE_DIR_CONTEXT,
+    CodeSigning,
+    enforced_code_signing_config,
+    signed_lambda_code,
+    signing_profile_arn_context,
+    signing_profile_version_arn,
+)
+from hands_off.model import ConfigError
+from hands_off.naming import ServiceNaming
+
+SERVICE = "orders-api"
+NAMING = ServiceNaming(service=SERVICE, tooling_account="111111111111", tooling_region="us-east-1")
+SIGNED_ARN = "arn:aws:signer:us-east-1:111111111111:/signing-profiles/HandsOffOrdersApi/AbCdEf1234"
+PLACEHOLDER = "arn:aws:signer:us-east-1:111111111111:/signing-profiles/HandsOffOrdersApi/local-synth-unsigned"
+
+
+class Signing:
+    def __init__(self, bare_stack: Callable[..., Stack]) -> None:
+        self.stack = bare_stack()
+        self.logs = s3.Bucket(self.stack, "Logs")
+        self.signing = CodeSigning(self.stack, "Signing", service_name=SERVICE, access_logs=self.logs)
+        # The statements as the Build role would carry them.
+        self.build_role = iam.Role(
+            self.stack, "Build", assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com")
+        )
+        for statement in self.signing.policy_statements():
+            self.build_role.add_to_policy(statement)
+        self.template = Template.from_stack(self.stack)
+
+    def id(self, construct: Any) -> str:
+        return self.stack.get_logical_id(construct.node.default_child)
+
+
+@pytest.fixture(scope="module")
+def built(bare_stack: Callable[..., Stack]) -> Signing:
+    return Signing(bare_stack)
+
+
+# ---------------------------------------------------------------------------- CodeSigning
+
+
+def test_one_signer_profile_for_lambda(built: Signing) -> None:
+    built.template.resource_count_is("AWS::Signer::SigningProfile", 1)
+    built.template.has_resource_properties(
+        "AWS::Signer::SigningProfile",
+        {
+            "PlatformId": "AWSLambda-SHA384-ECDSA",
+            "ProfileName": "HandsOffOrdersApi",
+            "SignatureValidityPeriod": {"Type": "DAYS", "Value": 3 * 365},
+        },
+    )
+
+
+def test_profile_name_is_the_one_naming_spells(built: Signing) -> None:
+    # The CodeSigningConfig of every copy names the profile through ServiceNaming: they must agree.
+    assert built.signing.profile_name == NAMING.signing_profile
+
+
+def test_signing_bucket_is_versioned_private_and_logged(built: Signing) -> None:
+    t = built.template
+    t.resource_count_is("AWS::S3::Bucket", 2)  # the signing bucket and the given access-log bucket
+    t.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "VersioningConfiguration": {"Status": "Enabled"},  # Signer reads a version of the source
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "LoggingConfiguration": {
+                "DestinationBucketName": {"Ref": built.id(built.logs)},
+                "LogFilePrefix": f"signing-{SERVICE}/",
+            },
+            "LifecycleConfiguration": {
+                "Rules": [
+                    Match.object_like(
+                        {"ExpirationInDays": 30, "NoncurrentVersionExpiration": {"NoncurrentDays": 7}}
+                    )
+                ]
+            },
+        },
+    )
+    t.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "Bucket": {"Ref": built.id(built.signing.bucket)},
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_build_statements_are_scoped_to_this_service(built: Signing, flat: Callable[[Any], Any]) -> None:
+    statements = Capture()
+    built.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {"Roles": [{"Ref": built.id(built.build_role)}], "PolicyDocument": {"Statement": statements}},
+    )
+    by_action = {
+        " ".join(s["Action"] if isinstance(s["Action"], list) else [s["Action"]]): (
+            sorted(flat(s["Resource"])) if isinstance(s["Resource"], list) else flat(s["Resource"])
+        )
+        for s in statements.as_array()
+    }
+    bucket = "${" + built.id(built.signing.bucket) + ".Arn}"
+    profile = "${" + built.id(built.signing.profile) + ".Arn}"
+    assert by_action == {
+        "s3:GetObject s3:GetObjectVersion s3:PutObject": sorted(
+            [f"{bucket}/unsigned/{SERVICE}.zip", f"{bucket}/signed/{SERVICE}/*"]
+        ),
+        "signer:GetSigningProfile signer:StartSigningJob": profile,
+        "signer:DescribeSigningJob": "arn:aws:signer:eu-west-1:123456789012:/signing-jobs/*",
+    }
+    assert all(s["Effect"] == "Allow" for s in statements.as_array())
+
+
+def test_env_names_the_bucket_and_profile(built: Signing) -> None:
+    env = built.stack.resolve(built.signing.env())
+    assert env == {
+        "SIGNING_BUCKET": {"Ref": built.id(built.signing.bucket)},
+        "SIGNING_PROFILE": "HandsOffOrdersApi",
+    }
+
+
+def test_commands_sign_into_the_signed_dir_and_export_the_profile_version(built: Signing) -> None:
+    commands = built.signing.commands("build/my package.zip", signed_dir="out/signed")
+    assert commands[0] == "mkdir -p out/signed"
+    assert f"--body {shlex.quote('build/my package.zip')} " in commands[1]
+    assert any(f"--key unsigned/{SERVICE}.zip" in c for c in commands)
+    assert commands[-2].endswith(f"out/signed/{SERVICE}.zip")
+    assert commands[-1].startswith("export SIGNING_PROFILE_VERSION_ARN=")
+
+
+# ----------------------------------------------------------------- profile version ARN
+
+
+def test_signing_profile_version_arn_without_context_is_a_placeholder(
+    bare_stack: Callable[..., Stack],
+) -> None:
+    # A locally synthesized stack names a profile version no real signature matches.
+    assert signing_profile_version_arn(bare_stack(), NAMING) == PLACEHOLDER
+
+
+def test_signing_profile_version_arn_from_context(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack({signing_profile_arn_context(SERVICE): SIGNED_ARN})
+    assert signing_profile_arn_context(SERVICE) == "hands-off:orders-api:signingProfileVersionArn"
+    assert signing_profile_version_arn(stack, NAMING) == SIGNED_ARN
+
+
+def test_another_services_context_is_not_read(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack({signing_profile_arn_context("catalog"): SIGNED_ARN})
+    assert signing_profile_version_arn(stack, NAMING) == PLACEHOLDER
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        pytest.param({}, PLACEHOLDER, id="local-synth"),
+        pytest.param({signing_profile_arn_context(SERVICE): SIGNED_ARN}, SIGNED_ARN, id="build-stage"),
+    ],
+)
+def test_enforced_code_signing_config_is_enforce_and_trusts_only_the_profile(
+    bare_stack: Callable[..., Stack], context: dict[str, str], expected: str
+) -> None:
+    stack = bare_stack(context)
+    config = enforced_code_signing_config(stack, NAMING)
+    t = Template.from_stack(stack)
+    t.resource_count_is("AWS::Lambda::CodeSigningConfig", 1)
+    t.has_resource_properties(
+        "AWS::Lambda::CodeSigningConfig",
+        {
+            "AllowedPublishers": {"SigningProfileVersionArns": [expected]},
+            "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"},
+        },
+    )
+    [config_id] = t.find_resources("AWS::Lambda::CodeSigningConfig")
+    assert stack.resolve(config.code_signing_config_arn) == {
+        "Fn::GetAtt": [config_id, "CodeSigningConfigArn"]
+    }
+
+
+# ------------------------------------------------------------------------- signed code
+
+
+def test_signed_lambda_code_without_context_is_the_source_folder(
+    bare_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    code = signed_lambda_code(bare_stack(), NAMING, str(tmp_path))
+    assert isinstance(code, lambda_.AssetCode)
+    assert code.path == str(tmp_path)
+
+
+def test_signed_lambda_code_needs_both_context_values(
+    bare_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    # GIVEN a signed directory but no profile version WHEN code is read THEN the source folder is used
+    stack = bare_stack({SIGNED_CODE_DIR_CONTEXT: str(tmp_path / "signed")})
+    code = signed_lambda_code(stack, NAMING, str(tmp_path))
+    assert isinstance(code, lambda_.AssetCode)
+    assert code.path == str(tmp_path)
+
+
+def test_signed_lambda_code_is_the_signed_zip(bare_stack: Callable[..., Stack], tmp_path: Path) -> None:
+    signed = tmp_path / f"{SERVICE}.zip"
+    signed.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip
+    stack = bare_stack(
+        {SIGNED_CODE_DIR_CONTEXT: str(tmp_path), signing_profile_arn_context(SERVICE): SIGNED_ARN}
+    )
+    code = signed_lambda_code(stack, NAMING, "does/not/matter")
+    assert isinstance(code, lambda_.AssetCode)
+    assert code.path == str(signed)
+
+
+def test_signed_lambda_code_raises_when_the_signed_zip_is_missing(
+    bare_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    # GIVEN the Build stage said it signed, but the zip is not there
+    stack = bare_stack(
+        {SIGNED_CODE_DIR_CONTEXT: str(tmp_path), signing_profile_arn_context(SERVICE): SIGNED_ARN}
+    )
+    # WHEN the code is read THEN a ConfigError names the context key, the missing file and the fix
+    with pytest.raises(ConfigError) as raised:
+        signed_lambda_code(stack, NAMING, "does/not/matter")
+    assert raised.value.field == SIGNED_CODE_DIR_CONTEXT
+    assert str(tmp_path / f"{SERVICE}.zip") in raised.value.message
+    assert NAMING.package_path in raised.value.message

@@ -1,0 +1,514 @@
+"""LambdaService alone: function, ``live`` alias, alarms, canary rule and CodeDeploy group."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Capture, Match, Template
+
+from hands_off.constructs.code_signing import enforced_code_signing_config
+from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS, LambdaService, deployment_config_for
+from hands_off.deployment import Deployment
+from hands_off.model import (
+    FAST_POLICY,
+    ONE_BOX_POLICY,
+    PREPROD_POLICY,
+    Account,
+    AlarmPolicy,
+    DeploymentPolicy,
+    Target,
+)
+from hands_off.naming import ServiceNaming
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
+FUNCTION = "orders-test"
+CODE = "def handler(event, context):\n    return event\n"
+PAYLOAD = {"items": [{"sku": "CANARY-1", "quantity": 1}]}
+INVOKER = "arn:aws:iam::111111111111:role/hands-off-orders-integ-tests"
+ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"]
+
+
+def service(stack: Stack, **overrides: Any) -> LambdaService:
+    props: dict[str, Any] = {
+        "function_name": FUNCTION,
+        "code": lambda_.Code.from_inline(CODE),
+        "handler": "index.handler",
+        "policy": ONE_BOX_POLICY,
+    }
+    return LambdaService(stack, "Service", **{**props, **overrides})
+
+
+def alarm_names(template: Template) -> set[str]:
+    return {r["Properties"]["AlarmName"] for r in template.find_resources("AWS::CloudWatch::Alarm").values()}
+
+
+def logical_id(stack: Stack, construct: Any) -> str:
+    return stack.get_logical_id(construct.node.default_child)
+
+
+def group_alarm_ids(template: Template) -> list[str]:
+    alarms = Capture()
+    template.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup", {"AlarmConfiguration": {"Alarms": alarms, "Enabled": True}}
+    )
+    return [a["Name"]["Ref"] for a in alarms.as_array()]
+
+
+@pytest.fixture(scope="module")
+def quiet(bare_stack: Callable[..., Stack]) -> tuple[Stack, LambdaService, Template]:
+    """No canary payload: no rule, no traffic-anomaly alarm; with an invoker role."""
+    stack = bare_stack()
+    svc = service(stack, invoker_role_arns=[INVOKER])
+    return stack, svc, Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def canary(bare_stack: Callable[..., Stack]) -> tuple[Stack, LambdaService, Template]:
+    """A canary payload: a rule every minute and the traffic-anomaly alarm."""
+    stack = bare_stack()
+    svc = service(stack, canary_payload=PAYLOAD)
+    return stack, svc, Template.from_stack(stack)
+
+
+# ------------------------------------------------------------------- function and alias
+
+
+def test_function_runs_python_314_with_its_own_log_group(
+    quiet: tuple[Stack, LambdaService, Template],
+) -> None:
+    stack, svc, t = quiet
+    t.resource_count_is("AWS::Lambda::Function", 1)
+    t.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "FunctionName": FUNCTION,
+            "Runtime": "python3.14",
+            "Handler": "index.handler",
+            "MemorySize": 256,
+            "Timeout": 10,
+            "LoggingConfig": {"LogGroup": {"Ref": logical_id(stack, svc.node.find_child("Logs"))}},
+            "CodeSigningConfigArn": Match.absent(),
+        },
+    )
+    t.has_resource_properties(
+        "AWS::Logs::LogGroup", {"LogGroupName": f"/aws/lambda/{FUNCTION}", "RetentionInDays": 90}
+    )
+
+
+def test_own_execution_role_writes_only_its_log_group(quiet: tuple[Stack, LambdaService, Template]) -> None:
+    stack, svc, t = quiet
+    log_group = logical_id(stack, svc.node.find_child("Logs"))
+    t.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Effect": "Allow",
+                        "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
+                    }
+                ]
+            },
+            "Roles": [{"Ref": logical_id(stack, svc.node.find_child("Role"))}],
+        },
+    )
+
+
+def test_alias_is_named_live_on_the_current_version(quiet: tuple[Stack, LambdaService, Template]) -> None:
+    stack, svc, t = quiet
+    t.resource_count_is("AWS::Lambda::Alias", 1)
+    t.has_resource_properties(
+        "AWS::Lambda::Alias",
+        {
+            "Name": "live",
+            "FunctionName": {"Ref": logical_id(stack, svc.function)},
+            "FunctionVersion": {"Fn::GetAtt": [Match.string_like_regexp("CurrentVersion"), "Version"]},
+        },
+    )
+
+
+def test_invoker_roles_may_invoke_the_alias(quiet: tuple[Stack, LambdaService, Template]) -> None:
+    stack, svc, t = quiet
+    t.resource_count_is("AWS::Lambda::Permission", 1)
+    t.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "Action": "lambda:InvokeFunction",
+            "Principal": INVOKER,
+            "FunctionName": {"Ref": logical_id(stack, svc.alias)},
+        },
+    )
+
+
+def test_outputs_are_the_alias_and_the_health_alarm(quiet: tuple[Stack, LambdaService, Template]) -> None:
+    stack, svc, t = quiet
+    t.has_output(
+        "*", {"Value": {"Ref": logical_id(stack, svc.alias)}, "Description": "ARN of the live alias"}
+    )
+    t.has_output("*", {"Value": {"Ref": logical_id(stack, svc.alarms.health)}})
+
+
+# ----------------------------------------------------------------- canary and traffic alarm
+
+
+def test_without_canary_payload_there_is_no_rule_and_no_traffic_alarm(
+    quiet: tuple[Stack, LambdaService, Template],
+) -> None:
+    _, svc, t = quiet
+    t.resource_count_is("AWS::Events::Rule", 0)
+    t.resource_count_is("AWS::CloudWatch::Alarm", 2)
+    assert alarm_names(t) == {f"{FUNCTION}-fault-rate", f"{FUNCTION}-latency-p99"}
+    assert svc.canary_rule is None
+    assert svc.alarms.traffic_anomaly is None
+
+
+def test_canary_payload_invokes_the_alias_every_minute(canary: tuple[Stack, LambdaService, Template]) -> None:
+    stack, svc, t = canary
+    t.resource_count_is("AWS::Events::Rule", 1)
+    t.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "rate(1 minute)",
+            "State": "ENABLED",
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Ref": logical_id(stack, svc.alias)},
+                        "Input": json.dumps(PAYLOAD, separators=(",", ":")),
+                        "RetryPolicy": {"MaximumRetryAttempts": 0},
+                    }
+                )
+            ],
+        },
+    )
+    # EventBridge may invoke the alias, only from this rule
+    t.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "Principal": "events.amazonaws.com",
+            "FunctionName": {"Ref": logical_id(stack, svc.alias)},
+            "SourceArn": {"Fn::GetAtt": [logical_id(stack, svc.canary_rule), "Arn"]},
+        },
+    )
+
+
+def test_canary_payload_turns_on_the_traffic_anomaly_alarm(
+    canary: tuple[Stack, LambdaService, Template],
+) -> None:
+    _, _, t = canary
+    t.resource_count_is("AWS::CloudWatch::Alarm", 3)
+    assert f"{FUNCTION}-traffic-anomaly" in alarm_names(t)
+
+
+@pytest.mark.parametrize(
+    ("canary_payload", "watch_traffic", "alarms"),
+    [
+        pytest.param(None, True, 3, id="no-canary-but-watched"),
+        pytest.param(PAYLOAD, False, 2, id="canary-but-not-watched"),
+    ],
+)
+def test_watch_traffic_overrides_the_canary_default(
+    bare_stack: Callable[..., Stack], canary_payload: Any, watch_traffic: bool, alarms: int
+) -> None:
+    stack = bare_stack()
+    svc = service(stack, canary_payload=canary_payload, watch_traffic=watch_traffic)
+    t = Template.from_stack(stack)
+    t.resource_count_is("AWS::CloudWatch::Alarm", alarms)
+    t.resource_count_is("AWS::Events::Rule", 0 if canary_payload is None else 1)
+    assert len(group_alarm_ids(t)) == len(svc.alarms.rollback) == alarms
+
+
+# --------------------------------------------------------------------------------- CodeDeploy
+
+
+@pytest.mark.parametrize("fixture", ["quiet", "canary"])
+def test_deployment_group_rolls_back_on_failure_stop_and_exactly_the_rollback_alarms(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    stack, svc, t = request.getfixturevalue(fixture)
+    t.resource_count_is("AWS::CodeDeploy::DeploymentGroup", 1)
+    t.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {"AutoRollbackConfiguration": {"Enabled": True, "Events": ROLLBACK_EVENTS}},
+    )
+    assert group_alarm_ids(t) == [logical_id(stack, a) for a in svc.alarms.rollback]
+    # the health composite is for gates and stage conditions, not for CodeDeploy
+    assert logical_id(stack, svc.alarms.health) not in group_alarm_ids(t)
+    # the alias is shifted by this group
+    t.has_resource(
+        "AWS::Lambda::Alias",
+        {
+            "UpdatePolicy": {
+                "CodeDeployLambdaAliasUpdate": Match.object_like(
+                    {"DeploymentGroupName": {"Ref": logical_id(stack, svc.deployment_group)}}
+                )
+            }
+        },
+    )
+
+
+def test_own_deploy_role_is_scoped_to_the_alias_and_the_rollback_alarms(
+    canary: tuple[Stack, LambdaService, Template],
+) -> None:
+    stack, svc, t = canary
+    deploy_role = logical_id(stack, svc.node.find_child("DeployRole"))
+    t.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup", {"ServiceRoleArn": {"Fn::GetAtt": [deploy_role, "Arn"]}}
+    )
+    # no AWS managed policy: the inline one has its actions, scoped
+    t.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": Match.object_like(
+                {"Statement": [Match.object_like({"Principal": {"Service": "codedeploy.amazonaws.com"}})]}
+            ),
+            "ManagedPolicyArns": Match.absent(),
+        },
+    )
+    t.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": deploy_role}],
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": sorted(CODEDEPLOY_ALIAS_ACTIONS),
+                        "Effect": "Allow",
+                        "Resource": {"Ref": logical_id(stack, svc.alias)},
+                    },
+                    {
+                        "Action": "cloudwatch:DescribeAlarms",
+                        "Effect": "Allow",
+                        "Resource": [
+                            {"Fn::GetAtt": [logical_id(stack, a), "Arn"]} for a in svc.alarms.rollback
+                        ],
+                    },
+                ],
+                "Version": "2012-10-17",
+            },
+        },
+    )
+
+
+# ------------------------------------------------------------------------ deployment configs
+
+
+@pytest.mark.parametrize(
+    ("policy", "routing"),
+    [
+        pytest.param(
+            ONE_BOX_POLICY,
+            {"Type": "TimeBasedCanary", "TimeBasedCanary": {"CanaryInterval": 10, "CanaryPercentage": 10}},
+            id="one-box-canary",
+        ),
+        pytest.param(
+            FAST_POLICY,
+            {"Type": "TimeBasedLinear", "TimeBasedLinear": {"LinearInterval": 5, "LinearPercentage": 25}},
+            id="fast-linear",
+        ),
+        pytest.param(
+            DeploymentPolicy(shape=ONE_BOX_POLICY.shape, step_percent=5, interval_minutes=15),
+            {"Type": "TimeBasedCanary", "TimeBasedCanary": {"CanaryInterval": 15, "CanaryPercentage": 5}},
+            id="custom-canary",
+        ),
+    ],
+)
+def test_deployment_config_for_shifting_policies(
+    bare_stack: Callable[..., Stack], policy: DeploymentPolicy, routing: dict[str, Any]
+) -> None:
+    stack = bare_stack()
+    deployment_config_for(stack, "Config", policy)
+    t = Template.from_stack(stack)
+    t.resource_count_is("AWS::CodeDeploy::DeploymentConfig", 1)
+    t.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentConfig", {"ComputePlatform": "Lambda", "TrafficRoutingConfig": routing}
+    )
+
+
+def test_deployment_config_for_all_at_once_is_the_predefined_config(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack()
+    config = deployment_config_for(stack, "Config", PREPROD_POLICY)
+    predefined = codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
+    assert stack.resolve(config.deployment_config_name) == stack.resolve(predefined.deployment_config_name)
+    assert stack.resolve(config.deployment_config_name) == "CodeDeployDefault.LambdaAllAtOnce"
+    assert stack.node.try_find_child("Config") is None  # nothing is added to the stack
+
+
+def test_service_uses_its_policys_deployment_config(
+    quiet: tuple[Stack, LambdaService, Template], bare_stack: Callable[..., Stack]
+) -> None:
+    # GIVEN the one-box policy THEN the group points at its own canary config
+    _, _, t = quiet
+    [config_id] = t.find_resources("AWS::CodeDeploy::DeploymentConfig")
+    t.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup", {"DeploymentConfigName": {"Ref": config_id}}
+    )
+    # GIVEN the pre-production policy THEN the group uses CodeDeploy's predefined all-at-once config
+    stack = bare_stack()
+    service(stack, policy=PREPROD_POLICY)
+    t = Template.from_stack(stack)
+    t.resource_count_is("AWS::CodeDeploy::DeploymentConfig", 0)
+    t.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup", {"DeploymentConfigName": "CodeDeployDefault.LambdaAllAtOnce"}
+    )
+
+
+# ------------------------------------------------------------------------------ code signing
+
+
+def test_code_signing_config_is_wired_to_the_function(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack()
+    naming = ServiceNaming(service="orders", tooling_account="111111111111", tooling_region="us-east-1")
+    service(stack, code_signing_config=enforced_code_signing_config(stack, naming))
+    t = Template.from_stack(stack)
+    [config_id] = t.find_resources("AWS::Lambda::CodeSigningConfig")
+    t.has_resource_properties(
+        "AWS::Lambda::Function", {"CodeSigningConfigArn": {"Fn::GetAtt": [config_id, "CodeSigningConfigArn"]}}
+    )
+
+
+# --------------------------------------------------------------------------- for_deployment
+
+NAMING = ServiceNaming(service="orders", tooling_account="111111111111", tooling_region="us-east-1")
+TARGET = Target(account=Account(name="preprod", account_id=ACCOUNT), region=REGION)
+
+
+def deployment(*, stage: str = "Gamma", production: bool = False) -> Deployment:
+    return Deployment(
+        service_name="orders",
+        stage_name=stage,
+        target=TARGET,
+        policy=ONE_BOX_POLICY,
+        alarm_policy=AlarmPolicy(p99_latency_ms=900),
+        production=production,
+    )
+
+
+@pytest.fixture(scope="module")
+def code_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("orders-code")
+    (folder / "app.py").write_text(CODE)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def gamma(bare_stack: Callable[..., Stack], code_directory: Path) -> tuple[LambdaService, Template]:
+    """Gamma with a canary: the shape a hands-off pipeline deploys before production."""
+    stack = bare_stack()
+    svc = LambdaService.for_deployment(
+        stack,
+        deployment(),
+        naming=NAMING,
+        code_directory=str(code_directory),
+        handler="app.handler",
+        canary_payload=PAYLOAD,
+    )
+    return svc, Template.from_stack(stack)
+
+
+def test_for_deployment_imports_the_accounts_roles_by_name(gamma: tuple[LambdaService, Template]) -> None:
+    _, t = gamma
+    t.resource_count_is("AWS::IAM::Role", 0)
+    t.resource_count_is("AWS::IAM::Policy", 0)
+    t.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "FunctionName": "orders-gamma",
+            "Handler": "app.handler",
+            "Role": f"arn:aws:iam::{ACCOUNT}:role/hands-off-orders-runtime",
+        },
+    )
+    t.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {"ServiceRoleArn": f"arn:aws:iam::{ACCOUNT}:role/hands-off-orders-codedeploy"},
+    )
+
+
+def test_for_deployment_is_invoked_by_the_tooling_accounts_integ_tests(
+    gamma: tuple[LambdaService, Template],
+) -> None:
+    _, t = gamma
+    t.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {"Principal": "arn:aws:iam::111111111111:role/hands-off-orders-integ-tests"},
+    )
+    # the canary rule's permission and the integration tests': nobody else
+    t.resource_count_is("AWS::Lambda::Permission", 2)
+
+
+def test_for_deployment_enforces_signed_code_and_reads_the_code_folder(
+    gamma: tuple[LambdaService, Template],
+) -> None:
+    _, t = gamma
+    t.has_resource_properties(
+        "AWS::Lambda::CodeSigningConfig",
+        {
+            "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"},
+            "AllowedPublishers": {
+                "SigningProfileVersionArns": [
+                    "arn:aws:signer:us-east-1:111111111111:/signing-profiles/HandsOffOrders/local-synth-unsigned"
+                ]
+            },
+        },
+    )
+    t.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Code": {"S3Bucket": Match.any_value(), "S3Key": Match.string_like_regexp(r"^[0-9a-f]{64}\.zip$")}},
+    )
+
+
+def test_for_deployment_uses_the_deployments_alarm_policy_and_watches_the_canary(
+    gamma: tuple[LambdaService, Template],
+) -> None:
+    svc, t = gamma
+    t.resource_count_is("AWS::Events::Rule", 1)
+    assert alarm_names(t) == {
+        "orders-gamma-fault-rate",
+        "orders-gamma-latency-p99",
+        "orders-gamma-traffic-anomaly",
+    }
+    t.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"AlarmName": "orders-gamma-latency-p99", "Threshold": 900}
+    )
+    assert len(svc.alarms.rollback) == 3
+
+
+@pytest.mark.parametrize(
+    ("stage", "production", "payload", "alarms", "rules"),
+    [
+        pytest.param("Prod-1", True, None, 3, 0, id="production-watches-customer-traffic"),
+        pytest.param("Beta", False, None, 2, 0, id="preproduction-without-canary-does-not-watch"),
+    ],
+)
+def test_for_deployment_watches_traffic_only_where_it_is_continuous(
+    bare_stack: Callable[..., Stack],
+    code_directory: Path,
+    stage: str,
+    production: bool,
+    payload: Any,
+    alarms: int,
+    rules: int,
+) -> None:
+    stack = bare_stack()
+    d = deployment(stage=stage, production=production)
+    LambdaService.for_deployment(
+        stack,
+        d,
+        naming=NAMING,
+        code_directory=str(code_directory),
+        handler="app.handler",
+        canary_payload=payload,
+    )
+    t = Template.from_stack(stack)
+    t.resource_count_is("AWS::CloudWatch::Alarm", alarms)
+    t.resource_count_is("AWS::Events::Rule", rules)
+    t.has_resource_properties("AWS::Lambda::Function", {"FunctionName": d.function_name})
+    t.has_resource_properties("AWS::CloudWatch::CompositeAlarm", {"AlarmName": d.health_alarm_name})

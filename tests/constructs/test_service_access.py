@@ -1,0 +1,183 @@
+"""ServiceAccessStack alone: the three roles of one service in one account, scoped to its copies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment
+from aws_cdk.assertions import Capture, Template
+
+from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS
+from hands_off.deployment import Deployment
+from hands_off.model import ONE_BOX_POLICY, PREPROD_POLICY, Account, AlarmPolicy, Target
+from hands_off.naming import ServiceNaming
+from hands_off.stacks.service_access import ServiceAccessStack
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
+TOOLING = "111111111111"
+NAMING = ServiceNaming(service="orders", tooling_account=TOOLING, tooling_region="us-east-1")
+PREPROD = Account(name="preprod", account_id=ACCOUNT)
+
+
+def deployment(stage: str, region: str) -> Deployment:
+    return Deployment(
+        service_name="orders",
+        stage_name=stage,
+        target=Target(account=PREPROD, region=region),
+        policy=ONE_BOX_POLICY if stage == "Gamma" else PREPROD_POLICY,
+        alarm_policy=AlarmPolicy(),
+        production=False,
+    )
+
+
+# Alpha and Beta in eu-west-1, Gamma in eu-west-1 and us-west-2: four copies, two regions.
+DEPLOYMENTS = [
+    deployment("Alpha", REGION),
+    deployment("Beta", REGION),
+    deployment("Gamma", REGION),
+    deployment("Gamma", "us-west-2"),
+]
+COPIES = [
+    (REGION, "orders-alpha"),
+    (REGION, "orders-beta"),
+    (REGION, "orders-gamma"),
+    ("us-west-2", "orders-gamma"),
+]
+
+
+@dataclass
+class Built:
+    stack: ServiceAccessStack
+    template: Template
+    flat: Callable[[Any], Any]
+
+    def id(self, construct: Any) -> str:
+        return self.stack.get_logical_id(construct.node.default_child)
+
+    def statements(self, role: Any) -> dict[str, Any]:
+        """The role's policy statements by their actions (joined with spaces)."""
+        captured = Capture()
+        self.template.has_resource_properties(
+            "AWS::IAM::Policy", {"Roles": [{"Ref": self.id(role)}], "PolicyDocument": {"Statement": captured}}
+        )
+        result = {}
+        for statement in captured.as_array():
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            result[" ".join(actions)] = sorted(self.flat(resources))
+        return result
+
+
+@pytest.fixture(scope="module")
+def built(bare_app: Callable[..., App], flat: Callable[[Any], Any]) -> Built:
+    stack = ServiceAccessStack(
+        bare_app(),
+        "Access",
+        naming=NAMING,
+        account=PREPROD,
+        deployments=DEPLOYMENTS,
+        env=Environment(account=ACCOUNT, region=REGION),
+    )
+    return Built(stack, Template.from_stack(stack), flat)
+
+
+def test_exactly_three_roles_with_the_service_names(built: Built) -> None:
+    built.template.resource_count_is("AWS::IAM::Role", 3)
+    roles = built.template.find_resources("AWS::IAM::Role").values()
+    assert sorted(r["Properties"]["RoleName"] for r in roles) == [
+        "hands-off-orders-codedeploy",
+        "hands-off-orders-gate-reader",
+        "hands-off-orders-runtime",
+    ]
+    built.template.resource_count_is("AWS::IAM::ManagedPolicy", 0)
+
+
+@pytest.mark.parametrize(
+    ("role_name", "principal"),
+    [
+        ("hands-off-orders-runtime", {"Service": "lambda.amazonaws.com"}),
+        ("hands-off-orders-codedeploy", {"Service": "codedeploy.amazonaws.com"}),
+        # only the tooling account's gate-checker role: not the account, not any other role
+        (
+            "hands-off-orders-gate-reader",
+            {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-orders-gate-checker"},
+        ),
+    ],
+)
+def test_each_role_trusts_exactly_one_principal(
+    built: Built, role_name: str, principal: dict[str, str]
+) -> None:
+    built.template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "RoleName": role_name,
+            "AssumeRolePolicyDocument": {
+                "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": principal}],
+                "Version": "2012-10-17",
+            },
+        },
+    )
+
+
+def test_codedeploy_role_is_scoped_to_the_live_aliases_and_rollback_alarms(built: Built) -> None:
+    statements = built.statements(built.stack.deploy_role)
+    assert statements == {
+        " ".join(sorted(CODEDEPLOY_ALIAS_ACTIONS)): sorted(
+            f"arn:aws:lambda:{r}:{ACCOUNT}:function:{fn}:live" for r, fn in COPIES
+        ),
+        # the rollback alarms: never the health composite, never a wildcard
+        "cloudwatch:DescribeAlarms": sorted(
+            f"arn:aws:cloudwatch:{r}:{ACCOUNT}:alarm:{fn}-{kind}"
+            for r, fn in COPIES
+            for kind in ("fault-rate", "latency-p99", "traffic-anomaly")
+        ),
+    }
+
+
+def test_execution_role_writes_only_the_copies_log_groups(built: Built) -> None:
+    assert built.statements(built.stack.execution_role) == {
+        "logs:CreateLogStream logs:PutLogEvents": sorted(
+            f"arn:aws:logs:{r}:{ACCOUNT}:log-group:/aws/lambda/{fn}:*" for r, fn in COPIES
+        )
+    }
+
+
+def test_reader_role_reads_alarms_in_the_copies_regions(built: Built) -> None:
+    assert built.statements(built.stack.reader_role) == {
+        "cloudwatch:DescribeAlarms": [
+            f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*",
+            f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:*",
+        ],
+        "cloudwatch:GetMetricStatistics": ["*"],
+    }
+
+
+def test_every_wildcard_is_recorded_with_a_reason(built: Built) -> None:
+    # nag reads `wildcards` to suppress exactly these findings, each with its reason
+    wildcards = built.stack.wildcards
+    assert {(role.node.id, resource) for role, resource, _ in wildcards} == {
+        *(("ExecutionRole", f"arn:aws:logs:{r}:{ACCOUNT}:log-group:/aws/lambda/{fn}:*") for r, fn in COPIES),
+        ("GateReaderRole", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"),
+        ("GateReaderRole", f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:*"),
+        ("GateReaderRole", "*"),
+    }
+    assert all(why.strip() for _, _, why in wildcards)
+
+
+def test_for_account_names_the_stack_and_deploys_where_the_first_copy_is(
+    bare_app: Callable[..., App],
+) -> None:
+    # GIVEN copies whose first is in us-west-2
+    app = bare_app()
+    stack = ServiceAccessStack.for_account(app, NAMING, [DEPLOYMENTS[3], *DEPLOYMENTS[:3]])
+    # THEN one access stack per account, named after the service, in the first copy's region
+    assert stack.stack_name == "orders-access"
+    assert stack.node.id == "Access-preprod"
+    assert (stack.account, stack.region) == (ACCOUNT, "us-west-2")
+    Template.from_stack(stack).resource_count_is("AWS::IAM::Role", 3)
