@@ -44,8 +44,9 @@ class PackageIndex:
     Example: ``PackageIndex(url="https://pypi.example.com/simple")``. For AWS CodeArtifact use
     :class:`CodeArtifactRepository`, which logs pip in with a short-lived token.
 
-    :param url: the index URL (``https://…/simple``). Credentials do not belong here: the URL is
-        visible in the pipeline definition.
+    Args:
+        url: the index URL (``https://…/simple``). Credentials do not belong here: the URL is
+            visible in the pipeline definition.
     """
 
     url: str
@@ -86,10 +87,11 @@ class CodeArtifactRepository:
                 domain="acme", owner="111111111111", repository="python", region="us-east-1"
             )
 
-    :param domain: the CodeArtifact domain.
-    :param owner: the 12-digit account that owns the domain.
-    :param repository: the repository in that domain.
-    :param region: the domain's region.
+    Args:
+        domain: the CodeArtifact domain.
+        owner: the 12-digit account that owns the domain.
+        repository: the repository in that domain.
+        region: the domain's region.
     """
 
     domain: str

@@ -14,12 +14,13 @@ __all__ = ["Deployment"]
 class Deployment:
     """One copy of a service: which stage or wave, which account and region, how it shifts traffic.
 
-    :param service_name: lower-case service name, e.g. ``"orders"``.
-    :param stage_name: the CodePipeline stage, e.g. ``"Alpha"``, ``"Gamma"``, ``"Prod-2"``.
-    :param target: account and region.
-    :param policy: the traffic shift and bake of this stage or wave.
-    :param alarm_policy: alarm thresholds.
-    :param production: True for the ``Prod-N`` waves.
+    Args:
+        service_name: lower-case service name, e.g. ``"orders"``.
+        stage_name: the CodePipeline stage, e.g. ``"Alpha"``, ``"Gamma"``, ``"Prod-2"``.
+        target: account and region.
+        policy: the traffic shift and bake of this stage or wave.
+        alarm_policy: alarm thresholds.
+        production: True for the ``Prod-N`` waves.
     """
 
     service_name: str

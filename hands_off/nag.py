@@ -27,12 +27,13 @@ __all__ = ["ACKNOWLEDGEMENTS", "NagAcknowledgement", "acknowledge_pipeline", "ac
 class NagAcknowledgement:
     """One acknowledged finding: which rule (or granular finding), where, and why.
 
-    :param rule: the finding id as cdk-nag prints it, without the pack prefix, e.g.
-        ``"AwsSolutions-IAM5[Action::s3:GetObject*]"``.
-    :param paths: construct paths relative to each :class:`ServicePipeline` stack the
-        acknowledgement is attached to; a segment may be an ``fnmatch`` pattern (``*``).
-        ``{account}`` and ``{region}`` in ``rule`` stand for the pipeline stack's own.
-    :param reason: why this finding is accepted (shown in reports and kept in construct metadata).
+    Args:
+        rule: the finding id as cdk-nag prints it, without the pack prefix, e.g.
+            ``"AwsSolutions-IAM5[Action::s3:GetObject*]"``.
+        paths: construct paths relative to each :class:`ServicePipeline` stack the
+            acknowledgement is attached to; a segment may be an ``fnmatch`` pattern (``*``).
+            ``{account}`` and ``{region}`` in ``rule`` stand for the pipeline stack's own.
+        reason: why this finding is accepted (shown in reports and kept in construct metadata).
     """
 
     rule: str

@@ -52,10 +52,11 @@ _MAX_JSII_DEPTH = 8
 def run(build: Callable[[App], object], *, nag: bool = True, argv0: str | None = None) -> None:
     """Create an ``App``, call ``build(app)``, apply cdk-nag and synthesize.
 
-    :param build: adds the user's pipelines (or any stacks) to the app; its result is ignored.
-    :param nag: run the AwsSolutions checks with the hands-off acknowledgements
-        (``hands_off.nag.apply_nag``). Default: ``True``.
-    :param argv0: the program name the error line starts with. Default: ``None`` (``"hands-off"``).
+    Args:
+        build: adds the user's pipelines (or any stacks) to the app; its result is ignored.
+        nag: run the AwsSolutions checks with the hands-off acknowledgements
+            (``hands_off.nag.apply_nag``). Default: ``True``.
+        argv0: the program name the error line starts with. Default: ``None`` (``"hands-off"``).
 
     Raises:
         SystemExit: with status 2 after printing one line (see :func:`error_line`) when a

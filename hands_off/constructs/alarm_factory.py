@@ -102,11 +102,12 @@ class AlarmFactory(Construct):
         factory = AlarmFactory(stack, "Alarms", name_prefix="orders-prod", policy=AlarmPolicy())
         alarms = factory.lambda_alarms(alias)
 
-    :param name_prefix: prefix of every alarm name; unique per account and region (the gates find
-        alarms by name).
-    :param policy: thresholds and evaluation windows. Default: ``AlarmPolicy()``.
-    :param paging_topic: where alarm actions go. Default: a new SNS topic encrypted with a new
-        customer-managed KMS key that CloudWatch may use.
+    Args:
+        name_prefix: prefix of every alarm name; unique per account and region (the gates find
+            alarms by name).
+        policy: thresholds and evaluation windows. Default: ``AlarmPolicy()``.
+        paging_topic: where alarm actions go. Default: a new SNS topic encrypted with a new
+            customer-managed KMS key that CloudWatch may use.
     """
 
     def __init__(

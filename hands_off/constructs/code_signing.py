@@ -87,8 +87,9 @@ class CodeSigning(Construct):
     signed zip, published unchanged to every target region. Each function carries a
     ``CodeSigningConfig`` in ``Enforce`` mode naming this profile, so unsigned code is rejected.
 
-    :param service_name: lower-case service name.
-    :param access_logs: bucket receiving the signing bucket's server access logs.
+    Args:
+        service_name: lower-case service name.
+        access_logs: bucket receiving the signing bucket's server access logs.
     """
 
     def __init__(

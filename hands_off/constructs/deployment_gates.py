@@ -51,13 +51,14 @@ class _GatesBundler:
 class DeploymentGates(Construct):
     """The gate and bake state machines of one pipeline (shared by all its waves).
 
-    :param pipeline_name: used in names and the override parameter path.
-    :param reader_role_arns: roles in target accounts the checks assume to read alarms/metrics.
-    :param override_parameter_name: SSM parameter holding an override (read only).
-    :param checker_role_name: physical name of the role the gate Lambdas run with.
-    :param config_parameter_arns: the SSM parameters holding each gate's and bake's input (a
-        CodePipeline action configuration value is limited to 1,000 characters, so the action only
-        passes the parameter's name).
+    Args:
+        pipeline_name: used in names and the override parameter path.
+        reader_role_arns: roles in target accounts the checks assume to read alarms/metrics.
+        override_parameter_name: SSM parameter holding an override (read only).
+        checker_role_name: physical name of the role the gate Lambdas run with.
+        config_parameter_arns: the SSM parameters holding each gate's and bake's input (a
+            CodePipeline action configuration value is limited to 1,000 characters, so the action only
+            passes the parameter's name).
     """
 
     def __init__(

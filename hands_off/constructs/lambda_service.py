@@ -56,25 +56,26 @@ class LambdaService(Construct):
                       code=lambda_.Code.from_asset("lambda/services/orders"), handler="app.handler",
                       policy=ONE_BOX_POLICY)
 
-    :param function_name: physical name; makes the alias ARN predictable (Zeta tests and gates use it).
-    :param code: the (signed) code package.
-    :param handler: ``module.function`` inside the package.
-    :param policy: traffic shift of this stage or wave.
-    :param alarm_policy: thresholds. Default: ``AlarmPolicy()``.
-    :param code_signing_config: when given, Lambda rejects code not signed by its profiles.
-        Default: none (unsigned code accepted).
-    :param invoker_role_arns: roles (e.g. the pipeline's integration-test role in the tooling
-        account) allowed to invoke the alias. Default: none.
-    :param runtime: Default: Python 3.14.
-    :param environment: environment variables of the function. Default: none.
-    :param canary_payload: when given, an EventBridge rule invokes the alias with it every minute,
-        so alarms (and bakes) have signal even at low traffic (P18). Default: none.
-    :param watch_traffic: create the traffic-anomaly alarm and roll back on it. Default: only when
-        ``canary_payload`` is given (without continuous traffic, "no data" is normal).
-    :param execution_role: the function's role, e.g. one shared by every copy in an account (IAM
-        roles are per account; see ``ServiceAccessStack``). Default: a new role that may write
-        only this function's log group.
-    :param deploy_role: CodeDeploy's role. Default: a new role scoped to this alias and its alarms.
+    Args:
+        function_name: physical name; makes the alias ARN predictable (Zeta tests and gates use it).
+        code: the (signed) code package.
+        handler: ``module.function`` inside the package.
+        policy: traffic shift of this stage or wave.
+        alarm_policy: thresholds. Default: ``AlarmPolicy()``.
+        code_signing_config: when given, Lambda rejects code not signed by its profiles.
+            Default: none (unsigned code accepted).
+        invoker_role_arns: roles (e.g. the pipeline's integration-test role in the tooling
+            account) allowed to invoke the alias. Default: none.
+        runtime: Default: Python 3.14.
+        environment: environment variables of the function. Default: none.
+        canary_payload: when given, an EventBridge rule invokes the alias with it every minute,
+            so alarms (and bakes) have signal even at low traffic (P18). Default: none.
+        watch_traffic: create the traffic-anomaly alarm and roll back on it. Default: only when
+            ``canary_payload`` is given (without continuous traffic, "no data" is normal).
+        execution_role: the function's role, e.g. one shared by every copy in an account (IAM
+            roles are per account; see ``ServiceAccessStack``). Default: a new role that may write
+            only this function's log group.
+        deploy_role: CodeDeploy's role. Default: a new role scoped to this alias and its alarms.
     """
 
     @classmethod

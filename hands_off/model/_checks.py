@@ -106,8 +106,9 @@ def check_sequence(
     (TimeWindow(...),)``. Each element is checked too (``field[index]``). Lists are stored as
     tuples so frozen dataclasses stay hashable. Emptiness is left to the caller.
 
-    :param example: what stands inside the wrapping tuple of the message. Default: ``"..."``.
-    :param fix: appended to the message when ``value`` is neither a sequence nor one item.
+    Args:
+        example: what stands inside the wrapping tuple of the message. Default: ``"..."``.
+        fix: appended to the message when ``value`` is neither a sequence nor one item.
     """
     noun = item_type.__name__
     wanted = f"must be a tuple of {noun}"

@@ -65,11 +65,12 @@ REGION_TIMEZONES: dict[str, str] = {
 class TimeWindow:
     """When a deployment may start (P15). ``end <= start`` crosses midnight.
 
-    :param days: days the window starts on, a tuple of ``MON`` .. ``SUN`` (a list is accepted; a
-        single string is an error: write ``("MON",)``). Default: Monday to Friday.
-    :param start: ``HH:MM`` local time. Default: ``"09:00"``.
-    :param end: ``HH:MM`` local time. Default: ``"17:00"``.
-    :param timezone: IANA zone. Default: ``None`` = the local zone of each wave's region.
+    Args:
+        days: days the window starts on, a tuple of ``MON`` .. ``SUN`` (a list is accepted; a
+            single string is an error: write ``("MON",)``). Default: Monday to Friday.
+        start: ``HH:MM`` local time. Default: ``"09:00"``.
+        end: ``HH:MM`` local time. Default: ``"17:00"``.
+        timezone: IANA zone. Default: ``None`` = the local zone of each wave's region.
     """
 
     days: tuple[str, ...] = DAYS[:5]
@@ -127,9 +128,10 @@ class Blackout:
         Blackout(start=datetime(2026, 12, 20, tzinfo=UTC), end=datetime(2027, 1, 5, tzinfo=UTC),
                  reason="year-end freeze")
 
-    :param start: first blocked instant, a timezone-aware ``datetime`` (not a string or a date).
-    :param end: first instant allowed again, aware, after ``start``.
-    :param reason: shown when a deployment is blocked; not blank.
+    Args:
+        start: first blocked instant, a timezone-aware ``datetime`` (not a string or a date).
+        end: first instant allowed again, aware, after ``start``.
+        reason: shown when a deployment is blocked; not blank.
     """
 
     start: datetime
@@ -196,18 +198,19 @@ class GatePolicy:
     The four sequences are tuples; a list is accepted and stored as a tuple, but a single string
     or object is an error (``org_alarm_prefixes="org-"`` would otherwise be one prefix per letter).
 
-    :param windows: allowed start windows; empty = any time. Default: weekdays 09:00-17:00 local.
-    :param blackouts: freeze periods. Default: none.
-    :param org_alarm_names: organization-wide alarms (exact names, 1 to 255 characters) that block
-        every deployment. Default: none.
-    :param org_alarm_prefixes: organization-wide alarm name prefixes that block, e.g.
-        ``("org-critical-",)``. Default: none.
-    :param check_interval_seconds: wait between checks while blocked. Default: 600.
-    :param max_wait_seconds: give up (fail the stage) after this long blocked; at most 7 days
-        (the Step Functions action's limit). Default: 259200 (3 days: a block from Friday evening
-        resumes by itself on Monday morning).
-    :param bake_min_requests: requests a bake must see healthy (X5); 0 disables. Default: 0.
-    :param bake_poll_seconds: how often the bake looks at the alarms. Default: 60.
+    Args:
+        windows: allowed start windows; empty = any time. Default: weekdays 09:00-17:00 local.
+        blackouts: freeze periods. Default: none.
+        org_alarm_names: organization-wide alarms (exact names, 1 to 255 characters) that block
+            every deployment. Default: none.
+        org_alarm_prefixes: organization-wide alarm name prefixes that block, e.g.
+            ``("org-critical-",)``. Default: none.
+        check_interval_seconds: wait between checks while blocked. Default: 600.
+        max_wait_seconds: give up (fail the stage) after this long blocked; at most 7 days
+            (the Step Functions action's limit). Default: 259200 (3 days: a block from Friday evening
+            resumes by itself on Monday morning).
+        bake_min_requests: requests a bake must see healthy (X5); 0 disables. Default: 0.
+        bake_poll_seconds: how often the bake looks at the alarms. Default: 60.
     """
 
     windows: tuple[TimeWindow, ...] = (TimeWindow(),)

@@ -57,14 +57,15 @@ _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 class Scaffold:
     """What ``hands-off init`` writes for one service.
 
-    :param service: lower-case service name (letters, digits, dashes), e.g. ``"payments"``.
-    :param repository: ``owner/name`` of the Git repository the pipeline watches.
-        Default (in :func:`init_project`): ``"my-org/<service>"``.
-    :param org_class: ``module:Class`` of an organization base class from a shared package;
-        ``None`` writes ``infra/org.py`` (and ``fleet.toml``) into the repository instead.
-    :param org_requirement: the requirement that installs ``org_class``'s package, e.g.
-        ``"acme-pipelines==1.0.0"``. Default: none.
-    :param version: the hands-off version to pin. Default: this one.
+    Args:
+        service: lower-case service name (letters, digits, dashes), e.g. ``"payments"``.
+        repository: ``owner/name`` of the Git repository the pipeline watches.
+            Default (in :func:`init_project`): ``"my-org/<service>"``.
+        org_class: ``module:Class`` of an organization base class from a shared package;
+            ``None`` writes ``infra/org.py`` (and ``fleet.toml``) into the repository instead.
+        org_requirement: the requirement that installs ``org_class``'s package, e.g.
+            ``"acme-pipelines==1.0.0"``. Default: none.
+        version: the hands-off version to pin. Default: this one.
     """
 
     service: str
