@@ -3,7 +3,8 @@
 :func:`plan_pipeline` turns the fleet (:class:`~hands_off.model.Environments`), the names
 (:class:`~hands_off.naming.ServiceNaming`) and the policy hooks into a :class:`PipelinePlan`: the
 stages in order, the copies each deploys, the input of each gate and bake, the stage conditions
-and the Zeta endpoints. Nothing here imports ``aws_cdk``: the plan can be asserted in
+(and the settings of the mirror alarm they watch), the Zeta endpoints, and which stage deploys each
+account's IAM stack. Nothing here imports ``aws_cdk``: the plan can be asserted in
 milliseconds, and :mod:`hands_off.render.codepipeline` renders it into CDK Pipelines constructs.
 In the shape of aws-cdk-lib ``pipelines``' blueprint (``Wave``, ``StageDeployment``) apart from
 its CodePipeline backend.
@@ -24,12 +25,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hands_off.deployment import Deployment
-from hands_off.model import ConfigError, DeploymentPolicy, Environments, GatePolicy, Stage, Wave
+from hands_off.model import Account, ConfigError, DeploymentPolicy, Environments, GatePolicy, Stage, Wave
 from hands_off.naming import ALIAS_NAME, RolePurpose, ServiceNaming
 
 __all__ = [
+    "MIRROR_LAG_SECONDS",
     "SSM_STANDARD_LIMIT",
+    "ZETA_STAGE",
+    "HealthMirror",
     "PipelinePlan",
+    "PlannedAccess",
     "PlannedCopy",
     "PlannedStage",
     "StepInput",
@@ -40,6 +45,16 @@ __all__ = [
 
 SSM_STANDARD_LIMIT = 4096
 """Characters a standard-tier SSM parameter holds (the gate and bake inputs live there)."""
+
+ZETA_STAGE = "Zeta"
+"""The stage between pre-production and the first wave: integration tests against production (P7),
+and the production accounts' IAM roles (after pre-production exercised them)."""
+
+MIRROR_LAG_SECONDS = 300
+"""What the observed-health mirror adds to the gates' and bakes' publish interval: the metric's
+ingestion from the Lambda logs (EMF), the alarm's evaluation and the next stage's entry check."""
+
+_MAX_ALARM_SECONDS = 86_400  # CloudWatch evaluates at most one day of data per alarm
 
 DeploymentPolicyHook = Callable[[Stage | Wave], DeploymentPolicy]
 
@@ -139,6 +154,59 @@ class PlannedStage:
 
 
 @dataclass(frozen=True)
+class PlannedAccess:
+    """The IAM stack of one service in one account (runtime, CodeDeploy and gate-reader roles).
+
+    Args:
+        account: the target account.
+        deployments: every copy in that account (the roles' policies are scoped to them).
+        stage: the pipeline stage that deploys it: the first stage (Alpha) where any copy in the
+            account is pre-production, so every role exists before it is used; :data:`ZETA_STAGE`
+            for an account of production copies only, so a change to production IAM ships after
+            pre-production exercised it, and before the first wave's gate reads the account.
+    """
+
+    account: Account
+    deployments: tuple[Deployment, ...]
+    stage: str
+
+
+@dataclass(frozen=True)
+class HealthMirror:
+    """Settings of the tooling-account alarm mirroring the health the gates and bakes observe
+    (metric ``UnhealthyCopies``), watched by the production stages' ``BeforeEntry`` condition (X4).
+
+    One unhealthy report must hold the alarm in ``ALARM`` until the next report can replace it and
+    the next stage's entry check has seen it: ``Maximum`` over 1-minute periods, ``ALARM`` when any
+    one of the last :attr:`evaluation_periods` is unhealthy (missing data is healthy).
+
+    Args:
+        period_seconds: the metric period.
+        evaluation_periods: periods evaluated.
+        datapoints_to_alarm: unhealthy periods (of those) that fire the alarm.
+    """
+
+    period_seconds: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+
+    @property
+    def hold_seconds(self) -> int:
+        """How long one unhealthy report keeps the alarm in ``ALARM``."""
+        return self.period_seconds * self.evaluation_periods
+
+    @classmethod
+    def for_policy(cls, policy: GatePolicy) -> HealthMirror:
+        """Hold a report for the longest publish interval (a blocked gate re-checks every
+        ``check_interval_seconds``, a bake polls every ``bake_poll_seconds``) plus
+        :data:`MIRROR_LAG_SECONDS`, at most the one day CloudWatch evaluates."""
+        period = 60
+        hold = max(policy.check_interval_seconds, policy.bake_poll_seconds) + MIRROR_LAG_SECONDS
+        periods = min(-(-hold // period), _MAX_ALARM_SECONDS // period)
+        return cls(period_seconds=period, evaluation_periods=periods, datapoints_to_alarm=1)
+
+
+@dataclass(frozen=True)
 class PipelinePlan:
     """A service pipeline, decided: render it with :func:`hands_off.render.codepipeline.render`.
 
@@ -146,8 +214,8 @@ class PipelinePlan:
         naming: every physical name.
         environments: the fleet it was planned from.
         gate_policy: windows, blackouts, org alarms, waits.
-        stages: Alpha, Beta, Gamma, then the production waves (Zeta is rendered between Gamma
-            and the first wave; it deploys nothing).
+        stages: Alpha, Beta, Gamma, then the production waves (:data:`ZETA_STAGE` is rendered
+            between Gamma and the first wave; it deploys no copy).
         zeta_endpoints: the production endpoints Zeta tests (P7).
     """
 
@@ -185,12 +253,31 @@ class PipelinePlan:
         """Every gate and bake input, in pipeline order."""
         return tuple(i for s in self.stages for i in (s.gate, s.bake) if i is not None)
 
-    def deployments_by_account(self) -> dict[str, list[Deployment]]:
-        """Every copy grouped by account id (first-use order): one access stack each."""
+    @property
+    def access(self) -> tuple[PlannedAccess, ...]:
+        """One IAM stack per account (first-use order), each with the stage that deploys it: the
+        first stage while any copy in the account is pre-production, else :data:`ZETA_STAGE`
+        (P8: a production change ships after pre-production exercised it)."""
         grouped: dict[str, list[Deployment]] = {}
         for deployment in self.deployments:
             grouped.setdefault(deployment.target.account.account_id, []).append(deployment)
-        return grouped
+        return tuple(
+            PlannedAccess(
+                account=copies[0].target.account,
+                deployments=tuple(copies),
+                stage=ZETA_STAGE if all(d.production for d in copies) else self.stages[0].name,
+            )
+            for copies in grouped.values()
+        )
+
+    @property
+    def observed_health(self) -> HealthMirror:
+        """The settings of the stage-entry mirror alarm, from :attr:`gate_policy`'s rhythm."""
+        return HealthMirror.for_policy(self.gate_policy)
+
+    def deployments_by_account(self) -> dict[str, list[Deployment]]:
+        """Every copy grouped by account id (first-use order): one access stack each."""
+        return {a.account.account_id: list(a.deployments) for a in self.access}
 
     @property
     def reader_role_arns(self) -> tuple[str, ...]:
@@ -364,6 +451,7 @@ def _gate(
             "override_parameter": naming.override_parameter,
             "check_interval_seconds": policy.check_interval_seconds,
             "max_wait_seconds": policy.max_wait_seconds,
+            "override_max_hours": policy.override_max_hours,
         },
         owner,
     )
@@ -378,6 +466,9 @@ def _bake(
     owner: str,
 ) -> StepInput:
     metrics = [traffic(d) for d in deployments]
+    bake_minutes = deployments[0].policy.bake_minutes
+    bake_seconds = bake_minutes * 60
+    policy.check_bake_fits(bake_seconds, what=f"{stage} bakes {bake_minutes} min:")
     return _step(
         naming,
         f"{stage}-Bake",
@@ -398,7 +489,7 @@ def _bake(
                     for d, metric in zip(deployments, metrics, strict=True)
                 ],
             },
-            "bake_seconds": deployments[0].policy.bake_minutes * 60,
+            "bake_seconds": bake_seconds,
             "min_requests": policy.bake_min_requests,
             "poll_seconds": policy.bake_poll_seconds,
         },

@@ -16,13 +16,18 @@ Rules (fail closed):
   A prefix matching nothing is fine (that is what prefixes are for).
 - ``ALARM`` blocks. ``INSUFFICIENT_DATA`` is treated as clear but reported in
   ``insufficient_data`` (a new or idle alarm must not block every deployment).
-- Any error reading a region (throttling, AccessDenied, STS failure) blocks,
-  naming the error code and region.
+- Any error reading a region (throttling, AccessDenied, STS failure, a timeout) blocks,
+  naming the error code and region ("unreadable in <region>"). The checks are read side by
+  side, each region within a deadline (``gate_common.read_each``): a hanging region is
+  reported unreadable instead of timing out the Lambda, and holds up no other region.
+- An alarm read twice in one check (by name and again by prefix, its state changing in
+  between) counts with the worse of its states.
 - A malformed ``checks`` list blocks. An empty list is clear (nothing configured).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,11 +35,14 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from .gate_common import (
+    READ_DEADLINE_SECONDS,
     ClientFactory,
     GateConfigError,
     describe_error,
     emit_health,
     error_code,
+    is_transient,
+    read_each,
 )
 from .handler import gate_handler
 
@@ -55,6 +63,9 @@ _NAMES_PER_CALL = 100  # DescribeAlarms AlarmNames limit
 _MAX_PAGES = 1000  # guards against a NextToken that never ends
 _MAX_REASON = 300
 _ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
+# How bad each state is, to keep the worse one of an alarm read twice; any other state ranks 2.
+_SEVERITY = {"OK": 0, "INSUFFICIENT_DATA": 1, "ALARM": 3}
+_UNKNOWN_STATE_SEVERITY = 2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +119,8 @@ class AlarmsResult(TypedDict):
         in_alarm: the alarms in ``ALARM``.
         checked: how many distinct alarms were read.
         insufficient_data: alarms in ``INSUFFICIENT_DATA`` (treated as clear).
+        transient: the reasons (among ``reasons``) that are transient read errors (throttling,
+            timeouts, dropped connections): reading again later may succeed.
     """
 
     clear: bool
@@ -116,6 +129,7 @@ class AlarmsResult(TypedDict):
     in_alarm: list[InAlarm]
     checked: int
     insufficient_data: list[AlarmRef]
+    transient: list[str]
 
 
 def parse_checks(raw: object) -> list[AlarmCheck]:
@@ -172,13 +186,21 @@ def _kind(raw: object) -> str:
     return "nothing" if raw is None else type(raw).__name__
 
 
-def check_alarms(checks: object, client_factory: ClientFactory, *, label: str = "alarms") -> AlarmsResult:
+def check_alarms(
+    checks: object,
+    client_factory: ClientFactory,
+    *,
+    label: str = "alarms",
+    deadline: float = READ_DEADLINE_SECONDS,
+) -> AlarmsResult:
     """Read every alarm the checks name and decide whether they are clear. Never raises.
 
     Args:
         checks: the raw list from the event (validated here: malformed blocks).
         client_factory: returns a CloudWatch client for ``(region, role_arn)``.
         label: names the alarms in the reasons, e.g. ``"app"``. Default: ``"alarms"``.
+        deadline: seconds to wait for all the checks, read side by side; a check still unread
+            then is unreadable. Default: :data:`~.gate_common.READ_DEADLINE_SECONDS`.
 
     Returns:
         The result; any read error or missing exact name blocks.
@@ -190,6 +212,7 @@ def check_alarms(checks: object, client_factory: ClientFactory, *, label: str = 
         "in_alarm": [],
         "checked": 0,
         "insufficient_data": [],
+        "transient": [],
     }
     try:
         parsed = parse_checks(checks)
@@ -197,16 +220,22 @@ def check_alarms(checks: object, client_factory: ClientFactory, *, label: str = 
         result["reasons"].append(f"{label} alarm checks invalid: {exc}")
         return result
 
-    seen: set[tuple[str, str | None, str]] = set()
-    for check in parsed:
+    outcomes = read_each(
+        [functools.partial(_read, check, client_factory) for check in parsed], deadline=deadline
+    )
+    worst: dict[tuple[str, str | None, str], tuple[AlarmCheck, Mapping[str, Any]]] = {}
+    for check, outcome in zip(parsed, outcomes, strict=True):
         try:
-            alarms, missing = _read(check, client_factory)
-        except Exception as exc:  # fail closed: any read error blocks
-            result["reasons"].append(
-                f"cannot read {label} alarms in {check.where} ({error_code(exc)}): "
-                f"{_short(describe_error(exc))} — blocking, a gate cannot pass on what "
+            alarms, missing = outcome.get()
+        except Exception as failure:  # fail closed: any read error blocks
+            reason = (
+                f"{label} alarms unreadable in {check.where} ({error_code(failure)}): "
+                f"{_short(describe_error(failure))} — blocking, a gate cannot pass on what "
                 "it cannot see"
             )
+            result["reasons"].append(reason)
+            if is_transient(failure):
+                result["transient"].append(reason)
             continue
         for name in missing:
             result["reasons"].append(
@@ -214,25 +243,30 @@ def check_alarms(checks: object, client_factory: ClientFactory, *, label: str = 
                 "check what it cannot see (fix the name or create the alarm)"
             )
         for alarm in alarms:
-            name = str(alarm.get("AlarmName", ""))
-            key = (check.region, check.role_arn, name)
-            if key in seen:
-                continue
-            seen.add(key)
-            result["checked"] += 1
-            state = alarm.get("StateValue")
-            if state == "ALARM":
-                why = _short(str(alarm.get("StateReason") or "no state reason"))
-                result["in_alarm"].append({"name": name, "region": check.region, "reason": why})
-                result["reasons"].append(f"{label} alarm {name!r} is in ALARM in {check.where}: {why}")
-            elif state == "INSUFFICIENT_DATA":
-                result["insufficient_data"].append({"name": name, "region": check.region})
-            elif state != "OK":
-                result["reasons"].append(
-                    f"{label} alarm {name!r} in {check.where} has unexpected state {state!r} — blocking"
-                )
+            key = (check.region, check.role_arn, str(alarm.get("AlarmName", "")))
+            seen = worst.get(key)
+            if seen is None or _severity(alarm) > _severity(seen[1]):
+                worst[key] = (check, alarm)
+
+    for (_, _, name), (check, alarm) in worst.items():
+        result["checked"] += 1
+        state = alarm.get("StateValue")
+        if state == "ALARM":
+            why = _short(str(alarm.get("StateReason") or "no state reason"))
+            result["in_alarm"].append({"name": name, "region": check.region, "reason": why})
+            result["reasons"].append(f"{label} alarm {name!r} is in ALARM in {check.where}: {why}")
+        elif state == "INSUFFICIENT_DATA":
+            result["insufficient_data"].append({"name": name, "region": check.region})
+        elif state != "OK":
+            result["reasons"].append(
+                f"{label} alarm {name!r} in {check.where} has unexpected state {state!r} — blocking"
+            )
     result["clear"] = not result["reasons"]
     return result
+
+
+def _severity(alarm: Mapping[str, Any]) -> int:
+    return _SEVERITY.get(str(alarm.get("StateValue")), _UNKNOWN_STATE_SEVERITY)
 
 
 def _read(check: AlarmCheck, client_factory: ClientFactory) -> tuple[list[Mapping[str, Any]], list[str]]:
@@ -278,6 +312,7 @@ def _blocked(reason: str) -> AlarmsResult:
         "in_alarm": [],
         "checked": 0,
         "insufficient_data": [],
+        "transient": [],
     }
 
 

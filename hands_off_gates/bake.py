@@ -7,20 +7,30 @@ Event::
                  "targets": [{"region": "us-east-1", "role_arn": optional,
                               "dimensions": [{"Name": "FunctionName", "Value": "orders"}]}]},
      "started_at": "2026-11-26T09:00:00Z", "now": optional ISO,
-     "bake_seconds": 3600, "min_requests": 1000, "pipeline": optional}
+     "bake_seconds": 3600, "min_requests": 1000, "pipeline": optional,
+     "unreadable_polls": optional, the previous poll's count (default 0)}
 
 Result ``{"status": "BAKING" | "DONE" | "FAILED", "reason", "requests_seen",
-"elapsed_seconds", "in_alarm"}``:
+"elapsed_seconds", "in_alarm", "unreadable_polls"}``:
 
-- FAILED if any watched alarm is in ALARM, or the alarms cannot be read, or the
-  bake watches no alarms, or the event is malformed (a bake that cannot see
-  must not pass), or the traffic metric cannot be read for a non-transient
-  reason (e.g. AccessDenied).
+- FAILED at once if any watched alarm is in ALARM, or an alarm cannot be read for a lasting
+  reason (AccessDenied, a missing alarm), or the bake watches no alarms or its checks matched
+  no alarm at all, or the event is malformed (a bake that cannot see must not pass), or the
+  traffic metric cannot be read for a lasting reason (e.g. AccessDenied).
+- An *unreadable poll* is one that could not see what it watches for a transient reason:
+  throttling, a timeout, a dropped connection (on the alarms or the traffic), or traffic
+  datapoints that are not non-negative finite numbers. It keeps BAKING, and counts: after
+  :data:`~.contract.UNREADABLE_POLL_LIMIT` unreadable polls in a row the bake FAILS, naming why.
+  The state machine passes ``unreadable_polls`` back in (and counts the polls whose Lambda
+  failed the same way); a readable poll starts the count again.
 - DONE iff elapsed >= bake_seconds and requests_seen >= min_requests, where
   requests_seen is the Sum of the metric over [started_at, now] (period 60 s)
   across all targets. ``min_requests`` 0 disables the traffic condition (and
   the metric is then not read).
-- BAKING otherwise, including a throttled traffic read (retry next time).
+- BAKING otherwise.
+
+The regions are read side by side, each within a deadline (``gate_common.read_each``): a hanging
+region makes an unreadable poll instead of timing out the Lambda.
 
 With a ``pipeline``, each look also mirrors how many watched alarms are in ``ALARM`` as the
 ``HandsOff/Gates UnhealthyCopies`` metric (see ``gate_common.emit_health``).
@@ -28,6 +38,8 @@ With a ``pipeline``, each look also mirrors how many watched alarms are in ``ALA
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +47,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypedDict
 
 from .alarms import InAlarm, check_alarms
+from .contract import UNREADABLE_POLL_LIMIT
 from .gate_common import (
+    READ_DEADLINE_SECONDS,
     ClientFactory,
     GateConfigError,
     describe_error,
@@ -43,10 +57,11 @@ from .gate_common import (
     error_code,
     is_transient,
     parse_instant,
+    read_each,
 )
 from .handler import gate_handler
 
-__all__ = ["BakeResult", "TrafficTarget", "evaluate_bake", "handler", "parse_traffic"]
+__all__ = ["BakeResult", "MalformedDatapoint", "TrafficTarget", "evaluate_bake", "handler", "parse_traffic"]
 
 _PERIOD = 60
 _MAX_SPAN = timedelta(seconds=_PERIOD * 1440)  # GetMetricStatistics: <= 1440 datapoints
@@ -64,6 +79,7 @@ class BakeResult(TypedDict):
         requests_seen: requests counted since the bake started.
         elapsed_seconds: time since the bake started.
         in_alarm: the watched alarms in ``ALARM``.
+        unreadable_polls: unreadable polls in a row, this one included (0 after a readable one).
     """
 
     status: Status
@@ -71,6 +87,11 @@ class BakeResult(TypedDict):
     requests_seen: int
     elapsed_seconds: int
     in_alarm: list[InAlarm]
+    unreadable_polls: int
+
+
+class MalformedDatapoint(ValueError):
+    """A traffic datapoint whose ``Sum`` is not a non-negative finite number: not counted."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,6 +183,8 @@ def evaluate_bake(
     bake_seconds: object,
     min_requests: object,
     client_factory: ClientFactory,
+    unreadable_polls: object = 0,
+    deadline: float = READ_DEADLINE_SECONDS,
 ) -> BakeResult:
     """Decide whether the bake is still running, done, or failed. Never raises.
 
@@ -173,11 +196,15 @@ def evaluate_bake(
         bake_seconds: the least time the bake lasts.
         min_requests: the least requests it must see (``0``: no traffic condition).
         client_factory: returns a CloudWatch client for ``(region, role_arn)``.
+        unreadable_polls: how many polls in a row before this one were unreadable. Default: 0.
+        deadline: seconds to wait for the alarm reads, and again for the traffic reads. Default:
+            :data:`~.gate_common.READ_DEADLINE_SECONDS`.
     """
     try:
         start = parse_instant(started_at, "started_at")
         bake = _count(bake_seconds, "bake_seconds")
         minimum = _count(min_requests, "min_requests")
+        previous = _count(unreadable_polls, "unreadable_polls")
         targets = parse_traffic(traffic) if minimum > 0 else []
     except GateConfigError as exc:
         return _result("FAILED", f"bake event invalid: {exc}", 0, 0)
@@ -190,8 +217,9 @@ def evaluate_bake(
             0,
             elapsed,
         )
-    alarms = check_alarms(checks, client_factory, label="bake")
-    if not alarms["clear"]:
+    alarms = check_alarms(checks, client_factory, label="bake", deadline=deadline)
+    lasting = [reason for reason in alarms["reasons"] if reason not in alarms["transient"]]
+    if alarms["in_alarm"] or lasting:  # an alarm, or what retrying cannot fix, fails at once
         return _result(
             "FAILED",
             "bake failed: " + "; ".join(alarms["reasons"]),
@@ -199,20 +227,56 @@ def evaluate_bake(
             elapsed,
             alarms["in_alarm"],
         )
+    unreadable = list(alarms["transient"])
+    if not unreadable and alarms["checked"] == 0:
+        listed = checks if isinstance(checks, list) else []
+        regions = ", ".join(dict.fromkeys(str(c.get("region")) for c in listed if isinstance(c, Mapping)))
+        return _result(
+            "FAILED",
+            f"bake failed: watched no alarm — its checks matched no alarm in {regions}; "
+            "a bake that cannot see the service's health must not pass (P16)",
+            0,
+            elapsed,
+        )
 
     requests = 0
-    if minimum > 0:
-        try:
-            requests = sum(_sum_metric(t, start, now, client_factory) for t in targets)
-        except Exception as exc:  # fail closed: unseen traffic never completes a bake
-            status: Status = "BAKING" if is_transient(exc) else "FAILED"
-            then = "will retry" if status == "BAKING" else "cannot confirm healthy traffic"
+    if minimum > 0 and not unreadable:
+        outcomes = read_each(
+            [functools.partial(_sum_metric, t, start, now, client_factory) for t in targets],
+            deadline=deadline,
+        )
+        for target, outcome in zip(targets, outcomes, strict=True):
+            try:
+                requests += outcome.get()
+            except Exception as failure:
+                reason = (
+                    f"cannot read traffic metric in {target.region} ({error_code(failure)}): "
+                    f"{describe_error(failure)}"
+                )
+                if not (is_transient(failure) or isinstance(failure, MalformedDatapoint)):
+                    # fail closed: unseen traffic never completes a bake
+                    return _result("FAILED", f"{reason} — cannot confirm healthy traffic", 0, elapsed)
+                unreadable.append(reason)
+
+    if unreadable:
+        polls = previous + 1
+        seen = "; ".join(unreadable)
+        if polls >= UNREADABLE_POLL_LIMIT:
             return _result(
-                status,
-                f"cannot read traffic metric ({error_code(exc)}): {describe_error(exc)} — {then}",
+                "FAILED",
+                f"bake failed: could not read what it watches for {polls} polls in a row: {seen}",
                 0,
                 elapsed,
+                unreadable_polls=polls,
             )
+        return _result(
+            "BAKING",
+            f"cannot read what the bake watches (unreadable poll {polls} of at most "
+            f"{UNREADABLE_POLL_LIMIT} in a row; will retry): {seen}",
+            0,
+            elapsed,
+            unreadable_polls=polls,
+        )
 
     progress = f"baked {elapsed}/{bake} s, " + (
         f"{requests}/{minimum} requests" if minimum > 0 else "no traffic minimum"
@@ -229,6 +293,10 @@ def _sum_metric(target: TrafficTarget, start: datetime, end: datetime, client_fa
     The window is widened to whole minutes (datapoints are stamped at minute starts): otherwise a
     poll right after the bake starts asks for StartTime == EndTime at the API's 1 s resolution,
     which CloudWatch rejects (InvalidParameterValue) and would fail the bake.
+
+    Raises:
+        MalformedDatapoint: a datapoint's ``Sum`` is missing or not a non-negative finite number
+            (a string, a bool, NaN...): what cannot be read is not counted.
     """
     start = start.replace(second=0, microsecond=0)
     whole_minute = end.replace(second=0, microsecond=0)
@@ -247,9 +315,23 @@ def _sum_metric(target: TrafficTarget, start: datetime, end: datetime, client_fa
             Period=_PERIOD,
             Statistics=["Sum"],
         )
-        total += sum(float(point.get("Sum", 0.0)) for point in response.get("Datapoints", []))
+        total += sum(_datapoint_sum(point) for point in _datapoints(response))
         chunk_start = chunk_end
     return int(total)
+
+
+def _datapoints(response: object) -> list[object]:
+    points = response.get("Datapoints", []) if isinstance(response, Mapping) else None
+    if not isinstance(points, list):
+        raise MalformedDatapoint(f"expected a list of datapoints, got {type(points).__name__}")
+    return points
+
+
+def _datapoint_sum(point: object) -> float:
+    value = point.get("Sum") if isinstance(point, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise MalformedDatapoint(f"datapoint Sum {value!r} is not a non-negative number; not counted")
+    return float(value)
 
 
 def _result(
@@ -258,6 +340,8 @@ def _result(
     requests: int,
     elapsed: int,
     in_alarm: list[InAlarm] | None = None,
+    *,
+    unreadable_polls: int = 0,
 ) -> BakeResult:
     return {
         "status": status,
@@ -265,6 +349,7 @@ def _result(
         "requests_seen": requests,
         "elapsed_seconds": elapsed,
         "in_alarm": in_alarm or [],
+        "unreadable_polls": unreadable_polls,
     }
 
 
@@ -293,6 +378,7 @@ def handler(event: Mapping[str, Any], *, now: datetime, cloudwatch: ClientFactor
         bake_seconds=event.get("bake_seconds"),
         min_requests=event.get("min_requests"),
         client_factory=cloudwatch,
+        unreadable_polls=event.get("unreadable_polls", 0),
     )
     emit_health(event, len(result["in_alarm"]))
     return result

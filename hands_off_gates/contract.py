@@ -19,17 +19,22 @@ from typing import NotRequired, TypedDict
 
 __all__ = [
     "ALIAS_NAME",
+    "DEFAULT_OVERRIDE_MAX_HOURS",
     "GATES_NAMESPACE",
     "HEALTH_ALARM_SUFFIX",
+    "OVERRIDE_KINDS",
+    "OVERRIDE_MAX_HOURS_LIMIT",
     "OVERRIDE_USED_METRIC",
     "PIPELINE_DIMENSION",
     "STAGE_DIMENSION",
     "UNHEALTHY_COPIES_METRIC",
+    "UNREADABLE_POLL_LIMIT",
     "AlarmCheck",
     "BakeInput",
     "BlackoutSpec",
     "GateInput",
     "MetricDimension",
+    "OverrideSpec",
     "TrafficInput",
     "TrafficTargetInput",
     "WindowInput",
@@ -61,6 +66,28 @@ ALIAS_NAME = "live"
 
 HEALTH_ALARM_SUFFIX = "-health"
 """Suffix of each copy's composite health alarm (``<copy>-health``), which gates and bakes read."""
+
+UNREADABLE_POLL_LIMIT = 5
+"""How many bake polls in a row may fail to read what the bake watches (a throttled or timed-out
+read, a crashed or throttled Lambda) before the bake fails; a readable poll starts the count again.
+
+The bake runtime counts its own unreadable reads, the bake state machine the polls whose Lambda
+failed; both fail the bake at this count.
+"""
+
+OVERRIDE_KINDS: tuple[str, ...] = ("alarms", "org-alarms", "window", "blackout")
+"""What an override can lift, each only when its ``scope`` names it.
+
+``alarms``: the service's own alarms (including ones that could not be read); ``org-alarms``: the
+organization-wide alarms; ``window``: being outside the deployment windows; ``blackout``: a
+blackout. Any other name makes the whole override invalid.
+"""
+
+DEFAULT_OVERRIDE_MAX_HOURS = 24
+"""How far ahead of now an override's ``expires_at`` may be, unless the gate input says otherwise."""
+
+OVERRIDE_MAX_HOURS_LIMIT = 168
+"""The most a gate input's ``override_max_hours`` may be (7 days)."""
 
 
 # ------------------------------------------------------------------------------------ shapes
@@ -136,6 +163,8 @@ class GateInput(TypedDict):
         org_checks: organization-wide alarms, one check per target; ``[]`` for none.
         window: the deployment windows and blackouts.
         override_parameter: the SSM parameter a developer writes to override the gate.
+        override_max_hours: how far ahead of now an override may expire, whole hours from 1 to
+            :data:`OVERRIDE_MAX_HOURS_LIMIT`. Default: :data:`DEFAULT_OVERRIDE_MAX_HOURS`.
         check_interval_seconds: how long a blocked gate waits before checking again.
         max_wait_seconds: how long a blocked gate waits in all before it fails the stage.
     """
@@ -146,8 +175,31 @@ class GateInput(TypedDict):
     org_checks: list[AlarmCheck]
     window: WindowInput
     override_parameter: str
+    override_max_hours: NotRequired[int]
     check_interval_seconds: int
     max_wait_seconds: int
+
+
+class OverrideSpec(TypedDict):
+    """The JSON a developer writes to the override parameter (``/hands-off/<pipeline>/override``).
+
+    Attributes:
+        who: who says they are overriding; recorded as ``claimed_who`` only (the audit names the
+            AWS identity that wrote the parameter).
+        why: why, e.g. ``"hotfix INC-1234"``.
+        expires_at: ISO-8601 instant with a UTC offset, after now and at most the gate's
+            ``override_max_hours`` ahead.
+        stages: the stages (waves) it applies to, by exact name, e.g. ``["Prod-2"]``; at least one.
+        scope: what it lifts, drawn from :data:`OVERRIDE_KINDS`; at least one.
+        execution_id: the one pipeline execution it applies to. Default: absent, any execution.
+    """
+
+    who: str
+    why: str
+    expires_at: str
+    stages: list[str]
+    scope: list[str]
+    execution_id: NotRequired[str]
 
 
 class MetricDimension(TypedDict):

@@ -4,21 +4,29 @@ Event::
 
     {"app": <alarms result>, "org": <alarms result>, "window": <time_window result>,
      "override": <override result>, "started_at": "2026-11-26T09:00:00Z",
-     "now": optional ISO, "max_wait_seconds": 3600, "pipeline": "orders", "stage": "prod-1"}
+     "now": optional ISO, "max_wait_seconds": 3600, "override_max_hours": optional (default 24),
+     "pipeline": "orders", "stage": "Prod-1", "execution_id": optional}
 
-proceed iff (app clear and org clear, or an active override with "alarms" in
-scope) and (window open, or an active override with "window" in scope), and
-every sub-result is well formed (a missing or malformed one blocks and cannot be
-overridden: it is a bug in the pipeline, not a state of the service).
+Each kind of blocker is lifted only by an active override whose ``scope`` names it
+(:data:`~.contract.OVERRIDE_KINDS`): the app alarms by ``alarms``, the org alarms by
+``org-alarms``, a closed window by every kind its ``closed_by`` lists (``window``, ``blackout``;
+a closed result that does not say needs both). proceed iff every blocker is lifted and every
+sub-result is well formed: a missing or malformed one (including an alarms result that says
+``clear`` yet lists alarms) blocks and cannot be overridden — it is a bug in the pipeline, not a
+state of the service.
 
-When the gate passes only thanks to an override, ``override_used`` is true and
-the handler writes an AUDIT log line plus a CloudWatch Embedded Metric Format
-line (namespace ``HandsOff/Gates``, metric ``OverrideUsed``, dimensions
-Pipeline and Stage), so an alarm on overrides needs no extra IAM.
+decide does not trust ``active: true``: it re-checks the override result when it decides — well
+formed (author, stages, known kinds), not expired (``expires_at <= now`` is expired), at most
+``override_max_hours`` ahead, naming this ``stage`` and, when bound, this ``execution_id``.
 
-When blocked, ``give_up`` is true once ``now - started_at >= max_wait_seconds``
-(or when the timing inputs are malformed: waiting on a broken clock could last
-forever), and ``reason`` lists every blocker on one line.
+When the gate passes only thanks to an override, ``override_used`` is true and the handler writes
+an AUDIT log line plus a CloudWatch Embedded Metric Format line (namespace ``HandsOff/Gates``,
+metric ``OverrideUsed``, dimensions Pipeline and Stage; the writer's AWS identity, the claimed
+who, why, scope and stages as properties), so an alarm on overrides needs no extra IAM.
+
+When blocked, ``give_up`` is true once ``now - started_at >= max_wait_seconds`` (0 gives up at
+the first blocked check and lets a clear gate through), or when the timing inputs are malformed
+(waiting on a broken clock could last forever); ``reason`` lists every blocker on one line.
 """
 
 from __future__ import annotations
@@ -26,12 +34,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
-from .contract import GATES_NAMESPACE, OVERRIDE_USED_METRIC, PIPELINE_DIMENSION, STAGE_DIMENSION
-from .gate_common import GateConfigError, iso_utc, log, parse_instant
+from .contract import (
+    DEFAULT_OVERRIDE_MAX_HOURS,
+    GATES_NAMESPACE,
+    OVERRIDE_KINDS,
+    OVERRIDE_USED_METRIC,
+    PIPELINE_DIMENSION,
+    STAGE_DIMENSION,
+)
+from .gate_common import GateConfigError, log, parse_instant
 from .handler import gate_handler
+from .override import describe_override, max_lifetime, not_applicable
 
 __all__ = [
     "DecideResult",
@@ -40,7 +56,8 @@ __all__ = [
     "override_audit_emf",
 ]
 
-_SCOPES = frozenset({"alarms", "window"})
+_WINDOW_KINDS = ("window", "blackout")
+"""The override kinds a closed window can need, in the order reasons name them."""
 
 
 class DecideResult(TypedDict):
@@ -66,9 +83,16 @@ class DecideResult(TypedDict):
 @dataclass
 class _Findings:
     hard: list[str] = field(default_factory=list)  # malformed input: never overridable
-    alarms: list[str] = field(default_factory=list)
+    app: list[str] = field(default_factory=list)
+    org: list[str] = field(default_factory=list)
     window: list[str] = field(default_factory=list)
+    window_kinds: tuple[str, ...] = ()  # the override kinds that lift the closed window
+    window_untold: bool = False  # the window result did not say what closes it
     notes: list[str] = field(default_factory=list)
+
+    def groups(self) -> list[tuple[tuple[str, ...], list[str]]]:
+        """Each kind of blocker with the override kinds that lift it."""
+        return [(("alarms",), self.app), (("org-alarms",), self.org), (self.window_kinds, self.window)]
 
 
 def decide(
@@ -80,6 +104,9 @@ def decide(
     started_at: object,
     now: datetime,
     max_wait_seconds: object,
+    stage: object = None,
+    execution_id: object = None,
+    override_max_hours: object = DEFAULT_OVERRIDE_MAX_HOURS,
 ) -> DecideResult:
     """Combine the gate results. Pure and total: malformed input blocks, never raises.
 
@@ -91,21 +118,30 @@ def decide(
         started_at: when the gate started, an aware datetime or an ISO-8601 string with offset.
         now: the instant to judge.
         max_wait_seconds: how long a blocked gate waits before it gives up.
+        stage: the stage the gate guards. Default: None, unknown (no override applies).
+        execution_id: the pipeline execution the gate runs for. Default: None, unknown (no
+            override bound to an execution applies).
+        override_max_hours: how far ahead of now an override may expire. Default: 24.
     """
     found = _Findings()
-    for label, result in (("app", app), ("org", org)):
-        _alarm_findings(label, result, found)
+    found.app = _alarm_findings("app", app, found)
+    found.org = _alarm_findings("org", org, found)
     _window_findings(window, found)
-    active_scope, override_text = _override(override, now, found)
-
+    scope, override_text = _override(
+        override,
+        now,
+        stage=_text_or_none(stage),
+        execution_id=_text_or_none(execution_id),
+        lifetime=_lifetime(override_max_hours, found),
+        found=found,
+    )
     elapsed, max_wait = _timing(started_at, now, max_wait_seconds, found)
 
-    alarms_ok = not found.alarms or "alarms" in active_scope
-    window_ok = not found.window or "window" in active_scope
-    proceed = not found.hard and alarms_ok and window_ok
+    groups = found.groups()
+    blocking = [reasons for kinds, reasons in groups if reasons and not set(kinds) <= scope]
 
-    if proceed:
-        bypassed = [*found.alarms, *found.window]
+    if not found.hard and not blocking:
+        bypassed = [reason for _, reasons in groups for reason in reasons]  # all lifted
         if bypassed:
             reason = f"proceeding under {override_text} — bypassing: {'; '.join(bypassed)}"
         else:
@@ -121,17 +157,17 @@ def decide(
             "bypassed": bypassed,
         }
 
-    blockers = [*found.hard]
-    blockers += found.alarms if "alarms" not in active_scope else []
-    blockers += found.window if "window" not in active_scope else []
-    if active_scope:
-        uncovered = [
-            scope
-            for scope, blocking in (("alarms", found.alarms), ("window", found.window))
-            if blocking and scope not in active_scope
-        ]
+    blockers = [*found.hard, *(reason for reasons in blocking for reason in reasons)]
+    if scope:
+        needed = {kind for kinds, reasons in groups if reasons for kind in kinds}
+        uncovered = [kind for kind in OVERRIDE_KINDS if kind in needed and kind not in scope]
         if uncovered:
             found.notes.append(f"{override_text} does not cover {' or '.join(uncovered)}")
+        if found.window_untold and found.window and not set(found.window_kinds) <= scope:
+            found.notes.append(
+                "the time-window result does not say whether the window or a blackout closes it, "
+                "so only an override naming both lifts it"
+            )
     give_up = elapsed is None or max_wait is None or elapsed >= max_wait
     if elapsed is not None and max_wait is not None:
         wait = f"waited {elapsed} s of {max_wait} s"
@@ -149,26 +185,46 @@ def decide(
     }
 
 
-def _alarm_findings(label: str, result: object, found: _Findings) -> None:
+def _alarm_findings(label: str, result: object, found: _Findings) -> list[str]:
+    """The blockers of one alarms result; a malformed or self-contradicting one is a hard blocker."""
     if (
         not isinstance(result, Mapping)
         or not isinstance(result.get("clear"), bool)
         or not isinstance(result.get("reasons", []), list)
+        or not isinstance(result.get("in_alarm", []), list)
     ):
         found.hard.append(f"{label} alarm result missing or malformed — blocking (fail closed)")
-        return
+        return []
     if result["clear"]:
-        return
+        if result.get("reasons") or result.get("in_alarm"):
+            found.hard.append(
+                f"{label} alarm result malformed (clear, yet it lists alarms) — blocking (fail closed)"
+            )
+        return []
     reasons = [str(r) for r in result.get("reasons", []) if str(r)]
-    found.alarms += reasons or [f"{label} alarms not clear (no reason given)"]
+    return reasons or [f"{label} alarms not clear (no reason given)"]
 
 
 def _window_findings(window: object, found: _Findings) -> None:
     if not isinstance(window, Mapping) or not isinstance(window.get("open"), bool):
         found.hard.append("time-window result missing or malformed — blocking (fail closed)")
         return
-    if not window["open"]:
-        found.window.append(_window_reason(window) or "outside deployment window")
+    closed_by = window.get("closed_by")
+    if closed_by is not None and (
+        not isinstance(closed_by, list) or not all(kind in _WINDOW_KINDS for kind in closed_by)
+    ):
+        found.hard.append(
+            f"time-window result malformed (closed_by: {closed_by!r}, expected a list drawn from "
+            f"{', '.join(_WINDOW_KINDS)}) — blocking (fail closed)"
+        )
+        return
+    if window["open"]:
+        return
+    found.window.append(_window_reason(window) or "outside deployment window")
+    found.window_kinds = tuple(kind for kind in _WINDOW_KINDS if kind in (closed_by or ()))
+    if not found.window_kinds:  # cannot tell what closes it: only an override naming both lifts it
+        found.window_kinds = _WINDOW_KINDS
+        found.window_untold = True
 
 
 def _window_reason(window: object) -> str:
@@ -177,8 +233,31 @@ def _window_reason(window: object) -> str:
     return ""
 
 
-def _override(override: object, now: datetime, found: _Findings) -> tuple[frozenset[str], str]:
-    """The active override's scope (empty if none) and a description of it."""
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _lifetime(override_max_hours: object, found: _Findings) -> timedelta | None:
+    try:
+        return max_lifetime(override_max_hours)
+    except GateConfigError as exc:
+        found.hard.append(f"decide event invalid: {exc}")
+        return None
+
+
+def _override(
+    override: object,
+    now: datetime,
+    *,
+    stage: str | None,
+    execution_id: str | None,
+    lifetime: timedelta | None,
+    found: _Findings,
+) -> tuple[frozenset[str], str]:
+    """The kinds the override lifts here and now (empty if none) and a description of it.
+
+    Re-checks the result rather than trusting ``active``: shape, expiry, lifetime, stage, execution.
+    """
     if not isinstance(override, Mapping) or not isinstance(override.get("active"), bool):
         found.hard.append("override result missing or malformed — blocking (fail closed)")
         return frozenset(), ""
@@ -187,27 +266,58 @@ def _override(override: object, now: datetime, found: _Findings) -> tuple[frozen
         if reason and reason != "no override":
             found.notes.append(reason)
         return frozenset(), ""
-    scope = override.get("scope")
-    who, why = override.get("who"), override.get("why")
-    if (
-        not isinstance(scope, list)
-        or not scope
-        or not set(scope) <= _SCOPES
-        or not isinstance(who, str)
-        or not isinstance(why, str)
-    ):
-        found.hard.append("override result malformed (active without who/why/scope) — blocking")
-        return frozenset(), ""
     try:
-        expires_at = parse_instant(override.get("expires_at"), "override.expires_at")
+        expires_at = _check_active(override)
     except GateConfigError as exc:
         found.hard.append(f"override result malformed ({exc}) — blocking")
         return frozenset(), ""
-    if expires_at <= now:  # the override may have expired since it was read
-        found.notes.append(f"override expired at {iso_utc(expires_at)}")
+    if lifetime is None:  # already a hard blocker
         return frozenset(), ""
-    text = f"override by {who} until {iso_utc(expires_at)} (scope: {', '.join(scope)}): {why}"
-    return frozenset(scope), text
+    bound = override.get("execution_id")
+    problem = not_applicable(
+        expires_at=expires_at,
+        stages=override["stages"],
+        bound_execution=bound,
+        now=now,
+        stage=stage,
+        execution_id=execution_id,
+        lifetime=lifetime,
+    )
+    if problem is not None:  # it may have expired since it was read, or be for another stage
+        found.notes.append(problem)
+        return frozenset(), ""
+    text = describe_override(
+        author=override["author"],
+        claimed_who=override["claimed_who"],
+        why=override["why"],
+        expires_at=override["expires_at"],
+        stages=override["stages"],
+        scope=override["scope"],
+        execution_id=bound,
+    )
+    return frozenset(override["scope"]), text
+
+
+def _check_active(override: Mapping[str, Any]) -> datetime:
+    """Check an active override result's shape; return its expiry.
+
+    Raises:
+        GateConfigError: naming the first field that is missing or wrong.
+    """
+    for key in ("author", "claimed_who", "why"):
+        value = override.get(key)
+        if not isinstance(value, str) or not value:
+            raise GateConfigError(key, f"expected a non-empty string, got {value!r}")
+    scope = override.get("scope")
+    if not isinstance(scope, list) or not scope or not all(kind in OVERRIDE_KINDS for kind in scope):
+        raise GateConfigError("scope", f"expected a non-empty list drawn from {', '.join(OVERRIDE_KINDS)}")
+    stages = override.get("stages")
+    if not isinstance(stages, list) or not stages or not all(isinstance(s, str) and s for s in stages):
+        raise GateConfigError("stages", f"expected a non-empty list of stage names, got {stages!r}")
+    bound = override.get("execution_id")
+    if bound is not None and (not isinstance(bound, str) or not bound):
+        raise GateConfigError("execution_id", f"expected a pipeline execution id, got {bound!r}")
+    return parse_instant(override.get("expires_at"), "expires_at")
 
 
 def _timing(
@@ -238,14 +348,17 @@ def override_audit_emf(
 ) -> dict[str, Any]:
     """The Embedded Metric Format record for one override use (``OverrideUsed``). Pure.
 
+    Properties besides the metric: ``who`` and ``author`` (the AWS identity that wrote the
+    override), ``claimed_who`` (what it typed), ``why``, ``expires_at``, ``scope``, ``stages``,
+    ``execution_id`` (None when unbound) and ``bypassed``.
+
     Args:
         pipeline: the ``Pipeline`` dimension.
         stage: the ``Stage`` dimension.
         result: the decision that used the override.
-        override: the ``override`` result (who, why, until when).
-        at: the metric's timestamp.
+        override: the ``override`` result (author, claimed who, why, until when, where).
+        at: the metric's timestamp (sent in epoch milliseconds, as EMF requires).
     """
-    details = override if isinstance(override, Mapping) else {}
     return {
         "_aws": {
             "Timestamp": int(at.timestamp() * 1000),
@@ -260,10 +373,23 @@ def override_audit_emf(
         PIPELINE_DIMENSION: pipeline,
         STAGE_DIMENSION: stage,
         OVERRIDE_USED_METRIC: 1,
-        "who": details.get("who"),
+        **_audit_fields(override),
+        "bypassed": result["bypassed"],
+    }
+
+
+def _audit_fields(override: object) -> dict[str, Any]:
+    """Who used which override, for the audit line and the EMF record."""
+    details = override if isinstance(override, Mapping) else {}
+    return {
+        "who": details.get("author"),
+        "author": details.get("author"),
+        "claimed_who": details.get("claimed_who"),
         "why": details.get("why"),
         "expires_at": details.get("expires_at"),
-        "bypassed": result["bypassed"],
+        "scope": details.get("scope"),
+        "stages": details.get("stages"),
+        "execution_id": details.get("execution_id"),
     }
 
 
@@ -294,6 +420,9 @@ def handler(event: Mapping[str, Any], *, now: datetime) -> DecideResult:
         started_at=event.get("started_at"),
         now=now,
         max_wait_seconds=event.get("max_wait_seconds"),
+        stage=event.get("stage"),
+        execution_id=event.get("execution_id"),
+        override_max_hours=event.get("override_max_hours", DEFAULT_OVERRIDE_MAX_HOURS),
     )
     if result["override_used"]:
         _audit(event, result)
@@ -304,7 +433,6 @@ def _audit(event: Mapping[str, Any], result: DecideResult) -> None:
     pipeline = _dimension(event.get("pipeline"))
     stage = _dimension(event.get("stage"))
     override = event.get("override")
-    details = override if isinstance(override, Mapping) else {}
     log(
         "AUDIT",
         f"deployment gate overridden for {pipeline}/{stage}",
@@ -312,10 +440,7 @@ def _audit(event: Mapping[str, Any], result: DecideResult) -> None:
         event="override_used",
         pipeline=pipeline,
         stage=stage,
-        who=details.get("who"),
-        why=details.get("why"),
-        expires_at=details.get("expires_at"),
-        scope=details.get("scope"),
+        **_audit_fields(override),
         bypassed=result["bypassed"],
     )
     emf = override_audit_emf(

@@ -10,7 +10,10 @@ What lives here:
 - ``parse_instant`` / ``now_from_event`` / ``iso_utc``: time parsing that rejects
   naive datetimes (a time without an offset is ambiguous, so a gate refuses it).
 - ``default_client_factory``: boto3 clients per (region, role), assuming the role
-  with STS when one is given, cached across warm invocations.
+  with STS when one is given, cached across warm invocations; every client connects within
+  3 s, reads within 10 s and retries in botocore's standard mode (3 attempts).
+- ``read_each``: runs one read per region side by side, each answering by a deadline, so a
+  hanging region reports "unreadable in <region>" instead of timing out the whole Lambda.
 - ``log``: one JSON object per line on stdout (CloudWatch Logs Insights friendly).
 - ``describe_error``: a short "Code: message" for any AWS/SDK exception.
 - ``health_emf`` / ``emit_health``: the ``UnhealthyCopies`` metric a gate or bake mirrors.
@@ -21,18 +24,26 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .contract import GATES_NAMESPACE, PIPELINE_DIMENSION, UNHEALTHY_COPIES_METRIC
 
 __all__ = [
+    "CONNECT_TIMEOUT_SECONDS",
+    "MAX_ATTEMPTS",
+    "READ_DEADLINE_SECONDS",
+    "READ_TIMEOUT_SECONDS",
     "SERVICE_NAME",
     "TRANSIENT_ERROR_CODES",
     "ClientFactory",
+    "DeadlineExceeded",
     "GateConfigError",
+    "ReadOutcome",
+    "client_config",
     "default_client_factory",
     "describe_error",
     "emit_health",
@@ -43,6 +54,7 @@ __all__ = [
     "log",
     "now_from_event",
     "parse_instant",
+    "read_each",
 ]
 
 SERVICE_NAME = "hands-off-gates"
@@ -55,6 +67,28 @@ ClientFactory = Callable[[str | None, str | None], Any]
 # cached in a warm container never signs a request with expired credentials.
 _CREDENTIAL_REFRESH_MARGIN = timedelta(minutes=5)
 _ROLE_SESSION_NAME = "hands-off-gate"
+
+CONNECT_TIMEOUT_SECONDS = 3
+"""How long a client waits to connect to an endpoint before it gives up on that attempt."""
+
+READ_TIMEOUT_SECONDS = 10
+"""How long a client waits for an answer on an open connection before it gives up on that attempt."""
+
+MAX_ATTEMPTS = 3
+"""Attempts per call in all, the first included (botocore's standard retry mode, with backoff;
+botocore's own ``max_attempts`` key would count retries only)."""
+
+READ_DEADLINE_SECONDS = 25.0
+"""How long :func:`read_each` waits for all its reads. A bake reads alarms, then traffic, each
+within this deadline: both fit in the gate Lambdas' 60 s timeout, with room to answer."""
+
+_MAX_READ_THREADS = 16
+
+# boto3's default session is not thread-safe: clients are made under this lock, and the network
+# calls (AssumeRole, the reads) happen outside it.
+_CLIENTS_LOCK = threading.Lock()
+
+T = TypeVar("T")
 
 # Error codes that mean "try again later" rather than "this will never work".
 TRANSIENT_ERROR_CODES = frozenset(
@@ -190,8 +224,9 @@ def describe_error(exc: BaseException) -> str:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for throttling / service-side errors worth retrying later."""
-    if error_code(exc) in TRANSIENT_ERROR_CODES:
+    """True for throttling, service-side errors, timeouts and dropped connections: worth trying
+    again later."""
+    if isinstance(exc, DeadlineExceeded) or error_code(exc) in TRANSIENT_ERROR_CODES:
         return True
     # botocore connection/timeout errors (no AWS error code): retryable.
     name = type(exc).__name__
@@ -199,7 +234,95 @@ def is_transient(exc: BaseException) -> bool:
         "EndpointConnectionError",
         "ConnectTimeoutError",
         "ReadTimeoutError",
+        "ConnectionClosedError",
     }
+
+
+class DeadlineExceeded(Exception):
+    """A read still running when :func:`read_each` stopped waiting for it (transient).
+
+    Args:
+        seconds: the deadline it missed.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class ReadOutcome(Generic[T]):
+    """What one read of :func:`read_each` gave: its value, or the exception it raised.
+
+    Attributes:
+        value: the read's value. None when it failed.
+        error: what it raised, or :class:`DeadlineExceeded`. None when it succeeded.
+    """
+
+    value: T | None = None
+    error: BaseException | None = None
+
+    def get(self) -> T:
+        """The value.
+
+        Raises:
+            BaseException: what the read raised (:class:`DeadlineExceeded` if it did not finish).
+        """
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]  # None only for a read returning None
+
+
+def read_each(
+    reads: Sequence[Callable[[], T]], *, deadline: float = READ_DEADLINE_SECONDS
+) -> list[ReadOutcome[T]]:
+    """Run each read in its own thread and collect what each gave, in order. Never raises.
+
+    A read still running after ``deadline`` seconds is given up on (its outcome is a
+    :class:`DeadlineExceeded` error) and left to finish on its own: one hanging region holds up
+    neither the others nor the Lambda.
+
+    Args:
+        reads: functions of no arguments, e.g. one per region.
+        deadline: how long to wait for all of them, in seconds. Default:
+            :data:`READ_DEADLINE_SECONDS`.
+
+    Example::
+
+        outcomes = read_each([functools.partial(read, region) for region in regions])
+    """
+    if not reads:
+        return []
+    pool = ThreadPoolExecutor(max_workers=min(len(reads), _MAX_READ_THREADS))
+    try:
+        futures = [pool.submit(read) for read in reads]
+        wait(futures, timeout=deadline)
+        outcomes: list[ReadOutcome[T]] = []
+        for future in futures:
+            if not future.done():
+                future.cancel()
+                outcomes.append(ReadOutcome(error=DeadlineExceeded(deadline)))
+            elif (error := future.exception()) is not None:
+                outcomes.append(ReadOutcome(error=error))
+            else:
+                outcomes.append(ReadOutcome(value=future.result()))
+        return outcomes
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def client_config() -> Any:
+    """The botocore ``Config`` of every gate client: short timeouts, standard retries.
+
+    Typed ``Any``: botocore stubs are not bundled.
+    """
+    from botocore.config import Config  # bundled with the Lambda runtime
+
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+    )
 
 
 @dataclass(frozen=True)
@@ -213,8 +336,9 @@ def default_client_factory(service: str, clock: Callable[[], datetime] | None = 
 
     Clients are cached per ``(region, role_arn)``. With a ``role_arn`` the factory
     calls ``sts:AssumeRole`` (regional STS endpoint) and refreshes the
-    credentials 5 minutes before they expire. boto3 is imported lazily so
-    pure-logic tests never need it.
+    credentials 5 minutes before they expire. Every client, STS included, has the
+    :func:`client_config` timeouts and retries. The factory may be called from several threads
+    at once (:func:`read_each`). boto3 is imported lazily so pure-logic tests never need it.
 
     Args:
         service: the boto3 service name, e.g. ``"cloudwatch"``.
@@ -227,41 +351,43 @@ def default_client_factory(service: str, clock: Callable[[], datetime] | None = 
         client = cloudwatch("eu-west-1", "arn:aws:iam::111111111111:role/read-alarms")
     """
     cache: dict[tuple[str | None, str | None], _CachedClient] = {}
-    lock = threading.Lock()
     now = clock if clock is not None else (lambda: datetime.now(UTC))
 
     def factory(region: str | None, role_arn: str | None) -> Any:
         import boto3  # bundled with the Lambda runtime
 
         key = (region, role_arn)
-        with lock:
+        region_name = region or os.environ.get("AWS_REGION") or None
+        with _CLIENTS_LOCK:
             cached = cache.get(key)
             if cached is not None and (
                 cached.expires_at is None or cached.expires_at - _CREDENTIAL_REFRESH_MARGIN > now()
             ):
                 return cached.client
-            region_name = region or os.environ.get("AWS_REGION") or None
             if role_arn is None:
-                client = boto3.client(service, region_name=region_name)
+                client = boto3.client(service, region_name=region_name, config=client_config())
                 cache[key] = _CachedClient(client, None)
                 return client
-            sts = boto3.client("sts", region_name=region_name)
-            credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=_ROLE_SESSION_NAME)["Credentials"]
-            expiration = credentials.get("Expiration")
-            expires_at = (
-                expiration
-                if isinstance(expiration, datetime) and expiration.tzinfo is not None
-                else now() + timedelta(minutes=15)
-            )
+            sts = boto3.client("sts", region_name=region_name, config=client_config())
+        # The network call happens outside the lock: a hanging region's STS holds up no other region.
+        credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=_ROLE_SESSION_NAME)["Credentials"]
+        expiration = credentials.get("Expiration")
+        expires_at = (
+            expiration
+            if isinstance(expiration, datetime) and expiration.tzinfo is not None
+            else now() + timedelta(minutes=15)
+        )
+        with _CLIENTS_LOCK:
             client = boto3.client(
                 service,
                 region_name=region_name,
                 aws_access_key_id=credentials["AccessKeyId"],
                 aws_secret_access_key=credentials["SecretAccessKey"],
                 aws_session_token=credentials["SessionToken"],
+                config=client_config(),
             )
             cache[key] = _CachedClient(client, expires_at)
-            return client
+        return client
 
     return factory
 

@@ -38,7 +38,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .gate_common import GateConfigError, iso_utc, parse_instant
@@ -154,6 +154,7 @@ class WindowDecision(TypedDict):
     open: bool
     reason: str
     next_open: str | None
+    closed_by: NotRequired[list[str]]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -325,21 +326,29 @@ def evaluate_window(config: WindowConfig, now: datetime) -> WindowDecision:
             reason = f"inside deployment window {window.label}"
         else:
             reason = "no deployment windows configured (any time allowed) and no blackout"
-        return {"open": True, "reason": reason, "next_open": next_text}
+        return {"open": True, "reason": reason, "next_open": next_text, "closed_by": []}
 
     blockers: list[str] = []
+    closed_by: list[str] = []
     blackout = next((b for b in config.blackouts if b.contains(now)), None)
     if blackout is not None:
         blockers.append(f"in blackout {blackout.reason!r} until {iso_utc(blackout.end)}")
+        closed_by.append("blackout")
     if config.windows and not any(start <= now < end for start, end, _ in intervals):
         noun = "window" if len(config.windows) == 1 else "windows"
         blockers.append(f"outside deployment {noun} " + ", ".join(w.label for w in config.windows))
+        closed_by.append("window")
     tail = (
         f"next opens {next_text}"
         if next_text is not None
         else f"no opening within {SEARCH_HORIZON.days} days"
     )
-    return {"open": False, "reason": "; ".join([*blockers, tail]), "next_open": next_text}
+    return {
+        "open": False,
+        "reason": "; ".join([*blockers, tail]),
+        "next_open": next_text,
+        "closed_by": closed_by,
+    }
 
 
 def is_open_at(config: WindowConfig, instant: datetime) -> bool:

@@ -6,19 +6,89 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from aws_cdk import Duration, RemovalPolicy
+import jsii
+from aws_cdk import Annotations, Aspects, Duration, IAspect, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from hands_off.model import AlarmPolicy
 from hands_off.naming import AlarmKind, alarm_name
 
-__all__ = ["AlarmFactory", "LambdaAliasMetrics", "ServiceAlarms", "ServiceMetrics"]
+__all__ = [
+    "UNSUBSCRIBED_PAGING_WARNING",
+    "AlarmFactory",
+    "LambdaAliasMetrics",
+    "ServiceAlarms",
+    "ServiceMetrics",
+    "new_paging_topic",
+]
+
+UNSUBSCRIBED_PAGING_WARNING = "hands-off:paging-unsubscribed"
+"""Id of the synth warning on a paging topic nothing subscribes to (its alarms page nobody)."""
+
+
+def new_paging_topic(scope: Construct, *, name: str, id_prefix: str = "Paging") -> sns.Topic:
+    """An SNS topic for alarm notifications, encrypted with its own rotated KMS key that CloudWatch
+    may use, publishing over TLS only. Synth warns (:data:`UNSUBSCRIBED_PAGING_WARNING`) while no
+    subscription in its stack delivers it anywhere.
+
+    Args:
+        scope: where the key (``<id_prefix>Key``) and topic (``<id_prefix>Topic``) go.
+        name: what it pages for, e.g. ``"orders-prod"`` (its display name is ``"<name> paging"``).
+        id_prefix: construct id prefix. Default: ``"Paging"``.
+    """
+    key = kms.Key(
+        scope,
+        f"{id_prefix}Key",
+        description=f"Encrypts the {name} paging topic",
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    # CloudWatch publishes alarm notifications to the encrypted topic.
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+        )
+    )
+    topic = sns.Topic(
+        scope, f"{id_prefix}Topic", display_name=f"{name} paging", master_key=key, enforce_ssl=True
+    )
+    Aspects.of(topic).add(_PagesSomeone(topic))
+    return topic
+
+
+@jsii.implements(IAspect)
+class _PagesSomeone:
+    """At synth, warn when no subscription of the topic's stack delivers it: alarms that page nobody
+    are found at the incident, not before. (A subscription made in another stack is not seen.)"""
+
+    def __init__(self, topic: sns.Topic) -> None:
+        self._topic = topic
+        self._path = topic.node.path
+
+    def visit(self, node: IConstruct) -> None:
+        if node.node.path != self._path:
+            return
+        stack = Stack.of(self._topic)
+        arn = stack.resolve(self._topic.topic_arn)
+        subscribed = any(
+            isinstance(c, sns.CfnSubscription) and stack.resolve(c.topic_arn) == arn
+            for c in stack.node.find_all()
+        )
+        if not subscribed:
+            Annotations.of(self._topic).add_warning_v2(
+                UNSUBSCRIBED_PAGING_WARNING,
+                "this paging topic has no subscription, so its alarms page nobody: return "
+                "subscriptions (email, the HTTPS endpoint of an incident tool, Chatbot) from "
+                "ServicePipeline.paging_subscriptions(), or subscribe the topic yourself",
+            )
 
 
 class ServiceMetrics(Protocol):
@@ -106,8 +176,8 @@ class AlarmFactory(Construct):
         name_prefix: prefix of every alarm name; unique per account and region (the gates find
             alarms by name).
         policy: thresholds and evaluation windows. Default: ``AlarmPolicy()``.
-        paging_topic: where alarm actions go. Default: a new SNS topic encrypted with a new
-            customer-managed KMS key that CloudWatch may use.
+        paging_topic: where alarm actions go. Default: a :func:`new_paging_topic` (encrypted
+            with its own KMS key; synth warns until something subscribes to it).
     """
 
     def __init__(
@@ -122,32 +192,8 @@ class AlarmFactory(Construct):
         super().__init__(scope, construct_id)
         self.name_prefix = name_prefix
         self.policy = policy or AlarmPolicy()
-        self.paging_topic = paging_topic or self._paging_topic()
+        self.paging_topic: sns.ITopic = paging_topic or new_paging_topic(self, name=name_prefix)
         self._action = cw_actions.SnsAction(self.paging_topic)
-
-    def _paging_topic(self) -> sns.ITopic:
-        key = kms.Key(
-            self,
-            "PagingKey",
-            description=f"Encrypts the {self.name_prefix} paging topic",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        # CloudWatch publishes alarm notifications to the encrypted topic.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-            )
-        )
-        return sns.Topic(
-            self,
-            "PagingTopic",
-            display_name=f"{self.name_prefix} paging",
-            master_key=key,
-            enforce_ssl=True,
-        )
 
     def _period(self) -> Duration:
         return Duration.minutes(self.policy.period_minutes)

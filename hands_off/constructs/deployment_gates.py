@@ -1,17 +1,35 @@
 """Deployment gates (P14, P15) and bakes (P16, X5) as Step Functions state machines that a
 pipeline invokes before and after each wave. The decisions live in the ``hands_off_gates`` package
 (shipped in the wheel, tested on their own); these machines only loop: check → decide → wait →
-check, or watch → wait → watch."""
+check, or watch → wait → watch.
+
+Both machines first let a rollback through (before reading anything else), then read their input
+from its SSM parameter and fail closed (``GateInputTampered``) unless its SHA-256 is the one the
+pipeline action carries. Transient Lambda failures are retried with backoff; a gate check that
+still fails blocks and is checked again, a bake poll that still fails spends the bake's budget of
+unreadable polls (:data:`~hands_off_gates.contract.UNREADABLE_POLL_LIMIT`).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import jsii
 import tzdata
-from aws_cdk import BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Stack, pipelines
+from aws_cdk import (
+    BundlingOptions,
+    DockerImage,
+    Duration,
+    ILocalBundling,
+    RemovalPolicy,
+    Stack,
+    Token,
+    pipelines,
+)
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as cp_actions
 from aws_cdk import aws_iam as iam
@@ -22,13 +40,87 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 import hands_off_gates
+from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
 
-__all__ = ["GATES_SOURCE", "DeploymentGates", "StateMachineStep"]
+__all__ = [
+    "GATES_SOURCE",
+    "INPUT_TAMPERED_ERROR",
+    "INPUT_UNVERIFIED_ERROR",
+    "RETRIED_LAMBDA_ERRORS",
+    "DeploymentGates",
+    "StateMachineStep",
+    "config_digest",
+]
 
 GATES_SOURCE = Path(hands_off_gates.__file__).parent
 """The gate runtime package, found through the installed package (never the working directory).
 One asset holds it with ``tzdata``; the handlers are ``hands_off_gates.<module>.handler``."""
 _GATES_PACKAGE = hands_off_gates.__name__
+
+RETRIED_LAMBDA_ERRORS: tuple[str, ...] = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.Unknown",  # out of memory, or a timeout, as Step Functions reports them
+    "Sandbox.Timedout",  # the function's own timeout, as Lambda reports it
+    "States.Timeout",  # the task's timeout
+)
+"""Errors of the Lambda service, not of the gate: every Lambda task retries them with backoff."""
+
+INPUT_TAMPERED_ERROR = "GateInputTampered"
+"""The error a gate or bake fails with when its parameter is not what the pipeline was deployed with."""
+
+INPUT_UNVERIFIED_ERROR = "GateInputUnverified"
+"""The error a gate or bake fails with when its action carries no digest to verify its input."""
+
+_TASK_TIMEOUT = Duration.seconds(90)  # past the functions' 60 s: an invocation that hangs ends
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def config_digest(value: str) -> str:
+    """The digest :class:`StateMachineStep` carries for a gate or bake input: the lower-case hex
+    SHA-256 of the exact parameter value (UTF-8), which is what ``States.Hash(value, 'SHA-256')``
+    returns in Step Functions.
+
+    Args:
+        value: the exact string stored in the SSM parameter.
+
+    Raises:
+        ValueError: ``value`` holds an unresolved CDK token (its digest would be the placeholder's).
+
+    Example::
+
+        StateMachineStep("Prod-1-Gate", state_machine=gates.gate, config_parameter_name=name,
+                         config_sha256=config_digest(value))
+    """
+    if Token.is_unresolved(value):
+        raise ValueError(
+            "the gate input holds an unresolved CDK token, so its digest cannot be known at synth; "
+            "build the input from plain values (explicit account and region)"
+        )
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _failure_reason(template: str) -> str:
+    """``template`` with the caught error's name in place of ``{}`` (an intrinsic function)."""
+    return sfn.JsonPath.format(template, sfn.JsonPath.string_at("$.error.Error"))
+
+
+def _alarms_failed(label: str) -> dict[str, Any]:
+    """The blocked alarms result standing in for an alarms check that failed."""
+    return {
+        "clear": False,
+        "label": label,
+        "reasons": sfn.JsonPath.array(
+            _failure_reason(f"{label} alarms check failed ({{}}) — blocking, will re-check")
+        ),
+        "in_alarm": [],
+        "checked": 0,
+        "insufficient_data": [],
+        "transient": [],
+    }
 
 
 @jsii.implements(ILocalBundling)
@@ -98,7 +190,11 @@ class DeploymentGates(Construct):
             service="ssm", resource="parameter", resource_name=override_parameter_name.lstrip("/")
         )
         self.checker_role.add_to_policy(
-            iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[self.override_parameter_arn])
+            # The history names the AWS identity that wrote the override (its audited author).
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter", "ssm:GetParameterHistory"],
+                resources=[self.override_parameter_arn],
+            )
         )
         self.checker_role.add_to_policy(
             iam.PolicyStatement(
@@ -113,6 +209,7 @@ class DeploymentGates(Construct):
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
             description=f"{pipeline_name} gate and bake state machines",
         )
+        self.pipeline_name = pipeline_name
         self.config_parameter_arns = config_parameter_arns
         self.functions = {
             name: self._function(name, code)
@@ -143,20 +240,50 @@ class DeploymentGates(Construct):
             description=f"hands-off gate: {module}",
         )
 
+    def _retry_lambda_errors(self, task: tasks.LambdaInvoke) -> tasks.LambdaInvoke:
+        """Lambda's own transient failures (service errors, throttling, timeouts) are retried
+        with backoff: none of them says anything about the service being deployed."""
+        task.add_retry(
+            errors=list(RETRIED_LAMBDA_ERRORS),
+            interval=Duration.seconds(2),
+            max_attempts=6,
+            backoff_rate=2,
+            max_delay=Duration.seconds(30),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        return task
+
     def _invoke(
         self, state_id: str, module: str, payload: dict[str, Any], **kwargs: Any
     ) -> tasks.LambdaInvoke:
-        return tasks.LambdaInvoke(
-            self,
-            state_id,
-            lambda_function=self.functions[module],
-            payload=sfn.TaskInput.from_object(payload),
-            payload_response_only=True,
-            **kwargs,
+        return self._retry_lambda_errors(
+            tasks.LambdaInvoke(
+                self,
+                state_id,
+                lambda_function=self.functions[module],
+                payload=sfn.TaskInput.from_object(payload),
+                payload_response_only=True,
+                retry_on_service_exceptions=False,  # replaced by the wider retry above
+                task_timeout=sfn.Timeout.duration(_TASK_TIMEOUT),
+                **kwargs,
+            )
         )
 
-    def _load(self, prefix: str) -> sfn.Chain:
-        """Read the input this gate/bake was configured with from its SSM parameter."""
+    def _check(
+        self, state_id: str, module: str, payload: dict[str, Any], failed: dict[str, Any]
+    ) -> sfn.Chain:
+        """A gate check whose failure (after its retries) is a blocked result, not a failed gate:
+        Decide still decides, the gate waits and checks again, and the failure counts toward
+        ``max_wait_seconds`` like any other blocker."""
+        fallback = sfn.Pass(self, f"{state_id}Failed", parameters=failed)
+        task = self._invoke(state_id, module, payload)
+        task.add_catch(fallback, errors=["States.ALL"], result_path="$.error")
+        return sfn.Chain.start(task)
+
+    def _verified_start(self, prefix: str, execution: tasks.LambdaInvoke, start: sfn.Pass) -> sfn.Chain:
+        """Ask first whether this execution is a rollback (which needs nothing from the gate
+        input, so a deleted or rewritten parameter cannot block it), then read the input and
+        check it is byte for byte what the pipeline was deployed with, before anything uses it."""
         load = tasks.CallAwsService(
             self,
             f"{prefix}LoadConfig",
@@ -164,58 +291,128 @@ class DeploymentGates(Construct):
             action="getParameter",
             parameters={"Name.$": "$.config_parameter"},
             iam_resources=self.config_parameter_arns,
-            result_selector={"config.$": "States.StringToJson($.Parameter.Value)"},
+            result_selector={
+                "value.$": "$.Parameter.Value",
+                "sha256": sfn.JsonPath.hash(sfn.JsonPath.string_at("$.Parameter.Value"), "SHA-256"),
+            },
             result_path="$.loaded",
         )
-        start = sfn.Pass(
+        # A throttled or failed read is tried again shortly; a missing parameter then fails closed.
+        load.add_retry(
+            errors=["States.ALL"],
+            interval=Duration.seconds(1),
+            max_attempts=2,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        tampered = sfn.Fail(
             self,
-            f"{prefix}Start",
-            parameters={
-                "input.$": "$.loaded.config",
-                "started_at.$": "$$.Execution.StartTime",
-                "execution_id.$": "$.pipeline_execution_id",
-            },
+            f"{prefix}InputTampered",
+            error=INPUT_TAMPERED_ERROR,
+            cause_path=sfn.JsonPath.format(
+                "gate input {} was changed outside the pipeline: its SHA-256 is {}, the pipeline was "
+                "deployed with {}; failing closed (redeploy the pipeline to restore it)",
+                sfn.JsonPath.string_at("$.config_parameter"),
+                sfn.JsonPath.string_at("$.loaded.sha256"),
+                sfn.JsonPath.string_at("$.config_sha256"),
+            ),
         )
-        return load.next(start)
-
-    def _unless_rollback(self, prefix: str, then: sfn.IChainable) -> sfn.Chain:
-        """A stage rollback re-runs the gate and bake while the alarm that caused it still fires:
-        let rollbacks (to the last good version) through, check everything else."""
-        execution = self._invoke(
-            f"{prefix}CheckExecution",
-            "execution",
-            {"pipeline.$": "$.input.pipeline", "execution_id.$": "$.execution_id"},
-            result_path="$.execution",
+        unverified = sfn.Fail(
+            self,
+            f"{prefix}InputUnverified",
+            error=INPUT_UNVERIFIED_ERROR,
+            cause_path=sfn.JsonPath.format(
+                "the pipeline action gives no config_sha256 for gate input {}: it cannot be "
+                "verified; failing closed (redeploy the pipeline)",
+                sfn.JsonPath.string_at("$.config_parameter"),
+            ),
         )
-        return execution.next(
+        intact = (
+            sfn.Choice(self, f"{prefix}InputIntact?")
+            .when(sfn.Condition.not_(sfn.Condition.is_present("$.config_sha256")), unverified)
+            .when(sfn.Condition.not_(sfn.Condition.is_string("$.config_sha256")), tampered)
+            .when(sfn.Condition.string_equals_json_path("$.loaded.sha256", "$.config_sha256"), start)
+            .otherwise(tampered)
+        )
+        # Cannot tell whether it is a rollback (the check itself failed): the normal checks apply.
+        execution.add_catch(load, errors=["States.ALL"], result_path="$.execution_error")
+        load.next(intact)
+        return sfn.Chain.start(execution).next(
             sfn.Choice(self, f"{prefix}Rollback?")
             .when(
                 sfn.Condition.boolean_equals("$.execution.rollback", True),
                 sfn.Succeed(self, f"{prefix}RollbackAllowed", output_path="$.execution"),
             )
-            .otherwise(then)
+            .otherwise(load)
+        )
+
+    def _begin(self, prefix: str, start: sfn.Pass) -> sfn.Chain:
+        """The first states of a machine, up to ``start`` (a rollback ends it there)."""
+        execution = self._invoke(
+            f"{prefix}CheckExecution",
+            "execution",
+            {"pipeline": self.pipeline_name, "execution_id.$": "$.pipeline_execution_id"},
+            result_path="$.execution",
+        )
+        return self._verified_start(prefix, execution, start)
+
+    def _start(self, prefix: str, **extra: Any) -> sfn.Pass:
+        """The verified input, parsed, with when the machine started and the execution id."""
+        return sfn.Pass(
+            self,
+            f"{prefix}Start",
+            parameters={
+                "input": sfn.JsonPath.string_to_json(sfn.JsonPath.string_at("$.loaded.value")),
+                "started_at.$": "$$.Execution.StartTime",
+                "execution_id.$": "$.pipeline_execution_id",
+                **extra,
+            },
         )
 
     def _gate_definition(self) -> sfn.IChainable:
-        start = self._load("Gate")
+        start = self._start("Gate")
         checks = sfn.Parallel(self, "CheckAll", result_path="$.results")
         checks.branch(
-            self._invoke(
+            self._check(
                 "AppAlarms",
                 "alarms",
                 {"label": "app", "checks.$": "$.input.app_checks", "pipeline.$": "$.input.pipeline"},
+                _alarms_failed("app"),
             )
         )
-        checks.branch(self._invoke("OrgAlarms", "alarms", {"label": "org", "checks.$": "$.input.org_checks"}))
-        checks.branch(self._invoke("CheckWindow", "time_window", {"window.$": "$.input.window"}))
         checks.branch(
-            self._invoke(
+            self._check(
+                "OrgAlarms",
+                "alarms",
+                {"label": "org", "checks.$": "$.input.org_checks"},
+                _alarms_failed("org"),
+            )
+        )
+        checks.branch(
+            self._check(
+                "CheckWindow",
+                "time_window",
+                {"window.$": "$.input.window"},
+                {
+                    "open": False,
+                    "reason": _failure_reason("time-window check failed ({}) — blocking, will re-check"),
+                },
+            )
+        )
+        checks.branch(
+            self._check(
                 "CheckOverride",
                 "override",
                 {
                     "parameter_name.$": "$.input.override_parameter",
                     "pipeline.$": "$.input.pipeline",
                     "stage.$": "$.input.stage",
+                    "execution_id.$": "$.execution_id",
+                    "override_max_hours.$": "$.input.override_max_hours",
+                },
+                {
+                    "active": False,
+                    "reason": _failure_reason("override check failed ({}) — no override applies"),
                 },
             )
         )
@@ -231,13 +428,16 @@ class DeploymentGates(Construct):
                 "max_wait_seconds.$": "$.input.max_wait_seconds",
                 "pipeline.$": "$.input.pipeline",
                 "stage.$": "$.input.stage",
+                "execution_id.$": "$.execution_id",
+                "override_max_hours.$": "$.input.override_max_hours",
             },
             result_path="$.decision",
         )
         wait = sfn.Wait(
             self, "WaitAndRecheck", time=sfn.WaitTime.seconds_path("$.input.check_interval_seconds")
         )
-        body = checks.next(decide).next(
+        wait.next(checks)
+        start.next(checks).next(decide).next(
             sfn.Choice(self, "Proceed?")
             .when(
                 sfn.Condition.boolean_equals("$.decision.proceed", True),
@@ -247,12 +447,12 @@ class DeploymentGates(Construct):
                 sfn.Condition.boolean_equals("$.decision.give_up", True),
                 sfn.Fail(self, "Blocked", error="DeploymentBlocked", cause_path="$.decision.reason"),
             )
-            .otherwise(wait.next(checks))
+            .otherwise(wait)
         )
-        return start.next(self._unless_rollback("Gate", body))
+        return self._begin("Gate", start)
 
     def _bake_definition(self) -> sfn.IChainable:
-        start = self._load("Bake")
+        start = self._start("Bake", bake={"unreadable_polls": 0})
         watch = self._invoke(
             "Watch",
             "bake",
@@ -263,23 +463,48 @@ class DeploymentGates(Construct):
                 "bake_seconds.$": "$.input.bake_seconds",
                 "min_requests.$": "$.input.min_requests",
                 "pipeline.$": "$.input.pipeline",
+                "unreadable_polls.$": "$.bake.unreadable_polls",
             },
             result_path="$.bake",
         )
+        failed = sfn.Fail(self, "BakeFailed", error="BakeFailed", cause_path="$.bake.reason")
         wait = sfn.Wait(self, "KeepBaking", time=sfn.WaitTime.seconds_path("$.input.poll_seconds"))
-        body = watch.next(
+        wait.next(watch)
+        # A poll whose Lambda failed (after its retries) saw nothing: like a poll that could not
+        # read the alarms, it keeps baking within the budget of unreadable polls in a row.
+        count = sfn.Pass(
+            self,
+            "CountUnreadablePoll",
+            result_path="$.bake",
+            parameters={
+                "status": "UNREADABLE",
+                "unreadable_polls.$": "States.MathAdd($.bake.unreadable_polls, 1)",
+                "reason.$": (
+                    "States.Format('bake check could not run ({}): unreadable poll {} in a row; the bake "
+                    f"fails at {UNREADABLE_POLL_LIMIT}', $.watch_error.Error, "
+                    "States.MathAdd($.bake.unreadable_polls, 1))"
+                ),
+            },
+        )
+        watch.add_catch(count, errors=["States.ALL"], result_path="$.watch_error")
+        count.next(
+            sfn.Choice(self, "UnreadableBudgetLeft?")
+            .when(
+                sfn.Condition.number_greater_than_equals("$.bake.unreadable_polls", UNREADABLE_POLL_LIMIT),
+                failed,
+            )
+            .otherwise(wait)
+        )
+        start.next(watch).next(
             sfn.Choice(self, "Baked?")
             .when(
                 sfn.Condition.string_equals("$.bake.status", "DONE"),
                 sfn.Succeed(self, "Baked", output_path="$.bake"),
             )
-            .when(
-                sfn.Condition.string_equals("$.bake.status", "FAILED"),
-                sfn.Fail(self, "BakeFailed", error="BakeFailed", cause_path="$.bake.reason"),
-            )
-            .otherwise(wait.next(watch))
+            .when(sfn.Condition.string_equals("$.bake.status", "FAILED"), failed)
+            .otherwise(wait)
         )
-        return start.next(self._unless_rollback("Bake", body))
+        return self._begin("Bake", start)
 
     def _machine(self, construct_id: str, definition: sfn.IChainable, timeout: Duration) -> sfn.StateMachine:
         log_group = logs.LogGroup(
@@ -304,14 +529,39 @@ class StateMachineStep(pipelines.Step):
     """A CDK Pipelines step that runs a state machine and waits for it.
 
     The action's input is small (CodePipeline limits a configuration value to 1,000 characters):
-    the name of the SSM parameter holding the real input, and the pipeline execution id.
+    the name of the SSM parameter holding the real input, the SHA-256 of that input (the machine
+    fails closed when the parameter no longer matches it) and the pipeline execution id.
+
+    Args:
+        step_id: the step's id, e.g. ``"Prod-1-Gate"``.
+        state_machine: the gate or bake machine of :class:`DeploymentGates`.
+        config_parameter_name: the SSM parameter holding the input.
+        config_sha256: :func:`config_digest` of the parameter's exact value. Default: None, no
+            digest; the machine then fails every non-rollback execution with
+            ``GateInputUnverified``.
+
+    Raises:
+        ValueError: ``config_sha256`` is not 64 lower-case hex digits.
     """
 
-    def __init__(self, step_id: str, *, state_machine: sfn.IStateMachine, config_parameter_name: str) -> None:
+    def __init__(
+        self,
+        step_id: str,
+        *,
+        state_machine: sfn.IStateMachine,
+        config_parameter_name: str,
+        config_sha256: str | None = None,
+    ) -> None:
         super().__init__(step_id)
+        if config_sha256 is not None and not _SHA256_HEX.match(config_sha256):
+            raise ValueError(
+                f"StateMachineStep {step_id!r}: config_sha256 {config_sha256!r} is not a SHA-256 in "
+                "lower-case hex (64 characters 0-9a-f); pass config_digest(<the parameter's value>)"
+            )
         self.state_machine = state_machine
         self.state_input = {
             "config_parameter": config_parameter_name,
+            **({"config_sha256": config_sha256} if config_sha256 is not None else {}),
             "pipeline_execution_id": "#{codepipeline.PipelineExecutionId}",
         }
 

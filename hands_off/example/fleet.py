@@ -8,7 +8,10 @@ write: a name, a code folder, and only the hooks that differ.
 from __future__ import annotations
 
 from aws_cdk import App
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 
+from hands_off.deployment import Deployment
 from hands_off.model import Environments, GatePolicy, Stage, TrafficShape, Wave, example_environments
 from hands_off.model.policy import DeploymentPolicy
 from hands_off.stacks.service_pipeline import ServicePipeline
@@ -41,6 +44,17 @@ class ExampleOrgPipeline(ServicePipeline):
     def gate_policy(self) -> GatePolicy:
         """Weekday business hours in each wave's local time; any ``org-critical-*`` alarm blocks."""
         return GatePolicy(org_alarm_prefixes=("org-critical-",))
+
+    def paging_subscriptions(self, deployment: Deployment | None) -> list[sns.ITopicSubscription]:
+        """Production alarms and the pipeline's own (an override used) page the on-call through
+        the incident tool's HTTPS endpoint; pre-production alarms mail the service's team."""
+        if deployment is None or deployment.production:
+            return [
+                subscriptions.UrlSubscription(
+                    "https://incidents.example.com/hooks/hands-off", protocol=sns.SubscriptionProtocol.HTTPS
+                )
+            ]
+        return [subscriptions.EmailSubscription(f"{self.service_name}-team@example.com")]
 
 
 class OrdersPipeline(ExampleOrgPipeline):

@@ -13,11 +13,36 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from hands_off.model._checks import check_int, check_sequence, described, show
 from hands_off.model.errors import ConfigError
 
-__all__ = ["MAX_GATE_CHECKS", "REGION_TIMEZONES", "Blackout", "GatePolicy", "TimeWindow"]
+__all__ = [
+    "BAKE_EVENTS_PER_POLL",
+    "BAKE_TIMEOUT_SECONDS",
+    "HISTORY_EVENT_LIMIT",
+    "MAX_BAKE_POLLS",
+    "MAX_GATE_CHECKS",
+    "REGION_TIMEZONES",
+    "Blackout",
+    "GatePolicy",
+    "TimeWindow",
+]
+
+HISTORY_EVENT_LIMIT = 25_000
+"""Events one Step Functions (standard) execution history keeps; past it the execution fails."""
 
 MAX_GATE_CHECKS = 600
 """Most re-checks one gate execution may make: each costs about 35 Step Functions history events
 and an execution keeps at most 25,000."""
+
+BAKE_EVENTS_PER_POLL = 9
+"""History events of one bake poll: the watch task (entered, scheduled, started, succeeded,
+exited), the choice (entered, exited) and the wait (entered, exited)."""
+
+MAX_BAKE_POLLS = 2_400
+"""Most polls one bake execution may make: 2,400 x 9 = 21,600 events, leaving about 3,400 of the
+25,000 for the load, rollback check, retries and caught errors."""
+
+BAKE_TIMEOUT_SECONDS = 2 * 86_400
+"""The bake state machine's timeout (48 h). A bake that needs ``bake_min_requests`` keeps polling
+until it has seen them, so a starved bake polls until this timeout."""
 
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -209,8 +234,14 @@ class GatePolicy:
         max_wait_seconds: give up (fail the stage) after this long blocked; at most 7 days
             (the Step Functions action's limit). Default: 259200 (3 days: a block from Friday evening
             resumes by itself on Monday morning).
-        bake_min_requests: requests a bake must see healthy (X5); 0 disables. Default: 0.
-        bake_poll_seconds: how often the bake looks at the alarms. Default: 60.
+        bake_min_requests: requests a bake must see healthy (X5); 0 disables. Default: 0. A bake
+            starved of requests polls until its 48 h timeout, so with requests required
+            ``bake_poll_seconds`` must be at least 73 (:data:`MAX_BAKE_POLLS` polls in 48 h).
+        bake_poll_seconds: how often the bake looks at the alarms; a bake may poll at most
+            :data:`MAX_BAKE_POLLS` times (Step Functions keeps 25,000 history events), checked
+            against each stage's ``bake_minutes`` when the pipeline is planned. Default: 60.
+        override_max_hours: how far ahead an override's ``expires_at`` may be; a longer one lifts
+            nothing. Default: 24 (at most 168, a week).
     """
 
     windows: tuple[TimeWindow, ...] = (TimeWindow(),)
@@ -221,6 +252,7 @@ class GatePolicy:
     max_wait_seconds: int = 3 * 86_400
     bake_min_requests: int = 0
     bake_poll_seconds: int = 60
+    override_max_hours: int = 24
 
     def __post_init__(self) -> None:
         """Validate every field; store the sequences as tuples (a list is accepted)."""
@@ -260,6 +292,13 @@ class GatePolicy:
             fix="at most a week, the Step Functions action's limit",
         )
         check_int(
+            self.override_max_hours,
+            field="GatePolicy.override_max_hours",
+            low=1,
+            high=168,
+            fix="give the hours an override may last, at most a week (168)",
+        )
+        check_int(
             self.bake_min_requests,
             field="GatePolicy.bake_min_requests",
             low=0,
@@ -287,6 +326,14 @@ class GatePolicy:
                 "25,000 history events): "
                 f"use at least {-(-self.max_wait_seconds // MAX_GATE_CHECKS)}s",
             )
+        if self.bake_min_requests > 0:
+            self.check_bake_fits(
+                BAKE_TIMEOUT_SECONDS,
+                what=(
+                    f"with bake_min_requests={self.bake_min_requests}, a bake starved of requests "
+                    "polls until its 48 h timeout:"
+                ),
+            )
         ordered = sorted(self.blackouts, key=lambda b: b.start)
         for before, after in pairwise(ordered):
             if after.start < before.end:
@@ -294,6 +341,31 @@ class GatePolicy:
                     "GatePolicy.blackouts",
                     f"'{before.reason}' and '{after.reason}' overlap: merge them into one blackout",
                 )
+
+    def bake_polls(self, bake_seconds: int) -> int:
+        """How many times a bake of ``bake_seconds`` polls (one more than the waits between)."""
+        return -(-bake_seconds // self.bake_poll_seconds) + 1
+
+    def check_bake_fits(self, bake_seconds: int, *, what: str) -> None:
+        """Raise unless a bake polling for ``bake_seconds`` fits one execution's history.
+
+        Args:
+            bake_seconds: how long the bake may poll.
+            what: names the bake in the message, e.g. ``"Prod-1 bakes 60 min:"``.
+
+        Raises:
+            ConfigError: on ``GatePolicy.bake_poll_seconds``, with the shortest poll that fits.
+        """
+        polls = self.bake_polls(bake_seconds)
+        if polls > MAX_BAKE_POLLS:
+            shortest = -(-bake_seconds // (MAX_BAKE_POLLS - 1))
+            raise ConfigError(
+                "GatePolicy.bake_poll_seconds",
+                f"{what} {self.bake_poll_seconds}s polls over {bake_seconds}s are {polls} polls, more "
+                f"than the {MAX_BAKE_POLLS} a bake execution can record (Step Functions keeps "
+                f"{HISTORY_EVENT_LIMIT:,} history events, about {BAKE_EVENTS_PER_POLL} a poll): "
+                f"poll less often, bake_poll_seconds={shortest} or more",
+            )
 
     def window_config(self, region: str) -> dict[str, Any]:
         """The time-window Lambda's config for a wave in ``region``."""

@@ -2,51 +2,110 @@
 
 Every decision is already in the plan; this module only calls CDK: the tooling resources of the
 pipeline stack (access-log bucket, code signing, integration-test role, gate machines, pipeline
-role, the observed-health mirror alarm), the CodePipeline with its Build step, one wave per
-planned stage with its gate, bake and integration tests, Zeta, and the X4 stage conditions.
+role, the observed-health mirror alarm, the pipeline's paging topic with its ``OverrideUsed``
+alarm, the override writer policy), the CodePipeline with its Build step, one wave per planned
+stage with its gate, bake and integration tests, Zeta, and the X4 stage conditions.
 It knows nothing of ``ServicePipeline``: the hooks' results come in as values and callables.
+
+The supply chain is pinned here: the CDK CLI self-mutation installs (:data:`CDK_CLI_VERSION`), the
+``cdk-assets`` asset publishing installs (:data:`CDK_ASSETS_VERSION`), the CodeBuild image of every
+project (:data:`BUILD_IMAGE`); and the two grants CDK Pipelines makes on ``*`` are narrowed after
+the pipeline is built (:func:`_narrow_wildcard_grants`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack, Stage, pipelines
+import jsii
+from aws_cdk import (
+    CfnOutput,
+    Duration,
+    IAnyProducer,
+    IResolveContext,
+    Lazy,
+    RemovalPolicy,
+    Stack,
+    Stage,
+    pipelines,
+)
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from hands_off.blueprint import PipelinePlan, PlannedStage, StepInput
+from hands_off.blueprint import ZETA_STAGE, PipelinePlan, PlannedStage, StepInput
 from hands_off.build import CodeArtifactRepository, PackageIndex
+from hands_off.constructs.alarm_factory import new_paging_topic
 from hands_off.constructs.code_signing import (
     SIGNED_CODE_DIR_CONTEXT,
     CodeSigning,
     signing_profile_arn_context,
 )
-from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep
+from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep, config_digest
 from hands_off.deployment import Deployment
-from hands_off.naming import GATES_NAMESPACE, PIPELINE_DIMENSION, UNHEALTHY_COPIES_METRIC, RolePurpose
+from hands_off.naming import (
+    GATES_NAMESPACE,
+    OVERRIDE_USED_METRIC,
+    PIPELINE_DIMENSION,
+    STAGE_DIMENSION,
+    UNHEALTHY_COPIES_METRIC,
+    RolePurpose,
+)
 
-__all__ = ["BuildInputs", "CopyStage", "RenderedPipeline", "render"]
+__all__ = [
+    "BUILD_IMAGE",
+    "CDK_ASSETS_VERSION",
+    "CDK_CLI_VERSION",
+    "BuildInputs",
+    "CopyStage",
+    "PagingHook",
+    "RenderedPipeline",
+    "render",
+]
+
+CDK_CLI_VERSION = "2.1148.1"
+"""The AWS CDK CLI self-mutation installs (``npm install -g aws-cdk@<version>``) instead of the
+newest ``aws-cdk@2``: the CLI this library is tested with, the one its ``package.json`` and the
+scaffold's pin (a test keeps the three equal). The library never reads the user's repository."""
+
+CDK_ASSETS_VERSION = "4.7.3"
+"""The ``cdk-assets`` asset publishing installs instead of ``cdk-assets@latest``."""
+
+BUILD_IMAGE = "aws/codebuild/standard:7.0-26.07.29"
+"""The CodeBuild image of every project of the pipeline, pinned to one dated version of the
+Ubuntu standard 7.0 image (``aws codebuild list-curated-environment-images`` lists the versions
+CodeBuild offers) instead of ``aws/codebuild/standard:7.0``, which CodeBuild updates in place.
+A pinned version is not cached on CodeBuild's hosts (slower provisioning) and CodeBuild retires
+old versions: bump it deliberately, with the CLI versions above."""
 
 _BOTO3_PIN = "boto3==1.44.5"
 _SIGNED_DIR = "build/signed"
+_OVERRIDE_ALARM_METRICS = 10  # metrics one CloudWatch metric-math alarm may use
+
+PagingHook = Callable[[Deployment | None], Sequence[sns.ITopicSubscription]]
+"""Who a paging topic delivers to: a copy's (``deployment``) or the pipeline's own (``None``)."""
 
 
 class CopyStage(Protocol):
-    """A CDK stage holding one copy: its application stack and the copy's endpoint output."""
+    """A CDK stage holding one copy: its application stack, the copy's endpoint output and the
+    topic its alarms page."""
 
     @property
     def stack(self) -> Stack: ...
 
     @property
     def endpoint_output(self) -> CfnOutput: ...
+
+    @property
+    def paging_topic(self) -> sns.ITopic: ...
 
 
 @dataclass(frozen=True)
@@ -80,6 +139,9 @@ class RenderedPipeline:
     gates: DeploymentGates
     pipeline_role: iam.Role
     observed_health: cloudwatch.Alarm
+    paging_topic: sns.Topic
+    override_used: list[cloudwatch.Alarm]
+    override_writer: iam.ManagedPolicy
     pipeline: pipelines.CodePipeline
     stages: list[CopyStage] = field(default_factory=list)
     access_stacks: list[Stack] = field(default_factory=list)
@@ -92,6 +154,7 @@ def render(
     build: BuildInputs,
     stage_factory: Callable[[Construct, str, Deployment], CopyStage],
     access_stack_factory: Callable[[Stage, Sequence[Deployment]], Stack],
+    paging: PagingHook = lambda _: (),
 ) -> RenderedPipeline:
     """Render ``plan`` into ``stack`` (the pipeline stack, in the tooling account and region).
 
@@ -100,8 +163,11 @@ def render(
         plan: the decided pipeline.
         build: the Build stage and test commands.
         stage_factory: builds the CDK stage of one copy (``scope, stage_id, deployment``).
-        access_stack_factory: builds the IAM stack of one account into the first copy's stage
-            (``stage, the deployments in that account``); it deploys before that copy.
+        access_stack_factory: builds the IAM stack of one account (``stage, the deployments in
+            that account``) into the stage the plan says: the first copy's (it deploys before
+            that copy) or Zeta's.
+        paging: the subscriptions of each copy's paging topic and (for ``None``) of the
+            pipeline's own. Default: none (synth then warns about each topic).
     """
     naming = plan.naming
     access_logs = s3.Bucket(
@@ -138,27 +204,34 @@ def render(
         description=f"CodePipeline role of {naming.pipeline}",
     )
     # X4: CodePipeline's CloudWatchAlarm rule reads alarms in the pipeline's own account, so the
-    # gates and bakes mirror the health they observe in the target accounts here.
+    # gates and bakes mirror the health they observe in the target accounts here. One unhealthy
+    # report holds it in ALARM until the next report and the next stage's entry check (plan).
+    mirror = plan.observed_health
     observed_health = cloudwatch.Alarm(
         stack,
         "ObservedHealth",
         alarm_name=naming.observed_health_alarm,
         alarm_description=(
             "Health alarms of this service's copies found in ALARM by the gates and bakes "
-            "(mirrored from the target accounts; watched by the Prod-N entry conditions)"
+            "(mirrored from the target accounts; watched by the Prod-N entry conditions); one "
+            f"unhealthy report holds it in ALARM for {mirror.hold_seconds // 60} minutes"
         ),
         metric=cloudwatch.Metric(
             namespace=GATES_NAMESPACE,
             metric_name=UNHEALTHY_COPIES_METRIC,
             dimensions_map={PIPELINE_DIMENSION: naming.pipeline},
             statistic="Maximum",
-            period=Duration.minutes(1),
+            period=Duration.seconds(mirror.period_seconds),
         ),
         threshold=1,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluation_periods=1,
+        evaluation_periods=mirror.evaluation_periods,
+        datapoints_to_alarm=mirror.datapoints_to_alarm,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
+    paging_topic = new_paging_topic(stack, name=f"{naming.pipeline} pipeline")
+    for subscription in paging(None):
+        paging_topic.add_subscription(subscription)
     pipeline_role.add_to_policy(
         iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[observed_health.alarm_arn])
     )
@@ -173,9 +246,11 @@ def render(
         cross_account_keys=True,
         enable_key_rotation=True,
         synth=_synth_step(stack, plan, build, code_signing),
+        cli_version=CDK_CLI_VERSION,
+        cdk_assets_cli_version=CDK_ASSETS_VERSION,
         code_build_defaults=pipelines.CodeBuildOptions(
             build_environment=codebuild.BuildEnvironment(
-                build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                build_image=codebuild.LinuxBuildImage.from_code_build_image_id(BUILD_IMAGE),
                 compute_type=codebuild.ComputeType.SMALL,
             )
         ),
@@ -187,12 +262,16 @@ def render(
         gates=gates,
         pipeline_role=pipeline_role,
         observed_health=observed_health,
+        paging_topic=paging_topic,
+        override_used=_override_used_alarms(stack, plan, paging_topic),
+        override_writer=_override_writer(stack, plan),
         pipeline=pipeline,
     )
-    _add_stages(stack, plan, build, rendered, stage_factory, access_stack_factory)
+    _add_stages(stack, plan, build, rendered, stage_factory, access_stack_factory, paging)
     pipeline.build_pipeline()
     _log_artifact_access(stack, pipeline, access_logs)
     _add_stage_conditions(plan, pipeline)
+    _narrow_wildcard_grants(pipeline, pipeline_role)
     integration_test_role.add_to_policy(
         iam.PolicyStatement(
             actions=["lambda:InvokeFunction"], resources=[d.alias_arn for d in plan.deployments]
@@ -242,7 +321,12 @@ def _state_machine_step(stack: Stack, gates: DeploymentGates, step: StepInput) -
         description=f"hands-off: input of {step.value['pipeline']} {step.step_id}",
     )
     machine = gates.gate if step.machine == "gate" else gates.bake
-    return StateMachineStep(step.step_id, state_machine=machine, config_parameter_name=step.parameter_name)
+    return StateMachineStep(
+        step.step_id,
+        state_machine=machine,
+        config_parameter_name=step.parameter_name,
+        config_sha256=config_digest(step.json),  # the machine refuses a rewritten parameter
+    )
 
 
 def _integration_test(
@@ -270,15 +354,25 @@ def _add_stages(
     rendered: RenderedPipeline,
     stage_factory: Callable[[Construct, str, Deployment], CopyStage],
     access_stack_factory: Callable[[Stage, Sequence[Deployment]], Stack],
+    paging: PagingHook,
 ) -> None:
+    def add_copy(deployment: Deployment, stage_id: str) -> CopyStage:
+        copy_stage = stage_factory(stack, stage_id, deployment)
+        for subscription in paging(deployment):
+            copy_stage.paging_topic.add_subscription(subscription)
+        rendered.stages.append(copy_stage)
+        return copy_stage
+
     for stage in plan.preproduction:
         wave = _add_wave(stack, rendered, stage)
         for copy in stage.copies:
-            copy_stage = stage_factory(stack, copy.stage_id, copy.deployment)
-            rendered.stages.append(copy_stage)
-            if not rendered.access_stacks:
-                _add_access_stacks(plan, copy_stage, rendered, access_stack_factory)
+            copy_stage = add_copy(copy.deployment, copy.stage_id)
             assert isinstance(copy_stage, Stage)
+            if stage is plan.stages[0] and copy is stage.copies[0]:
+                access = _add_access_stacks(plan, stage.name, copy_stage, access_stack_factory)
+                for access_stack in access:
+                    copy_stage.stack.add_stack_dependency(access_stack)  # roles before the copy
+                rendered.access_stacks += access
             test = _integration_test(
                 build,
                 rendered.integration_test_role,
@@ -286,9 +380,10 @@ def _add_stages(
                 env_from_cfn_outputs={"ENDPOINTS": copy_stage.endpoint_output},
             )
             wave.add_stage(copy_stage, post=[test] if stage.integration_tests else [])
-    # Zeta (P7): the same tests, against what runs in production right now.
-    rendered.pipeline.add_wave(
-        "Zeta",
+    # Zeta (P7): the same tests, against what runs in production right now; before them, the
+    # roles of the accounts holding only production copies (P8: after pre-production ran them).
+    zeta = rendered.pipeline.add_wave(
+        ZETA_STAGE,
         post=[
             _integration_test(
                 build,
@@ -298,27 +393,28 @@ def _add_stages(
             )
         ],
     )
+    if any(a.stage == ZETA_STAGE for a in plan.access):
+        # One CDK stage alone in a wave names the CodePipeline stage: call it Zeta.
+        zeta_stage = Stage(stack, ZETA_STAGE)
+        rendered.access_stacks += _add_access_stacks(plan, ZETA_STAGE, zeta_stage, access_stack_factory)
+        zeta.add_stage(zeta_stage)
     for stage in plan.production:
         wave = _add_wave(stack, rendered, stage)
         for copy in stage.copies:
-            copy_stage = stage_factory(stack, copy.stage_id, copy.deployment)
-            rendered.stages.append(copy_stage)
+            copy_stage = add_copy(copy.deployment, copy.stage_id)
             assert isinstance(copy_stage, Stage)
             wave.add_stage(copy_stage)
 
 
 def _add_access_stacks(
     plan: PipelinePlan,
-    first: CopyStage,
-    rendered: RenderedPipeline,
+    stage_name: str,
+    scope: Stage,
     access_stack_factory: Callable[[Stage, Sequence[Deployment]], Stack],
-) -> None:
-    """Per-account roles, deployed with the first Alpha copy, before anything that uses them."""
-    assert isinstance(first, Stage)
-    for deployments in plan.deployments_by_account().values():
-        access = access_stack_factory(first, deployments)
-        first.stack.add_stack_dependency(access)
-        rendered.access_stacks.append(access)
+) -> list[Stack]:
+    """The per-account roles the plan deploys in ``stage_name``, built into ``scope``: the first
+    copy's CDK stage for Alpha, a stage of their own for Zeta."""
+    return [access_stack_factory(scope, a.deployments) for a in plan.access if a.stage == stage_name]
 
 
 def _log_artifact_access(stack: Stack, pipeline: pipelines.CodePipeline, access_logs: s3.Bucket) -> None:
@@ -368,3 +464,161 @@ def _add_stage_conditions(plan: PipelinePlan, pipeline: pipelines.CodePipeline) 
             cfn.add_property_override(
                 f"Stages.{index}.BeforeEntry", {"Conditions": [{"Result": "FAIL", "Rules": [rule]}]}
             )
+
+
+def _override_used_alarms(stack: Stack, plan: PipelinePlan, topic: sns.ITopic) -> list[cloudwatch.Alarm]:
+    """Page the tooling topic whenever a gate lets a deployment through only thanks to an
+    override (``OverrideUsed``, per stage): one alarm over every gated stage (a metric-math
+    alarm reads at most 10 metrics, so one more per further 10 stages)."""
+    naming = plan.naming
+    gated = [s.name for s in plan.stages if s.gate is not None]
+    groups = [gated[i : i + _OVERRIDE_ALARM_METRICS] for i in range(0, len(gated), _OVERRIDE_ALARM_METRICS)]
+    alarms = []
+    for number, stages in enumerate(groups, start=1):
+        suffix = "" if number == 1 else str(number)
+        metrics: Mapping[str, cloudwatch.IMetric] = {
+            f"s{i}": cloudwatch.Metric(
+                namespace=GATES_NAMESPACE,
+                metric_name=OVERRIDE_USED_METRIC,
+                dimensions_map={PIPELINE_DIMENSION: naming.pipeline, STAGE_DIMENSION: name},
+                statistic="Sum",
+                period=Duration.minutes(1),
+            )
+            for i, name in enumerate(stages)
+        }
+        alarm = cloudwatch.Alarm(
+            stack,
+            f"OverrideUsed{suffix}",
+            alarm_name=f"{naming.pipeline}-override-used{'-' + suffix if suffix else ''}",
+            alarm_description=(
+                f"A gate of {naming.pipeline} ({', '.join(stages)}) let a deployment through only "
+                "thanks to an override: see the gate's AUDIT log line for who and why"
+            ),
+            metric=cloudwatch.MathExpression(
+                expression=f"SUM([{','.join(metrics)}])",
+                using_metrics=metrics,
+                label="Overrides used",
+                period=Duration.minutes(1),
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        alarms.append(alarm)
+    return alarms
+
+
+def _override_writer(stack: Stack, plan: PipelinePlan) -> iam.ManagedPolicy:
+    """The permission to override this pipeline's gates and nothing else: attach it to the people
+    (roles, groups) who may. Account administrators can write the parameter anyway."""
+    naming = plan.naming
+    parameter_arn = stack.format_arn(
+        service="ssm", resource="parameter", resource_name=naming.override_parameter.lstrip("/")
+    )
+    return iam.ManagedPolicy(
+        stack,
+        "OverrideWriter",
+        managed_policy_name=f"{naming.prefix}-{naming.service}-override-writer",
+        description=f"Write the gate override of {naming.pipeline} ({naming.override_parameter}) only",
+        statements=[iam.PolicyStatement(actions=["ssm:PutParameter"], resources=[parameter_arn])],
+    )
+
+
+@jsii.implements(IAnyProducer)
+class _NarrowedDocument:
+    """A role's policy document as CDK renders it, with its statements on ``*`` replaced by
+    ``narrow``: resolved at synth, once every grant is in."""
+
+    def __init__(
+        self,
+        policy: iam.Policy,
+        narrow: Callable[[dict[str, Any], IResolveContext], list[dict[str, Any]] | None],
+    ) -> None:
+        self._document = policy.document
+        self._narrow = narrow
+
+    def produce(self, context: IResolveContext) -> Any:
+        document = context.resolve(self._document)
+        statements: list[dict[str, Any]] = []
+        for statement in document["Statement"]:
+            resources = statement.get("Resource")
+            if "*" in (resources if isinstance(resources, list) else [resources]):
+                statements += self._narrow(statement, context) or [statement]
+            else:
+                statements.append(statement)
+        return {**document, "Statement": statements}
+
+
+def _narrow(role: iam.IRole, narrow: Callable[[dict[str, Any], IResolveContext], Any]) -> None:
+    policy = role.node.try_find_child("DefaultPolicy")
+    if isinstance(policy, iam.Policy):
+        cfn = policy.node.default_child
+        assert isinstance(cfn, iam.CfnPolicy)
+        cfn.policy_document = Lazy.uncached_any(_NarrowedDocument(policy, narrow))
+
+
+def _actions(statement: Mapping[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return list(actions) if isinstance(actions, list) else [actions]
+
+
+def _without_star(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    resources = statement["Resource"]
+    rest = [r for r in resources if r != "*"] if isinstance(resources, list) else []
+    return [{**statement, "Resource": rest if len(rest) > 1 else rest[0]}] if rest else []
+
+
+def _narrow_wildcard_grants(pipeline: pipelines.CodePipeline, pipeline_role: iam.Role) -> None:
+    """Narrow the two grants CDK Pipelines makes on ``*`` (issue 8, supply chain):
+
+    - the asset roles (``Assets/FileRole``) may start, watch and stop any CodeBuild project: only
+      their own asset projects now, so a compromised publisher cannot run the synth project;
+    - the pipeline role may use any KMS key (CDK cannot name a cross-region key by ARN): only the
+      keys of this pipeline's cross-region replication buckets now, in the tooling account, by
+      their aliases (``kms:ResourceAliases``, as CDK's own imported-alias grants do).
+    """
+    projects = [n for n in pipeline.node.find_all() if isinstance(n, codebuild.Project)]
+    assets = pipeline.node.try_find_child("Assets")
+    for role in assets.node.children if assets is not None else []:
+        if not isinstance(role, iam.Role):
+            continue
+        own = [p for p in projects if p.role is not None and p.role.node.path == role.node.path]
+
+        def own_projects(
+            statement: dict[str, Any], context: IResolveContext, own: list[codebuild.Project] = own
+        ) -> list[dict[str, Any]] | None:
+            if not all(a.startswith("codebuild:") for a in _actions(statement)):
+                return None
+            arns = [context.resolve(p.project_arn) for p in own]
+            return [{**statement, "Resource": arns[0] if len(arns) == 1 else arns}] if arns else []
+
+        _narrow(role, own_projects)
+
+    stack = Stack.of(pipeline)
+    support = pipeline.pipeline.cross_region_support
+
+    def replication_keys(statement: dict[str, Any], context: IResolveContext) -> list[dict[str, Any]] | None:
+        if not all(a.startswith("kms:") for a in _actions(statement)):
+            return None
+        keys, aliases = [], []
+        for region in sorted(r for r in support if r != stack.region):  # the own region's key: by ARN
+            key = support[region].replication_bucket.encryption_key
+            alias = context.resolve(key.key_id) if key is not None else None
+            if not (isinstance(alias, str) and alias.startswith("alias/")):
+                return None  # a key we cannot name: keep CDK's grant (and nag reports it)
+            keys.append(
+                context.resolve(
+                    stack.format_arn(service="kms", region=region, resource="key", resource_name="*")
+                )
+            )
+            aliases.append(alias)
+        scoped = {
+            **statement,
+            "Resource": keys,
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": aliases}},
+        }
+        return _without_star(statement) + ([scoped] if keys else [])
+
+    _narrow(pipeline_role, replication_keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Environment, Stack, Stage
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from hands_off.constructs.copies import CopyFactory, ServiceCopy
@@ -69,3 +70,8 @@ class ApplicationStage(Stage):
     def endpoint_output(self) -> CfnOutput:
         """The copy's endpoint output (the integration tests read it)."""
         return self.stack.service.endpoint_output
+
+    @property
+    def paging_topic(self) -> sns.ITopic:
+        """Where the copy's alarms page (the pipeline subscribes its ``paging_subscriptions``)."""
+        return self.stack.service.alarms.paging_topic

@@ -2,8 +2,10 @@
 
 IAM roles are global to an account, so instead of three roles per copy (per region) a service has
 three per account: the function execution role, the CodeDeploy role, and the role the deployment
-gates assume to read alarms. The stack deploys in the first pipeline stage (Alpha), so every role
-exists before any gate or application stack needs it.
+gates assume to read alarms. The stack of an account holding any pre-production copy deploys in
+the first pipeline stage (Alpha), before its first copy; the stack of an account holding only
+production copies deploys in Zeta, after pre-production exercised the same roles and before the
+first wave's gate reads that account (see :class:`~hands_off.blueprint.PlannedAccess`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from aws_cdk import Annotations, Environment, Stack, pipelines
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from hands_off import model
@@ -103,7 +104,7 @@ class ServicePipeline(Stack):
             owner=type(self).__name__,
         )
         """Every layout decision, made once (each hook above ran once per stage)."""
-        rendered = render(  # the constructs: pipeline, gates, roles, code signing, stages
+        self.rendered = rendered = render(  # the constructs: pipeline, gates, roles, stages...
             self,
             self.plan,
             build=BuildInputs(
@@ -114,14 +115,10 @@ class ServicePipeline(Stack):
                 integration_test_commands=self.integration_test_commands(),
                 package_index=self.package_index,
             ),
-            stage_factory=lambda scope, stage_id, deployment: ApplicationStage(
-                scope, stage_id, deployment=deployment, build=self.application
-            ),
-            access_stack_factory=lambda first, copies: ServiceAccessStack.for_account(
-                first, self.naming, copies
-            ),
+            stage_factory=lambda s, i, d: ApplicationStage(s, i, deployment=d, build=self.application),
+            access_stack_factory=lambda s, copies: ServiceAccessStack.for_account(s, self.naming, copies),
+            paging=self.paging_subscriptions,
         )
-        self.rendered = rendered
         self.pipeline = rendered.pipeline
         self.gates = rendered.gates
         self.code_signing = rendered.code_signing
@@ -180,6 +177,11 @@ class ServicePipeline(Stack):
         copies (P18) so alarms, anomaly detection and bakes have signal at any traffic level.
         Default: ``None`` (no canary; the traffic-anomaly alarm is then only used in production)."""
         return None
+
+    def paging_subscriptions(self, deployment: Deployment | None) -> list[sns.ITopicSubscription]:
+        """Whom the alarms of a copy (``deployment``), or for ``None`` the pipeline's own, page: e.g.
+        ``EmailSubscription``, ``UrlSubscription`` (an incident tool). Default: none (synth warns)."""
+        return []
 
     def deployment_policy(self, stage: model.Stage | model.Wave) -> DeploymentPolicy:
         """Traffic shift and bake of one stage or wave. Default: the one in :meth:`environments`."""

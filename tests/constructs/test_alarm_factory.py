@@ -12,9 +12,16 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
-from aws_cdk.assertions import Capture, Match, Matcher, Template
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Annotations, Capture, Match, Matcher, Template
 
-from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
+from hands_off.constructs.alarm_factory import (
+    UNSUBSCRIBED_PAGING_WARNING,
+    AlarmFactory,
+    ServiceAlarms,
+    new_paging_topic,
+)
 from hands_off.model import AlarmPolicy
 from hands_off.naming import ROLLBACK_ALARMS, AlarmKind, alarm_name
 
@@ -299,6 +306,68 @@ def test_a_given_paging_topic_is_used_and_no_key_is_made(bare_stack: Callable[..
         len(t.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"AlarmActions": [{"Ref": topic_id}]}}))
         == 2
     )
+
+
+def paging_warnings(stack: Stack) -> list[str]:
+    """Paths of the constructs carrying the unsubscribed-paging warning after synth."""
+    found = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp(".*"))
+    return [m.id for m in found if UNSUBSCRIBED_PAGING_WARNING in str(m.entry.data)]
+
+
+def test_a_paging_topic_nobody_subscribes_to_warns_at_synth(bare_stack: Callable[..., Stack]) -> None:
+    # GIVEN the factory's own topic and no subscription (issue 8: 26 topics paged nobody)
+    stack = bare_stack()
+    factory = AlarmFactory(stack, "Alarms", name_prefix=PREFIX)
+    factory.service_alarms(FakeMetrics(), watch_traffic=False)
+    # THEN synth warns once, on the topic, and says how to fix it
+    assert paging_warnings(stack) == ["/Test/Alarms/PagingTopic"]
+    [warning] = [
+        m
+        for m in Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp(".*"))
+        if UNSUBSCRIBED_PAGING_WARNING in str(m.entry.data)
+    ]
+    assert "paging_subscriptions()" in str(warning.entry.data)
+
+
+def test_a_subscribed_paging_topic_does_not_warn(bare_stack: Callable[..., Stack]) -> None:
+    # GIVEN a subscription added to the topic after the alarms were made (as the pipeline does)
+    stack = bare_stack()
+    alarms = AlarmFactory(stack, "Alarms", name_prefix=PREFIX).service_alarms(
+        FakeMetrics(), watch_traffic=False
+    )
+    alarms.paging_topic.add_subscription(subscriptions.EmailSubscription("oncall@example.com"))
+    # THEN the topic delivers somewhere and synth says nothing
+    assert paging_warnings(stack) == []
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "oncall@example.com"}
+    )
+
+
+def test_a_subscription_made_in_the_subscribers_scope_counts(bare_stack: Callable[..., Stack]) -> None:
+    # An SQS (or Lambda) subscription lives beside its subscriber, not under the topic.
+    stack = bare_stack()
+    topic = new_paging_topic(stack, name="tooling", id_prefix="Tooling")
+    topic.add_subscription(subscriptions.SqsSubscription(sqs.Queue(stack, "Inbox")))
+    assert paging_warnings(stack) == []
+    # ... while another topic's subscription does not
+    new_paging_topic(stack, name="other", id_prefix="Other")
+    assert paging_warnings(stack) == ["/Test/OtherTopic"]
+
+
+def test_new_paging_topic_is_encrypted_and_tls_only(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack()
+    new_paging_topic(stack, name="orders-application pipeline", id_prefix="Paging")
+    t = Template.from_stack(stack)
+    [key_id] = t.find_resources("AWS::KMS::Key")
+    t.has_resource_properties(
+        "AWS::SNS::Topic",
+        {
+            "KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]},
+            "DisplayName": "orders-application pipeline paging",
+        },
+    )
+    t.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    t.resource_count_is("AWS::SNS::TopicPolicy", 1)
 
 
 def test_default_policy_thresholds(bare_stack: Callable[..., Stack]) -> None:

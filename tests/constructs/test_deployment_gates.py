@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack, Stage
+from aws_cdk import Aws, Stack, Stage
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as cp_actions
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Capture, Match, Template
 
-from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep
+from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep, config_digest
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
 PIPELINE = "orders-application"
@@ -33,11 +33,14 @@ CONFIG_PARAMETERS = [
 MODULES = ("alarms", "time_window", "override", "decide", "bake", "execution")
 
 GATE_STATES = {
-    "GateLoadConfig",
-    "GateStart",
     "GateCheckExecution",
     "GateRollback?",
     "GateRollbackAllowed",
+    "GateLoadConfig",
+    "GateInputIntact?",
+    "GateInputUnverified",
+    "GateInputTampered",
+    "GateStart",
     "CheckAll",
     "Decide",
     "Proceed?",
@@ -46,17 +49,53 @@ GATE_STATES = {
     "Blocked",
 }
 BAKE_STATES = {
-    "BakeLoadConfig",
-    "BakeStart",
     "BakeCheckExecution",
     "BakeRollback?",
     "BakeRollbackAllowed",
+    "BakeLoadConfig",
+    "BakeInputIntact?",
+    "BakeInputUnverified",
+    "BakeInputTampered",
+    "BakeStart",
     "Watch",
     "Baked?",
     "KeepBaking",
     "Baked",
     "BakeFailed",
+    "CountUnreadablePoll",
+    "UnreadableBudgetLeft?",
 }
+# Lambda service errors, throttling and timeouts: retried with backoff on every Lambda task.
+LAMBDA_RETRY = {
+    "ErrorEquals": [
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+        "Lambda.ClientExecutionTimeoutException",
+        "Lambda.Unknown",
+        "Sandbox.Timedout",
+        "States.Timeout",
+    ],
+    "IntervalSeconds": 2,
+    "MaxAttempts": 6,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 30,
+    "JitterStrategy": "FULL",
+}
+DIGEST = "0" * 63 + "f"
+
+
+def lambda_tasks(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every Task state invoking a function, inside Parallel branches too."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in states.items():
+        if state["Type"] == "Parallel":
+            for branch in state["Branches"]:
+                found.update(lambda_tasks(branch["States"]))
+        elif state["Type"] == "Task" and "Function" in state["Resource"]:  # ${<Id>Function<hash>.Arn}
+            found[name] = state
+    return found
 
 
 @dataclass
@@ -132,28 +171,191 @@ def test_two_state_machines_gate_and_bake(built: Built) -> None:
 def test_gate_machine_has_exactly_its_states(built: Built) -> None:
     asl = built.asl(built.gates.gate)
     assert set(asl["States"]) == GATE_STATES
-    assert asl["StartAt"] == "GateLoadConfig"
+    assert asl["StartAt"] == "GateCheckExecution"
 
 
-def test_gate_loads_its_input_from_the_named_parameter(built: Built) -> None:
-    states = built.asl(built.gates.gate)["States"]
-    load = states["GateLoadConfig"]
+@pytest.mark.parametrize("prefix", ["Gate", "Bake"])
+def test_rollbacks_are_let_through_before_the_parameter_is_even_read(built: Built, prefix: str) -> None:
+    """A deleted or rewritten gate parameter must not block the rollback meant to restore service:
+    the rollback check comes first, and needs nothing from the parameter."""
+    asl = built.asl(built.gates.gate if prefix == "Gate" else built.gates.bake)
+    states = asl["States"]
+    assert asl["StartAt"] == f"{prefix}CheckExecution"
+    check = states[f"{prefix}CheckExecution"]
+    assert check["Resource"] == built.function_arn("execution")
+    assert check["Parameters"] == {"pipeline": PIPELINE, "execution_id.$": "$.pipeline_execution_id"}
+    assert check["ResultPath"] == "$.execution"
+    assert check["Next"] == f"{prefix}Rollback?"
+    choice = states[f"{prefix}Rollback?"]
+    assert choice["Choices"] == [
+        {"Variable": "$.execution.rollback", "BooleanEquals": True, "Next": f"{prefix}RollbackAllowed"}
+    ]
+    assert choice["Default"] == f"{prefix}LoadConfig"
+    assert states[f"{prefix}RollbackAllowed"] == {"Type": "Succeed", "OutputPath": "$.execution"}
+    # cannot tell (the check itself failed): not a rollback, the normal checks apply
+    assert check["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.execution_error", "Next": f"{prefix}LoadConfig"}
+    ]
+
+
+@pytest.mark.parametrize("prefix", ["Gate", "Bake"])
+def test_the_input_is_verified_against_its_digest_before_it_is_used(built: Built, prefix: str) -> None:
+    states = built.asl(built.gates.gate if prefix == "Gate" else built.gates.bake)["States"]
+    load = states[f"{prefix}LoadConfig"]
     assert load["Resource"] == "arn:aws:states:::aws-sdk:ssm:getParameter"
     assert load["Parameters"] == {"Name.$": "$.config_parameter"}
-    assert load["Next"] == "GateStart"
-    assert states["GateStart"]["Parameters"]["execution_id.$"] == "$.pipeline_execution_id"
-    assert states["GateStart"]["Next"] == "GateCheckExecution"
-
-
-def test_gate_lets_rollbacks_through_before_checking(built: Built) -> None:
-    states = built.asl(built.gates.gate)["States"]
-    assert states["GateCheckExecution"]["Resource"] == built.function_arn("execution")
-    choice = states["GateRollback?"]
-    assert choice["Choices"] == [
-        {"Variable": "$.execution.rollback", "BooleanEquals": True, "Next": "GateRollbackAllowed"}
+    assert load["ResultSelector"] == {
+        "value.$": "$.Parameter.Value",
+        "sha256.$": "States.Hash($.Parameter.Value, 'SHA-256')",
+    }
+    assert load["ResultPath"] == "$.loaded"
+    assert load["Next"] == f"{prefix}InputIntact?"
+    intact = states[f"{prefix}InputIntact?"]
+    assert intact["Choices"] == [
+        {"Not": {"Variable": "$.config_sha256", "IsPresent": True}, "Next": f"{prefix}InputUnverified"},
+        {"Not": {"Variable": "$.config_sha256", "IsString": True}, "Next": f"{prefix}InputTampered"},
+        {"Variable": "$.loaded.sha256", "StringEqualsPath": "$.config_sha256", "Next": f"{prefix}Start"},
     ]
-    assert choice["Default"] == "CheckAll"
-    assert states["GateRollbackAllowed"]["Type"] == "Succeed"
+    assert intact["Default"] == f"{prefix}InputTampered"
+    assert states[f"{prefix}InputTampered"] == {
+        "Type": "Fail",
+        "Error": "GateInputTampered",
+        "CausePath": (
+            "States.Format('gate input {} was changed outside the pipeline: its SHA-256 is {}, the "
+            "pipeline was deployed with {}; failing closed (redeploy the pipeline to restore it)', "
+            "$.config_parameter, $.loaded.sha256, $.config_sha256)"
+        ),
+    }
+    assert states[f"{prefix}InputUnverified"] == {
+        "Type": "Fail",
+        "Error": "GateInputUnverified",
+        "CausePath": (
+            "States.Format('the pipeline action gives no config_sha256 for gate input {}: it cannot "
+            "be verified; failing closed (redeploy the pipeline)', $.config_parameter)"
+        ),
+    }
+    start = states[f"{prefix}Start"]
+    assert start["Parameters"]["input.$"] == "States.StringToJson($.loaded.value)"
+    assert start["Parameters"]["execution_id.$"] == "$.pipeline_execution_id"
+
+
+@pytest.mark.parametrize("prefix", ["Gate", "Bake"])
+def test_a_throttled_parameter_read_is_retried(built: Built, prefix: str) -> None:
+    load = built.asl(built.gates.gate if prefix == "Gate" else built.gates.bake)["States"][
+        f"{prefix}LoadConfig"
+    ]
+    assert load["Retry"] == [
+        {
+            "ErrorEquals": ["States.ALL"],
+            "IntervalSeconds": 1,
+            "MaxAttempts": 2,
+            "BackoffRate": 2,
+            "JitterStrategy": "FULL",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("machine", "tasks"),
+    [
+        ("gate", {"GateCheckExecution", "AppAlarms", "OrgAlarms", "CheckWindow", "CheckOverride", "Decide"}),
+        ("bake", {"BakeCheckExecution", "Watch"}),
+    ],
+)
+def test_every_lambda_task_retries_lambda_errors_and_timeouts_with_backoff(
+    built: Built, machine: str, tasks: set[str]
+) -> None:
+    found = lambda_tasks(built.asl(getattr(built.gates, machine))["States"])
+    assert set(found) == tasks
+    for name, task in found.items():
+        assert task["Retry"] == [LAMBDA_RETRY], name
+        assert task["TimeoutSeconds"] == 90, name  # past the function's 60 s: a hung invoke ends
+
+
+FALLBACKS = {
+    "AppAlarms": {
+        "clear": False,
+        "label": "app",
+        "reasons.$": (
+            "States.Array(States.Format('app alarms check failed ({}) — blocking, will re-check', "
+            "$.error.Error))"
+        ),
+        "in_alarm": [],
+        "checked": 0,
+        "insufficient_data": [],
+        "transient": [],
+    },
+    "OrgAlarms": {
+        "clear": False,
+        "label": "org",
+        "reasons.$": (
+            "States.Array(States.Format('org alarms check failed ({}) — blocking, will re-check', "
+            "$.error.Error))"
+        ),
+        "in_alarm": [],
+        "checked": 0,
+        "insufficient_data": [],
+        "transient": [],
+    },
+    "CheckWindow": {
+        "open": False,
+        "reason.$": "States.Format('time-window check failed ({}) — blocking, will re-check', $.error.Error)",
+    },
+    "CheckOverride": {
+        "active": False,
+        "reason.$": "States.Format('override check failed ({}) — no override applies', $.error.Error)",
+    },
+}
+
+
+def test_a_check_that_fails_blocks_and_rechecks_instead_of_failing_the_gate(built: Built) -> None:
+    """After its retries, a failed check becomes a blocked result: Decide still decides, the gate
+    waits and re-checks, and the failure counts toward max_wait_seconds like any blocker."""
+    check_all = built.asl(built.gates.gate)["States"]["CheckAll"]
+    for branch in check_all["Branches"]:
+        task_name = branch["StartAt"]
+        task = branch["States"][task_name]
+        assert task["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"{task_name}Failed"}
+        ]
+        assert branch["States"][f"{task_name}Failed"] == {
+            "Type": "Pass",
+            "Parameters": FALLBACKS[task_name],
+            "End": True,
+        }
+    assert "Catch" not in check_all
+
+
+def test_a_bake_poll_that_fails_spends_the_error_budget(built: Built) -> None:
+    from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
+
+    states = built.asl(built.gates.bake)["States"]
+    assert states["BakeStart"]["Parameters"]["bake"] == {"unreadable_polls": 0}
+    assert states["Watch"]["Parameters"]["unreadable_polls.$"] == "$.bake.unreadable_polls"
+    assert states["Watch"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.watch_error", "Next": "CountUnreadablePoll"}
+    ]
+    assert states["CountUnreadablePoll"] == {
+        "Type": "Pass",
+        "ResultPath": "$.bake",
+        "Parameters": {
+            "status": "UNREADABLE",
+            "unreadable_polls.$": "States.MathAdd($.bake.unreadable_polls, 1)",
+            "reason.$": (
+                "States.Format('bake check could not run ({}): unreadable poll {} in a row; the bake "
+                "fails at 5', $.watch_error.Error, States.MathAdd($.bake.unreadable_polls, 1))"
+            ),
+        },
+        "Next": "UnreadableBudgetLeft?",
+    }
+    assert UNREADABLE_POLL_LIMIT == 5
+    assert states["UnreadableBudgetLeft?"] == {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": "$.bake.unreadable_polls", "NumericGreaterThanEquals": 5, "Next": "BakeFailed"}
+        ],
+        "Default": "KeepBaking",
+    }
 
 
 def test_check_all_runs_the_four_checks_in_parallel(built: Built) -> None:
@@ -202,8 +404,8 @@ def test_decide_then_clear_block_or_wait_and_recheck(built: Built) -> None:
 def test_bake_machine_has_exactly_its_states(built: Built) -> None:
     asl = built.asl(built.gates.bake)
     assert set(asl["States"]) == BAKE_STATES
-    assert asl["StartAt"] == "BakeLoadConfig"
-    assert asl["States"]["BakeRollback?"]["Default"] == "Watch"
+    assert asl["StartAt"] == "BakeCheckExecution"
+    assert asl["States"]["BakeStart"]["Next"] == "Watch"
 
 
 def test_bake_watches_until_done_or_failed(built: Built) -> None:
@@ -303,8 +505,9 @@ def test_checker_role_may_do_exactly_this(built: Built) -> None:
     assert by_action == {
         # the given reader roles and nothing else
         "sts:AssumeRole": sorted(READERS),
-        # the override parameter only: gate inputs are read by the state machines
-        "ssm:GetParameter": [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{OVERRIDE}"],
+        # the override parameter only (its value, and its history: who wrote it is the audited
+        # author); gate inputs are read by the state machines
+        "ssm:GetParameter ssm:GetParameterHistory": [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{OVERRIDE}"],
         "codepipeline:GetPipelineExecution": [f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{PIPELINE}"],
     }
     assert len(log_groups) == 6  # one log group per function
@@ -351,6 +554,7 @@ def test_state_machine_step_invokes_the_machine_with_the_parameter_name_and_exec
         "Gamma-Gate",
         state_machine=gates.gate,
         config_parameter_name=f"/hands-off/{PIPELINE}/gates/Gamma-Gate",
+        config_sha256=DIGEST,
     )
     # WHEN the step produces its action
     result = step.produce_action(stage, action_name="Gamma-Gate", run_order=3)
@@ -376,6 +580,42 @@ def test_state_machine_step_invokes_the_machine_with_the_parameter_name_and_exec
     assert configuration["InputType"] == "Literal"
     assert json.loads(configuration["Input"]) == {
         "config_parameter": f"/hands-off/{PIPELINE}/gates/Gamma-Gate",
+        "config_sha256": DIGEST,
         "pipeline_execution_id": "#{codepipeline.PipelineExecutionId}",
     }
     assert len(configuration["Input"]) <= 1000  # CodePipeline's limit on a configuration value
+
+
+def test_config_digest_is_the_lower_case_hex_sha256_of_the_exact_value() -> None:
+    """What ``States.Hash(value, 'SHA-256')`` returns in Step Functions (and moto): lower-case hex
+    of the UTF-8 bytes."""
+    import hashlib
+
+    value = '{"pipeline":"orders-application","stage":"Gamma"}'
+    assert config_digest(value) == hashlib.sha256(value.encode()).hexdigest()
+    assert config_digest("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_config_digest_refuses_a_value_cdk_has_not_resolved() -> None:
+    """A token is resolved at synth: the digest of its placeholder would never match."""
+    with pytest.raises(ValueError, match="unresolved CDK token"):
+        config_digest(json.dumps({"account": Aws.ACCOUNT_ID}))
+
+
+def test_the_digest_is_optional_until_the_renderer_passes_it() -> None:
+    step = StateMachineStep("Gamma-Gate", state_machine=None, config_parameter_name="/p")  # type: ignore[arg-type]
+    assert step.state_input == {
+        "config_parameter": "/p",
+        "pipeline_execution_id": "#{codepipeline.PipelineExecutionId}",
+    }
+
+
+@pytest.mark.parametrize("digest", ["", "F" * 64, "0" * 63, "0" * 65, "sha256:" + "0" * 57, "g" * 64])
+def test_a_malformed_digest_is_refused_at_construction(digest: str) -> None:
+    with pytest.raises(ValueError, match=r"config_sha256 .* is not a SHA-256 in lower-case hex"):
+        StateMachineStep(
+            "Gamma-Gate",
+            state_machine=None,  # type: ignore[arg-type]
+            config_parameter_name="/p",
+            config_sha256=digest,
+        )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from gate_testing import json_lines, load_event
 
 from hands_off_gates import alarms
@@ -53,6 +55,7 @@ def test_all_ok_is_clear() -> None:
         "in_alarm": [],
         "checked": 2,
         "insufficient_data": [],
+        "transient": [],
     }
 
 
@@ -139,6 +142,7 @@ def test_empty_checks_is_clear() -> None:
     [
         (None, "checks"),
         ([{"region": "us-east-1"}], "checks[0]"),
+        (["us-east-1"], "checks[0]"),
         ([{"region": "us-est-1x", "alarm_names": ["a"]}], "checks[0].region"),
         ([{"region": "us-east-1", "alarm_names": "a"}], "checks[0].alarm_names"),
         ([{"region": "us-east-1", "alarm_name_prefixes": [""]}], "checks[0].alarm_name_prefixes[0]"),
@@ -188,7 +192,7 @@ def test_client_error_blocks_with_code_and_region(code: str) -> None:
     assert result["clear"] is False
     assert result["in_alarm"] == []
     assert len(result["reasons"]) == 1
-    assert f"cannot read app alarms in ap-southeast-2 ({code})" in result["reasons"][0]
+    assert f"app alarms unreadable in ap-southeast-2 ({code})" in result["reasons"][0]
     assert "Rate exceeded" in result["reasons"][0]
 
 
@@ -215,7 +219,7 @@ def test_client_factory_failure_blocks_and_names_account() -> None:
     result = check_alarms(checks, failing, label="org")
 
     assert result["clear"] is False
-    assert "cannot read org alarms in eu-west-1 (account 111111111111) (AccessDenied)" in result["reasons"][0]
+    assert "org alarms unreadable in eu-west-1 (account 111111111111) (AccessDenied)" in result["reasons"][0]
 
 
 def test_one_failing_region_does_not_hide_another_regions_alarm() -> None:
@@ -234,6 +238,122 @@ def test_one_failing_region_does_not_hide_another_regions_alarm() -> None:
     assert result["in_alarm"][0]["region"] == "us-west-2"
 
 
+def test_a_read_timeout_in_one_region_blocks_naming_that_region() -> None:
+    """A region that cannot be read says so ("unreadable in <region>") and blocks; the other
+    regions are still read and reported."""
+    timeout = ReadTimeoutError(endpoint_url="https://monitoring.eu-west-1.amazonaws.com")
+    clients = {
+        "eu-west-1": FakeCloudWatch(error=timeout),
+        "us-east-1": FakeCloudWatch(pages=[{"MetricAlarms": [{"AlarmName": "a", "StateValue": "OK"}]}]),
+    }
+
+    result = check_alarms(
+        [check("eu-west-1", names=["a"]), check("us-east-1", names=["a"])],
+        lambda region, role: clients[region or ""],
+        label="app",
+    )
+
+    assert result["clear"] is False
+    assert result["checked"] == 1
+    [reason] = result["reasons"]
+    assert reason.startswith("app alarms unreadable in eu-west-1 (ReadTimeoutError): ")
+    assert "Read timeout on endpoint URL" in reason
+    assert reason.endswith("— blocking, a gate cannot pass on what it cannot see")
+    assert result["transient"] == [reason]
+
+
+class HangingCloudWatch:
+    """Never answers until released (a region whose endpoint hangs)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def describe_alarms(self, **params: Any) -> dict[str, Any]:
+        self.release.wait(30)
+        return {"MetricAlarms": [{"AlarmName": "a", "StateValue": "OK"}]}
+
+
+def test_a_hanging_region_is_unreadable_at_the_deadline_and_holds_up_no_other() -> None:
+    hanging = HangingCloudWatch()
+    alarm = FakeCloudWatch(pages=[{"MetricAlarms": [{"AlarmName": "a", "StateValue": "ALARM"}]}])
+    clients: dict[str, Any] = {"ap-south-1": hanging, "us-west-2": alarm}
+    try:
+        started = time.monotonic()
+        result = check_alarms(
+            [check("ap-south-1", names=["a"]), check("us-west-2", names=["a"])],
+            lambda region, role: clients[region or ""],
+            label="app",
+            deadline=0.3,
+        )
+        took = time.monotonic() - started
+    finally:
+        hanging.release.set()
+
+    assert took < 5
+    assert result["clear"] is False
+    assert result["reasons"][0] == (
+        "app alarms unreadable in ap-south-1 (DeadlineExceeded): DeadlineExceeded: no answer within "
+        "0.3 s — blocking, a gate cannot pass on what it cannot see"
+    )
+    assert result["in_alarm"] == [{"name": "a", "region": "us-west-2", "reason": "no state reason"}]
+
+
+@pytest.mark.parametrize(
+    ("by_name", "by_prefix", "blocks"),
+    [
+        ("OK", "ALARM", True),
+        ("ALARM", "OK", True),
+        ("OK", "WEIRD", True),
+        ("INSUFFICIENT_DATA", "ALARM", True),
+        ("OK", "INSUFFICIENT_DATA", False),
+    ],
+)
+def test_an_alarm_read_twice_keeps_its_worst_state(by_name: str, by_prefix: str, blocks: bool) -> None:
+    """Read by name and again by prefix within one check (its state changed in between): the worse
+    of the two states counts, whichever came first."""
+    client = FakeCloudWatch(
+        pages=[
+            {"MetricAlarms": [{"AlarmName": "orders-5xx", "StateValue": by_name, "StateReason": "by name"}]},
+            {
+                "MetricAlarms": [
+                    {"AlarmName": "orders-5xx", "StateValue": by_prefix, "StateReason": "by prefix"}
+                ]
+            },
+        ]
+    )
+
+    result = check_alarms(
+        [check(names=["orders-5xx"], prefixes=["orders-"])], fake_factory(client), label="app"
+    )
+
+    assert result["checked"] == 1
+    assert result["clear"] is not blocks
+    assert len(result["reasons"]) == (1 if blocks else 0)
+    if "ALARM" in (by_name, by_prefix):
+        worst = "by name" if by_name == "ALARM" else "by prefix"
+        assert result["in_alarm"] == [{"name": "orders-5xx", "region": "us-east-1", "reason": worst}]
+    if by_prefix == "INSUFFICIENT_DATA":
+        assert result["insufficient_data"] == [{"name": "orders-5xx", "region": "us-east-1"}]
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (client_error("Throttling"), True),
+        (ReadTimeoutError(endpoint_url="https://monitoring.us-east-1.amazonaws.com"), True),
+        (client_error("AccessDenied"), False),
+        (RuntimeError("bug"), False),
+    ],
+)
+def test_transient_read_errors_are_listed_apart(error: Exception, transient: bool) -> None:
+    """The bake keeps baking through a transient read error (within its budget) but fails on a
+    lasting one: the result says which of its reasons are transient."""
+    result = check_alarms([check(names=["a"])], fake_factory(FakeCloudWatch(error=error)), label="bake")
+
+    assert result["clear"] is False
+    assert result["transient"] == (result["reasons"] if transient else [])
+
+
 def test_pagination_follows_next_token_and_reads_composite_alarms() -> None:
     # moto has no composite alarms (PutCompositeAlarm is not implemented): use a fake.
     client = FakeCloudWatch(
@@ -249,6 +369,26 @@ def test_pagination_follows_next_token_and_reads_composite_alarms() -> None:
     assert result["in_alarm"] == [{"name": "p-2", "region": "us-east-1", "reason": "r"}]
     assert client.calls[1]["NextToken"] == "t1"
     assert client.calls[0]["AlarmTypes"] == ["MetricAlarm", "CompositeAlarm"]
+
+
+def test_a_next_token_that_never_ends_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Endless(FakeCloudWatch):
+        def describe_alarms(self, **params: Any) -> dict[str, Any]:
+            self.calls.append(params)
+            return {"MetricAlarms": [], "NextToken": f"t{len(self.calls)}"}
+
+    monkeypatch.setattr(alarms, "_MAX_PAGES", 3)
+    client = Endless()
+
+    result = check_alarms([check(prefixes=["p-"])], fake_factory(client), label="org")
+
+    assert result["clear"] is False
+    assert len(client.calls) == 3
+    assert result["reasons"] == [
+        "org alarms unreadable in us-east-1 (RuntimeError): RuntimeError: DescribeAlarms returned more "
+        "than 3 pages — blocking, a gate cannot pass on what it cannot see"
+    ]
+    assert result["transient"] == []
 
 
 def test_more_than_100_names_are_batched() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from gate_testing import json_lines, load_event
 
 from hands_off_gates import bake as bake_module
 from hands_off_gates.bake import evaluate_bake
+from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
 from hands_off_gates.gate_common import iso_utc
 
 # moto keeps metric data wherever it is put, but recent timestamps keep the test honest.
@@ -217,8 +219,203 @@ def test_unreadable_traffic_never_completes(code: str, status: str) -> None:
     result = run(120, client_factory=lambda region, role: fake)
 
     assert result["status"] == status
-    assert f"cannot read traffic metric ({code})" in result["reason"]
+    assert f"cannot read traffic metric in us-east-1 ({code})" in result["reason"]
     assert result["requests_seen"] == 0
+    assert result["unreadable_polls"] == (1 if status == "BAKING" else 0)
+
+
+# ------------------------------------------------------------ the unreadable-poll budget
+
+
+def throttled(operation: str = "DescribeAlarms") -> ClientError:
+    return ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, operation)
+
+
+class AlarmsFake(TrafficFake):
+    """Reads alarms per region: raises that region's error, or answers each name with its state."""
+
+    def __init__(
+        self, state: str = "OK", alarm_error: Exception | None = None, per_call: float = 1000
+    ) -> None:
+        super().__init__(per_call=per_call)
+        self.state = state
+        self.alarm_error = alarm_error
+
+    def describe_alarms(self, **params: Any) -> Any:
+        if self.alarm_error is not None:
+            raise self.alarm_error
+        return {
+            "MetricAlarms": [
+                {"AlarmName": n, "StateValue": self.state, "StateReason": "errors"}
+                for n in params.get("AlarmNames", [])
+            ]
+        }
+
+
+def test_a_transient_alarm_read_error_keeps_baking_and_counts_the_poll() -> None:
+    """Throttling on the alarm read is no reason to roll back a healthy wave: keep baking, within
+    the budget of unreadable polls in a row."""
+    fake = AlarmsFake(alarm_error=throttled())
+
+    result = run(120, client_factory=lambda region, role: fake)
+
+    assert result["status"] == "BAKING"
+    assert result["unreadable_polls"] == 1
+    assert result["reason"].startswith(
+        "cannot read what the bake watches (unreadable poll 1 of at most 5 in a row"
+    )
+    assert "bake alarms unreadable in us-east-1 (Throttling): Throttling: Rate exceeded" in result["reason"]
+    assert fake.calls == []  # traffic is not read on a poll that cannot see the alarms
+    assert UNREADABLE_POLL_LIMIT == 5
+
+
+def test_the_bake_fails_after_its_budget_of_unreadable_polls() -> None:
+    fake = AlarmsFake(alarm_error=throttled())
+
+    result = run(120, client_factory=lambda region, role: fake, unreadable_polls=UNREADABLE_POLL_LIMIT - 1)
+
+    assert result["status"] == "FAILED"
+    assert result["unreadable_polls"] == UNREADABLE_POLL_LIMIT
+    assert result["reason"].startswith(
+        f"bake failed: could not read what it watches for {UNREADABLE_POLL_LIMIT} polls in a row: "
+    )
+    assert "bake alarms unreadable in us-east-1 (Throttling)" in result["reason"]
+
+
+def test_a_readable_poll_resets_the_unreadable_count() -> None:
+    fake = AlarmsFake()
+
+    result = run(120, client_factory=lambda region, role: fake, unreadable_polls=UNREADABLE_POLL_LIMIT - 1)
+
+    assert result["status"] == "DONE"
+    assert result["unreadable_polls"] == 0
+
+
+def test_an_alarm_still_fails_the_bake_at_once_while_another_region_is_unreadable() -> None:
+    clients = {"us-east-1": AlarmsFake(alarm_error=throttled()), "us-west-2": AlarmsFake(state="ALARM")}
+    checks = [{"region": r, "alarm_names": ["orders-5xx"]} for r in ("us-east-1", "us-west-2")]
+
+    result = run(120, checks=checks, client_factory=lambda region, role: clients[region or ""])
+
+    assert result["status"] == "FAILED"
+    assert result["in_alarm"] == [{"name": "orders-5xx", "region": "us-west-2", "reason": "errors"}]
+    assert result["reason"].startswith("bake failed: ")
+
+
+def test_a_lasting_alarm_read_error_fails_at_once_even_with_another_transient_one() -> None:
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DescribeAlarms")
+    clients = {"us-east-1": AlarmsFake(alarm_error=throttled()), "us-west-2": AlarmsFake(alarm_error=denied)}
+    checks = [{"region": r, "alarm_names": ["orders-5xx"]} for r in ("us-east-1", "us-west-2")]
+
+    result = run(120, checks=checks, client_factory=lambda region, role: clients[region or ""])
+
+    assert result["status"] == "FAILED"
+    assert "bake alarms unreadable in us-west-2 (AccessDenied)" in result["reason"]
+    assert result["unreadable_polls"] == 0
+
+
+def test_a_transient_traffic_read_error_counts_toward_the_same_budget() -> None:
+    fake = AlarmsFake()
+    fake.error = throttled("GetMetricStatistics")
+
+    baking = run(120, client_factory=lambda region, role: fake, unreadable_polls=1)
+    failed = run(120, client_factory=lambda region, role: fake, unreadable_polls=UNREADABLE_POLL_LIMIT - 1)
+
+    assert (baking["status"], baking["unreadable_polls"]) == ("BAKING", 2)
+    assert "cannot read traffic metric in us-east-1 (Throttling)" in baking["reason"]
+    assert (failed["status"], failed["unreadable_polls"]) == ("FAILED", UNREADABLE_POLL_LIMIT)
+
+
+class HangingTraffic(AlarmsFake):
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def get_metric_statistics(self, **params: Any) -> Any:
+        self.release.wait(30)
+        return {"Datapoints": [{"Sum": 5000.0}]}
+
+
+def test_a_hanging_traffic_read_is_an_unreadable_poll() -> None:
+    fake = HangingTraffic()
+    try:
+        result = run(120, client_factory=lambda region, role: fake, deadline=0.3)
+    finally:
+        fake.release.set()
+
+    assert result["status"] == "BAKING"
+    assert result["unreadable_polls"] == 1
+    assert "cannot read traffic metric in us-east-1 (DeadlineExceeded)" in result["reason"]
+
+
+@pytest.mark.parametrize("value", [-1, "2", True, 1.5, None])
+def test_a_malformed_unreadable_count_fails(value: Any) -> None:
+    result = run(120, client_factory=lambda region, role: AlarmsFake(), unreadable_polls=value)
+
+    assert result["status"] == "FAILED"
+    assert result["reason"].startswith(
+        "bake event invalid: unreadable_polls: expected a non-negative integer"
+    )
+
+
+# ------------------------------------------------------- what the bake must not count
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_bake_whose_checks_matched_no_alarm_fails() -> None:
+    """A prefix matching nothing is fine for a gate, but a bake that watched nothing saw nothing."""
+    put_invocations(5000, 10)
+
+    result = run(60, checks=[{"region": "us-east-1", "alarm_name_prefixes": ["nothing-here-"]}])
+
+    assert result["status"] == "FAILED"
+    assert result["reason"] == (
+        "bake failed: watched no alarm — its checks matched no alarm in us-east-1; "
+        "a bake that cannot see the service's health must not pass (P16)"
+    )
+
+
+class DatapointsFake(AlarmsFake):
+    def __init__(self, response: Any) -> None:
+        super().__init__()
+        self.response = response
+
+    def get_metric_statistics(self, **params: Any) -> Any:
+        return self.response
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"Datapoints": [{"Sum": "5000"}]},
+        {"Datapoints": [{"Sum": True}, {"Sum": 5000.0}]},
+        {"Datapoints": [{"Sum": -5000.0}, {"Sum": 7000.0}]},
+        {"Datapoints": [{"Sum": float("nan")}]},
+        {"Datapoints": [{"Sum": float("inf")}]},
+        {"Datapoints": [{"Sum": None}]},
+        {"Datapoints": [{"Average": 5000.0}]},
+        {"Datapoints": ["5000"]},
+        {"Datapoints": "5000"},
+    ],
+)
+def test_malformed_traffic_datapoints_are_unreadable_not_counted(response: Any) -> None:
+    fake = DatapointsFake(response)
+
+    result = run(120, client_factory=lambda region, role: fake, min_requests=1000)
+
+    assert result["status"] == "BAKING"
+    assert result["requests_seen"] == 0
+    assert result["unreadable_polls"] == 1
+    assert "cannot read traffic metric in us-east-1 (MalformedDatapoint)" in result["reason"]
+
+
+def test_well_formed_integer_and_float_sums_are_counted() -> None:
+    fake = DatapointsFake({"Datapoints": [{"Sum": 400}, {"Sum": 0.0}, {"Sum": 0}, {"Sum": 600.0}]})
+
+    result = run(120, client_factory=lambda region, role: fake, min_requests=1000)
+
+    assert result["status"] == "DONE"
+    assert result["requests_seen"] == 1000
 
 
 def test_long_bake_is_read_in_1440_datapoint_chunks() -> None:
@@ -269,6 +466,53 @@ def test_now_before_start_counts_nothing() -> None:
             {"traffic": {"namespace": "AWS/Lambda", "metric_name": "Invocations", "targets": []}},
             "traffic.targets",
         ),
+        ({"traffic": {"namespace": "", "metric_name": "Invocations", "targets": []}}, "traffic.namespace"),
+        (
+            {"traffic": {"namespace": "AWS/Lambda", "metric_name": "Invocations", "targets": ["us-east-1"]}},
+            "traffic.targets[0]",
+        ),
+        (
+            {
+                "traffic": {
+                    "namespace": "AWS/Lambda",
+                    "metric_name": "Invocations",
+                    "targets": [{"region": "us-east-1", "role_arn": 5}],
+                }
+            },
+            "traffic.targets[0].role_arn",
+        ),
+        (
+            {
+                "traffic": {
+                    "namespace": "AWS/Lambda",
+                    "metric_name": "Invocations",
+                    "targets": [{"region": "us-east-1", "dimensions": {"FunctionName": "orders"}}],
+                }
+            },
+            "traffic.targets[0].dimensions",
+        ),
+        (
+            {
+                "traffic": {
+                    "namespace": "AWS/Lambda",
+                    "metric_name": "Invocations",
+                    "targets": [{"region": "us-east-1", "dimensions": ["FunctionName=orders"]}],
+                }
+            },
+            "traffic.targets[0].dimensions[0]",
+        ),
+        (
+            {
+                "traffic": {
+                    "namespace": "AWS/Lambda",
+                    "metric_name": "Invocations",
+                    "targets": [
+                        {"region": "us-east-1", "dimensions": [{"Name": "FunctionName", "Value": ""}]}
+                    ],
+                }
+            },
+            "traffic.targets[0].dimensions[0].Value",
+        ),
         (
             {
                 "traffic": {
@@ -315,6 +559,21 @@ def test_handler_sample_event_without_alarms_fails() -> None:
 
     assert result["status"] == "FAILED"
     assert "orders-api-5xx" in result["reason"]
+
+
+def test_handler_passes_the_unreadable_count_through() -> None:
+    event = {
+        **load_event("bake.json"),
+        "started_at": iso_utc(START),
+        "now": iso_utc(START + timedelta(minutes=61)),
+        "unreadable_polls": UNREADABLE_POLL_LIMIT - 1,
+    }
+    fake = AlarmsFake(alarm_error=throttled())
+
+    result = bake_module.handler(event, None, clients={"cloudwatch": lambda region, role: fake})
+
+    assert result["status"] == "FAILED"
+    assert result["unreadable_polls"] == UNREADABLE_POLL_LIMIT
 
 
 def test_handler_malformed_now_fails() -> None:

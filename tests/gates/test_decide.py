@@ -1,58 +1,83 @@
-"""Blocker decision (P14, P15): combinations, override scopes, give-up, audit EMF record."""
+"""Blocker decision (P14, P15): combinations, override kinds and re-checks, give-up, audit EMF record."""
 
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 import pytest
 from gate_testing import at, json_lines, load_event
 
+from hands_off_gates import contract
 from hands_off_gates import decide as decide_module
-from hands_off_gates.decide import decide
+from hands_off_gates.decide import decide, override_audit_emf
 
 NOW = at("2026-11-26T18:00:00Z")
 STARTED = "2026-11-26T17:50:00Z"
+STAGE = "Prod-2"
+EXECUTION = "exec-1"
+WRITER = "arn:aws:sts::111111111111:assumed-role/Developer/alice"
 
-CLEAR = {"clear": True, "label": "app", "reasons": [], "in_alarm": [], "checked": 2}
-APP_ALARM = {
+CLEAR: dict[str, Any] = {"clear": True, "label": "app", "reasons": [], "in_alarm": [], "checked": 2}
+APP_ALARM: dict[str, Any] = {
     "clear": False,
     "label": "app",
     "reasons": ["app alarm 'orders-5xx' is in ALARM in us-east-1: too many errors"],
     "in_alarm": [{"name": "orders-5xx", "region": "us-east-1", "reason": "too many errors"}],
     "checked": 2,
 }
-ORG_ALARM = {
+ORG_ALARM: dict[str, Any] = {
     "clear": False,
     "label": "org",
     "reasons": ["org alarm 'org-dns' is in ALARM in eu-west-1: resolution failures"],
     "in_alarm": [{"name": "org-dns", "region": "eu-west-1", "reason": "resolution failures"}],
     "checked": 1,
 }
-OPEN = {
+OPEN: dict[str, Any] = {
     "open": True,
     "reason": "inside deployment window MON-FRI 09:00-17:00 America/Los_Angeles",
     "next_open": None,
+    "closed_by": [],
 }
-CLOSED = {
+CLOSED: dict[str, Any] = {
     "open": False,
     "reason": (
         "outside deployment window MON-FRI 09:00-17:00 America/Los_Angeles; next opens 2026-11-27T17:00:00Z"
     ),
     "next_open": "2026-11-27T17:00:00Z",
+    "closed_by": ["window"],
 }
-NO_OVERRIDE = {"active": False, "reason": "no override"}
+BLACKOUT: dict[str, Any] = {
+    "open": False,
+    "reason": "in blackout 'year-end freeze' until 2027-01-04T00:00:00Z; next opens 2027-01-04T17:00:00Z",
+    "next_open": "2027-01-04T17:00:00Z",
+    "closed_by": ["blackout"],
+}
+BLACKOUT_AND_CLOSED: dict[str, Any] = BLACKOUT | {"closed_by": ["blackout", "window"]}
+CLOSED_UNTOLD: dict[str, Any] = {
+    k: v for k, v in CLOSED.items() if k != "closed_by"
+}  # a result that does not say why
+NO_OVERRIDE: dict[str, Any] = {"active": False, "reason": "no override"}
 
 
-def active(*scope: str) -> dict[str, Any]:
-    return {
+def active(*scope: str, **changes: Any) -> dict[str, Any]:
+    """An active override result for STAGE, as the override gate returns it."""
+    result: dict[str, Any] = {
         "active": True,
-        "who": "alice",
+        "author": WRITER,
+        "claimed_who": "alice",
         "why": "hotfix INC-1234",
         "expires_at": "2026-11-26T20:00:00Z",
+        "stages": [STAGE],
         "scope": list(scope),
-        "reason": "override by alice",
+        "reason": "override written by ...",
     }
+    result.update(changes)
+    return {k: v for k, v in result.items() if v is not None}
+
+
+ALL = ("alarms", "org-alarms", "window", "blackout")
 
 
 def run(
@@ -62,19 +87,19 @@ def run(
     override: Any = NO_OVERRIDE,
     started_at: Any = STARTED,
     max_wait: Any = 3600,
+    **extra: Any,
 ) -> Any:
+    params: dict[str, Any] = {"stage": STAGE, "execution_id": EXECUTION, **extra}
     return decide(
         app=app,
         org=org,
         window=window,
         override=override,
         started_at=started_at,
-        now=NOW,
+        now=params.pop("now", NOW),
         max_wait_seconds=max_wait,
+        **params,
     )
-
-
-BOTH = ("alarms", "window")
 
 
 @pytest.mark.parametrize(
@@ -84,21 +109,36 @@ BOTH = ("alarms", "window")
         (APP_ALARM, CLEAR, OPEN, NO_OVERRIDE, False, False),
         (CLEAR, ORG_ALARM, OPEN, NO_OVERRIDE, False, False),
         (CLEAR, CLEAR, CLOSED, NO_OVERRIDE, False, False),
+        (CLEAR, CLEAR, BLACKOUT, NO_OVERRIDE, False, False),
         (APP_ALARM, ORG_ALARM, CLOSED, NO_OVERRIDE, False, False),
-        # alarms-only override
+        # "alarms" lifts the service's own alarms, and only those
         (APP_ALARM, CLEAR, OPEN, active("alarms"), True, True),
-        (APP_ALARM, ORG_ALARM, OPEN, active("alarms"), True, True),
+        (CLEAR, ORG_ALARM, OPEN, active("alarms"), False, False),
+        (APP_ALARM, ORG_ALARM, OPEN, active("alarms"), False, False),
         (CLEAR, CLEAR, CLOSED, active("alarms"), False, False),
         (APP_ALARM, CLEAR, CLOSED, active("alarms"), False, False),
-        # window-only override
+        # "org-alarms" lifts the organization-wide alarms, and only those
+        (CLEAR, ORG_ALARM, OPEN, active("org-alarms"), True, True),
+        (APP_ALARM, CLEAR, OPEN, active("org-alarms"), False, False),
+        (APP_ALARM, ORG_ALARM, OPEN, active("alarms", "org-alarms"), True, True),
+        # "window" lifts being outside the window, not a blackout
         (CLEAR, CLEAR, CLOSED, active("window"), True, True),
+        (CLEAR, CLEAR, BLACKOUT, active("window"), False, False),
+        (CLEAR, CLEAR, BLACKOUT_AND_CLOSED, active("window"), False, False),
         (APP_ALARM, CLEAR, OPEN, active("window"), False, False),
-        (APP_ALARM, CLEAR, CLOSED, active("window"), False, False),
-        # both
-        (APP_ALARM, ORG_ALARM, CLOSED, active(*BOTH), True, True),
-        (CLEAR, CLEAR, CLOSED, active(*BOTH), True, True),
+        # "blackout" lifts a blackout, not being outside the window
+        (CLEAR, CLEAR, BLACKOUT, active("blackout"), True, True),
+        (CLEAR, CLOSED, CLOSED, active("blackout"), False, False),
+        (CLEAR, CLEAR, CLOSED, active("blackout"), False, False),
+        (CLEAR, CLEAR, BLACKOUT_AND_CLOSED, active("window", "blackout"), True, True),
+        # a window result that does not say what closes it needs both kinds
+        (CLEAR, CLEAR, CLOSED_UNTOLD, active("window"), False, False),
+        (CLEAR, CLEAR, CLOSED_UNTOLD, active("blackout"), False, False),
+        (CLEAR, CLEAR, CLOSED_UNTOLD, active("window", "blackout"), True, True),
+        # everything
+        (APP_ALARM, ORG_ALARM, BLACKOUT_AND_CLOSED, active(*ALL), True, True),
         # an active override that is not needed is not "used"
-        (CLEAR, CLEAR, OPEN, active(*BOTH), True, False),
+        (CLEAR, CLEAR, OPEN, active(*ALL), True, False),
     ],
 )
 def test_combinations(
@@ -132,21 +172,179 @@ def test_blocked_reason_lists_every_blocker_on_one_line() -> None:
     assert len(result["blockers"]) == 3
 
 
-def test_override_reason_names_who_and_what_was_bypassed() -> None:
+def test_override_reason_names_the_writer_and_what_was_bypassed() -> None:
     result = run(APP_ALARM, CLEAR, OPEN, active("alarms"))
 
     assert result["reason"] == (
-        "proceeding under override by alice until 2026-11-26T20:00:00Z (scope: alarms): hotfix INC-1234 — "
+        f"proceeding under override written by {WRITER} (says: alice) until 2026-11-26T20:00:00Z "
+        "for Prod-2 (scope: alarms): hotfix INC-1234 — "
         "bypassing: app alarm 'orders-5xx' is in ALARM in us-east-1: too many errors"
     )
     assert result["bypassed"] == APP_ALARM["reasons"]
 
 
 def test_partial_override_says_what_it_does_not_cover() -> None:
-    result = run(APP_ALARM, CLEAR, CLOSED, active("alarms"))
+    result = run(APP_ALARM, ORG_ALARM, BLACKOUT_AND_CLOSED, active("alarms", "window"))
 
-    assert result["blockers"] == [CLOSED["reason"]]
-    assert "(scope: alarms): hotfix INC-1234 does not cover window" in result["reason"]
+    assert result["blockers"] == [*ORG_ALARM["reasons"], BLACKOUT["reason"]]
+    assert (
+        "(scope: alarms, window): hotfix INC-1234 does not cover org-alarms or blackout" in result["reason"]
+    )
+
+
+def test_window_result_that_does_not_say_what_closes_it_is_explained() -> None:
+    result = run(window=CLOSED_UNTOLD, override=active("window"))
+
+    assert result["proceed"] is False
+    assert "does not cover blackout" in result["reason"]
+    assert (
+        "the time-window result does not say whether the window or a blackout closes it" in result["reason"]
+    )
+
+
+# ------------------------------------------------------------------ alarm results checked
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        CLEAR | {"reasons": ["app alarm 'orders-5xx' is in ALARM in us-east-1"]},
+        CLEAR | {"in_alarm": [{"name": "orders-5xx", "region": "us-east-1"}]},
+        CLEAR | {"in_alarm": "orders-5xx"},
+    ],
+)
+@pytest.mark.parametrize("field", ["app", "org"])
+def test_alarm_result_clear_yet_listing_alarms_blocks(field: str, bad: dict[str, Any]) -> None:
+    result = run(**{field: bad, "override": active(*ALL)})
+
+    assert result["proceed"] is False
+    assert result["override_used"] is False
+    assert f"{field} alarm result" in result["reason"]
+    assert "malformed" in result["reason"]
+
+
+# ------------------------------------------------------------- the override re-checked
+
+
+def test_override_expiring_at_this_instant_is_not_used() -> None:
+    result = run(APP_ALARM, override=active("alarms", expires_at="2026-11-26T18:00:00Z"))
+
+    assert result["proceed"] is False
+    assert "override expired at 2026-11-26T18:00:00Z" in result["reason"]
+
+
+def test_override_expiring_a_second_later_is_used() -> None:
+    assert run(APP_ALARM, override=active("alarms", expires_at="2026-11-26T18:00:01Z"))["proceed"] is True
+
+
+def test_override_that_expired_since_it_was_read_is_not_used() -> None:
+    result = run(APP_ALARM, override=active(*ALL, expires_at="2026-11-26T17:59:00Z"))
+
+    assert result["proceed"] is False
+    assert "override expired at 2026-11-26T17:59:00Z" in result["reason"]
+
+
+def test_override_beyond_the_maximum_lifetime_is_not_used() -> None:
+    later = active("alarms", expires_at="2026-11-27T18:00:01Z")  # 24 h + 1 s
+
+    assert run(APP_ALARM, override=active("alarms", expires_at="2026-11-27T18:00:00Z"))["proceed"] is True
+    result = run(APP_ALARM, override=later)
+    assert result["proceed"] is False
+    assert "is more than 24 hours after now" in result["reason"]
+    assert run(APP_ALARM, override=later, override_max_hours=25)["proceed"] is True
+
+
+@pytest.mark.parametrize("bad", [0, 169, "24", True, 1.5])
+def test_invalid_maximum_lifetime_blocks(bad: object) -> None:
+    result = run(override_max_hours=bad)
+
+    assert result["proceed"] is False
+    assert "decide event invalid: override_max_hours: expected whole hours from 1 to 168" in result["reason"]
+
+
+def test_override_is_not_judged_when_the_maximum_lifetime_is_invalid() -> None:
+    result = run(APP_ALARM, ORG_ALARM, override=active("alarms"), override_max_hours=0)
+
+    assert result["reason"] == (
+        "blocked: decide event invalid: override_max_hours: expected whole hours from 1 to 168, got 0; "
+        f"{APP_ALARM['reasons'][0]}; {ORG_ALARM['reasons'][0]}; waited 600 s of 3600 s — will re-check"
+    )
+
+
+def test_override_for_another_stage_is_not_used() -> None:
+    result = run(APP_ALARM, override=active("alarms", stages=["Prod-3"]))
+
+    assert result["proceed"] is False
+    assert "override lifts nothing at Prod-2: it names stages Prod-3" in result["reason"]
+
+
+def test_override_is_not_used_when_decide_is_not_told_the_stage() -> None:
+    result = run(APP_ALARM, override=active("alarms"), stage=None)
+
+    assert result["proceed"] is False
+    assert "the gate did not say which stage it guards" in result["reason"]
+
+
+def test_override_bound_to_this_execution_is_used() -> None:
+    result = run(APP_ALARM, override=active("alarms", execution_id=EXECUTION))
+
+    assert result["proceed"] is True
+    assert "for Prod-2, execution exec-1 (scope: alarms)" in result["reason"]
+
+
+@pytest.mark.parametrize(
+    ("execution_id", "says"), [("exec-2", "not exec-2"), (None, "passed no execution id")]
+)
+def test_override_bound_to_another_execution_is_not_used(execution_id: Any, says: str) -> None:
+    result = run(APP_ALARM, override=active("alarms", execution_id=EXECUTION), execution_id=execution_id)
+
+    assert result["proceed"] is False
+    assert "it is bound to pipeline execution exec-1" in result["reason"]
+    assert says in result["reason"]
+
+
+@pytest.mark.parametrize(
+    ("field", "bad"),
+    [
+        ("app", None),
+        ("app", {"clear": "yes"}),
+        ("org", {}),
+        ("org", {"clear": False, "reasons": "x"}),
+        ("window", None),
+        ("window", {"open": 1}),
+        ("window", CLOSED | {"closed_by": "window"}),
+        ("window", CLOSED | {"closed_by": ["window", "lunch"]}),
+        ("override", None),
+        ("override", {"active": "true"}),
+        ("override", active(*ALL, scope=None)),
+        ("override", active(*ALL, scope=[])),
+        ("override", active("everything")),
+        ("override", active("alarms", "window", "alarm")),
+        ("override", active(*ALL, expires_at="soon")),
+        ("override", active(*ALL, author=None)),
+        ("override", active(*ALL, author="")),
+        ("override", active(*ALL, claimed_who=None)),
+        ("override", active(*ALL, why=3)),
+        ("override", active(*ALL, stages=None)),
+        ("override", active(*ALL, stages=[])),
+        ("override", active(*ALL, stages=STAGE)),
+        ("override", active(*ALL, stages=[STAGE, 2])),
+        ("override", active(*ALL, execution_id="")),
+        ("override", active(*ALL, execution_id=4)),
+    ],
+)
+def test_malformed_sub_result_blocks_even_with_override(field: str, bad: Any) -> None:
+    kwargs: dict[str, Any] = {"app": CLEAR, "org": CLEAR, "window": OPEN, "override": active(*ALL)}
+    kwargs[field] = bad
+
+    result = run(**kwargs)
+
+    assert result["proceed"] is False
+    assert result["override_used"] is False
+    assert "malformed" in result["reason"]
+
+
+# -------------------------------------------------------------------------------- timing
 
 
 def test_give_up_after_max_wait() -> None:
@@ -161,42 +359,15 @@ def test_never_gives_up_when_proceeding() -> None:
 
 def test_max_wait_zero_gives_up_at_once() -> None:
     assert run(window=CLOSED, max_wait=0)["give_up"] is True
+    blocked = run(APP_ALARM, max_wait=0)
+    assert (blocked["proceed"], blocked["give_up"]) == (False, True)
 
 
-@pytest.mark.parametrize(
-    ("field", "bad"),
-    [
-        ("app", None),
-        ("app", {"clear": "yes"}),
-        ("org", {}),
-        ("org", {"clear": False, "reasons": "x"}),
-        ("window", None),
-        ("window", {"open": 1}),
-        ("override", None),
-        ("override", {"active": "true"}),
-        ("override", {"active": True, "who": "a", "why": "b", "expires_at": "2026-11-26T20:00:00Z"}),
-        ("override", {"active": True, "who": "a", "why": "b", "scope": ["alarms"], "expires_at": "soon"}),
-        (
-            "override",
-            {
-                "active": True,
-                "who": "a",
-                "why": "b",
-                "scope": ["everything"],
-                "expires_at": "2026-11-26T20:00:00Z",
-            },
-        ),
-    ],
-)
-def test_malformed_sub_result_blocks_even_with_override(field: str, bad: Any) -> None:
-    kwargs: dict[str, Any] = {"app": CLEAR, "org": CLEAR, "window": OPEN, "override": active(*BOTH)}
-    kwargs[field] = bad
+def test_max_wait_zero_lets_a_clear_gate_proceed() -> None:
+    result = run(max_wait=0)
 
-    result = run(**kwargs)
-
-    assert result["proceed"] is False
-    assert result["override_used"] is False
-    assert "malformed" in result["reason"]
+    assert (result["proceed"], result["give_up"]) == (True, False)
+    assert result["blockers"] == []
 
 
 @pytest.mark.parametrize(
@@ -211,39 +382,98 @@ def test_malformed_timing_blocks_and_gives_up(started_at: Any, max_wait: Any) ->
     assert "decide event invalid" in result["reason"]
 
 
-def test_override_that_expired_since_it_was_read_is_not_used() -> None:
-    expired = active(*BOTH) | {"expires_at": "2026-11-26T17:59:00Z"}
-
-    result = run(APP_ALARM, override=expired)
-
-    assert result["proceed"] is False
-    assert "override expired at 2026-11-26T17:59:00Z" in result["reason"]
+# ---------------------------------------------------------------------------- audit record
 
 
-# -------------------------------------------------------------------------- handler
+def test_override_emf_record_has_the_exact_shape() -> None:
+    result = run(APP_ALARM, override=active("alarms", execution_id=EXECUTION))
+    stamp = at("2026-11-26T18:00:00.123456Z")
+
+    record = override_audit_emf(
+        pipeline="orders",
+        stage=STAGE,
+        result=result,
+        override=active("alarms", execution_id=EXECUTION),
+        at=stamp,
+    )
+
+    assert record == {
+        "_aws": {
+            "Timestamp": 1795716000123,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": contract.GATES_NAMESPACE,
+                    "Dimensions": [["Pipeline", "Stage"]],
+                    "Metrics": [{"Name": "OverrideUsed", "Unit": "Count"}],
+                }
+            ],
+        },
+        "Pipeline": "orders",
+        "Stage": STAGE,
+        "OverrideUsed": 1,
+        "who": WRITER,
+        "author": WRITER,
+        "claimed_who": "alice",
+        "why": "hotfix INC-1234",
+        "expires_at": "2026-11-26T20:00:00Z",
+        "scope": ["alarms"],
+        "stages": [STAGE],
+        "execution_id": EXECUTION,
+        "bypassed": APP_ALARM["reasons"],
+    }
+    assert contract.GATES_NAMESPACE == "HandsOff/Gates"
 
 
 def test_handler_emits_audit_log_and_emf_when_override_used(capsys: pytest.CaptureFixture[str]) -> None:
-    result = decide_module.handler(load_event("decide_override_used.json"), None)
+    event = load_event("decide_override_used.json")
+    before = time.time() * 1000
 
+    result = decide_module.handler(event, None)
+
+    after = time.time() * 1000
     assert result["proceed"] is True
     assert result["override_used"] is True
     records = json_lines(capsys.readouterr().out)
-    emf = [r for r in records if "_aws" in r]
-    assert len(emf) == 1
-    metrics = emf[0]["_aws"]["CloudWatchMetrics"][0]
-    assert metrics["Namespace"] == "HandsOff/Gates"
-    assert metrics["Metrics"] == [{"Name": "OverrideUsed", "Unit": "Count"}]
-    assert metrics["Dimensions"] == [["Pipeline", "Stage"]]
-    assert emf[0]["Pipeline"] == "orders"
-    assert emf[0]["Stage"] == "prod-1"
-    assert emf[0]["OverrideUsed"] == 1
-    assert isinstance(emf[0]["_aws"]["Timestamp"], int)
-    audit = [r for r in records if r.get("level") == "AUDIT"]
-    assert len(audit) == 1
-    assert audit[0]["who"] == "alice"
-    assert audit[0]["why"] == "hotfix INC-1234"
-    assert audit[0]["bypassed"] == result["bypassed"]
+    [emf] = [r for r in records if "_aws" in r]
+    stamp = emf["_aws"]["Timestamp"]
+    assert isinstance(stamp, int)
+    assert before - 1000 <= stamp <= after + 1000  # epoch milliseconds, the wall clock
+    override = event["override"]
+    assert emf == {
+        "_aws": {
+            "Timestamp": stamp,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": "HandsOff/Gates",
+                    "Dimensions": [["Pipeline", "Stage"]],
+                    "Metrics": [{"Name": "OverrideUsed", "Unit": "Count"}],
+                }
+            ],
+        },
+        "Pipeline": "orders",
+        "Stage": "Prod-1",
+        "OverrideUsed": 1,
+        "who": override["author"],
+        "author": override["author"],
+        "claimed_who": "alice",
+        "why": "hotfix INC-1234",
+        "expires_at": "2026-11-26T20:00:00Z",
+        "scope": ["alarms"],
+        "stages": ["Prod-1"],
+        "execution_id": None,
+        "bypassed": result["bypassed"],
+    }
+    [audit] = [r for r in records if r.get("level") == "AUDIT"]
+    assert {k: audit[k] for k in ("who", "author", "claimed_who", "why", "scope", "stages", "bypassed")} == {
+        "who": override["author"],
+        "author": override["author"],
+        "claimed_who": "alice",
+        "why": "hotfix INC-1234",
+        "scope": ["alarms"],
+        "stages": ["Prod-1"],
+        "bypassed": result["bypassed"],
+    }
+    assert audit["message"] == "deployment gate overridden for orders/Prod-1"
 
 
 def test_handler_blocked_sample_event_gives_up_without_audit(capsys: pytest.CaptureFixture[str]) -> None:
@@ -254,11 +484,25 @@ def test_handler_blocked_sample_event_gives_up_without_audit(capsys: pytest.Capt
     assert result["reason"] == (
         "blocked: org alarm 'org-critical-network' is in ALARM in eu-west-1: packet loss; "
         "outside deployment window MON-FRI 09:00-17:00 America/Los_Angeles; next opens 2026-11-27T17:00:00Z; "
-        "override expired at 2026-11-26T01:00:00Z (set by bob: hotfix); "
+        "override expired at 2026-11-26T01:00:00Z "
+        "(written by arn:aws:iam::111111111111:user/bob, says bob: hotfix); "
         "waited 5400 s of 3600 s — giving up"
     )
     records = json_lines(capsys.readouterr().out)
     assert not [r for r in records if "_aws" in r or r.get("level") == "AUDIT"]
+
+
+def test_handler_passes_stage_execution_and_lifetime_from_the_event() -> None:
+    event = load_event("decide_override_used.json")
+    event["override"] = event["override"] | {"execution_id": "exec-7", "expires_at": "2026-11-27T20:00:00Z"}
+
+    assert decide_module.handler(event, None)["proceed"] is False  # no execution id, 26 h > 24 h
+    event["execution_id"] = "exec-7"
+    assert decide_module.handler(event, None)["proceed"] is False  # 26 h > 24 h
+    event["override_max_hours"] = 26
+    assert decide_module.handler(event, None)["proceed"] is True
+    event["stage"] = "Prod-2"
+    assert decide_module.handler(event, None)["proceed"] is False
 
 
 def test_handler_no_emf_when_all_clear(capsys: pytest.CaptureFixture[str]) -> None:
@@ -278,3 +522,38 @@ def test_handler_malformed_event_blocks(event: Any) -> None:
 
     assert result["proceed"] is False
     assert result["give_up"] is True
+
+
+def test_handler_that_crashes_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(**_: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(decide_module, "decide", crash)
+
+    result = decide_module.handler(load_event("decide_override_used.json"), None)
+
+    assert result == {
+        "proceed": False,
+        "give_up": True,
+        "reason": "blocked: decide check failed (RuntimeError: boom) — giving up",
+        "override_used": False,
+        "blockers": ["decide check failed (RuntimeError: boom)"],
+        "bypassed": [],
+    }
+
+
+def test_handler_invalid_now_fails_closed_with_the_reason() -> None:
+    assert decide_module.handler({"now": "yesterday"}, None) == {
+        "proceed": False,
+        "give_up": True,
+        "reason": (
+            "blocked: decide event invalid: now: 'yesterday' is not an ISO-8601 date-time; "
+            "write e.g. '2026-12-20T00:00:00Z' — giving up"
+        ),
+        "override_used": False,
+        "blockers": [
+            "decide event invalid: now: 'yesterday' is not an ISO-8601 date-time; "
+            "write e.g. '2026-12-20T00:00:00Z'"
+        ],
+        "bypassed": [],
+    }

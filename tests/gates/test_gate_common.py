@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from gate_testing import at, json_lines
 
 from hands_off_gates import gate_common
@@ -121,6 +129,34 @@ def test_default_client_factory_refreshes_assumed_credentials_before_expiry(
     assert factory("us-east-1", role) is not first
 
 
+def test_assumed_credentials_without_an_expiry_are_refreshed_within_15_minutes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+
+    class Sts:
+        calls = 0
+
+        def assume_role(self, **_: Any) -> Any:
+            Sts.calls += 1
+            return {"Credentials": {"AccessKeyId": "a", "SecretAccessKey": "s", "SessionToken": "t"}}
+
+    def fake_client(service: str, **_: Any) -> Any:
+        return Sts() if service == "sts" else object()
+
+    monkeypatch.setattr(boto3, "client", fake_client)
+    clock = {"now": datetime(2026, 11, 26, 12, 0, tzinfo=UTC)}
+    factory = default_client_factory("cloudwatch", clock=lambda: clock["now"])
+    role = "arn:aws:iam::123456789012:role/reader"
+
+    first = factory("us-east-1", role)
+    clock["now"] += timedelta(minutes=9)
+    assert factory("us-east-1", role) is first  # 15 min assumed, refreshed 5 min before
+    clock["now"] += timedelta(minutes=2)
+    assert factory("us-east-1", role) is not first
+    assert Sts.calls == 2
+
+
 def test_gate_config_error_str() -> None:
     error = GateConfigError("windows[0].start", "bad")
 
@@ -141,3 +177,88 @@ def test_health_is_mirrored_as_emf_for_stage_conditions(capsys: pytest.CaptureFi
     assert record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Pipeline"]]
     assert record["Pipeline"] == "orders-application"
     assert record["UnhealthyCopies"] == 2
+
+
+# ------------------------------------------------------------- timeouts, retries, deadlines
+
+
+@pytest.mark.usefixtures("aws")
+def test_every_client_has_short_timeouts_and_standard_retries() -> None:
+    """One hanging region must not outlast the 60 s Lambda: 3 s to connect, 10 s to read, and
+    botocore's standard retry mode (3 attempts in all, with backoff) on every client, assumed or not."""
+    factory = default_client_factory("cloudwatch")
+
+    for client in (factory("eu-west-1", None), factory("eu-west-1", "arn:aws:iam::123456789012:role/reader")):
+        config = client.meta.config
+        assert config.connect_timeout == gate_common.CONNECT_TIMEOUT_SECONDS == 3
+        assert config.read_timeout == gate_common.READ_TIMEOUT_SECONDS == 10
+        assert config.retries == {"total_max_attempts": 3, "mode": "standard"}
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_sts_client_that_assumes_a_role_has_the_same_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    made: list[tuple[str, Any]] = []
+    real_client = boto3.client
+
+    def recording_client(service: str, *args: Any, **kwargs: Any) -> Any:
+        made.append((service, kwargs.get("config")))
+        return real_client(service, *args, **kwargs)
+
+    monkeypatch.setattr(boto3, "client", recording_client)
+    default_client_factory("cloudwatch")("eu-west-1", "arn:aws:iam::123456789012:role/reader")
+
+    assert [service for service, _ in made] == ["sts", "cloudwatch"]
+    for _, config in made:
+        assert config is not None
+        assert (config.connect_timeout, config.read_timeout) == (3, 10)
+        assert config.retries == {"total_max_attempts": 3, "mode": "standard"}
+
+
+def test_timeouts_and_connection_drops_are_transient() -> None:
+    assert is_transient(ReadTimeoutError(endpoint_url="https://monitoring.eu-west-1.amazonaws.com"))
+    assert is_transient(ConnectTimeoutError(endpoint_url="https://monitoring.eu-west-1.amazonaws.com"))
+    assert is_transient(ConnectionClosedError(endpoint_url="https://monitoring.eu-west-1.amazonaws.com"))
+    assert is_transient(gate_common.DeadlineExceeded(25))
+    assert not is_transient(RuntimeError("bug"))
+    assert not is_transient(ClientError({"Error": {"Code": "ValidationError", "Message": "x"}}, "X"))
+
+
+def test_read_each_returns_every_value_or_error_in_order() -> None:
+    def fails() -> int:
+        raise ValueError("unreadable")
+
+    outcomes = gate_common.read_each([lambda: 1, fails, lambda: 3])
+
+    assert [o.value for o in outcomes] == [1, None, 3]
+    assert [type(o.error).__name__ if o.error else None for o in outcomes] == [None, "ValueError", None]
+    assert gate_common.read_each([]) == []
+
+
+def test_read_each_gives_up_on_a_read_still_running_at_the_deadline() -> None:
+    """A hanging region answers DeadlineExceeded; the others are not held up by it."""
+    release = threading.Event()
+
+    def hangs() -> str:
+        release.wait(30)
+        return "too late"
+
+    try:
+        started = time.monotonic()
+        outcomes = gate_common.read_each([hangs, lambda: "quick"], deadline=0.3)
+        took = time.monotonic() - started
+    finally:
+        release.set()
+
+    assert took < 5
+    assert outcomes[1].value == "quick"
+    assert outcomes[0].value is None
+    assert isinstance(outcomes[0].error, gate_common.DeadlineExceeded)
+    assert str(outcomes[0].error) == "no answer within 0.3 s"
+    assert error_code(outcomes[0].error) == "DeadlineExceeded"
+
+
+def test_the_read_deadline_leaves_room_in_the_60_second_lambda() -> None:
+    """A bake reads alarms, then traffic, each within the deadline: both fit in one invocation."""
+    assert 2 * gate_common.READ_DEADLINE_SECONDS < 60

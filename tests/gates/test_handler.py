@@ -271,7 +271,7 @@ def _raise(region: str | None, role_arn: str | None) -> Any:
             "alarms",
             {"label": "app", "checks": [{"region": "us-east-1", "alarm_names": ["a"]}]},
             "cloudwatch",
-            "cannot read app alarms in us-east-1 (RuntimeError)",
+            "app alarms unreadable in us-east-1 (RuntimeError)",
         ),
     ],
 )
@@ -298,6 +298,7 @@ def test_a_real_gate_judges_at_the_injected_clock() -> None:
         "open": False,
         "reason": "outside deployment window MON 09:00-17:00 UTC; next opens 2026-11-30T09:00:00Z",
         "next_open": "2026-11-30T09:00:00Z",
+        "closed_by": ["window"],
     }
 
 

@@ -286,6 +286,45 @@ def test_next_open_beyond_14_days_is_null() -> None:
     assert "no opening within 14 days" in decision["reason"]
 
 
+def test_a_window_opening_exactly_14_days_ahead_is_next_open() -> None:
+    """The horizon is inclusive: an opening at exactly now + 14 days is found, not null."""
+    # GIVEN a Monday-morning window, and a freeze over it for 13 days from this Monday 09:00
+    cfg = config(
+        window("MON", "09:00", "10:00", "UTC"),
+        blackouts=[{"start": "2026-11-23T09:00:00Z", "end": "2026-12-06T09:00:00Z", "reason": "freeze"}],
+    )
+    # WHEN asked at its start: the next Monday's window is frozen, the one after opens at +14 d
+    decision = evaluate_window(cfg, at("2026-11-23T09:00:00Z"))
+
+    assert decision["open"] is False
+    assert decision["next_open"] == "2026-12-07T09:00:00Z"
+    assert decision["reason"] == (
+        "in blackout 'freeze' until 2026-12-06T09:00:00Z; next opens 2026-12-07T09:00:00Z"
+    )
+
+
+def test_a_blackout_ending_exactly_14_days_ahead_is_next_open() -> None:
+    cfg = config(
+        blackouts=[{"start": "2026-11-23T08:00:00Z", "end": "2026-12-07T09:00:00Z", "reason": "freeze"}]
+    )
+
+    decision = evaluate_window(cfg, at("2026-11-23T09:00:00Z"))
+
+    assert decision["open"] is False
+    assert decision["next_open"] == "2026-12-07T09:00:00Z"
+
+
+def test_an_opening_one_second_past_14_days_is_beyond_the_horizon() -> None:
+    cfg = config(
+        blackouts=[{"start": "2026-11-23T08:00:00Z", "end": "2026-12-07T09:00:01Z", "reason": "freeze"}]
+    )
+
+    decision = evaluate_window(cfg, at("2026-11-23T09:00:00Z"))
+
+    assert decision["next_open"] is None
+    assert decision["reason"] == "in blackout 'freeze' until 2026-12-07T09:00:01Z; no opening within 14 days"
+
+
 def test_adjacent_blackouts_are_allowed_and_chain() -> None:
     cfg = config(
         blackouts=[
@@ -320,6 +359,7 @@ def test_empty_windows_is_always_open() -> None:
         "open": True,
         "reason": "no deployment windows configured (any time allowed) and no blackout",
         "next_open": "2026-11-26T03:17:00Z",
+        "closed_by": [],
     }
 
 
@@ -399,6 +439,9 @@ _DELETE = object()
             "did you mean 'America/Los_Angeles'",
         ),
         ("windows.0.timezone", "", "windows[0].timezone", "IANA"),
+        ("windows.0.timezone", 5, "windows[0].timezone", "expected an IANA time zone name"),
+        ("windows.0.timezone", ["UTC"], "windows[0].timezone", "expected an IANA time zone name"),
+        ("windows.0.timezone", None, "windows[0].timezone", "expected an IANA time zone name"),
         ("windows.0.start", "9:00", "windows[0].start", "HH:MM"),
         ("windows.0.end", "24:00", "windows[0].end", "HH:MM"),
         ("windows.0.start", "09:60", "windows[0].start", "HH:MM"),
@@ -411,6 +454,7 @@ _DELETE = object()
         ("windows.0", "MON 09:00", "windows[0]", "expected an object"),
         ("windows", _DELETE, "windows", "missing"),
         ("windows", {}, "windows", "expected a list"),
+        ("blackouts.0", "year-end", "blackouts[0]", "expected an object"),
         ("blackouts.0.end", "2026-12-19T00:00:00Z", "blackouts[0].end", "not after start"),
         ("blackouts.0.end", "2026-12-20T00:00:00Z", "blackouts[0].end", "not after start"),
         ("blackouts.0.start", "2026-12-20T00:00:00", "blackouts[0].start", "no UTC offset"),
@@ -471,6 +515,7 @@ def test_handler_with_sample_event(capsys: pytest.CaptureFixture[str]) -> None:
             "next opens 2026-11-27T17:00:00Z"
         ),
         "next_open": "2026-11-27T17:00:00Z",
+        "closed_by": ["window"],
     }
     logs = json_lines(capsys.readouterr().out)
     assert logs[-1]["gate"] == "time_window"
@@ -483,6 +528,47 @@ def test_handler_invalid_config_fails_closed() -> None:
     assert result["open"] is False
     assert result["next_open"] is None
     assert result["reason"].startswith("time-window config invalid: windows[0].timezone: ")
+
+
+@pytest.mark.parametrize("timezone", [5, 5.5, True, ["Europe/London"], {"name": "UTC"}])
+def test_handler_non_string_timezone_is_a_config_error_not_a_crash(timezone: Any) -> None:
+    """A configuration error (closed, naming the field), never a TypeError caught as a crash."""
+    event = {
+        "window": {"windows": [{"days": ["MON"], "start": "09:00", "end": "17:00", "timezone": timezone}]},
+        "now": "2026-11-23T12:00:00Z",
+    }
+
+    result = time_window.handler(event, None)
+
+    assert result == {
+        "open": False,
+        "reason": (
+            "time-window config invalid: windows[0].timezone: expected an IANA time zone name such as "
+            f"'Europe/London', got {timezone!r}"
+        ),
+        "next_open": None,
+    }
+
+
+def test_handler_fails_closed_when_evaluating_crashes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The catch-all: an unexpected error answers closed and says what broke."""
+
+    def crash(config: Any, now: datetime) -> Any:
+        raise RuntimeError("zoneinfo exploded")
+
+    monkeypatch.setattr(time_window, "evaluate_window", crash)
+
+    result = time_window.handler({"window": {"windows": []}, "now": "2026-11-23T12:00:00Z"}, None)
+
+    assert result == {
+        "open": False,
+        "reason": "time-window check failed (RuntimeError: zoneinfo exploded)",
+        "next_open": None,
+    }
+    [record] = json_lines(capsys.readouterr().out)
+    assert record["level"] == "ERROR"
 
 
 @pytest.mark.parametrize(
@@ -508,3 +594,15 @@ def test_handler_uses_wall_clock_without_now() -> None:
     assert result["open"] is True
     assert result["next_open"] is not None
     assert before <= at(result["next_open"]) <= after
+
+
+def test_a_closed_result_says_what_closes_it() -> None:
+    """decide lifts a closed window only with the override kinds that match (window, blackout)."""
+    weekdays = window(WEEKDAYS, "09:00", "17:00", "UTC")
+    freeze = {"start": "2026-11-20T00:00:00Z", "end": "2026-12-01T00:00:00Z", "reason": "freeze"}
+    both = evaluate_window(config(weekdays, blackouts=[freeze]), at("2026-11-28T12:00:00Z"))
+    only_blackout = evaluate_window(config(weekdays, blackouts=[freeze]), at("2026-11-26T12:00:00Z"))
+    only_window = evaluate_window(config(weekdays), at("2026-11-28T12:00:00Z"))
+    assert both["closed_by"] == ["blackout", "window"]
+    assert only_blackout["closed_by"] == ["blackout"]
+    assert only_window["closed_by"] == ["window"]

@@ -130,7 +130,7 @@ def test_snapshot_holds_the_pipeline_and_every_stage_stack(orders: Synth) -> Non
     assert keys[0] == "OrdersPipeline"
     assert "OrdersPipeline/Prod-1/App" in keys
     assert f"OrdersPipeline/{WAVE}-ap-south-1/App" in keys
-    assert "OrdersPipeline/Alpha/Access-prod" in keys
+    assert "OrdersPipeline/Zeta/Access-prod" in keys  # production roles deploy after validation
     # The gate and bake inputs (JSON in SSM parameter values) are parsed, not one long string.
     resources = orders.baseline["OrdersPipeline"]["Resources"].values()
     values = [r["Properties"]["Value"] for r in resources if r["Type"] == "AWS::SSM::Parameter"]

@@ -1,0 +1,185 @@
+"""Issue 8, items 7 and 2 (pipeline side): paging that reaches someone, and overrides that page.
+
+Before the fix, the 26 paging topics of the example fleet had no subscription (their alarms paged
+nobody, silently), nothing alarmed on ``OverrideUsed``, and no IAM policy said who may write the
+override parameter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment, Stack
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
+
+from hands_off.constructs.alarm_factory import UNSUBSCRIBED_PAGING_WARNING, new_paging_topic
+from hands_off.deployment import Deployment
+from hands_off.example import OrdersPipeline
+from hands_off.render.codepipeline import _override_used_alarms
+from hands_off.testing import app_context
+
+SERVICES = ("orders", "catalog")
+INCIDENTS = "https://incidents.example.com/hooks/hands-off"
+
+
+def flat(value: Any) -> Any:
+    """``Fn::Join`` joined, ``AWS::Partition`` as ``aws``: ARNs compare as strings."""
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return separator.join(str(flat(p)) for p in parts)
+    if value == {"Ref": "AWS::Partition"}:
+        return "aws"
+    return value
+
+
+def warnings_in(outdir: Path) -> list[tuple[str, str]]:
+    """(construct path, message) of every warning in a cloud assembly, nested stages included
+    (each stack's metadata is in its ``<artifact>.metadata.json``)."""
+    found = []
+    for metadata in outdir.rglob("*.metadata.json"):
+        for path, entries in json.loads(metadata.read_text()).items():
+            found += [(path, str(e["data"])) for e in entries if e["type"] == "aws:cdk:warning"]
+    return found
+
+
+def subscriptions_of(stack: Stack, topic: sns.ITopic) -> list[dict[str, Any]]:
+    ref = stack.resolve(topic.topic_arn)
+    subscriptions = Template.from_stack(stack).find_resources("AWS::SNS::Subscription").values()
+    return [s["Properties"] for s in subscriptions if s["Properties"]["TopicArn"] == ref]
+
+
+# ------------------------------------------------------------------------ paging reaches someone
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_copy_pages_someone(fleet: Any, service: str) -> None:
+    # The example's hook: production pages the incident tool (HTTPS), pre-production mails the team.
+    pipeline = fleet.pipeline(service)
+    assert len(pipeline.rendered.stages) == 13
+    for stage in pipeline.rendered.stages:
+        deployment = stage.stack.deployment
+        [subscription] = subscriptions_of(stage.stack, stage.paging_topic)
+        if deployment.production:
+            assert (subscription["Protocol"], subscription["Endpoint"]) == ("https", INCIDENTS)
+        else:
+            assert (subscription["Protocol"], subscription["Endpoint"]) == (
+                "email",
+                f"{service}-team@example.com",
+            )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_pipelines_own_paging_topic_is_encrypted_and_pages_the_incident_tool(
+    fleet: Any, service: str
+) -> None:
+    pipeline = fleet.pipeline(service)
+    topic = pipeline.rendered.paging_topic
+    [subscription] = subscriptions_of(pipeline, topic)
+    assert (subscription["Protocol"], subscription["Endpoint"]) == ("https", INCIDENTS)
+    template = Template.from_stack(pipeline)
+    [topic_props] = [
+        t["Properties"]
+        for k, t in template.find_resources("AWS::SNS::Topic").items()
+        if k == pipeline.get_logical_id(topic.node.default_child)
+    ]
+    assert "Fn::GetAtt" in topic_props["KmsMasterKeyId"]
+
+
+def test_the_example_fleet_synthesizes_without_an_unsubscribed_topic(fleet: Any) -> None:
+    assert [w for w in warnings_in(fleet.outdir) if UNSUBSCRIBED_PAGING_WARNING in w[1]] == []
+
+
+@pytest.fixture(scope="module")
+def silent(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The orders pipeline with the default hook (no subscriptions), synthesized."""
+
+    class SilentOrders(OrdersPipeline):
+        def paging_subscriptions(self, deployment: Deployment | None) -> list[sns.ITopicSubscription]:
+            return []
+
+    outdir = tmp_path_factory.mktemp("silent")
+    app = App(context=app_context(repo_root / "cdk.json"), outdir=str(outdir))
+    SilentOrders(app)
+    app.synth()
+    return outdir
+
+
+def test_a_paging_topic_without_a_subscription_is_a_synth_warning(silent: Path) -> None:
+    paths = sorted(p for p, message in warnings_in(silent) if UNSUBSCRIBED_PAGING_WARNING in message)
+    # one per copy (13) and the pipeline's own
+    assert len(paths) == 14
+    assert "/OrdersPipeline/PagingTopic" in paths
+    assert "/OrdersPipeline/Prod-1/App/Service/Alarms/PagingTopic" in paths
+
+
+# --------------------------------------------------------------------------------- overrides
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_an_override_used_pages_the_tooling_topic(fleet: Any, service: str) -> None:
+    pipeline = fleet.pipeline(service)
+    template = Template.from_stack(pipeline)
+    topic_ref = pipeline.resolve(pipeline.rendered.paging_topic.topic_arn)
+    [alarm] = [
+        a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["AlarmName"] == f"{service}-application-override-used"
+    ]
+    assert alarm["AlarmActions"] == [topic_ref]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert (alarm["EvaluationPeriods"], alarm["TreatMissingData"]) == (1, "notBreaching")
+    metrics = {m["Id"]: m for m in alarm["Metrics"]}
+    [expression] = [m for m in metrics.values() if "Expression" in m]
+    assert expression["ReturnData"] is True
+    watched = {
+        m["Id"]: {d["Name"]: d["Value"] for d in m["MetricStat"]["Metric"]["Dimensions"]}
+        for m in metrics.values()
+        if "MetricStat" in m
+    }
+    assert expression["Expression"] == f"SUM([{','.join(sorted(watched))}])"
+    for m in metrics.values():
+        if "MetricStat" in m:
+            assert m["MetricStat"]["Metric"]["Namespace"] == "HandsOff/Gates"
+            assert m["MetricStat"]["Metric"]["MetricName"] == "OverrideUsed"
+            assert m["MetricStat"]["Stat"] == "Sum"
+    gated = [s.name for s in pipeline.plan.stages if s.gate is not None]
+    assert sorted(d["Stage"] for d in watched.values()) == sorted(gated)
+    assert {d["Pipeline"] for d in watched.values()} == {f"{service}-application"}
+
+
+def test_more_gated_stages_than_one_alarm_reads_get_a_second_alarm(fleet: Any) -> None:
+    # A metric-math alarm reads at most 10 metrics: 15 gated stages need two alarms.
+    plan = fleet.pipeline("orders").plan
+    many = dataclasses.replace(plan, stages=plan.stages * 3)
+    stack = Stack(App(), "Many", env=Environment(account="111111111111", region="us-east-1"))
+    alarms = _override_used_alarms(stack, many, new_paging_topic(stack, name="many"))
+    counts = [
+        len([m for m in a["Properties"]["Metrics"] if "MetricStat" in m])
+        for a in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values()
+    ]
+    assert (len(alarms), sorted(counts)) == (2, [5, 10])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_writing_the_override_is_a_policy_of_its_own(fleet: Any, service: str) -> None:
+    pipeline = fleet.pipeline(service)
+    template = Template.from_stack(pipeline)
+    parameter = f"arn:aws:ssm:us-east-1:111111111111:parameter/hands-off/{service}-application/override"
+    [writer] = [
+        p["Properties"]
+        for p in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        if p["Properties"].get("ManagedPolicyName") == f"hands-off-{service}-override-writer"
+    ]
+    [statement] = writer["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "ssm:PutParameter")
+    assert flat(statement["Resource"]) == parameter
+    # ... and nothing else in the pipeline stack may write it
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for other in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = other["Action"] if isinstance(other["Action"], list) else [other["Action"]]
+            assert not any(a in ("ssm:PutParameter", "ssm:*") for a in actions)
