@@ -122,8 +122,8 @@ class Scaffold:
                 "| `fleet.toml` | accounts, stages, production region inventory |\n"
             )
             placeholders = (
-                "the account ids in `fleet.toml`, `connection_arn` in `infra/org.py`, "
-                "`repository` in `infra/service.py`"
+                "the account ids in `fleet.toml`, `connection_arn` and the paging address in "
+                "`infra/org.py`, `repository` in `infra/service.py`"
             )
         else:
             module, org_name = self.org_class.split(":")
