@@ -60,12 +60,26 @@ def classify(pipeline: object, execution_id: object, client: Any) -> ExecutionRe
             "execution_type": "UNKNOWN",
             "reason": f"cannot read execution {execution_id} ({describe_error(exc)}); checking as usual",
         }
-    kind = str(execution.get("pipelineExecution", {}).get("executionType", "STANDARD"))
-    if kind == "ROLLBACK":
+    details = execution.get("pipelineExecution", {}) if isinstance(execution, dict) else {}
+    details = details if isinstance(details, dict) else {}
+    kind = str(details.get("executionType", "STANDARD"))
+    trigger = details.get("trigger")
+    trigger_type = trigger.get("triggerType") if isinstance(trigger, dict) else None
+    if kind == "ROLLBACK" and trigger_type == "AutomatedRollback":
         return {
             "rollback": True,
             "execution_type": kind,
-            "reason": f"execution {execution_id} is a rollback to the last good version: never blocked",
+            "reason": f"execution {execution_id} is the stage's automatic rollback (OnFailure): "
+            "never blocked",
+        }
+    if kind == "ROLLBACK":
+        # RollbackStage may target ANY earlier successful execution: old code ships like new code,
+        # through the gate (or an audited override), never around it.
+        how = "a manual rollback" if trigger_type == "ManualRollback" else f"a rollback ({trigger_type})"
+        return {
+            "rollback": False,
+            "execution_type": kind,
+            "reason": f"execution {execution_id} is {how}: checked like any deployment",
         }
     return {"rollback": False, "execution_type": kind, "reason": f"execution {execution_id} is {kind}"}
 

@@ -397,7 +397,7 @@ def read_override(
     author: str | None = None
     problem = ""
     try:
-        author = _writer(parameter_name, ssm, version)
+        author = _writer(parameter_name, ssm, version, raw)
     except Exception as exc:  # fail closed: an override nobody can be held to lifts nothing
         problem = exc.message if isinstance(exc, GateConfigError) else describe_error(exc)
     return evaluate_override(
@@ -411,11 +411,13 @@ def read_override(
     )
 
 
-def _writer(parameter_name: str, ssm: Any, version: object) -> str:
-    """The ``LastModifiedUser`` of ``version`` in the parameter's history.
+def _writer(parameter_name: str, ssm: Any, version: object, raw: str) -> str:
+    """The ``LastModifiedUser`` of ``version`` in the parameter's history, provided that entry
+    holds the value read (``raw``): a parameter deleted and written again restarts at version 1.
 
     Raises:
-        GateConfigError: the version is unknown or not in the history, or has no writer.
+        GateConfigError: the version is unknown or not in the history, has no writer, or holds
+            another value than the one read.
     """
     if isinstance(version, bool) or not isinstance(version, int):
         raise GateConfigError("Version", f"GetParameter returned no version of {parameter_name}")
@@ -428,6 +430,12 @@ def _writer(parameter_name: str, ssm: Any, version: object) -> str:
         response = ssm.get_parameter_history(**params)
         for entry in response.get("Parameters", []):
             if entry.get("Version") == version:
+                if "Value" in entry and entry["Value"] != raw:
+                    raise GateConfigError(
+                        "Value",
+                        f"{parameter_name} changed between reading it and reading its history "
+                        f"(version {version} now holds another value); not attributing it",
+                    )
                 user = entry.get("LastModifiedUser")
                 if not isinstance(user, str) or not user.strip():
                     raise GateConfigError(

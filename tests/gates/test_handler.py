@@ -305,7 +305,12 @@ def test_a_real_gate_judges_at_the_injected_clock() -> None:
 def test_a_real_gate_uses_injected_clients(capsys: pytest.CaptureFixture[str]) -> None:
     class RollbackPipeline:
         def get_pipeline_execution(self, **_: Any) -> dict[str, Any]:
-            return {"pipelineExecution": {"executionType": "ROLLBACK"}}
+            return {
+                "pipelineExecution": {
+                    "executionType": "ROLLBACK",
+                    "trigger": {"triggerType": "AutomatedRollback"},
+                }
+            }
 
     result = execution.handler(
         {"pipeline": "orders-application", "execution_id": "abc"},

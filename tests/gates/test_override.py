@@ -68,7 +68,11 @@ class FakeSsm:
             raise self.history_error
         index = int(params.get("NextToken") or 0)
         response: dict[str, Any] = {
-            "Parameters": [{"Version": v, "LastModifiedUser": user} for v, user in self.pages[index]]
+            "Parameters": [
+                # SSM returns each version's value too: the entry of the version read holds it.
+                {"Version": v, "LastModifiedUser": user, **({"Value": self.raw} if v == self.version else {})}
+                for v, user in self.pages[index]
+            ]
         }
         if index + 1 < len(self.pages):
             response["NextToken"] = str(index + 1)
@@ -525,3 +529,17 @@ def test_handler_non_string_value_lets_nothing_through() -> None:
     )
 
     assert result == {"active": False, "reason": "override ignored: parameter value is not a string"}
+
+
+class _RecreatedBetweenReads(FakeSsm):
+    """Mallory's override is read; then the parameter is deleted and Alice writes a new one, which
+    SSM numbers version 1 again: the history's version 1 is Alice's, with another value."""
+
+    def get_parameter_history(self, **params: Any) -> dict[str, Any]:
+        return {"Parameters": [{"Version": 1, "LastModifiedUser": WRITER, "Value": value(why="alice's")}]}
+
+
+def test_the_author_is_the_writer_of_the_value_read_not_of_a_later_incarnation() -> None:
+    result = read(_RecreatedBetweenReads(value(why="mallory's"), version=1))
+    assert result["active"] is False
+    assert "changed" in result["reason"]

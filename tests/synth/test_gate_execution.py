@@ -359,7 +359,12 @@ class _RollbackExecutions:
     """Stands in for CodePipeline: every execution is a rollback."""
 
     def get_pipeline_execution(self, **_: Any) -> dict[str, Any]:
-        return {"pipelineExecution": {"executionType": "ROLLBACK"}}
+        return {
+            "pipelineExecution": {
+                "executionType": "ROLLBACK",
+                "trigger": {"triggerType": "AutomatedRollback"},
+            }
+        }
 
 
 @pytest.mark.usefixtures("local_aws")
