@@ -6,10 +6,13 @@ Example::
     $ hands-off plan --config fleet.toml --factor 3
     $ hands-off bootstrap --config fleet.toml > bootstrap.sh   # the cdk bootstrap commands
     $ hands-off init payments --service payments               # a new service repository
+    $ hands-off check cdk.out --format sarif > check.sarif     # deployment-safety rules
+    $ hands-off diagram cdk.out --pipeline orders-application  # a Mermaid flowchart (--plan: Gantt)
     $ hands-off --version
 
 User errors (a bad fleet file, a missing file) print ``hands-off: error: <message>`` on stderr
-and exit with status 2, without a traceback.
+and exit with status 2, without a traceback. ``check`` exits 1 when an unwaived error-level
+rule fails.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from hands_off.model.errors import ConfigError
 from hands_off.model.planner import WavePlan
@@ -31,6 +35,7 @@ _USAGE_ERROR = 2
 # plan_waves' default factor, and the default of a fleet file's [planner] factor.
 _DEFAULT_FACTOR = 2.0
 _EXAMPLE = "the built-in example fleet"
+_CHECK_FAILED = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +92,55 @@ def _parser() -> argparse.ArgumentParser:
     bootstrap.add_argument(
         "--config", type=Path, metavar="FILE", help="fleet TOML file (default: built-in example)"
     )
+    check = commands.add_parser(
+        "check",
+        help="check the pipelines of a cloud assembly against the deployment-safety rules",
+        description="Run the deployment-safety rules (HO-W1...) over every pipeline of a "
+        "synthesized cloud assembly, hands-off's or any CDK Pipelines app's. Exits 1 when an "
+        "unwaived error-level rule fails, 2 when the assembly cannot be read.",
+    )
+    check.add_argument(
+        "assembly",
+        nargs="?",
+        type=Path,
+        default=Path("cdk.out"),
+        metavar="CDK_OUT",
+        help="the cloud assembly directory (default: cdk.out)",
+    )
+    check.add_argument(
+        "--format", choices=("table", "json", "sarif"), default="table", help="output format (default: table)"
+    )
+    check.add_argument("--pipeline", metavar="NAME", help="check only this pipeline")
+    check.add_argument(
+        "--waive",
+        action="append",
+        default=[],
+        metavar="RULE:PIPELINE:REASON",
+        help="accept RULE's findings in PIPELINE ('*': all) for REASON; repeatable",
+    )
+    check.add_argument(
+        "--waivers",
+        type=Path,
+        metavar="FILE",
+        help='TOML file with [tool.hands-off.waivers.<RULE>] pipeline = "reason" tables',
+    )
+    diagram = commands.add_parser(
+        "diagram",
+        help="print Mermaid diagrams of the pipelines of a cloud assembly",
+        description="Print a Mermaid flowchart of each pipeline (stages, gates, deployments per "
+        "region with their traffic shift, tests, bakes, stage conditions), each in a ```mermaid "
+        "block; --plan prints the production wave plan as a Mermaid Gantt chart instead.",
+    )
+    diagram.add_argument(
+        "assembly",
+        nargs="?",
+        type=Path,
+        default=Path("cdk.out"),
+        metavar="CDK_OUT",
+        help="the cloud assembly directory (default: cdk.out)",
+    )
+    diagram.add_argument("--pipeline", metavar="NAME", help="only this pipeline")
+    diagram.add_argument("--plan", action="store_true", help="the wave plan's lead time as a Gantt chart")
     return parser
 
 
@@ -165,6 +219,43 @@ def _init(args: argparse.Namespace) -> str:
     )
 
 
+def _read(directory: Path, pipeline: str | None) -> tuple[Any, list[Any]]:
+    """The assembly and its pipelines (only ``pipeline`` if given); ``ConfigError`` if unreadable."""
+    from hands_off.assembly import Assembly, AssemblyError
+
+    try:
+        assembly = Assembly.read(directory)
+    except AssemblyError as err:
+        raise ConfigError("assembly", str(err)) from None
+    pipelines = [p for p in assembly.pipelines if pipeline is None or p.name == pipeline]
+    if pipeline is not None and not pipelines:
+        names = ", ".join(p.name for p in assembly.pipelines) or "none"
+        raise ConfigError("--pipeline", f"{directory} has no pipeline {pipeline!r} (it has: {names})")
+    return assembly, pipelines
+
+
+def _check(args: argparse.Namespace) -> tuple[str, int]:
+    from hands_off.check import Waiver, load_waivers, run
+
+    try:
+        waivers = [Waiver.parse(text) for text in args.waive]
+        if args.waivers is not None:
+            waivers += load_waivers(args.waivers)
+    except ValueError as err:
+        raise ConfigError("--waive", str(err)) from None
+    assembly, _ = _read(args.assembly, args.pipeline)
+    report = run(assembly, waivers=waivers, pipeline=args.pipeline)
+    return report.render(args.format), _CHECK_FAILED if report.failed else 0
+
+
+def _diagram(args: argparse.Namespace) -> str:
+    from hands_off.diagram import flowchart, gantt
+
+    assembly, pipelines = _read(args.assembly, args.pipeline)
+    draw = gantt if args.plan else flowchart
+    return "\n\n".join(f"```mermaid\n{draw(assembly, p)}\n```" for p in pipelines)
+
+
 def _error(message: str) -> int:
     print(f"{_PROG}: error: {message}", file=sys.stderr)
     return _USAGE_ERROR
@@ -173,7 +264,8 @@ def _error(message: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hands-off`` command line with ``argv`` (default: ``sys.argv[1:]``).
 
-    Returns the exit status: 0 on success, 2 on a usage or configuration error.
+    Returns the exit status: 0 on success, 1 when ``check`` finds an unwaived error, 2 on a
+    usage or configuration error.
     """
     parser = _parser()
     try:
@@ -183,8 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return _USAGE_ERROR
+    status = 0
     try:
-        if args.command == "init":
+        if args.command == "check":
+            text, status = _check(args)
+        elif args.command == "diagram":
+            text = _diagram(args)
+        elif args.command == "init":
             text = _init(args)
         elif args.command == "bootstrap":
             text = _bootstrap(args.config)
@@ -196,6 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = err.strerror or str(err)
         if args.command == "init":
             return _error(f"{err.filename or args.directory}: {reason}; choose a folder you can write")
+        if args.command == "check":
+            return _error(
+                f"{err.filename or args.waivers}: {reason}; pass --waivers with a readable TOML file"
+            )
         name = err.filename if err.filename is not None else args.config
         return _error(f"{name}: {reason}; pass --config with the path of a readable fleet file")
     try:
@@ -204,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `hands-off plan | head -1`: the reader has all it wanted
         # Python would report the pipe again when flushing stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -217,3 +217,20 @@ def test_init_into_a_busy_folder_is_one_line_and_writes_nothing(
     assert err.count("\n") == 1
     assert err.startswith("hands-off: error: DIR: ")
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_help_lists_check_and_diagram(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+
+    out = capsys.readouterr().out
+    assert "check" in out
+    assert "diagram" in out
+
+
+@pytest.mark.parametrize("command", ["check", "diagram"])
+def test_check_and_diagram_without_an_assembly_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    assert main([command, str(tmp_path / "cdk.out")]) == 2
+
+    assert capsys.readouterr().err.startswith("hands-off: error: assembly: ")

@@ -1,0 +1,58 @@
+"""What several rules read of a pipeline: its production waves, pre-production stages, copies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hands_off.assembly import Assembly, Pipeline, PipelineStage, Stack
+
+__all__ = ["COMPUTE_TYPES", "Copy", "copies", "pre_production_stages"]
+
+COMPUTE_TYPES = (
+    "AWS::Lambda::Function",
+    "AWS::ECS::Service",
+    "AWS::AutoScaling::AutoScalingGroup",
+    "AWS::EC2::Instance",
+)
+"""Resource types that make a deployed stack a *copy* of the service (what serves traffic)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Copy:
+    """One deployed stack that runs the service, in one stage.
+
+    Attributes:
+        stage: the stage that deploys it.
+        wave: its production wave's position (0 = first), or ``None`` in pre-production.
+        stack: the stack.
+        compute: the logical ids of its compute resources (functions, services, ...).
+    """
+
+    stage: PipelineStage
+    wave: int | None
+    stack: Stack
+    compute: tuple[str, ...]
+
+
+def pre_production_stages(assembly: Assembly, pipeline: Pipeline) -> tuple[PipelineStage, ...]:
+    """Deploying stages before the first production wave."""
+    production = {stage.name for stage in assembly.production_stages(pipeline)}
+    stages: list[PipelineStage] = []
+    for stage in pipeline.stages:
+        if stage.name in production:
+            break
+        if stage.deploy_run_orders is not None:
+            stages.append(stage)
+    return tuple(stages)
+
+
+def copies(assembly: Assembly, pipeline: Pipeline) -> tuple[Copy, ...]:
+    """The production copies of ``pipeline``, wave by wave (stacks without compute are not copies:
+    IAM, networking, data)."""
+    found: list[Copy] = []
+    for wave, stage in enumerate(assembly.production_stages(pipeline)):
+        for stack in assembly.stage_stacks(stage):
+            compute = tuple(lid for kind in COMPUTE_TYPES for lid, _ in stack.resources_of_type(kind))
+            if compute:
+                found.append(Copy(stage=stage, wave=wave, stack=stack, compute=compute))
+    return tuple(found)

@@ -1,0 +1,203 @@
+"""Every production copy rolls back on its own alarms (P11-P13), starts with a one-box step (P9)
+and runs only signed code (P3)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from hands_off.assembly import Assembly, Pipeline, Stack
+from hands_off.check.rule import CheckRule, Finding, Level, Location
+from hands_off.check.rules._view import Copy, copies
+
+__all__ = [
+    "ALARMS_COVER",
+    "CODE_SIGNING",
+    "ONE_BOX_FIRST",
+    "ROLLS_BACK_ON_ALARMS",
+    "alarm_kinds",
+    "alarms_cover",
+    "code_signing",
+    "one_box_first",
+    "rolls_back",
+]
+
+ROLLS_BACK_ON_ALARMS = CheckRule(
+    id="HO-W4",
+    practice="P13",
+    level=Level.ERROR,
+    info="Every production copy rolls back by itself when its alarms fire.",
+    fix="Deploy through a CodeDeploy deployment group with alarms and DEPLOYMENT_STOP_ON_ALARM "
+    "auto-rollback (or ECS deployment alarms with Rollback: true).",
+)
+ALARMS_COVER = CheckRule(
+    id="HO-W5",
+    practice="P11",
+    level=Level.ERROR,
+    info="A copy's rollback alarms cover faults, latency and a drop in traffic.",
+    fix="Add the missing rollback alarms: fault rate, p99 latency, and a traffic anomaly "
+    "(ANOMALY_DETECTION_BAND, lower bound) or LessThanThreshold alarm on the request count.",
+)
+ONE_BOX_FIRST = CheckRule(
+    id="HO-W6",
+    practice="P9",
+    level=Level.WARNING,
+    info="The first two production waves shift at most 10% of traffic first (one-box/canary).",
+    fix="Use a canary or linear deployment config of at most 10% (e.g. LambdaCanary10Percent10Minutes) "
+    "in the first waves.",
+)
+CODE_SIGNING = CheckRule(
+    id="HO-W12",
+    practice="P3",
+    level=Level.ERROR,
+    info="Every production Lambda function runs only signed code (a CodeSigningConfig in Enforce mode).",
+    fix="Give each function a CodeSigningConfig with UntrustedArtifactOnDeployment: Enforce "
+    "trusting your Signer profile.",
+)
+
+_FAULT = re.compile(r"error|fault|5xx|exception|fail", re.IGNORECASE)
+_LATENCY = re.compile(r"duration|latency|responsetime|response_time", re.IGNORECASE)
+_REQUESTS = re.compile(r"invocation|request|count|success|traffic", re.IGNORECASE)
+_DROP_OPERATORS = {"LessThanThreshold", "LessThanOrEqualToThreshold"}
+_BAND_OPERATORS = {"LessThanLowerThreshold", "LessThanLowerOrGreaterThanUpperThreshold"}
+_KINDS = ("faults", "latency", "traffic drop")
+_FIRST_WAVES = 2
+
+
+def _where(copy: Copy, pipeline: Pipeline, logical_id: str = "") -> Location:
+    return Location(
+        pipeline=pipeline.name,
+        stage=copy.stage.name,
+        stack=copy.stack.stack_name,
+        logical_id=logical_id or copy.compute[0],
+    )
+
+
+def _copy_name(copy: Copy) -> str:
+    return f"{copy.stack.stack_name} ({copy.stack.region})"
+
+
+def alarm_kinds(props: Mapping[str, Any]) -> set[str]:
+    """What one ``AWS::CloudWatch::Alarm`` watches: ``faults``, ``latency``, ``traffic drop``.
+
+    From its metric names and expressions: errors/faults/5xx → faults; duration/latency →
+    latency; an anomaly band with a lower threshold, or ``LessThan(OrEqualTo)Threshold`` on a
+    request metric → traffic drop.
+    """
+    metrics = props.get("Metrics")
+    names = [str(props.get("MetricName", ""))]
+    expressions: list[str] = []
+    for metric in metrics if isinstance(metrics, list) else []:
+        if not isinstance(metric, Mapping):
+            continue
+        expressions.append(str(metric.get("Expression", "")))
+        stat = metric.get("MetricStat")
+        inner = stat.get("Metric") if isinstance(stat, Mapping) else None
+        if isinstance(inner, Mapping):
+            names.append(str(inner.get("MetricName", "")))
+    text = " ".join(names + expressions)
+    operator = props.get("ComparisonOperator")
+    kinds: set[str] = set()
+    if _FAULT.search(text):
+        kinds.add("faults")
+    if _LATENCY.search(text) or props.get("ExtendedStatistic"):
+        kinds.add("latency")
+    band = any("ANOMALY_DETECTION_BAND" in e for e in expressions)
+    if (band and operator in _BAND_OPERATORS) or (operator in _DROP_OPERATORS and _REQUESTS.search(text)):
+        kinds.add("traffic drop")
+    return kinds
+
+
+def _rollback_alarms(stack: Stack) -> tuple[str, ...]:
+    return tuple(
+        dict.fromkeys(
+            alarm for config in stack.rollback_configs() if config.on_alarm for alarm in config.alarms
+        )
+    )
+
+
+def rolls_back(assembly: Assembly, pipeline: Pipeline) -> Iterator[Finding]:
+    """Flag every production copy without an alarm-triggered automatic rollback."""
+    for copy in copies(assembly, pipeline):
+        configs = copy.stack.rollback_configs()
+        if any(config.on_alarm and config.alarms for config in configs):
+            continue
+        if configs:
+            config = configs[0]
+            what = (
+                f"{config.kind} {config.logical_id} does not roll back on alarms (none, or no stop on alarm)"
+            )
+            where = _where(copy, pipeline, config.logical_id)
+        else:
+            what = "deploys with no CodeDeploy group or ECS deployment alarms: nothing rolls it back"
+            where = _where(copy, pipeline)
+        yield ROLLS_BACK_ON_ALARMS.finding(where, f"{_copy_name(copy)} {what}")
+
+
+def alarms_cover(assembly: Assembly, pipeline: Pipeline) -> Iterator[Finding]:
+    """Flag every production copy whose rollback alarms miss faults, latency or a traffic drop."""
+    for copy in copies(assembly, pipeline):
+        covered: set[str] = set()
+        for alarm in _rollback_alarms(copy.stack):
+            covered |= alarm_kinds(copy.stack.properties(alarm))
+        missing = [kind for kind in _KINDS if kind not in covered]
+        if missing:
+            yield ALARMS_COVER.finding(
+                _where(copy, pipeline),
+                f"{_copy_name(copy)} has no rollback alarm on {', '.join(missing)}",
+            )
+
+
+def one_box_first(assembly: Assembly, pipeline: Pipeline) -> Iterator[Finding]:
+    """Flag copies of the first two waves whose first traffic step is above 10% (or all at once)."""
+    for copy in copies(assembly, pipeline):
+        if copy.wave is None or copy.wave >= _FIRST_WAVES:
+            continue
+        configs = copy.stack.rollback_configs()
+        if not configs:
+            yield ONE_BOX_FIRST.finding(
+                _where(copy, pipeline),
+                f"{_copy_name(copy)} takes all traffic at once (no CodeDeploy traffic shifting)",
+            )
+            continue
+        for config in configs:
+            shift = config.traffic_shift
+            if shift is not None and shift.percent > 10:
+                yield ONE_BOX_FIRST.finding(
+                    _where(copy, pipeline, config.logical_id),
+                    f"{_copy_name(copy)} shifts {shift.percent}% first ({shift})",
+                )
+
+
+def _enforced(stack: Stack, reference: Any) -> bool | None:
+    """Whether the code signing config a function names enforces (``None``: not readable here)."""
+    if isinstance(reference, str):
+        return None
+    text = json.dumps(reference)
+    match = re.search(r'"(?:Ref|Fn::GetAtt)": (?:\["|")([^"]+)"', text)
+    if match is None:
+        return None
+    policies = stack.properties(match[1]).get("CodeSigningPolicies")
+    return isinstance(policies, Mapping) and policies.get("UntrustedArtifactOnDeployment") == "Enforce"
+
+
+def code_signing(assembly: Assembly, pipeline: Pipeline) -> Iterator[Finding]:
+    """Flag every production Lambda function without an enforcing code signing config (a literal
+    config ARN from outside the stack is trusted: it cannot be read here)."""
+    for copy in copies(assembly, pipeline):
+        for logical_id, resource in copy.stack.resources_of_type("AWS::Lambda::Function"):
+            props = resource.get("Properties", {})
+            reference = props.get("CodeSigningConfigArn") if isinstance(props, Mapping) else None
+            if reference is None:
+                what = "has no CodeSigningConfig: unsigned code can be deployed"
+            elif _enforced(copy.stack, reference) is False:
+                what = (
+                    "has a CodeSigningConfig that only warns (UntrustedArtifactOnDeployment is not Enforce)"
+                )
+            else:
+                continue
+            yield CODE_SIGNING.finding(
+                _where(copy, pipeline, logical_id), f"function {logical_id} in {_copy_name(copy)} {what}"
+            )
