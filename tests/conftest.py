@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aws_cdk import App
+from hypothesis import HealthCheck, Phase, settings
 
 from hands_off.example import build_example_fleet
 from hands_off.nag import apply_nag
@@ -15,6 +17,21 @@ from hands_off.stacks.service_pipeline import ServicePipeline
 from hands_off.testing import app_context
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis profiles. "ci" (the default, so `make test` and CI use it): derandomized, the same
+# examples on every run, so a broken property fails every run, not one in two; no deadline on a
+# shared 2-core machine. "dev" (HYPOTHESIS_PROFILE=dev): random examples and the example
+# database, to explore. "mutation" (`make mutate`): the ci examples without shrinking, as a
+# mutant only needs to fail, not a minimal failure.
+settings.register_profile("ci", derandomize=True, max_examples=200, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=200, deadline=None)
+settings.register_profile(
+    "mutation",
+    parent=settings.get_profile("ci"),
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @dataclass

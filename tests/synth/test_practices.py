@@ -25,7 +25,18 @@ def stages_by_name(fleet: Any, service: str) -> dict[str, dict[str, Any]]:
 
 def app_stages(fleet: Any, service: str) -> list[ApplicationStage]:
     pipeline = fleet.pipeline(service)
-    return [c for c in pipeline.node.children if isinstance(c, ApplicationStage)]
+    stages = [c for c in pipeline.node.children if isinstance(c, ApplicationStage)]
+    # Alpha, Beta, Gamma in two regions, then the production waves: looping over none checks nothing.
+    assert len(stages) >= 5, f"{service}: expected the application stages, found {len(stages)}"
+    return stages
+
+
+def stage_names(stages: list[ApplicationStage]) -> list[str]:
+    return sorted(stage.stack.deployment.stage_name for stage in stages)
+
+
+# The example fleet's copies of each service: Gamma in 2 regions, Prod-1 and Prod-2 in one each.
+ONE_BOX_STAGES = ["Gamma", "Gamma", "Prod-1", "Prod-2"]
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -99,10 +110,9 @@ def test_every_gamma_and_prod_copy_rolls_back_on_three_alarms(
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_one_box_canary_in_gamma_prod1_prod2(fleet: Any, service: str) -> None:  # P6, P9
-    for stage in app_stages(fleet, service):
-        name = stage.stack.deployment.stage_name
-        if name not in ("Gamma", "Prod-1", "Prod-2"):
-            continue
+    one_box = [s for s in app_stages(fleet, service) if s.stack.deployment.stage_name in ONE_BOX_STAGES]
+    assert stage_names(one_box) == ONE_BOX_STAGES  # else the loop below checks nothing
+    for stage in one_box:
         Template.from_stack(stage.stack).has_resource_properties(
             "AWS::CodeDeploy::DeploymentConfig",
             {
@@ -150,7 +160,9 @@ def test_integration_tests_follow_preprod_and_zeta_calls_prod(fleet: Any, servic
     for name in ("Alpha", "Beta", "Gamma"):
         actions = [a["Name"] for a in stages[name]["Actions"]]
         assert any("IntegrationTest" in a for a in actions), f"{name} has no integration test: {actions}"
-    [zeta] = stages["Zeta"]["Actions"]
+    # Zeta may first deploy an access stack (its own account's roles); then its one test run.
+    [zeta] = [a for a in stages["Zeta"]["Actions"] if "IntegrationTest" in a["Name"]]
+    assert zeta["RunOrder"] == max(a["RunOrder"] for a in stages["Zeta"]["Actions"])
     project_id = zeta["Configuration"]["ProjectName"]["Ref"]
     projects = Template.from_stack(fleet.pipeline(service)).find_resources("AWS::CodeBuild::Project")
     env = projects[project_id]["Properties"]["Environment"]["EnvironmentVariables"]
@@ -161,14 +173,24 @@ def test_integration_tests_follow_preprod_and_zeta_calls_prod(fleet: Any, servic
 
 
 def test_functions_use_least_privilege_roles_without_managed_policies(fleet: Any) -> None:  # non-negotiable
-    for access in fleet.pipeline("orders").access_stacks:
+    access_stacks = fleet.pipeline("orders").access_stacks
+    # One access stack per account the service deploys to (pre-production and production).
+    assert len(access_stacks) >= 2, "expected an access stack per account"
+    for access in access_stacks:
         template = Template.from_stack(access)
-        for role in template.find_resources("AWS::IAM::Role").values():
+        roles = template.find_resources("AWS::IAM::Role")
+        assert len(roles) == 3, f"{access.stack_name}: runtime, codedeploy and gate-reader roles"
+        for role in roles.values():
             assert "ManagedPolicyArns" not in role["Properties"]
-        for policy in template.find_resources("AWS::IAM::Policy").values():
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-                if statement["Resource"] == "*":
-                    assert statement["Action"] == "cloudwatch:GetMetricStatistics"
+        statements = [
+            statement
+            for policy in template.find_resources("AWS::IAM::Policy").values()
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        assert statements, f"{access.stack_name}: the roles' inline policies hold no statement"
+        for statement in statements:
+            if statement["Resource"] == "*":
+                assert statement["Action"] == "cloudwatch:GetMetricStatistics"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -215,9 +237,11 @@ def test_canary_traffic_in_gamma_and_prod_only(fleet: Any, service: str) -> None
 
 def test_alpha_and_beta_do_not_roll_back_on_missing_traffic(fleet: Any) -> None:
     """Without customers or a canary, "no data" is normal: no traffic-anomaly alarm there."""
-    for stage in app_stages(fleet, "orders"):
-        if stage.stack.deployment.stage_name not in ("Alpha", "Beta"):
-            continue
+    pre_production = [
+        s for s in app_stages(fleet, "orders") if s.stack.deployment.stage_name in ("Alpha", "Beta")
+    ]
+    assert stage_names(pre_production) == ["Alpha", "Beta"]  # else the loop below checks nothing
+    for stage in pre_production:
         template = Template.from_stack(stage.stack)
         group = next(iter(template.find_resources("AWS::CodeDeploy::DeploymentGroup").values()))
         assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) == 2
