@@ -334,17 +334,18 @@ def test_unreadable_history_lifts_nothing() -> None:
 
 
 @pytest.mark.parametrize(
-    ("ssm", "problem"),
+    ("fake", "problem"),
     [
-        (FakeSsm(value(), version=4), f"version 4 of {PARAMETER} is not in its history"),
-        (FakeSsm(value(), version=None), f"GetParameter returned no version of {PARAMETER}"),
-        (FakeSsm(value(), version=True), f"GetParameter returned no version of {PARAMETER}"),
-        (FakeSsm(value(), history=[[(3, "")]]), f"version 3 of {PARAMETER} has no LastModifiedUser"),
-        (FakeSsm(value(), history=[[(3, None)]]), f"version 3 of {PARAMETER} has no LastModifiedUser"),
-        (FakeSsm(value(), history=[[(1, "x")]] * 6), f"version 3 of {PARAMETER} is not in its history"),
+        ({"version": 4}, f"version 4 of {PARAMETER} is not in its history"),
+        ({"version": None}, f"GetParameter returned no version of {PARAMETER}"),
+        ({"version": True}, f"GetParameter returned no version of {PARAMETER}"),
+        ({"history": [[(3, "")]]}, f"version 3 of {PARAMETER} has no LastModifiedUser"),
+        ({"history": [[(3, None)]]}, f"version 3 of {PARAMETER} has no LastModifiedUser"),
+        ({"history": [[(1, "x")]] * 6}, f"version 3 of {PARAMETER} is not in its history"),
     ],
 )
-def test_history_without_the_writer_lifts_nothing(ssm: FakeSsm, problem: str) -> None:
+def test_history_without_the_writer_lifts_nothing(fake: dict[str, Any], problem: str) -> None:
+    ssm = FakeSsm(value(), **fake)  # built per test: it counts its calls
     result = read(ssm)
 
     assert result["active"] is False
