@@ -144,6 +144,82 @@ EXPLAINED: dict[str, tuple[str, str]] = {
     ),
 }
 
+# Gate runtime survivors reviewed as equivalent or harmless (issue 13).
+_D, _G, _B, _A = (
+    "hands_off_gates.decide.",
+    "hands_off_gates.gate_common.",
+    "hands_off_gates.bake.",
+    "hands_off_gates.alarms.",
+)
+_NAIVE_NOW = (
+    "datetime.now(None) is the same instant: .timestamp() and .astimezone() read a naive time as local"
+)
+_FLUSHED_NEXT = "the handler's result log line follows with flush=True and flushes stdout, this line included"
+_ALL_JSON = "every value in the record is str, int, a list of str or None: default= is never called"
+_SCOPE_TEXT = (
+    "the text is read only when the scope is non-empty (bypassing needs a non-empty scope, and the "
+    "'does not cover' note sits under `if scope`)"
+)
+_ONE_PER_READ = "read_each returns exactly one outcome per read, in order: the lengths never differ"
+_SUFFIX = (
+    "redundant set entry: the name already ends in 'ConnectionError' or 'TimeoutError', which the "
+    "endswith test accepts"
+)
+_FALSY_ARG = "falsy, the same as the default"
+_CANCELLED = "every future not done was cancel()ed just before: nothing pending is left to cancel"
+EXPLAINED.update(
+    {
+        f"{_D}x__audit__mutmut_50": ("datetime.now(None)", _NAIVE_NOW),
+        f"{_D}x__audit__mutmut_52": ("flush=None", _FLUSHED_NEXT),
+        f"{_D}x__audit__mutmut_54": ("default=str), )", _FLUSHED_NEXT),
+        f"{_D}x__audit__mutmut_59": ("flush=False", _FLUSHED_NEXT),
+        f"{_D}x__audit__mutmut_56": ("default=None", _ALL_JSON),
+        f"{_D}x__audit__mutmut_58": ("json.dumps(emf, )", _ALL_JSON),
+        **{f"{_D}x__override__mutmut_{n}": ('frozenset(), "XXXX"', _SCOPE_TEXT) for n in (7, 23, 27, 29, 53)},
+        f"{_G}x_describe_error__mutmut_11": ("message = None", "None and '' both fail `if not message`"),
+        f"{_G}x_emit_health__mutmut_17": ("datetime.now(None)", _NAIVE_NOW),
+        f"{_G}x_log__mutmut_9": ("datetime.now(None)", _NAIVE_NOW),
+        **{
+            f"{_G}x_is_transient__mutmut_{n}": (text, _SUFFIX)
+            for n, text in zip(
+                range(16, 25),
+                [
+                    f(name)
+                    for name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError")
+                    for f in (lambda t: f"XX{t}XX", str.lower, str.upper)
+                ],
+                strict=True,
+            )
+        },
+        f"{_G}x_log__mutmut_19": ("sort_keys=None", "None is falsy: keys stay in insertion order"),
+        f"{_G}x_log__mutmut_22": ("default=str, )", "sort_keys=False is the default"),
+        f"{_G}x_parse_instant__mutmut_15": (
+            "and parsed.utcoffset()",
+            "fromisoformat gives either no tzinfo or a fixed offset (never a None offset): or/and agree",
+        ),
+        f"{_G}x_read_each__mutmut_24": ("wait=None", _FALSY_ARG),
+        **{f"{_G}x_read_each__mutmut_{n}": ("pool.shutdown(wait=False", _CANCELLED) for n in (25, 27, 29)},
+        f"{_B}x_evaluate_bake__mutmut_126": (
+            "or True else []",
+            "checks that are not a list never get here: check_alarms reports them as lasting and the bake "
+            "has already FAILED",
+        ),
+        f"{_B}x_evaluate_bake__mutmut_152": (
+            "minimum >= 0",
+            "with minimum 0 there are no targets (nothing to read, nothing added to requests)",
+        ),
+        **{
+            f"{_B}x_evaluate_bake__mutmut_{n}": ("zip(targets, outcomes", _ONE_PER_READ)
+            for n in (172, 175, 176)
+        },
+        **{f"{_A}x_check_alarms__mutmut_{n}": ("zip(parsed, outcomes", _ONE_PER_READ) for n in (39, 42, 43)},
+        f"{_A}x__describe__mutmut_2": (
+            'token: str | None = ""',
+            "tested only with `if token:`: '' and None agree",
+        ),
+    }
+)
+
 DETECTED = ("killed", "timeout", "segfault")  # segfault: killed by the CPU-time limit (SIGKILL)
 UNDETECTED = ("survived", "no tests", "suspicious")
 

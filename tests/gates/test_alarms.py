@@ -461,3 +461,164 @@ def test_handler_malformed_event_blocks(event: Any, reason: str) -> None:
 
     assert result["clear"] is False
     assert result["reasons"] == [reason]
+
+
+# ------------------------------------------- exact reasons and results (mutation testing)
+
+
+@pytest.mark.parametrize(
+    ("checks", "reason"),
+    [
+        (None, "checks: expected a list of checks, got nothing"),
+        ({"region": "us-east-1"}, "checks: expected a list of checks, got dict"),
+        (["us-east-1"], "checks[0]: expected an object, got str"),
+        (
+            [{"region": "us-east-1", "alarm_names": ["a"], "alarms": ["b"], "zone": 1}],
+            "checks[0].alarms: unknown key; "
+            "expected one of alarm_name_prefixes, alarm_names, region, role_arn",
+        ),
+        (
+            [{"region": "us-est-1x", "alarm_names": ["a"]}],
+            "checks[0].region: 'us-est-1x' is not an AWS region name such as 'us-east-1'",
+        ),
+        (
+            [{"region": "us-east-1", "alarm_names": ["a"], "role_arn": "reader"}],
+            "checks[0].role_arn: 'reader' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+        ),
+        (
+            [{"region": "us-east-1", "alarm_names": "a"}],
+            "checks[0].alarm_names: expected a list of strings, got str",
+        ),
+        (
+            [{"region": "us-east-1", "alarm_names": ["a"], "alarm_name_prefixes": ["p-", 3]}],
+            "checks[0].alarm_name_prefixes[1]: expected a non-empty string, got 3",
+        ),
+        (
+            [{"region": "us-east-1", "alarm_names": [], "alarm_name_prefixes": []}],
+            "checks[0]: lists no alarm_names and no alarm_name_prefixes; nothing to check",
+        ),
+    ],
+)
+def test_malformed_checks_block_with_the_exact_reason(checks: Any, reason: str) -> None:
+    result = check_alarms(checks, moto_factory, label="org")
+
+    assert result == {
+        "clear": False,
+        "label": "org",
+        "reasons": [f"org alarm checks invalid: {reason}"],
+        "in_alarm": [],
+        "checked": 0,
+        "insufficient_data": [],
+        "transient": [],
+    }
+
+
+def test_the_default_label_is_alarms() -> None:
+    result = check_alarms(None, moto_factory)
+
+    assert result["label"] == "alarms"
+    assert result["reasons"] == [
+        "alarms alarm checks invalid: checks: expected a list of checks, got nothing"
+    ]
+
+
+def test_the_handlers_fail_closed_result_is_exact() -> None:
+    result = alarms.handler("not an object", None)
+
+    assert result == {
+        "clear": False,
+        "label": "alarms",
+        "reasons": ["alarms event invalid: event: expected a JSON object, got str"],
+        "in_alarm": [],
+        "checked": 0,
+        "insufficient_data": [],
+        "transient": [],
+    }
+
+
+@pytest.mark.parametrize(("state", "message"), [("OK", "app alarms clear"), ("ALARM", "app alarms blocking")])
+def test_the_handler_logs_whether_the_alarms_are_clear(
+    state: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = FakeCloudWatch(pages=[{"MetricAlarms": [{"AlarmName": "a", "StateValue": state}]}])
+    event = {"label": "app", "checks": [check(names=["a"])]}
+
+    result = alarms.handler(event, None, clients={"cloudwatch": fake_factory(client)})
+
+    assert result["clear"] is (state == "OK")
+    record = json_lines(capsys.readouterr().out)[-1]
+    assert record["message"] == message
+    assert record["level"] == ("INFO" if state == "OK" else "WARN")
+
+
+def test_each_check_is_read_through_its_own_role() -> None:
+    role = "arn:aws:iam::111111111111:role/reader"
+    seen: list[tuple[str | None, str | None]] = []
+    client = FakeCloudWatch()
+
+    def factory(region: str | None, role_arn: str | None) -> Any:
+        seen.append((region, role_arn))
+        return client
+
+    check_alarms(
+        [
+            {"region": "eu-west-1", "role_arn": role, "alarm_name_prefixes": ["p-"]},
+            {"region": "us-east-1", "alarm_name_prefixes": ["p-"]},
+        ],
+        factory,
+        label="org",
+    )
+
+    assert sorted(seen, key=str) == sorted([("eu-west-1", role), ("us-east-1", None)], key=str)
+
+
+@pytest.mark.parametrize(
+    ("length", "reported"),
+    [
+        (299, "r" * 299),
+        (300, "r" * 300),
+        (301, "r" * 299 + "…"),
+        (1000, "r" * 299 + "…"),
+    ],
+)
+def test_a_long_state_reason_is_cut_to_300_characters(length: int, reported: str) -> None:
+    client = FakeCloudWatch(
+        pages=[{"MetricAlarms": [{"AlarmName": "a", "StateValue": "ALARM", "StateReason": "r" * length}]}]
+    )
+
+    result = check_alarms([check(names=["a"])], fake_factory(client), label="app")
+
+    assert result["in_alarm"] == [{"name": "a", "region": "us-east-1", "reason": reported}]
+    assert result["reasons"] == [f"app alarm 'a' is in ALARM in us-east-1: {reported}"]
+    assert len(reported) <= 300
+
+
+def test_an_alarm_without_a_name_still_blocks_and_is_reported_nameless() -> None:
+    client = FakeCloudWatch(pages=[{"MetricAlarms": [{"StateValue": "ALARM", "StateReason": "r"}]}])
+
+    result = check_alarms([check(prefixes=["p-"])], fake_factory(client), label="org")
+
+    assert result["clear"] is False
+    assert result["in_alarm"] == [{"name": "", "region": "us-east-1", "reason": "r"}]
+    assert result["reasons"] == ["org alarm '' is in ALARM in us-east-1: r"]
+
+
+def test_of_two_equally_bad_reads_the_first_counts() -> None:
+    """Read twice in the same state: the first read is reported (only a worse state replaces it)."""
+    client = FakeCloudWatch(
+        pages=[
+            {"MetricAlarms": [{"AlarmName": "orders-5xx", "StateValue": "ALARM", "StateReason": "by name"}]},
+            {
+                "MetricAlarms": [
+                    {"AlarmName": "orders-5xx", "StateValue": "ALARM", "StateReason": "by prefix"}
+                ]
+            },
+        ]
+    )
+
+    result = check_alarms(
+        [check(names=["orders-5xx"], prefixes=["orders-"])], fake_factory(client), label="app"
+    )
+
+    assert result["checked"] == 1
+    assert result["in_alarm"] == [{"name": "orders-5xx", "region": "us-east-1", "reason": "by name"}]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -581,3 +582,326 @@ def test_handler_malformed_now_fails() -> None:
 
     assert result["status"] == "FAILED"
     assert result["reason"].startswith("bake event invalid: now: ")
+
+
+# ------------------------------------------- exact results of every branch (mutation testing)
+
+
+def result_of(
+    status: str,
+    reason: str,
+    requests: int = 0,
+    elapsed: int = 0,
+    in_alarm: list[Any] | None = None,
+    unreadable_polls: int = 0,
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "reason": reason,
+        "requests_seen": requests,
+        "elapsed_seconds": elapsed,
+        "in_alarm": in_alarm or [],
+        "unreadable_polls": unreadable_polls,
+    }
+
+
+def traffic_target(**target: Any) -> dict[str, Any]:
+    return {"namespace": "AWS/Lambda", "metric_name": "Invocations", "targets": [target]}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"traffic": None}, "traffic: expected {namespace, metric_name, targets}"),
+        (
+            {"traffic": {"namespace": "", "metric_name": "Invocations", "targets": []}},
+            "traffic.namespace: expected a non-empty string, got ''",
+        ),
+        (
+            {"traffic": {"namespace": "AWS/Lambda", "metric_name": 7, "targets": []}},
+            "traffic.metric_name: expected a non-empty string, got 7",
+        ),
+        (
+            {"traffic": {"namespace": "AWS/Lambda", "metric_name": "Invocations", "targets": []}},
+            "traffic.targets: expected a non-empty list of {region, dimensions}",
+        ),
+        (
+            {"traffic": {"namespace": "AWS/Lambda", "metric_name": "Invocations", "targets": ["us-east-1"]}},
+            "traffic.targets[0]: expected an object",
+        ),
+        ({"traffic": traffic_target(region="x")}, "traffic.targets[0].region: 'x' is not an AWS region name"),
+        (
+            {"traffic": traffic_target(region="us-east-1", role_arn=5)},
+            "traffic.targets[0].role_arn: expected a role ARN string",
+        ),
+        (
+            {"traffic": traffic_target(region="us-east-1", dimensions={"FunctionName": "orders"})},
+            "traffic.targets[0].dimensions: expected a list of {Name, Value}",
+        ),
+        (
+            {"traffic": traffic_target(region="us-east-1", dimensions=["FunctionName=orders"])},
+            "traffic.targets[0].dimensions[0]: expected {Name, Value}",
+        ),
+        (
+            {"traffic": traffic_target(region="us-east-1", dimensions=[{"Value": "orders"}])},
+            "traffic.targets[0].dimensions[0].Name: expected a non-empty string, got None",
+        ),
+        # one request is a traffic condition too: its traffic object is validated
+        ({"traffic": None, "min_requests": 1}, "traffic: expected {namespace, metric_name, targets}"),
+    ],
+)
+def test_a_malformed_event_fails_with_the_exact_reason_and_nothing_counted(
+    overrides: dict[str, Any], reason: str
+) -> None:
+    result = run(60, client_factory=lambda region, role: AlarmsFake(), **overrides)
+
+    assert result == result_of("FAILED", f"bake event invalid: {reason}")
+
+
+def test_no_alarms_fails_with_the_exact_result() -> None:
+    result = run(60, checks=[])
+
+    assert result == result_of(
+        "FAILED", "bake watches no alarms; list at least one alarm in checks (P16)", elapsed=3600
+    )
+
+
+def test_every_alarm_reason_is_named_and_nothing_counted_when_alarms_fire() -> None:
+    checks = [{"region": r, "alarm_names": ["orders-5xx"]} for r in ("us-east-1", "us-west-2")]
+    fake = AlarmsFake(state="ALARM", per_call=5000)
+
+    result = run(60, checks=checks, client_factory=lambda region, role: fake)
+
+    assert result == result_of(
+        "FAILED",
+        "bake failed: bake alarm 'orders-5xx' is in ALARM in us-east-1: errors; "
+        "bake alarm 'orders-5xx' is in ALARM in us-west-2: errors",
+        elapsed=3600,
+        in_alarm=[
+            {"name": "orders-5xx", "region": "us-east-1", "reason": "errors"},
+            {"name": "orders-5xx", "region": "us-west-2", "reason": "errors"},
+        ],
+    )
+    assert fake.calls == []  # a failed bake does not read the traffic
+
+
+def test_checks_that_matched_no_alarm_name_every_region_once() -> None:
+    class NoAlarms(AlarmsFake):
+        def describe_alarms(self, **params: Any) -> Any:
+            return {"MetricAlarms": []}
+
+    checks = [
+        {"region": r, "alarm_name_prefixes": [p]}
+        for r, p in (("us-east-1", "a-"), ("eu-west-1", "b-"), ("us-east-1", "c-"))
+    ]
+
+    result = run(60, checks=checks, client_factory=lambda region, role: NoAlarms())
+
+    assert result == result_of(
+        "FAILED",
+        "bake failed: watched no alarm — its checks matched no alarm in us-east-1, eu-west-1; "
+        "a bake that cannot see the service's health must not pass (P16)",
+        elapsed=3600,
+    )
+
+
+def test_a_lasting_traffic_error_fails_with_the_exact_result() -> None:
+    fake = AlarmsFake()
+    fake.error = ClientError(
+        {"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "GetMetricStatistics"
+    )
+
+    result = run(90, client_factory=lambda region, role: fake, unreadable_polls=2)
+
+    assert result == result_of(
+        "FAILED",
+        "cannot read traffic metric in us-east-1 (AccessDenied): AccessDenied: not allowed "
+        "— cannot confirm healthy traffic",
+        elapsed=5400,
+    )
+
+
+def test_an_unreadable_poll_names_every_unreadable_read_and_counts_nothing() -> None:
+    fake = AlarmsFake()
+    fake.error = throttled("GetMetricStatistics")
+
+    result = run(90, traffic=traffic("us-east-1", "us-west-2"), client_factory=lambda region, role: fake)
+
+    seen = (
+        "cannot read traffic metric in us-east-1 (Throttling): Throttling: Rate exceeded; "
+        "cannot read traffic metric in us-west-2 (Throttling): Throttling: Rate exceeded"
+    )
+    assert result == result_of(
+        "BAKING",
+        f"cannot read what the bake watches (unreadable poll 1 of at most 5 in a row; will retry): {seen}",
+        elapsed=5400,
+        unreadable_polls=1,
+    )
+
+    failed = run(
+        90,
+        traffic=traffic("us-east-1", "us-west-2"),
+        client_factory=lambda region, role: fake,
+        unreadable_polls=UNREADABLE_POLL_LIMIT - 1,
+    )
+
+    assert failed == result_of(
+        "FAILED",
+        f"bake failed: could not read what it watches for 5 polls in a row: {seen}",
+        elapsed=5400,
+        unreadable_polls=UNREADABLE_POLL_LIMIT,
+    )
+
+
+@pytest.mark.parametrize(
+    ("response", "why"),
+    [
+        ({"Datapoints": [{"Sum": "5000"}]}, "datapoint Sum '5000' is not a non-negative number; not counted"),
+        ({"Datapoints": [{"Average": 1.0}]}, "datapoint Sum None is not a non-negative number; not counted"),
+        ({"Datapoints": "5000"}, "expected a list of datapoints, got str"),
+        (None, "expected a list of datapoints, got NoneType"),
+        (["Datapoints"], "expected a list of datapoints, got NoneType"),
+    ],
+)
+def test_a_malformed_traffic_response_is_an_unreadable_poll_naming_why(response: Any, why: str) -> None:
+    fake = DatapointsFake(response)
+
+    result = run(120, client_factory=lambda region, role: fake)
+
+    assert result == result_of(
+        "BAKING",
+        "cannot read what the bake watches (unreadable poll 1 of at most 5 in a row; will retry): "
+        f"cannot read traffic metric in us-east-1 (MalformedDatapoint): MalformedDatapoint: {why}",
+        elapsed=7200,
+        unreadable_polls=1,
+    )
+
+
+def test_a_response_without_datapoints_is_readable_and_counts_zero() -> None:
+    """CloudWatch omits nothing, but an answer with no datapoints key is no traffic, not an error."""
+    fake = DatapointsFake({})
+
+    result = run(120, client_factory=lambda region, role: fake, unreadable_polls=3)
+
+    assert result == result_of("BAKING", "baked 7200/3600 s, 0/1000 requests, 1 alarm(s) clear", elapsed=7200)
+
+
+def test_a_single_request_minimum_reads_the_traffic() -> None:
+    fake = TrafficFake(per_call=1)
+
+    result = run(60, client_factory=lambda region, role: fake, min_requests=1)
+
+    assert result == result_of(
+        "DONE", "bake complete: baked 3600/3600 s, 1/1 requests, 1 alarm(s) clear", requests=1, elapsed=3600
+    )
+    assert len(fake.calls) == 1
+
+
+def test_the_traffic_window_is_widened_to_whole_minutes() -> None:
+    """Datapoints are stamped at minute starts: the start is floored and the end ceiled."""
+    fake = TrafficFake(per_call=10)
+    started = START + timedelta(seconds=30, microseconds=250_000)
+
+    run(
+        0,
+        client_factory=lambda region, role: fake,
+        started_at=iso_utc(started),
+        now=START + timedelta(minutes=10, seconds=15, microseconds=500),
+    )
+    run(
+        0,
+        client_factory=lambda region, role: fake,
+        started_at=iso_utc(started),
+        now=START + timedelta(minutes=10, microseconds=500),
+    )
+    run(0, client_factory=lambda region, role: fake, now=START + timedelta(minutes=10))
+
+    windows = [(c["StartTime"], c["EndTime"]) for c in fake.calls]
+    assert windows == [
+        (START, START + timedelta(minutes=11)),
+        (START, START + timedelta(minutes=11)),
+        (START, START + timedelta(minutes=10)),
+    ]
+
+
+def test_the_traffic_is_read_through_each_targets_role_with_its_dimensions() -> None:
+    role = "arn:aws:iam::222222222222:role/metrics-reader"
+    seen: list[tuple[str | None, str | None]] = []
+    fake = TrafficFake(per_call=600)
+
+    def factory(region: str | None, role_arn: str | None) -> Any:
+        seen.append((region, role_arn))
+        return fake
+
+    spec = {
+        "namespace": "AWS/Lambda",
+        "metric_name": "Invocations",
+        "targets": [
+            {"region": "eu-west-1", "role_arn": role},
+            {"region": "us-east-1", "dimensions": FUNCTION},
+        ],
+    }
+    result = run(60, traffic=spec, client_factory=factory)
+
+    assert result["status"] == "DONE"
+    assert result["requests_seen"] == 1200
+    assert ("eu-west-1", role) in seen
+    assert ("us-east-1", None) in seen
+    by_dimensions = sorted((c["Dimensions"], c["Namespace"], c["MetricName"]) for c in fake.calls)
+    assert by_dimensions == [
+        ([], "AWS/Lambda", "Invocations"),
+        ([{"Name": "FunctionName", "Value": "orders-api"}], "AWS/Lambda", "Invocations"),
+    ]
+
+
+def test_the_alarm_read_keeps_the_bakes_deadline() -> None:
+    class HangingAlarms(AlarmsFake):
+        def __init__(self) -> None:
+            super().__init__()
+            self.release = threading.Event()
+
+        def describe_alarms(self, **params: Any) -> Any:
+            self.release.wait(30)
+            return super().describe_alarms(**params)
+
+    fake = HangingAlarms()
+    try:
+        result = run(60, client_factory=lambda region, role: fake, deadline=0.2)
+    finally:
+        fake.release.set()
+
+    assert result == result_of(
+        "BAKING",
+        "cannot read what the bake watches (unreadable poll 1 of at most 5 in a row; will retry): "
+        "bake alarms unreadable in us-east-1 (DeadlineExceeded): DeadlineExceeded: no answer within "
+        "0.2 s — blocking, a gate cannot pass on what it cannot see",
+        elapsed=3600,
+        unreadable_polls=1,
+    )
+
+
+def test_the_handlers_fail_closed_result_is_exact() -> None:
+    result = bake_module.handler({"now": "later"}, None)
+
+    assert result == result_of("FAILED", result["reason"])
+    assert result["reason"].startswith("bake event invalid: now: ")
+
+
+def test_the_traffic_read_keeps_the_bakes_deadline() -> None:
+    fake = HangingTraffic()
+    try:
+        started = time.monotonic()
+        result = run(60, client_factory=lambda region, role: fake, deadline=0.2)
+        took = time.monotonic() - started
+    finally:
+        fake.release.set()
+
+    assert took < 5
+    assert result == result_of(
+        "BAKING",
+        "cannot read what the bake watches (unreadable poll 1 of at most 5 in a row; will retry): "
+        "cannot read traffic metric in us-east-1 (DeadlineExceeded): DeadlineExceeded: no answer "
+        "within 0.2 s",
+        elapsed=3600,
+        unreadable_polls=1,
+    )

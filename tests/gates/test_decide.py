@@ -557,3 +557,317 @@ def test_handler_invalid_now_fails_closed_with_the_reason() -> None:
         ],
         "bypassed": [],
     }
+
+
+# ------------------------------------------------------ exact reasons (mutation testing, issue 13)
+
+
+def blocked_reason(*parts: str, wait: str = "waited 600 s of 3600 s — will re-check") -> str:
+    return "blocked: " + "; ".join([*parts, wait])
+
+
+def test_a_blocked_result_has_the_exact_shape() -> None:
+    assert run(APP_ALARM) == {
+        "proceed": False,
+        "give_up": False,
+        "reason": blocked_reason(APP_ALARM["reasons"][0]),
+        "override_used": False,
+        "blockers": APP_ALARM["reasons"],
+        "bypassed": [],
+    }
+
+
+def test_a_clear_result_has_the_exact_shape() -> None:
+    assert run() == {
+        "proceed": True,
+        "give_up": False,
+        "reason": (
+            "all gates clear: app alarms clear; org alarms clear; "
+            "inside deployment window MON-FRI 09:00-17:00 America/Los_Angeles"
+        ),
+        "override_used": False,
+        "blockers": [],
+        "bypassed": [],
+    }
+
+
+@pytest.mark.parametrize(
+    "window", [{"open": True}, {"open": True, "reason": 5}, {"open": True, "reason": None}]
+)
+def test_an_open_window_without_a_reason_says_window_open(window: dict[str, Any]) -> None:
+    assert run(window=window)["reason"] == (
+        "all gates clear: app alarms clear; org alarms clear; window open"
+    )
+
+
+@pytest.mark.parametrize(
+    "window", [{"open": False}, {"open": False, "reason": 5}, {"open": False, "closed_by": []}]
+)
+def test_a_closed_window_without_a_reason_says_outside_the_window(window: dict[str, Any]) -> None:
+    result = run(window=window)
+
+    assert result["blockers"] == ["outside deployment window"]
+    assert result["reason"] == blocked_reason("outside deployment window")
+
+
+def test_an_override_bypassing_several_blockers_lists_them_on_one_line() -> None:
+    result = run(APP_ALARM, ORG_ALARM, CLOSED, active("alarms", "org-alarms", "window"))
+
+    assert result["bypassed"] == [*APP_ALARM["reasons"], *ORG_ALARM["reasons"], CLOSED["reason"]]
+    assert result["reason"].endswith(
+        " — bypassing: " + "; ".join([*APP_ALARM["reasons"], *ORG_ALARM["reasons"], CLOSED["reason"]])
+    )
+    assert result["blockers"] == []
+
+
+@pytest.mark.parametrize(
+    ("reasons", "blockers"),
+    [
+        (None, ["app alarms not clear (no reason given)"]),  # no "reasons" key at all
+        ([], ["app alarms not clear (no reason given)"]),
+        ([""], ["app alarms not clear (no reason given)"]),
+        (["", "app alarm 'x' is in ALARM in us-east-1"], ["app alarm 'x' is in ALARM in us-east-1"]),
+    ],
+)
+def test_an_alarm_result_not_clear_names_its_reasons_or_says_none_given(
+    reasons: list[str] | None, blockers: list[str]
+) -> None:
+    app: dict[str, Any] = {"clear": False, "in_alarm": []}
+    if reasons is not None:
+        app["reasons"] = reasons
+
+    result = run(app)
+
+    assert result["blockers"] == blockers
+    assert result["reason"] == blocked_reason(*blockers)
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "blocker"),
+    [
+        ("app", None, "app alarm result missing or malformed — blocking (fail closed)"),
+        ("org", {}, "org alarm result missing or malformed — blocking (fail closed)"),
+        (
+            "app",
+            CLEAR | {"in_alarm": [{"name": "x"}]},
+            "app alarm result malformed (clear, yet it lists alarms) — blocking (fail closed)",
+        ),
+        ("window", None, "time-window result missing or malformed — blocking (fail closed)"),
+        (
+            "window",
+            CLOSED | {"closed_by": ["window", "lunch"]},
+            "time-window result malformed (closed_by: ['window', 'lunch'], expected a list drawn from "
+            "window, blackout) — blocking (fail closed)",
+        ),
+        ("override", None, "override result missing or malformed — blocking (fail closed)"),
+        (
+            "override",
+            active(*ALL, author=None),
+            "override result malformed (author: expected a non-empty string, got None) — blocking",
+        ),
+        (
+            "override",
+            active(*ALL, claimed_who=""),
+            "override result malformed (claimed_who: expected a non-empty string, got '') — blocking",
+        ),
+        (
+            "override",
+            active(*ALL, why=3),
+            "override result malformed (why: expected a non-empty string, got 3) — blocking",
+        ),
+        (
+            "override",
+            active("everything"),
+            "override result malformed (scope: expected a non-empty list drawn from "
+            "alarms, org-alarms, window, blackout) — blocking",
+        ),
+        (
+            "override",
+            active(*ALL, stages=[STAGE, 2]),
+            "override result malformed (stages: expected a non-empty list of stage names, "
+            "got ['Prod-2', 2]) — blocking",
+        ),
+        (
+            "override",
+            active(*ALL, execution_id=4),
+            "override result malformed (execution_id: expected a pipeline execution id, got 4) — blocking",
+        ),
+        (
+            "override",
+            active(*ALL, expires_at="soon"),
+            "override result malformed (expires_at: 'soon' is not an ISO-8601 date-time; "
+            "write e.g. '2026-12-20T00:00:00Z') — blocking",
+        ),
+    ],
+)
+def test_a_malformed_sub_result_is_named_exactly(field: str, bad: Any, blocker: str) -> None:
+    kwargs: dict[str, Any] = {"app": CLEAR, "org": CLEAR, "window": OPEN, "override": active(*ALL)}
+    kwargs[field] = bad
+
+    result = run(**kwargs)
+
+    assert result["blockers"] == [blocker]
+    assert result["reason"] == blocked_reason(blocker)
+
+
+def test_an_inactive_override_adds_its_reason_unless_there_is_none() -> None:
+    alarm = APP_ALARM["reasons"][0]
+
+    assert run(APP_ALARM, override=NO_OVERRIDE)["reason"] == blocked_reason(alarm)
+    assert run(APP_ALARM, override={"active": False})["reason"] == blocked_reason(alarm)
+    assert run(APP_ALARM, override={"active": False, "reason": ""})["reason"] == blocked_reason(alarm)
+    assert run(APP_ALARM, override={"active": False, "reason": "override expired at X"})[
+        "reason"
+    ] == blocked_reason(alarm, "override expired at X")
+
+
+@pytest.mark.parametrize("stage", [None, "", 5])
+def test_an_override_applies_to_no_stage_the_gate_did_not_name(stage: Any) -> None:
+    result = run(APP_ALARM, override=active("alarms"), stage=stage)
+
+    assert result["proceed"] is False
+    assert result["reason"] == blocked_reason(
+        APP_ALARM["reasons"][0], "override lifts nothing: the gate did not say which stage it guards"
+    )
+
+
+@pytest.mark.parametrize("execution_id", [None, "", 5])
+def test_a_bound_override_applies_to_no_execution_the_gate_did_not_name(execution_id: Any) -> None:
+    result = run(APP_ALARM, override=active("alarms", execution_id=EXECUTION), execution_id=execution_id)
+
+    assert result["proceed"] is False
+    assert result["reason"] == blocked_reason(
+        APP_ALARM["reasons"][0],
+        "override lifts nothing: it is bound to pipeline execution exec-1 "
+        "and the gate passed no execution id",
+    )
+
+
+def test_the_untold_window_note_only_when_the_override_does_not_name_both_kinds() -> None:
+    untold = (
+        "the time-window result does not say whether the window or a blackout closes it, "
+        "so only an override naming both lifts it"
+    )
+    text = active("window")
+    window_only = run(window=CLOSED_UNTOLD, override=text)
+    both = run(APP_ALARM, window=CLOSED_UNTOLD, override=active("window", "blackout"))
+    told = run(window=CLOSED, override=active("alarms"))
+
+    assert window_only["reason"].endswith(
+        f"(scope: window): hotfix INC-1234 does not cover blackout; {untold}; "
+        "waited 600 s of 3600 s — will re-check"
+    )
+    assert untold not in both["reason"]  # the window is lifted; only the app alarm blocks
+    assert both["blockers"] == APP_ALARM["reasons"]
+    assert both["reason"].endswith(
+        "hotfix INC-1234 does not cover alarms; waited 600 s of 3600 s — will re-check"
+    )
+    assert untold not in told["reason"]  # the result says the window closes it
+    assert told["reason"].endswith(
+        "hotfix INC-1234 does not cover window; waited 600 s of 3600 s — will re-check"
+    )
+
+
+@pytest.mark.parametrize(
+    ("started_at", "max_wait", "blocker"),
+    [
+        (
+            STARTED,
+            "3600",
+            "decide event invalid: max_wait_seconds: expected a non-negative integer, got '3600'",
+        ),
+        (
+            None,
+            3600,
+            "decide event invalid: started_at: expected an ISO-8601 string with an offset, got None",
+        ),
+        (
+            at("2026-11-26T17:50:00Z").replace(tzinfo=None),
+            3600,
+            "decide event invalid: started_at: naive datetime; pass an aware one",
+        ),
+    ],
+)
+def test_malformed_timing_says_it_cannot_tell_how_long_it_waited(
+    started_at: Any, max_wait: Any, blocker: str
+) -> None:
+    result = run(started_at=started_at, max_wait=max_wait)
+
+    assert result["blockers"] == [blocker]
+    assert result["reason"] == blocked_reason(blocker, wait="cannot tell how long it waited — giving up")
+    assert result["give_up"] is True
+
+
+def test_started_at_may_be_an_aware_datetime() -> None:
+    result = run(APP_ALARM, started_at=at("2026-11-26T17:59:30+01:00"))  # 16:59:30Z
+
+    assert result["reason"] == blocked_reason(
+        APP_ALARM["reasons"][0], wait="waited 3630 s of 3600 s — giving up"
+    )
+
+
+@pytest.mark.parametrize("started_at", ["2026-11-26T18:00:00Z", "2026-11-26T18:05:00Z"])
+def test_a_gate_that_has_not_waited_yet_says_0_seconds(started_at: str) -> None:
+    result = run(APP_ALARM, started_at=started_at, max_wait=1)
+
+    assert result["reason"] == blocked_reason(
+        APP_ALARM["reasons"][0], wait="waited 0 s of 1 s — will re-check"
+    )
+    assert result["give_up"] is False
+
+
+def test_the_audit_fields_of_a_missing_override_are_empty() -> None:
+    record = override_audit_emf(
+        pipeline="orders", stage=STAGE, result=run(), override=None, at=at("2026-11-26T18:00:00Z")
+    )
+
+    assert record["_aws"]["Timestamp"] == 1795716000000
+    assert {
+        key: record[key] for key in ("who", "author", "claimed_who", "why", "scope", "stages")
+    } == dict.fromkeys(("who", "author", "claimed_who", "why", "scope", "stages"))
+
+
+def test_handler_audit_line_names_the_gate_event_pipeline_and_stage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    event = load_event("decide_override_used.json")
+
+    result = decide_module.handler(event, None)
+
+    [audit] = [r for r in json_lines(capsys.readouterr().out) if r.get("level") == "AUDIT"]
+    override = event["override"]
+    assert {k: v for k, v in audit.items() if k != "timestamp"} == {
+        "level": "AUDIT",
+        "message": "deployment gate overridden for orders/Prod-1",
+        "service": "hands-off-gates",
+        "gate": "decide",
+        "event": "override_used",
+        "pipeline": "orders",
+        "stage": "Prod-1",
+        "who": override["author"],
+        "author": override["author"],
+        "claimed_who": "alice",
+        "why": "hotfix INC-1234",
+        "expires_at": "2026-11-26T20:00:00Z",
+        "scope": ["alarms"],
+        "stages": ["Prod-1"],
+        "execution_id": None,
+        "bypassed": result["bypassed"],
+    }
+
+
+@pytest.mark.parametrize("pipeline", [None, "", 5])
+def test_handler_audits_an_unnamed_pipeline_as_unknown(
+    pipeline: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = load_event("decide_override_used.json")
+    event["pipeline"] = pipeline
+
+    assert decide_module.handler(event, None)["override_used"] is True
+
+    records = json_lines(capsys.readouterr().out)
+    [audit] = [r for r in records if r.get("level") == "AUDIT"]
+    [emf] = [r for r in records if "_aws" in r]
+    assert audit["message"] == "deployment gate overridden for unknown/Prod-1"
+    assert (audit["pipeline"], audit["stage"]) == ("unknown", "Prod-1")
+    assert (emf["Pipeline"], emf["Stage"]) == ("unknown", "Prod-1")
