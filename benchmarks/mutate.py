@@ -220,6 +220,122 @@ EXPLAINED.update(
     }
 )
 
+EXPLAINED.update(  # time_window, reviewed: equivalent or harmless
+    {
+        "hands_off_gates.time_window.x__intervals__mutmut_13": (
+            "timedelta(days=2)",
+            (
+                "one more day of occurrences after until: they start after until, so they only "
+                "add candidates past the horizon (filtered out) or intervals that cannot contain "
+                "the instant"
+            ),
+        ),
+        "hands_off_gates.time_window.x__intervals__mutmut_5": (
+            "since.astimezone(zone).date() + timedelta(days=1)",
+            (
+                "since is now-2d, so first is still the local date before now's; an occurrence "
+                "starting earlier ends (wall clock) by that date, before now; the look-back is 2 "
+                "days wider than needed"
+            ),
+        ),
+        "hands_off_gates.time_window.x__intervals__mutmut_6": (
+            "first = since.astimezone(None).date()",
+            (
+                "host zone instead of the window's: host and window zone differ by at most 2 "
+                "local dates and first has 2 spare days of look-back (since is now-2d, minus 1), "
+                "so no occurrence that can contain now is lost"
+            ),
+        ),
+        "hands_off_gates.time_window.x__intervals__mutmut_8": (
+            "since.astimezone(zone).date() - timedelta(days=2)",
+            "a wider look-back only adds occurrences that ended before now",
+        ),
+        "hands_off_gates.time_window.x__parse_timezone__mutmut_15": (
+            "sorted(available_timezones()), )",
+            ("get_close_matches lists best first; only close[0] is used, so n=3 gives the same hint"),
+        ),
+        "hands_off_gates.time_window.x__parse_timezone__mutmut_17": (
+            "n=2)",
+            ("get_close_matches lists best first; only close[0] is used, so n=2 gives the same hint"),
+        ),
+        "hands_off_gates.time_window.x__wall_clock_instant__mutmut_11": (
+            "astimezone(None) for fold",
+            (
+                "the same instant with the host's fixed offset; later code only compares instants"
+                " or converts (astimezone(zone), iso_utc to UTC), so the tzinfo is never seen"
+            ),
+        ),
+        "hands_off_gates.time_window.x__wall_clock_instant__mutmut_19": (
+            "hi - lo >= _ONE_SECOND",
+            (
+                "lo and hi are whole seconds; at exactly 1 s the extra pass makes mid == lo and "
+                "breaks, returning the same hi"
+            ),
+        ),
+        "hands_off_gates.time_window.x__wall_clock_instant__mutmut_22": (
+            "(hi - lo) / 2",
+            (
+                "hi - lo is whole seconds, so /2 and //2 are the same to the microsecond (n or "
+                "n.5 s), and microseconds are then dropped"
+            ),
+        ),
+        "hands_off_gates.time_window.x__wall_clock_instant__mutmut_28": (
+            "if mid < lo:",
+            (
+                "dead guard: in the loop hi - lo is >= 2 whole seconds, so mid >= lo + 1 s; "
+                "neither mid < lo nor mid <= lo is ever true"
+            ),
+        ),
+        "hands_off_gates.time_window.x__wall_clock_instant__mutmut_29": (
+            "return",
+            "dead guard: mid <= lo is never true in the loop (hi - lo >= 2 whole seconds)",
+        ),
+        "hands_off_gates.time_window.x__wall_clock_instant__mutmut_31": (
+            ") > naive:",
+            (
+                "this branch runs only for a time in a spring-forward gap, which no instant shows"
+                " on the wall clock, so == naive never happens"
+            ),
+        ),
+        "hands_off_gates.time_window.x_evaluate_window__mutmut_24": (
+            "now - timedelta(days=3), horizon",
+            "a wider look-back only adds occurrences that ended before now",
+        ),
+        "hands_off_gates.time_window.x_evaluate_window__mutmut_28": (
+            "now <= start <= horizon",
+            (
+                "a window starting exactly at now adds now, already the first candidate; the "
+                "duplicate changes nothing"
+            ),
+        ),
+        "hands_off_gates.time_window.x_evaluate_window__mutmut_32": (
+            "now <= b.end <= horizon",
+            (
+                "a blackout ending exactly at now adds now, already the first candidate; the "
+                "duplicate changes nothing"
+            ),
+        ),
+        "hands_off_gates.time_window.x_is_open_at__mutmut_10": (
+            "instant - timedelta(days=3), instant",
+            "a wider look-back only adds occurrences that ended before the instant",
+        ),
+        "hands_off_gates.time_window.xǁWindowǁoccurrences__mutmut_26": (
+            "if closes >= opens:",
+            (
+                "also yields the empty [t, t) of a window a DST gap collapses; it contains no "
+                "instant and its start only adds a candidate that _open rejects"
+            ),
+        ),
+        "hands_off_gates.time_window.xǁWindowǁoccurrences__mutmut_4": (
+            "while day < last:",
+            (
+                "last is until's local date + 1; occurrences starting that day start after until "
+                "(and the horizon), so leaving them out changes nothing"
+            ),
+        ),
+    }
+)
+
 DETECTED = ("killed", "timeout", "segfault")  # segfault: killed by the CPU-time limit (SIGKILL)
 UNDETECTED = ("survived", "no tests", "suspicious")
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+import time as time_module
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import pytest
@@ -606,3 +607,299 @@ def test_a_closed_result_says_what_closes_it() -> None:
     assert both["closed_by"] == ["blackout", "window"]
     assert only_blackout["closed_by"] == ["blackout"]
     assert only_window["closed_by"] == ["window"]
+
+
+# ------------------------------------------------- exact messages, labels and log levels
+
+_DAY_LIST = "MON, TUE, WED, THU, FRI, SAT, SUN"
+
+
+def _config_error(raw: Any) -> GateConfigError:
+    with pytest.raises(GateConfigError) as caught:
+        parse_window_config(raw)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "message"),
+    [
+        (None, "window", "expected an object with 'windows' and 'blackouts', got nothing"),
+        ([], "window", "expected an object with 'windows' and 'blackouts', got list"),
+        (
+            {"blackouts": []},
+            "windows",
+            'missing; list the allowed windows, or write "windows": [] to allow any time',
+        ),
+        ({"windows": "MON"}, "windows", "expected a list, got str"),
+        ({"windows": None}, "windows", "expected a list, got nothing"),
+        ({"windows": [], "blackouts": {}}, "blackouts", "expected a list, got dict"),
+        ({"windows": ["MON"]}, "windows[0]", "expected an object, got str"),
+        ({"windows": [None]}, "windows[0]", "expected an object, got nothing"),
+        ({"windows": [], "blackouts": [7]}, "blackouts[0]", "expected an object, got int"),
+        ({"windows": [], "extra": 1}, "extra", "unknown key; expected one of blackouts, windows"),
+        (
+            {"windows": [{**window("MON", "09:00", "17:00", "UTC"), "zone": "UTC"}]},
+            "windows[0].zone",
+            "unknown key; expected one of days, end, start, timezone",
+        ),
+        (
+            {"windows": [{"days": ["MON"], "start": "09:00", "end": "17:00"}]},
+            "windows[0].timezone",
+            'missing; a window looks like {"days": ["MON", "FRI"], "start": "09:00", '
+            '"end": "17:00", "timezone": "Europe/London"}',
+        ),
+        (
+            {"windows": [{"days": [], "start": "09:00", "end": "17:00", "timezone": "UTC"}]},
+            "windows[0].days",
+            "empty; list at least one day (MON..SUN) or remove the window",
+        ),
+        (
+            {"windows": [{"days": "MON", "start": "09:00", "end": "17:00", "timezone": "UTC"}]},
+            "windows[0].days",
+            "expected a list, got str",
+        ),
+        (
+            {"windows": [{"days": ["MON", 5], "start": "09:00", "end": "17:00", "timezone": "UTC"}]},
+            "windows[0].days[1]",
+            f"5 is not a day; use one of {_DAY_LIST}",
+        ),
+        (
+            {"windows": [{"days": ["MONDAY"], "start": "09:00", "end": "17:00", "timezone": "UTC"}]},
+            "windows[0].days[0]",
+            f"'MONDAY' is not a day; use one of {_DAY_LIST}",
+        ),
+        (
+            {"windows": [{"days": ["MON"], "start": 900, "end": "17:00", "timezone": "UTC"}]},
+            "windows[0].start",
+            "900 is not a 24-hour HH:MM time; write e.g. '09:00' or '22:30'",
+        ),
+        (
+            {"windows": [{"days": ["MON"], "start": "09:00", "end": None, "timezone": "UTC"}]},
+            "windows[0].end",
+            "None is not a 24-hour HH:MM time; write e.g. '09:00' or '22:30'",
+        ),
+        (
+            {"windows": [window("MON", "09:00", "09:00", "UTC")]},
+            "windows[0].end",
+            "equals start '09:00': a window needs a length (end before start "
+            "crosses midnight); for 'any time' use an empty \"windows\" list",
+        ),
+        (
+            {"windows": [window("MON", "09:00", "17:00", "Europe/Londn")]},
+            "windows[0].timezone",
+            "'Europe/Londn' is not a known IANA time zone (did you mean 'Europe/London'?)",
+        ),
+        (
+            {"windows": [window("MON", "09:00", "17:00", "qqqqqqqqqqqqqqqq")]},
+            "windows[0].timezone",
+            "'qqqqqqqqqqqqqqqq' is not a known IANA time zone (e.g. 'America/Los_Angeles')",
+        ),
+    ],
+)
+def test_config_errors_name_the_field_and_say_exactly_what_is_wrong(
+    raw: Any, field: str, message: str
+) -> None:
+    error = _config_error(raw)
+
+    assert (error.field, error.message) == (field, message)
+    assert str(error) == f"{field}: {message}"
+
+
+def _blackout(start: str, end: str, reason: str = "freeze") -> dict[str, Any]:
+    return {"start": start, "end": end, "reason": reason}
+
+
+@pytest.mark.parametrize(
+    ("blackouts", "field", "message"),
+    [
+        (
+            [_blackout("2026-12-20T00:00:00Z", "2026-12-19T00:00:00+00:00")],
+            "blackouts[0].end",
+            "'2026-12-19T00:00:00+00:00' is not after start '2026-12-20T00:00:00Z'; "
+            "a blackout must end after it starts",
+        ),
+        (
+            [_blackout("2026-12-20T00:00:00Z", "2026-12-20T01:00:00+01:00")],
+            "blackouts[0].end",
+            "'2026-12-20T01:00:00+01:00' is not after start '2026-12-20T00:00:00Z'; "
+            "a blackout must end after it starts",
+        ),
+        (
+            [_blackout("2026-12-20T00:00:00Z", "2026-12-21T00:00:00Z", reason="  ")],
+            "blackouts[0].reason",
+            "missing; say why deployments are frozen (e.g. 'year-end freeze')",
+        ),
+        (
+            [{"start": "2026-12-20T00:00:00Z", "end": "2026-12-21T00:00:00Z"}],
+            "blackouts[0].reason",
+            "missing; say why deployments are frozen (e.g. 'year-end freeze')",
+        ),
+        (
+            [
+                _blackout("2027-01-01T00:00:00Z", "2027-01-10T00:00:00Z", "first"),
+                _blackout("2027-03-01T00:00:00Z", "2027-03-05T00:00:00Z", "second"),
+                _blackout("2027-01-05T00:00:00Z", "2027-01-15T00:00:00Z", "third"),
+            ],
+            "blackouts[2]",
+            "overlaps blackouts[0] ('first'); merge them into one blackout",
+        ),
+    ],
+)
+def test_blackout_errors_are_exact(blackouts: list[dict[str, Any]], field: str, message: str) -> None:
+    error = _config_error({"windows": [], "blackouts": blackouts})
+
+    assert (error.field, error.message) == (field, message)
+
+
+def test_blackouts_listed_out_of_order_without_overlap_are_accepted() -> None:
+    """Overlap is judged in time order, not list order."""
+    cfg = config(
+        blackouts=[
+            _blackout("2027-03-01T00:00:00Z", "2027-03-05T00:00:00Z", "spring"),
+            _blackout("2027-01-01T00:00:00Z", "2027-01-10T00:00:00Z", "new year"),
+            _blackout("2027-02-01T00:00:00Z", "2027-02-02T00:00:00Z", "audit"),
+        ]
+    )
+
+    assert [b.reason for b in cfg.blackouts] == ["spring", "new year", "audit"]
+    assert is_open_at(cfg, at("2027-01-20T00:00:00Z")) is True
+    assert is_open_at(cfg, at("2027-03-02T00:00:00Z")) is False
+
+
+def test_naive_now_error_is_exact() -> None:
+    with pytest.raises(GateConfigError) as caught:
+        evaluate_window(config(), at("2026-11-26T00:00:00Z").replace(tzinfo=None))
+
+    assert (caught.value.field, caught.value.message) == (
+        "now",
+        "naive datetime; pass an aware datetime (e.g. UTC)",
+    )
+
+
+def test_now_whose_zone_gives_no_offset_is_naive() -> None:
+    """A tzinfo whose utcoffset() is None makes the datetime naive too."""
+
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta | None:
+            return None
+
+        def dst(self, dt: datetime | None) -> timedelta | None:
+            return None
+
+        def tzname(self, dt: datetime | None) -> str | None:
+            return None
+
+    with pytest.raises(GateConfigError) as caught:
+        evaluate_window(config(), datetime(2026, 11, 26, 12, tzinfo=NoOffset()))
+
+    assert caught.value.field == "now"
+    assert caught.value.message == "naive datetime; pass an aware datetime (e.g. UTC)"
+
+
+def test_closed_reason_lists_every_window_in_plural() -> None:
+    cfg = config(window("MON", "09:00", "10:00", "UTC"), window("TUE,THU", "22:00", "02:00", "Asia/Tokyo"))
+
+    decision = evaluate_window(cfg, at("2026-11-28T12:00:00Z"))  # Saturday
+
+    assert decision["reason"] == (
+        "outside deployment windows MON 09:00-10:00 UTC, TUE,THU 22:00-02:00 Asia/Tokyo; "
+        "next opens 2026-11-30T09:00:00Z"
+    )
+
+
+def test_closed_reason_with_a_blackout_and_no_opening_in_the_horizon() -> None:
+    cfg = config(
+        window("MON", "09:00", "10:00", "UTC"),
+        blackouts=[_blackout("2026-11-01T00:00:00Z", "2027-01-01T00:00:00Z", "year-end freeze")],
+    )
+
+    decision = evaluate_window(cfg, at("2026-11-28T12:00:00Z"))
+
+    assert decision == {
+        "open": False,
+        "reason": (
+            "in blackout 'year-end freeze' until 2027-01-01T00:00:00Z; "
+            "outside deployment window MON 09:00-10:00 UTC; no opening within 14 days"
+        ),
+        "next_open": None,
+        "closed_by": ["blackout", "window"],
+    }
+
+
+def test_open_reason_names_the_window_that_started_first() -> None:
+    """Overlapping windows: the reason names the one that opened earliest and contains now."""
+    short = window("MON", "09:00", "12:00", "UTC")
+    long = window("MON", "08:00", "18:00", "UTC")
+
+    decision = evaluate_window(config(short, long), at("2026-11-30T10:00:00Z"))
+
+    assert decision["reason"] == "inside deployment window MON 08:00-18:00 UTC"
+
+
+def test_open_reason_ignores_a_window_that_just_closed() -> None:
+    """At the exact end of one window (exclusive) the reason names the one still open."""
+    morning = window("MON", "08:00", "10:00", "UTC")
+    late = window("MON", "09:00", "12:00", "UTC")
+
+    decision = evaluate_window(config(morning, late), at("2026-11-30T10:00:00Z"))
+
+    assert decision["open"] is True
+    assert decision["reason"] == "inside deployment window MON 09:00-12:00 UTC"
+
+
+@pytest.mark.parametrize(
+    ("decision", "level"),
+    [
+        ({"open": True, "reason": "", "next_open": "2026-11-30T10:00:00Z"}, "INFO"),
+        ({"open": True, "reason": "", "next_open": None}, "INFO"),
+        ({"open": False, "reason": "", "next_open": "2026-11-30T10:00:00Z"}, "INFO"),
+        ({"open": False, "reason": "", "next_open": None}, "WARN"),
+    ],
+)
+def test_log_level_warns_only_when_nothing_opens(decision: Any, level: str) -> None:
+    assert time_window._level(decision) == level
+
+
+@pytest.mark.parametrize(
+    ("window_config", "level"),
+    [
+        ({"windows": []}, "INFO"),
+        ({"windows": [window("MON", "09:00", "10:00", "UTC")]}, "INFO"),
+        (
+            {
+                "windows": [],
+                "blackouts": [_blackout("2026-11-01T00:00:00Z", "2027-01-01T00:00:00Z")],
+            },
+            "WARN",
+        ),
+    ],
+)
+def test_handler_logs_at_the_decisions_level(
+    window_config: dict[str, Any], level: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    time_window.handler({"window": window_config, "now": "2026-11-28T12:00:00Z"}, None)
+
+    assert json_lines(capsys.readouterr().out)[-1]["level"] == level
+
+
+@pytest.fixture
+def host_zone(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Set the host's local time zone (TZ) for one test, then restore it."""
+
+    def set_zone(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time_module.tzset()
+
+    yield set_zone
+    monkeypatch.undo()
+    time_module.tzset()
+
+
+def test_the_host_time_zone_does_not_matter(host_zone: Any) -> None:
+    """Local dates are taken in the window's zone, never the host's (here UTC-12 vs UTC+14)."""
+    cfg = config(window("MON", "00:00", "01:00", "Pacific/Kiritimati"))
+    instant = at("2026-11-30T00:30:00+14:00")  # Monday 00:30 in Kiritimati, Saturday in UTC-12
+    host_zone("Etc/GMT+12")
+
+    assert is_open_at(cfg, instant) is True
+    assert evaluate_window(cfg, instant)["open"] is True
