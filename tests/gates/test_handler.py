@@ -322,3 +322,58 @@ def test_a_real_gate_uses_injected_clients(capsys: pytest.CaptureFixture[str]) -
     record = only_log_line(capsys.readouterr().out)
     assert record["level"] == "AUDIT"
     assert record["pipeline"] == "orders-application"
+
+
+# ------------------------------------------------------------------- exact messages and defaults
+
+
+def test_a_core_returning_another_kind_of_value_names_its_type() -> None:
+    handler, _ = probe(lambda event, **_: ["ok"])
+
+    result = handler({}, None)
+
+    assert result == {
+        "ok": False,
+        "reason": "probe check failed (TypeError: the probe gate returned list, not a result object)",
+    }
+
+
+def test_a_result_without_a_reason_is_logged_with_an_empty_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    handler, _ = probe(lambda event, **_: {"ok": True})
+
+    assert handler({}, None) == {"ok": True}
+
+    record = only_log_line(capsys.readouterr().out)
+    assert record["message"] == ""
+    assert record["level"] == "INFO"
+    assert record["ok"] is True
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_default_factories_make_clients_of_their_own_service() -> None:
+    handler, _ = probe(clients=("cloudwatch", "ssm"))
+
+    for service in ("cloudwatch", "ssm"):
+        client = handler.clients[service]("us-east-1", None)
+        assert client.meta.service_model.service_name == service
+        assert client.meta.region_name == "us-east-1"
+
+
+def test_an_injected_client_names_every_service_the_gate_takes() -> None:
+    handler, _ = probe(clients=("cloudwatch", "ssm"))
+
+    with pytest.raises(TypeError) as raised:
+        handler({}, None, clients={"sts": lambda region, role: None})
+
+    assert str(raised.value) == "the probe gate uses no 'sts' client; it takes 'cloudwatch', 'ssm'"
+
+
+def test_an_injected_client_for_a_gate_without_clients_says_it_takes_none() -> None:
+    handler, _ = probe()
+
+    with pytest.raises(TypeError) as raised:
+        handler({}, None, clients={"ssm": lambda region, role: None})
+
+    assert str(raised.value) == "the probe gate uses no 'ssm' client; it takes none"

@@ -58,8 +58,10 @@ class FakeSsm:
         self.pages = [list(page) for page in history]
         self.history_error = history_error
         self.history_calls: list[dict[str, Any]] = []
+        self.parameter_calls: list[dict[str, Any]] = []
 
     def get_parameter(self, **params: Any) -> dict[str, Any]:
+        self.parameter_calls.append(params)
         return {"Parameter": {"Name": params["Name"], "Value": self.raw, "Version": self.version}}
 
     def get_parameter_history(self, **params: Any) -> dict[str, Any]:
@@ -544,3 +546,137 @@ def test_the_author_is_the_writer_of_the_value_read_not_of_a_later_incarnation()
     result = read(_RecreatedBetweenReads(value(why="mallory's"), version=1))
     assert result["active"] is False
     assert "changed" in result["reason"]
+
+
+# ------------------------------------------------------------------- exact reasons and defaults
+
+
+def test_the_value_is_read_decrypted() -> None:
+    ssm = FakeSsm(value())
+
+    read(ssm)
+
+    assert ssm.parameter_calls == [{"Name": PARAMETER, "WithDecryption": True}]
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('["alice"]', "value: expected a JSON object, got list"),
+        ("7", "value: expected a JSON object, got int"),
+        (value(who=None), "who: missing or empty; say who is overriding (e.g. 'alice')"),
+        (value(why=" "), "why: missing or empty; say why (e.g. 'hotfix for INC-1234')"),
+        (value(stages=None), 'stages: missing; name the stages it applies to, e.g. ["Prod-2"]'),
+        (
+            value(long=True, alpha=1),
+            "alpha: unknown key; expected one of execution_id, expires_at, scope, stages, who, why",
+        ),
+    ],
+)
+def test_malformed_override_reason_names_the_field_and_the_fix(raw: str, reason: str) -> None:
+    assert evaluate(raw) == {"active": False, "reason": f"override ignored: {reason}"}
+
+
+def test_active_override_names_every_stage_kind_and_its_execution() -> None:
+    raw = value(stages=["Prod-2", "Prod-3"], scope=["window", "alarms"], execution_id="e-1")
+
+    assert evaluate(raw, execution_id="e-1") == {
+        "active": True,
+        "author": WRITER,
+        "claimed_who": "alice",
+        "why": "hotfix INC-1234",
+        "expires_at": "2026-11-26T18:00:00Z",
+        "stages": ["Prod-2", "Prod-3"],
+        "scope": ["alarms", "window"],
+        "execution_id": "e-1",
+        "reason": (
+            f"override written by {WRITER} (says: alice) until 2026-11-26T18:00:00Z "
+            "for Prod-2, Prod-3, execution e-1 (scope: alarms, window): hotfix INC-1234"
+        ),
+    }
+
+
+def test_unknown_author_without_a_problem_given_says_no_writer_given() -> None:
+    assert evaluate(value(), author=None) == {
+        "active": False,
+        "reason": (
+            "override lifts nothing: who wrote it could not be read (no writer given); "
+            "an override is trusted only with its writer's AWS identity (claimed: alice)"
+        ),
+    }
+
+
+def test_override_that_does_not_apply_says_its_writer_could_not_be_read() -> None:
+    assert evaluate(value(), author=None, stage="Prod-1") == {
+        "active": False,
+        "reason": (
+            "override lifts nothing at Prod-1: it names stages Prod-2 "
+            "(written by an identity that could not be read, says alice: hotfix INC-1234)"
+        ),
+    }
+
+
+def test_lifetime_of_one_hour_is_the_least_maximum() -> None:
+    assert evaluate(value(expires_at="2026-11-26T13:00:00Z"), max_hours=1)["active"] is True
+
+    result = evaluate(value(expires_at="2026-11-26T13:00:01Z"), max_hours=1)
+
+    assert result["active"] is False
+    assert result["reason"].startswith(
+        "override ignored: expires_at: 2026-11-26T13:00:01Z is more than 1 hours after now "
+    )
+
+
+class _EmptyHistory(FakeSsm):
+    """A history page that lists no versions at all (no ``Parameters`` key)."""
+
+    def get_parameter_history(self, **params: Any) -> dict[str, Any]:
+        self.history_calls.append(params)
+        return {}
+
+
+def test_history_page_without_parameters_lifts_nothing() -> None:
+    ssm = _EmptyHistory(value())
+
+    assert read(ssm) == {
+        "active": False,
+        "reason": (
+            f"override lifts nothing: who wrote it could not be read (version 3 of {PARAMETER} is not in "
+            "its history); an override is trusted only with its writer's AWS identity (claimed: alice)"
+        ),
+    }
+    assert len(ssm.history_calls) == 1
+
+
+def test_a_value_changed_since_it_was_read_is_not_attributed() -> None:
+    assert read(_RecreatedBetweenReads(value(why="mallory's"), version=1)) == {
+        "active": False,
+        "reason": (
+            f"override lifts nothing: who wrote it could not be read ({PARAMETER} changed between "
+            "reading it and reading its history (version 1 now holds another value); not attributing "
+            "it); an override is trusted only with its writer's AWS identity (claimed: alice)"
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (
+            {"parameter_name": PARAMETER, "stage": 2},
+            "override event invalid: stage: expected the stage the gate guards, e.g. 'Prod-2', got 2",
+        ),
+        (
+            {"parameter_name": PARAMETER, "stage": ""},
+            "override event invalid: stage: expected the stage the gate guards, e.g. 'Prod-2', got ''",
+        ),
+        (
+            {"parameter_name": PARAMETER, "stage": STAGE, "execution_id": 5},
+            "override event invalid: execution_id: expected the pipeline execution id, got 5",
+        ),
+    ],
+)
+def test_handler_invalid_stage_or_execution_reason_is_exact(event: Any, reason: str) -> None:
+    result = override.handler(event, None, clients={"ssm": lambda region, role: FakeSsm(value())})
+
+    assert result == {"active": False, "reason": reason}
