@@ -90,14 +90,24 @@ class CodeSigning(Construct):
     Args:
         service_name: lower-case service name.
         access_logs: bucket receiving the signing bucket's server access logs.
+        profile_name: the Signer profile's name. Default: ``ServiceNaming.signing_profile``'s rule,
+            ``HandsOff<Title>`` (the pipeline passes its naming's).
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, service_name: str, access_logs: s3.IBucket
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        service_name: str,
+        access_logs: s3.IBucket,
+        profile_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.service_name = service_name
-        self.profile_name = "HandsOff" + "".join(p.capitalize() for p in service_name.split("-"))
+        self.profile_name = profile_name or "HandsOff" + "".join(
+            p.capitalize() for p in service_name.split("-")
+        )
         self.profile = signer.SigningProfile(
             self,
             "Profile",

@@ -179,7 +179,13 @@ def render(
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
         removal_policy=RemovalPolicy.RETAIN,
     )
-    code_signing = CodeSigning(stack, "CodeSigning", service_name=naming.service, access_logs=access_logs)
+    code_signing = CodeSigning(
+        stack,
+        "CodeSigning",
+        service_name=naming.service,
+        access_logs=access_logs,
+        profile_name=naming.signing_profile,  # the name the copies' CodeSigningConfigs trust
+    )
     integration_test_role = iam.Role(
         stack,
         "IntegrationTestRole",
