@@ -28,14 +28,16 @@ help:
 	@echo "make bench            synth speed vs plain CDK Pipelines, fleet scaling, quotas"
 	@echo "make snapshot-update  re-record the syrupy snapshots after an intended change"
 	@echo "make clean            remove .venv, node_modules and build outputs"
+	@echo "make lock             re-resolve requirements.lock (hashes) after changing a pin"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(DEPS_STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q --upgrade "pip>=24"
-	$(BIN)/python -m pip install -q -r requirements-dev.txt
-	$(BIN)/python -m pip install -q --no-deps -e .
+# Every Python package, pip and the build backend included, comes from requirements.lock and is
+# checked against its sha256 there (--require-hashes); `make lock` regenerates it after a pin moves.
+$(DEPS_STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	$(BIN)/python -m hands_off.node $(BIN)
 	$(BIN)/node --version >/dev/null
 	touch $@
@@ -110,6 +112,16 @@ $(MUTATE_STAMP): requirements-mutate.txt $(DEPS_STAMP)
 .PHONY: mutate
 mutate: $(DEPS_STAMP) $(MUTATE_STAMP)
 	$(BIN)/python benchmarks/mutate.py
+
+# requirements.lock: the pins of requirements.txt, requirements-dev.txt and requirements-tools.txt
+# with every transitive dependency and the sha256 of each of their files, for any platform and
+# Python >= 3.11 (uv's universal resolution). A test fails while the lock and the pins disagree.
+UV_VERSION := 0.13.9
+.PHONY: lock
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 \
+		requirements-dev.txt requirements-tools.txt -o requirements.lock
 
 clean:
 	rm -rf $(VENV) node_modules $(CDK_OUT) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
