@@ -19,7 +19,7 @@ CDK_OUT ?= cdk.out
 CDK_CONTEXT ?=
 
 .PHONY: help setup synth test lint typecheck unit plan bench snapshot-update clean \
-	service-test service-typecheck package
+	service-test service-typecheck package package-gates
 
 help:
 	@echo "make synth            set up, then synthesize the example fleet into $(CDK_OUT)/"
@@ -89,6 +89,10 @@ service-typecheck: $(DEPS_STAMP)
 
 package: $(DEPS_STAMP)
 	$(BIN)/python -m hands_off.package $(CODE_DIRECTORY) $(PACKAGE) --exclude tests --exclude integ_test.py
+
+# The gate runtime, packaged for the Build to sign (the gate Lambdas' CodeSigningConfig enforces it).
+package-gates: $(DEPS_STAMP)
+	$(BIN)/python -m hands_off.package --gates $(PACKAGE)
 
 snapshot-update: setup
 	$(BIN)/python -m pytest tests/synth -k snapshot --snapshot-update --snapshot-no-cleanup

@@ -15,15 +15,22 @@ from constructs import Construct
 
 from hands_off.model import ConfigError
 from hands_off.naming import ServiceNaming
+from hands_off.package import GATES_ZIP_NAME
 
 __all__ = [
+    "GATES_PACKAGE_NAME",
     "SIGNED_CODE_DIR_CONTEXT",
     "CodeSigning",
     "enforced_code_signing_config",
+    "gates_code_signing",
     "signed_lambda_code",
     "signing_profile_arn_context",
     "signing_profile_version_arn",
 ]
+
+GATES_PACKAGE_NAME = GATES_ZIP_NAME.removesuffix(".zip")
+"""The name the gate runtime is signed under (``unsigned/<name>.zip`` in the signing bucket, then
+``<signed dir>/<name>.zip``)."""
 
 SIGNED_CODE_DIR_CONTEXT = "hands-off:signedCodeDir"
 """Context key: a directory holding ``<service>.zip`` signed packages (set by the Build stage)."""
@@ -77,6 +84,54 @@ def signed_lambda_code(scope: Construct, naming: ServiceNaming, code_directory: 
             )
         return lambda_.Code.from_asset(str(signed))
     return lambda_.Code.from_asset(code_directory, exclude=["tests", "integ_test.py", "__pycache__"])
+
+
+def gates_code_signing(
+    scope: Construct, naming: ServiceNaming
+) -> tuple[lambda_.Code | None, lambda_.ICodeSigningConfig]:
+    """The gate Lambdas' code and the ``CodeSigningConfig`` they run under (X5, issue 8).
+
+    In the pipeline's Build (the context names the signed directory and the profile version), the
+    code is the signed gate runtime (``<signed dir>/hands-off-gates.zip``) and the config is
+    ``Enforce``: from the pipeline's first self-mutation on, the gates run only code this service's
+    Signer profile signed. A local synth (an administrator's first ``cdk deploy`` of the pipeline,
+    before any Build ran) has no signature to offer: the code is ``None`` (the caller bundles the
+    installed runtime) and the config only warns, naming the placeholder profile, so that first
+    deployment succeeds and the first self-mutation replaces it with signed code under Enforce.
+
+    Returns:
+        ``(code, config)``: ``code`` is ``None`` without a signed package.
+    """
+    signed_dir = scope.node.try_get_context(SIGNED_CODE_DIR_CONTEXT)
+    signed = bool(signed_dir and scope.node.try_get_context(signing_profile_arn_context(naming.service)))
+    code: lambda_.Code | None = None
+    if signed:
+        package = Path(str(signed_dir)) / GATES_ZIP_NAME
+        if not package.is_file():
+            raise ConfigError(
+                SIGNED_CODE_DIR_CONTEXT,
+                f"{package} is missing: the Build stage must sign the gate runtime "
+                f"(python -m hands_off.package --gates) before synth",
+            )
+        code = lambda_.Code.from_asset(str(package))
+    config = lambda_.CfnCodeSigningConfig(
+        scope,
+        "GatesCodeSigningConfig",
+        allowed_publishers=lambda_.CfnCodeSigningConfig.AllowedPublishersProperty(
+            signing_profile_version_arns=[signing_profile_version_arn(scope, naming)]
+        ),
+        code_signing_policies=lambda_.CfnCodeSigningConfig.CodeSigningPoliciesProperty(
+            untrusted_artifact_on_deployment="Enforce" if signed else "Warn"
+        ),
+        description=(
+            f"The {naming.pipeline} gates run only code signed by {naming.signing_profile}"
+            if signed
+            else f"{naming.pipeline} gates, first deployment: unsigned code warns until the Build signs it"
+        ),
+    )
+    return code, lambda_.CodeSigningConfig.from_code_signing_config_arn(
+        scope, "GatesCodeSigningConfigRef", config.attr_code_signing_config_arn
+    )
 
 
 class CodeSigning(Construct):
@@ -139,8 +194,9 @@ class CodeSigning(Construct):
             iam.PolicyStatement(
                 actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
                 resources=[
-                    self.bucket.arn_for_objects(f"unsigned/{self.service_name}.zip"),
-                    self.bucket.arn_for_objects(f"signed/{self.service_name}/*"),
+                    self.bucket.arn_for_objects(key)
+                    for name in (self.service_name, GATES_PACKAGE_NAME)
+                    for key in (f"unsigned/{name}.zip", f"signed/{name}/*")
                 ],
             ),
             iam.PolicyStatement(
@@ -157,10 +213,18 @@ class CodeSigning(Construct):
         """Environment variables the signing commands read."""
         return {"SIGNING_BUCKET": self.bucket.bucket_name, "SIGNING_PROFILE": self.profile_name}
 
-    def commands(self, package_zip: str, signed_dir: str = "build/signed") -> list[str]:
-        """Shell commands: sign ``package_zip`` into ``<signed_dir>/<service>.zip`` and export the
-        profile version ARN for the synth that follows (``$SIGNING_PROFILE_VERSION_ARN``)."""
-        svc = self.service_name
+    def commands(
+        self, package_zip: str, signed_dir: str = "build/signed", *, name: str | None = None
+    ) -> list[str]:
+        """Shell commands: sign ``package_zip`` into ``<signed_dir>/<name>.zip`` and export the
+        profile version ARN for the synth that follows (``$SIGNING_PROFILE_VERSION_ARN``).
+
+        Args:
+            name: what the package is: the service's (default) or :data:`GATES_PACKAGE_NAME`.
+        """
+        svc = name or self.service_name
+        if svc not in (self.service_name, GATES_PACKAGE_NAME):
+            raise ValueError(f"CodeSigning.commands: name {svc!r} is neither the service's nor the gates'")
         zip_path = shlex.quote(package_zip)
         return [
             f"mkdir -p {signed_dir}",

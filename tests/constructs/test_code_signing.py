@@ -16,9 +16,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Capture, Match, Template
 
 from hands_off.constructs.code_signing import (
+    GATES_PACKAGE_NAME,
     SIGNED_CODE_DIR_CONTEXT,
     CodeSigning,
     enforced_code_signing_config,
+    gates_code_signing,
     signed_lambda_code,
     signing_profile_arn_context,
     signing_profile_version_arn,
@@ -133,7 +135,9 @@ def test_build_statements_are_scoped_to_this_service(built: Signing, flat: Calla
     profile = "${" + built.id(built.signing.profile) + ".Arn}"
     assert by_action == {
         "s3:GetObject s3:GetObjectVersion s3:PutObject": sorted(
-            [f"{bucket}/unsigned/{SERVICE}.zip", f"{bucket}/signed/{SERVICE}/*"]
+            f"{bucket}/{key}"
+            for name in (SERVICE, GATES_PACKAGE_NAME)
+            for key in (f"unsigned/{name}.zip", f"signed/{name}/*")
         ),
         "signer:GetSigningProfile signer:StartSigningJob": profile,
         "signer:DescribeSigningJob": "arn:aws:signer:eu-west-1:123456789012:/signing-jobs/*",
@@ -251,3 +255,68 @@ def test_signed_lambda_code_raises_when_the_signed_zip_is_missing(
     assert raised.value.field == SIGNED_CODE_DIR_CONTEXT
     assert str(tmp_path / f"{SERVICE}.zip") in raised.value.message
     assert NAMING.package_path in raised.value.message
+
+
+# ------------------------------------------------------------------------ the gate runtime
+
+
+def _gates_config(template: Template) -> dict[str, Any]:
+    [(_, config)] = template.find_resources("AWS::Lambda::CodeSigningConfig").items()
+    return dict(config["Properties"])
+
+
+def test_gates_signed_by_the_build_run_only_signed_code(
+    bare_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    # GIVEN the Build signed the gate runtime
+    signed = tmp_path / "hands-off-gates.zip"
+    signed.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    stack = bare_stack(
+        {SIGNED_CODE_DIR_CONTEXT: str(tmp_path), signing_profile_arn_context(SERVICE): SIGNED_ARN}
+    )
+    # WHEN the gates' code and config are made
+    code, config = gates_code_signing(stack, NAMING)
+    # THEN the code is the signed zip and the config enforces the service's profile version
+    assert isinstance(code, lambda_.AssetCode)
+    assert code.path == str(signed)
+    props = _gates_config(Template.from_stack(stack))
+    assert props["CodeSigningPolicies"] == {"UntrustedArtifactOnDeployment": "Enforce"}
+    assert props["AllowedPublishers"] == {"SigningProfileVersionArns": [SIGNED_ARN]}
+    [config_id] = Template.from_stack(stack).find_resources("AWS::Lambda::CodeSigningConfig")
+    assert stack.resolve(config.code_signing_config_arn) == {
+        "Fn::GetAtt": [config_id, "CodeSigningConfigArn"]
+    }
+
+
+def test_gates_of_a_local_synth_warn_and_bundle_the_installed_runtime(
+    bare_stack: Callable[..., Stack],
+) -> None:
+    # GIVEN no Build context (an administrator's first cdk deploy)
+    stack = bare_stack()
+    code, _ = gates_code_signing(stack, NAMING)
+    # THEN no signed code is offered and the config only warns (else the first deploy would fail)
+    assert code is None
+    props = _gates_config(Template.from_stack(stack))
+    assert props["CodeSigningPolicies"] == {"UntrustedArtifactOnDeployment": "Warn"}
+    assert props["AllowedPublishers"] == {"SigningProfileVersionArns": [PLACEHOLDER]}
+
+
+def test_gates_signed_dir_without_the_gates_zip_is_a_config_error(
+    bare_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    stack = bare_stack(
+        {SIGNED_CODE_DIR_CONTEXT: str(tmp_path), signing_profile_arn_context(SERVICE): SIGNED_ARN}
+    )
+    with pytest.raises(ConfigError) as raised:
+        gates_code_signing(stack, NAMING)
+    assert raised.value.field == SIGNED_CODE_DIR_CONTEXT
+    assert str(tmp_path / "hands-off-gates.zip") in raised.value.message
+    assert "python -m hands_off.package --gates" in raised.value.message
+
+
+def test_commands_sign_the_gate_runtime_under_its_own_name(built: Signing) -> None:
+    commands = built.signing.commands("build/hands-off-gates.zip", name=GATES_PACKAGE_NAME)
+    assert any("--key unsigned/hands-off-gates.zip" in c for c in commands)
+    assert commands[-2].endswith("build/signed/hands-off-gates.zip")
+    with pytest.raises(ValueError, match="neither the service's nor the gates'"):
+        built.signing.commands("x.zip", name="another-service")
