@@ -4,12 +4,15 @@ comes from ``requirements.lock`` with its sha256, and the lock says what the pin
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+
+from hands_off.render.pins import INTEGRATION_TEST_REQUIREMENTS, install_commands
 
 ROOT = Path(__file__).resolve().parents[1]
 PIN_FILES = ("requirements.txt", "requirements-dev.txt", "requirements-tools.txt")
@@ -100,4 +103,25 @@ def test_make_setup_installs_only_hashed_packages() -> None:
         "$(BIN)/python -m pip install -q --require-hashes -r requirements.lock",
         # The project itself: no dependencies resolved, no build backend downloaded.
         "$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .",
+    ]
+
+
+def test_the_integration_test_pins_are_the_locks_entries() -> None:
+    # The integration-test steps install boto3 outside the virtualenv: the same versions and files.
+    for pin, hashes in INTEGRATION_TEST_REQUIREMENTS:
+        name, version = pin.split("==")
+        assert LOCK[_normalize(name)] == (version, list(hashes)), f"{pin}: re-copy it from requirements.lock"
+    assert {p.split("==")[0] for p, _ in INTEGRATION_TEST_REQUIREMENTS} >= {"boto3", "botocore"}
+
+
+def test_integration_test_install_commands_require_hashes(tmp_path: Path) -> None:
+    write, install = install_commands()
+    assert install.startswith("pip install --quiet --require-hashes -r ")
+    # The written file holds every pin with its hashes, one per line, as pip reads them.
+    target = install.rsplit(" ", 1)[1]
+    subprocess.run(write.replace(target, str(tmp_path / "r.txt")), shell=True, check=True)
+    lines = (tmp_path / "r.txt").read_text().splitlines()
+    assert lines == [
+        " ".join([pin, *(f"--hash=sha256:{h}" for h in hashes)])
+        for pin, hashes in INTEGRATION_TEST_REQUIREMENTS
     ]
