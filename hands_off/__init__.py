@@ -30,6 +30,7 @@ _LAZY = {
     "CodeSigning": "hands_off.constructs.code_signing",
     "Deployment": "hands_off.deployment",
     "apply_nag": "hands_off.nag",
+    "DeploymentSafetyChecks": "hands_off.safety",
     "template_snapshot": "hands_off.testing",
     "pipeline_snapshot": "hands_off.testing",
     "app_context": "hands_off.testing",

@@ -20,6 +20,7 @@ from aws_cdk import aws_codebuild as codebuild
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+from hands_off.constructs.code_signing import GATES_PACKAGE_NAME
 from hands_off.stacks.service_pipeline import ServicePipeline
 
 __all__ = ["ACKNOWLEDGEMENTS", "NagAcknowledgement", "acknowledge_pipeline", "acknowledged", "apply_nag"]
@@ -229,13 +230,14 @@ def _pipeline_findings(pipeline: ServicePipeline) -> None:
         )
         acknowledged("AwsSolutions-S1", _SUPPORT_BUCKET_REASON, support.replication_bucket)
     signing = pipeline.code_signing
-    acknowledged(
-        f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(signing.bucket.node.default_child)}.Arn>"  # type: ignore[arg-type]
-        f"/signed/{pipeline.service_name}/*]",
-        "Signer names each signed object after its job id, known only once the job runs; the "
-        "grant is limited to this service's prefix of its own signing bucket.",
-        pipeline.pipeline.synth_project.role or pipeline,
-    )
+    bucket_id = stack.get_logical_id(signing.bucket.node.default_child)  # type: ignore[arg-type]
+    for package in (pipeline.service_name, GATES_PACKAGE_NAME):
+        acknowledged(
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/signed/{package}/*]",
+            "Signer names each signed object after its job id, known only once the job runs; the "
+            f"grant is limited to the {package} prefix of the pipeline's own signing bucket.",
+            pipeline.pipeline.synth_project.role or pipeline,
+        )
 
 
 def acknowledge_pipeline(pipeline: ServicePipeline) -> None:

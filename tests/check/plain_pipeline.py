@@ -91,11 +91,16 @@ class _PlainPipelineStack(Stack):
         )
 
 
-def synth_plain_pipeline(outdir: Path) -> Path:
-    """Synthesize the plain app into ``outdir`` (a cloud assembly) and return ``outdir``."""
+def plain_app(outdir: Path) -> App:
+    """The plain app, not synthesized yet (it will write its cloud assembly into ``outdir``)."""
     app = App(outdir=str(outdir))
     _PlainPipelineStack(app, "PlainPipeline")
-    app.synth()
+    return app
+
+
+def synth_plain_pipeline(outdir: Path) -> Path:
+    """Synthesize the plain app into ``outdir`` (a cloud assembly) and return ``outdir``."""
+    plain_app(outdir).synth()
     return outdir
 
 

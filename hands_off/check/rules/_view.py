@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from hands_off.assembly import Assembly, Pipeline, PipelineStage, Stack
+from hands_off.check.rule import Finding
 
-__all__ = ["COMPUTE_TYPES", "Copy", "copies", "pre_production_stages"]
+__all__ = ["COMPUTE_TYPES", "Copy", "CopyCheck", "copies", "pre_production_stages"]
 
 COMPUTE_TYPES = (
     "AWS::Lambda::Function",
@@ -22,12 +24,14 @@ class Copy:
     """One deployed stack that runs the service, in one stage.
 
     Attributes:
+        pipeline: the name of the pipeline that deploys it.
         stage: the stage that deploys it.
         wave: its production wave's position (0 = first), or ``None`` in pre-production.
         stack: the stack.
         compute: the logical ids of its compute resources (functions, services, ...).
     """
 
+    pipeline: str
     stage: PipelineStage
     wave: int | None
     stack: Stack
@@ -54,5 +58,12 @@ def copies(assembly: Assembly, pipeline: Pipeline) -> tuple[Copy, ...]:
         for stack in assembly.stage_stacks(stage):
             compute = tuple(lid for kind in COMPUTE_TYPES for lid, _ in stack.resources_of_type(kind))
             if compute:
-                found.append(Copy(stage=stage, wave=wave, stack=stack, compute=compute))
+                found.append(
+                    Copy(pipeline=pipeline.name, stage=stage, wave=wave, stack=stack, compute=compute)
+                )
     return tuple(found)
+
+
+CopyCheck = Callable[[Copy], Iterator[Finding]]
+"""A per-copy rule's check: a pure function of one production copy (its stack's resources)
+yielding findings located on its resources."""

@@ -1,5 +1,10 @@
 """Every production copy rolls back on its own alarms (P11-P13), starts with a one-box step (P9)
-and runs only signed code (P3)."""
+and runs only signed code (P3).
+
+Each check is a pure function of one production :class:`Copy` (a stack a production stage
+deploys, with its wave): ``hands-off check`` runs it over every copy of a pipeline, the cdk-nag
+pack over the copy that holds the resource it is judging.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from hands_off.assembly import Assembly, Pipeline, Stack
+from hands_off.assembly import Stack
 from hands_off.check.rule import CheckRule, Finding, Level, Location
-from hands_off.check.rules._view import Copy, copies
+from hands_off.check.rules._view import Copy
 
 __all__ = [
     "ALARMS_COVER",
@@ -66,9 +71,9 @@ _KINDS = ("faults", "latency", "traffic drop")
 _FIRST_WAVES = 2
 
 
-def _where(copy: Copy, pipeline: Pipeline, logical_id: str = "") -> Location:
+def _where(copy: Copy, logical_id: str = "") -> Location:
     return Location(
-        pipeline=pipeline.name,
+        pipeline=copy.pipeline,
         stage=copy.stage.name,
         stack=copy.stack.stack_name,
         logical_id=logical_id or copy.compute[0],
@@ -118,57 +123,51 @@ def _rollback_alarms(stack: Stack) -> tuple[str, ...]:
     )
 
 
-def rolls_back(assembly: Assembly, pipeline: Pipeline) -> Iterator[Finding]:
-    """Flag every production copy without an alarm-triggered automatic rollback."""
-    for copy in copies(assembly, pipeline):
-        configs = copy.stack.rollback_configs()
-        if any(config.on_alarm and config.alarms for config in configs):
-            continue
-        if configs:
-            config = configs[0]
-            what = (
-                f"{config.kind} {config.logical_id} does not roll back on alarms (none, or no stop on alarm)"
-            )
-            where = _where(copy, pipeline, config.logical_id)
-        else:
-            what = "deploys with no CodeDeploy group or ECS deployment alarms: nothing rolls it back"
-            where = _where(copy, pipeline)
-        yield ROLLS_BACK_ON_ALARMS.finding(where, f"{_copy_name(copy)} {what}")
+def rolls_back(copy: Copy) -> Iterator[Finding]:
+    """Flag a production copy without an alarm-triggered automatic rollback (on its first
+    deployment group or ECS service, else on its first compute resource)."""
+    configs = copy.stack.rollback_configs()
+    if any(config.on_alarm and config.alarms for config in configs):
+        return
+    if configs:
+        config = configs[0]
+        what = f"{config.kind} {config.logical_id} does not roll back on alarms (none, or no stop on alarm)"
+        where = _where(copy, config.logical_id)
+    else:
+        what = "deploys with no CodeDeploy group or ECS deployment alarms: nothing rolls it back"
+        where = _where(copy)
+    yield ROLLS_BACK_ON_ALARMS.finding(where, f"{_copy_name(copy)} {what}")
 
 
-def alarms_cover(assembly: Assembly, pipeline: Pipeline) -> Iterator[Finding]:
-    """Flag every production copy whose rollback alarms miss faults, latency or a traffic drop."""
-    for copy in copies(assembly, pipeline):
-        covered: set[str] = set()
-        for alarm in _rollback_alarms(copy.stack):
-            covered |= alarm_kinds(copy.stack.properties(alarm))
-        missing = [kind for kind in _KINDS if kind not in covered]
-        if missing:
-            yield ALARMS_COVER.finding(
-                _where(copy, pipeline),
-                f"{_copy_name(copy)} has no rollback alarm on {', '.join(missing)}",
-            )
+def alarms_cover(copy: Copy) -> Iterator[Finding]:
+    """Flag a production copy whose rollback alarms miss faults, latency or a traffic drop (on its
+    first compute resource)."""
+    covered: set[str] = set()
+    for alarm in _rollback_alarms(copy.stack):
+        covered |= alarm_kinds(copy.stack.properties(alarm))
+    missing = [kind for kind in _KINDS if kind not in covered]
+    if missing:
+        yield ALARMS_COVER.finding(
+            _where(copy), f"{_copy_name(copy)} has no rollback alarm on {', '.join(missing)}"
+        )
 
 
-def one_box_first(assembly: Assembly, pipeline: Pipeline) -> Iterator[Finding]:
-    """Flag copies of the first two waves whose first traffic step is above 10% (or all at once)."""
-    for copy in copies(assembly, pipeline):
-        if copy.wave is None or copy.wave >= _FIRST_WAVES:
-            continue
-        configs = copy.stack.rollback_configs()
-        if not configs:
+def one_box_first(copy: Copy) -> Iterator[Finding]:
+    """Flag a copy of the first two waves whose first traffic step is above 10% (on the deployment
+    group), or that takes all traffic at once (on its first compute resource)."""
+    if copy.wave is None or copy.wave >= _FIRST_WAVES:
+        return
+    configs = copy.stack.rollback_configs()
+    if not configs:
+        yield ONE_BOX_FIRST.finding(
+            _where(copy), f"{_copy_name(copy)} takes all traffic at once (no CodeDeploy traffic shifting)"
+        )
+    for config in configs:
+        shift = config.traffic_shift
+        if shift is not None and shift.percent > 10:
             yield ONE_BOX_FIRST.finding(
-                _where(copy, pipeline),
-                f"{_copy_name(copy)} takes all traffic at once (no CodeDeploy traffic shifting)",
+                _where(copy, config.logical_id), f"{_copy_name(copy)} shifts {shift.percent}% first ({shift})"
             )
-            continue
-        for config in configs:
-            shift = config.traffic_shift
-            if shift is not None and shift.percent > 10:
-                yield ONE_BOX_FIRST.finding(
-                    _where(copy, pipeline, config.logical_id),
-                    f"{_copy_name(copy)} shifts {shift.percent}% first ({shift})",
-                )
 
 
 def _enforced(stack: Stack, reference: Any) -> bool | None:
@@ -183,21 +182,19 @@ def _enforced(stack: Stack, reference: Any) -> bool | None:
     return isinstance(policies, Mapping) and policies.get("UntrustedArtifactOnDeployment") == "Enforce"
 
 
-def code_signing(assembly: Assembly, pipeline: Pipeline) -> Iterator[Finding]:
-    """Flag every production Lambda function without an enforcing code signing config (a literal
-    config ARN from outside the stack is trusted: it cannot be read here)."""
-    for copy in copies(assembly, pipeline):
-        for logical_id, resource in copy.stack.resources_of_type("AWS::Lambda::Function"):
-            props = resource.get("Properties", {})
-            reference = props.get("CodeSigningConfigArn") if isinstance(props, Mapping) else None
-            if reference is None:
-                what = "has no CodeSigningConfig: unsigned code can be deployed"
-            elif _enforced(copy.stack, reference) is False:
-                what = (
-                    "has a CodeSigningConfig that only warns (UntrustedArtifactOnDeployment is not Enforce)"
-                )
-            else:
-                continue
-            yield CODE_SIGNING.finding(
-                _where(copy, pipeline, logical_id), f"function {logical_id} in {_copy_name(copy)} {what}"
-            )
+def code_signing(copy: Copy) -> Iterator[Finding]:
+    """Flag every Lambda function of a production copy without an enforcing code signing config
+    (on the function; a literal config ARN from outside the stack is trusted: it cannot be read
+    here)."""
+    for logical_id, resource in copy.stack.resources_of_type("AWS::Lambda::Function"):
+        props = resource.get("Properties", {})
+        reference = props.get("CodeSigningConfigArn") if isinstance(props, Mapping) else None
+        if reference is None:
+            what = "has no CodeSigningConfig: unsigned code can be deployed"
+        elif _enforced(copy.stack, reference) is False:
+            what = "has a CodeSigningConfig that only warns (UntrustedArtifactOnDeployment is not Enforce)"
+        else:
+            continue
+        yield CODE_SIGNING.finding(
+            _where(copy, logical_id), f"function {logical_id} in {_copy_name(copy)} {what}"
+        )
