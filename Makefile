@@ -25,7 +25,7 @@ help:
 	@echo "make synth            set up, then synthesize the example fleet into $(CDK_OUT)/"
 	@echo "make test             set up, then ruff, import contracts, mypy and pytest"
 	@echo "make plan             print the wave plan of the example fleet"
-	@echo "make bench            synth speed vs plain CDK Pipelines, fleet scaling, quotas"
+	@echo "make bench            paired synth vs plain CDK Pipelines, per-service counts, quotas"
 	@echo "make snapshot-update  re-record the syrupy snapshots after an intended change"
 	@echo "make clean            remove .venv, node_modules and build outputs"
 	@echo "make lock             re-resolve requirements.lock (hashes) after changing a pin"
@@ -102,7 +102,8 @@ $(BENCH_STAMP): requirements-bench.txt $(DEPS_STAMP)
 	$(BIN)/python -m pip install -q -r requirements-bench.txt
 	touch $@
 
-# Benchmarks (not part of `make test`): a few minutes; see benchmarks/run.py.
+# Benchmarks (not part of `make test`): paired runs with the cdk.json settings, about 10 minutes on
+# 2 cores (BENCH_MAKE_TEST=1 also times `make test`); knobs and method in benchmarks/run.py.
 bench: setup $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 

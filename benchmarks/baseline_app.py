@@ -6,10 +6,18 @@ regions, Zeta, Prod-1..Prod-4 over nine regions), and in every stage the same La
 alias + CodeDeploy deployment group with the same three alarms. What it lacks is what hands-off
 adds: signing, gates, bakes, stage conditions, canaries, least-privilege roles, cdk-nag.
 
-Run: ``python benchmarks/baseline_app.py`` (writes to ``$CDK_OUTDIR``).
+N services are N such pipelines, one per service, each with its own stages (as N hands-off
+services are). The environment is the fleet app's (``benchmarks/fleet_app.py``):
+- ``HANDS_OFF_BENCH_SERVICES``: N (default 1): ``orders``, then ``svc002``... with orders' code;
+- ``HANDS_OFF_BENCH_FLEET=example``: two services, ``orders`` and ``catalog``, each with its code;
+- ``CDK_OUTDIR``: where the cloud assembly goes; ``CDK_CONTEXT_JSON``: the CDK settings.
+
+Run: ``python benchmarks/baseline_app.py``.
 """
 
 from __future__ import annotations
+
+import os
 
 from aws_cdk import App, CfnOutput, Duration, Environment, Stack, Stage, pipelines
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -28,7 +36,9 @@ WAVES = [
 
 
 class ServiceStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, name: str, **kwargs: object) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, name: str, code: str, **kwargs: object
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         fn = lambda_.Function(
             self,
@@ -36,7 +46,7 @@ class ServiceStack(Stack):
             function_name=name,
             runtime=lambda_.Runtime.PYTHON_3_14,
             handler="app.handler",
-            code=lambda_.Code.from_asset("lambda/services/orders"),
+            code=lambda_.Code.from_asset(code),
             timeout=Duration.seconds(10),
         )
         alias = lambda_.Alias(self, "Live", alias_name="live", version=fn.current_version)
@@ -68,13 +78,15 @@ class ServiceStack(Stack):
 
 
 class ServiceStage(Stage):
-    def __init__(self, scope: Construct, construct_id: str, *, name: str, env: Environment) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, name: str, code: str, env: Environment
+    ) -> None:
         super().__init__(scope, construct_id, env=env)
-        self.stack = ServiceStack(self, "App", name=name)
+        self.stack = ServiceStack(self, "App", name=name, code=code)
 
 
 class BaselinePipeline(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, service: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, service: str, code: str) -> None:
         super().__init__(scope, construct_id, env=Environment(account=TOOLING, region="us-east-1"))
         source = pipelines.CodePipelineSource.connection(
             f"example-org/{service}",
@@ -94,6 +106,7 @@ class BaselinePipeline(Stack):
                     self,
                     f"{wave_name}-{region}",
                     name=f"{service}-{wave_name.lower()}",
+                    code=code,
                     env=Environment(account=PREPROD, region=region),
                 )
                 test = pipelines.ShellStep(
@@ -111,14 +124,25 @@ class BaselinePipeline(Stack):
                         self,
                         f"{wave_name}-{region}",
                         name=f"{service}-prod",
+                        code=code,
                         env=Environment(account=PROD, region=region),
                     )
                 )
 
 
+def services() -> list[tuple[str, str]]:
+    """(name, code folder) of each service this run builds, from the environment."""
+    if os.environ.get("HANDS_OFF_BENCH_FLEET") == "example":
+        return [("orders", "lambda/services/orders"), ("catalog", "lambda/services/catalog")]
+    count = int(os.environ.get("HANDS_OFF_BENCH_SERVICES", "1"))
+    names = ["orders", *(f"svc{index:03d}" for index in range(2, count + 1))]
+    return [(name, "lambda/services/orders") for name in names]
+
+
 def main() -> None:
     app = App()
-    BaselinePipeline(app, "BaselineOrdersPipeline", service="orders")
+    for name, code in services():
+        BaselinePipeline(app, f"Baseline{name.capitalize()}Pipeline", service=name, code=code)
     app.synth()
 
 
