@@ -73,7 +73,67 @@ _WIDTH = 100
 # anomaly detection), CodeDeploy (application, deployment group and config), the canary rule, the
 # function's log group, the paging topic. Scoped per action below for IAM and KMS only, where a
 # service-wide grant would let CloudFormation escalate (iam:*) or read data (kms:Decrypt).
-_APPLICATION_SERVICES = ("lambda", "codedeploy", "cloudwatch", "sns", "events", "logs")
+# EcsService and Ec2Fleet add the cluster, service and task definition (ecs), the load balancer
+# (elasticloadbalancing), the Auto Scaling group (autoscaling) and the VPC, security groups,
+# launch template and flow logs (ec2).
+_APPLICATION_SERVICES = (
+    "lambda",
+    "codedeploy",
+    "cloudwatch",
+    "sns",
+    "events",
+    "logs",
+    "ecs",
+    "elasticloadbalancing",
+    "autoscaling",
+    "ec2",
+)
+
+# The load balancers' access-log buckets (AWS::S3::Bucket, AWS::S3::BucketPolicy handlers): manage
+# buckets and their settings, never read or write objects (nor replicate them anywhere).
+_BUCKET_ACTIONS = (
+    "s3:CreateBucket",
+    "s3:ListBucket",
+    "s3:DeleteBucket*",
+    "s3:GetBucket*",
+    "s3:PutBucketAcl",
+    "s3:PutBucketLogging",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketTagging",
+    "s3:PutBucketVersioning",
+    "s3:GetEncryptionConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:ListTagsForResource",
+    "s3:TagResource",
+    "s3:UntagResource",
+)
+
+# The canary health checks of EcsService (AWS::Route53::HealthCheck): never hosted zones or records.
+_HEALTH_CHECK_ACTIONS = (
+    "route53:CreateHealthCheck",
+    "route53:GetHealthCheck",
+    "route53:UpdateHealthCheck",
+    "route53:DeleteHealthCheck",
+    "route53:ChangeTagsForResource",
+    "route53:ListTagsForResource",
+)
+
+# Ec2Fleet's instance profile (AWS::IAM::InstanceProfile handlers).
+_INSTANCE_PROFILE_ACTIONS = (
+    "iam:CreateInstanceProfile",
+    "iam:DeleteInstanceProfile",
+    "iam:GetInstanceProfile",
+    "iam:AddRoleToInstanceProfile",
+    "iam:RemoveRoleFromInstanceProfile",
+    "iam:TagInstanceProfile",
+)
+
+# ECS, Elastic Load Balancing and Auto Scaling create their service-linked role on first use.
+_SERVICE_LINKED = ("ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com", "autoscaling.amazonaws.com")
 
 # ServiceAccessStack's roles and their inline policies (AWS::IAM::Role, AWS::IAM::Policy handlers).
 # Not iam:AttachRolePolicy (the roles have inline policies only, so no managed policy such as
@@ -97,7 +157,15 @@ _ROLE_ACTIONS = (
 )
 
 # The function runs as the runtime role; the deployment group acts as the CodeDeploy role.
-_PASSED_TO = ("lambda.amazonaws.com", "codedeploy.amazonaws.com")
+_PASSED_TO = (
+    "lambda.amazonaws.com",
+    "codedeploy.amazonaws.com",
+    # ECS tasks and their execution role, ECS's load-balancer role, EC2 hosts, VPC flow logs.
+    "ecs-tasks.amazonaws.com",
+    "ecs.amazonaws.com",
+    "ec2.amazonaws.com",
+    "vpc-flow-logs.amazonaws.com",
+)
 
 # AlarmFactory's paging-topic key (AWS::KMS::Key handlers): manage keys, never use them.
 _KEY_ACTIONS = (
@@ -152,6 +220,33 @@ def execution_policy_document(account_id: str) -> dict[str, Any]:
                 "Condition": {"StringEquals": {"iam:PassedToService": list(_PASSED_TO)}},
             },
             {"Sid": "PagingKeys", "Effect": "Allow", "Action": list(_KEY_ACTIONS), "Resource": "*"},
+            {"Sid": "LogBuckets", "Effect": "Allow", "Action": list(_BUCKET_ACTIONS), "Resource": "*"},
+            {
+                "Sid": "CanaryHealthChecks",
+                "Effect": "Allow",
+                "Action": list(_HEALTH_CHECK_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "InstanceProfiles",
+                "Effect": "Allow",
+                "Action": list(_INSTANCE_PROFILE_ACTIONS),
+                "Resource": f"arn:{_PARTITION}:iam::{account_id}:instance-profile/*",
+            },
+            {
+                "Sid": "ServiceLinkedRoles",
+                "Effect": "Allow",
+                "Action": "iam:CreateServiceLinkedRole",
+                "Resource": f"arn:{_PARTITION}:iam::{account_id}:role/aws-service-role/*",
+                "Condition": {"StringEquals": {"iam:AWSServiceName": list(_SERVICE_LINKED)}},
+            },
+            {
+                # Ec2Fleet's hosts run the latest Amazon Linux 2023 from AWS's public parameter.
+                "Sid": "ReadPublicAmiParameters",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+                "Resource": f"arn:{_PARTITION}:ssm:*::parameter/aws/service/*",
+            },
             {
                 # Lambda fetches the code of CreateFunction/UpdateFunctionCode with the caller's rights.
                 "Sid": "ReadLambdaCode",

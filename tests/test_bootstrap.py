@@ -180,6 +180,11 @@ def test_execution_policy_allows_only_the_application_services() -> None:
         "logs",
         "s3",
         "ssm",
+        "ecs",
+        "elasticloadbalancing",
+        "autoscaling",
+        "ec2",
+        "route53",
     }
     assert "*" not in actions
     assert "iam:*" not in actions
@@ -198,10 +203,39 @@ def test_execution_policy_allows_only_the_application_services() -> None:
         for s in document["Statement"]
         if any(a.startswith("iam:") for a in _as_list(s["Action"]))
     }
-    assert iam_resources == {f"arn:aws:iam::{PROD}:role/hands-off-*"}
+    assert iam_resources == {
+        f"arn:aws:iam::{PROD}:role/hands-off-*",
+        f"arn:aws:iam::{PROD}:instance-profile/*",
+        f"arn:aws:iam::{PROD}:role/aws-service-role/*",
+    }
+    linked = next(s for s in document["Statement"] if s["Action"] == "iam:CreateServiceLinkedRole")
+    assert linked["Condition"] == {
+        "StringEquals": {
+            "iam:AWSServiceName": [
+                "ecs.amazonaws.com",
+                "elasticloadbalancing.amazonaws.com",
+                "autoscaling.amazonaws.com",
+            ]
+        }
+    }
     pass_role = next(s for s in document["Statement"] if s["Action"] == "iam:PassRole")
     assert pass_role["Condition"] == {
-        "StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com", "codedeploy.amazonaws.com"]}
+        "StringEquals": {
+            "iam:PassedToService": [
+                "lambda.amazonaws.com",
+                "codedeploy.amazonaws.com",
+                "ecs-tasks.amazonaws.com",
+                "ecs.amazonaws.com",
+                "ec2.amazonaws.com",
+                "vpc-flow-logs.amazonaws.com",
+            ]
+        }
+    }
+    # Bucket management only: no object reads beyond the Lambda code, no replication elsewhere.
+    assert not [a for a in actions if a.startswith("s3:") and "Replication" in a]
+    assert {a for a in actions if a.startswith("s3:") and "Object" in a} == {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
     }
     s3 = next(s for s in document["Statement"] if "s3:GetObject" in _as_list(s["Action"]))
     assert s3["Resource"] == f"arn:aws:s3:::cdk-hnb659fds-assets-{PROD}-*/*"
@@ -282,6 +316,26 @@ _NOT_NEEDED = {
     "iam:DeleteRolePermissionsBoundary": "a boundary, once set on a role, stays",
     "iam:*User*": "policies attach to roles only",
     "iam:*Group*": "policies attach to roles only",
+    "cognito-idp:*": "listeners authenticate with no Cognito user pool",
+    "managed-fleets:*": "the Auto Scaling groups are not managed fleets",
+    "route53-recovery-control-config:*": "canary health checks use no routing control",
+    "vpc-lattice:*": "target groups are the load balancers', not VPC Lattice's",
+    "s3tables:*": "no S3 table buckets",
+    "s3:*Metadata*": "the log buckets set none of these bucket features",
+    "s3:*Analytics*": "as s3:*Metadata*",
+    "s3:*Accelerate*": "as s3:*Metadata*",
+    "s3:*IntelligentTiering*": "as s3:*Metadata*",
+    "s3:*Inventory*": "as s3:*Metadata*",
+    "s3:*Metrics*": "as s3:*Metadata*",
+    "s3:*Replication*": "as s3:*Metadata*",
+    "s3:*Website": "as s3:*Metadata*",
+    "s3:*ObjectLock*": "as s3:*Metadata*",
+    "s3:PutBucketCORS": "as s3:*Metadata*",
+    "s3:PutBucketNotification": "as s3:*Metadata*",
+    "s3:PutBucketAbac": "as s3:*Metadata*",
+    "s3:DeleteObject": "CloudFormation never empties a bucket",
+    "s3:PutObjectAcl": "no object ACLs",
+    "ssm:Get*": "only AWS's public AMI parameters are read (ReadPublicAmiParameters)",
 }
 
 
