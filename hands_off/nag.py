@@ -21,6 +21,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 from hands_off.constructs.code_signing import GATES_PACKAGE_NAME
+from hands_off.safety import DeploymentSafetyChecks
 from hands_off.stacks.service_pipeline import ServicePipeline
 
 __all__ = ["ACKNOWLEDGEMENTS", "NagAcknowledgement", "acknowledge_pipeline", "acknowledged", "apply_nag"]
@@ -51,6 +52,7 @@ _PIPELINE_ROLES = (
     "Pipeline/Pipeline/Build/Synth/CdkBuildProject/Role",
     "Pipeline/UpdatePipeline/SelfMutation/Role",
     "Pipeline/Assets/FileRole",
+    "Pipeline/Assets/DockerRole",  # only when a copy has a container image asset (ECS)
     "IntegrationTestRole",
 )
 _ARTIFACT_GRANT = (
@@ -105,12 +107,12 @@ ACKNOWLEDGEMENTS: tuple[NagAcknowledgement, ...] = (
     ),
     NagAcknowledgement(
         rule="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{region}:{account}:log-group:/aws/codebuild/*]",
-        paths=("Pipeline/UpdatePipeline/SelfMutation/Role", "Pipeline/Assets/FileRole"),
+        paths=("Pipeline/UpdatePipeline/SelfMutation/Role", "Pipeline/Assets/FileRole", "Pipeline/Assets/DockerRole"),
         reason="CDK Pipelines' shared CodeBuild roles write the log groups of the projects they run.",
     ),
     NagAcknowledgement(
         rule="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:{region}:{account}:report-group/*]",
-        paths=("Pipeline/UpdatePipeline/SelfMutation/Role", "Pipeline/Assets/FileRole"),
+        paths=("Pipeline/UpdatePipeline/SelfMutation/Role", "Pipeline/Assets/FileRole", "Pipeline/Assets/DockerRole"),
         reason="CDK Pipelines' shared CodeBuild roles create test reports for the projects they run.",
     ),
     NagAcknowledgement(
@@ -258,8 +260,11 @@ def acknowledge_pipeline(pipeline: ServicePipeline) -> None:
 
 
 def apply_nag(app: App) -> None:
-    """Run the AwsSolutions checks on every stack of ``app`` and attach the acknowledgements."""
-    Validations.of(app).add_plugins(AwsSolutionsChecks())
+    """Run the AwsSolutions checks and the deployment-safety rules (:class:`~hands_off.safety.
+    DeploymentSafetyChecks`, HO-W1 … HO-W12) on every stack of ``app`` and attach the
+    acknowledgements: a pipeline that drops a practice fails its own synth, unless a named
+    acknowledgement with a reason says why (``Validations.of(scope).acknowledge``)."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(), DeploymentSafetyChecks())
     # Every construct access is a jsii round trip to Node: resolve the few acknowledged paths
     # below each pipeline instead of reading the path of every construct in the app.
     for node in app.node.find_all():
