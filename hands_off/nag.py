@@ -107,12 +107,20 @@ ACKNOWLEDGEMENTS: tuple[NagAcknowledgement, ...] = (
     ),
     NagAcknowledgement(
         rule="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{region}:{account}:log-group:/aws/codebuild/*]",
-        paths=("Pipeline/UpdatePipeline/SelfMutation/Role", "Pipeline/Assets/FileRole", "Pipeline/Assets/DockerRole"),
+        paths=(
+            "Pipeline/UpdatePipeline/SelfMutation/Role",
+            "Pipeline/Assets/FileRole",
+            "Pipeline/Assets/DockerRole",
+        ),
         reason="CDK Pipelines' shared CodeBuild roles write the log groups of the projects they run.",
     ),
     NagAcknowledgement(
         rule="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:{region}:{account}:report-group/*]",
-        paths=("Pipeline/UpdatePipeline/SelfMutation/Role", "Pipeline/Assets/FileRole", "Pipeline/Assets/DockerRole"),
+        paths=(
+            "Pipeline/UpdatePipeline/SelfMutation/Role",
+            "Pipeline/Assets/FileRole",
+            "Pipeline/Assets/DockerRole",
+        ),
         reason="CDK Pipelines' shared CodeBuild roles create test reports for the projects they run.",
     ),
     NagAcknowledgement(
