@@ -93,6 +93,7 @@ MODULES = (
         "gate_common", "hands_off_gates/gate_common.py", ("tests/gates/test_gate_common.py", *GATE_SHARED)
     ),
     Module("handler", "hands_off_gates/handler.py", GATE_SHARED),
+    Module("hotfix", "hands_off_gates/hotfix.py", ("tests/gates/test_hotfix.py", *GATE_SHARED)),
 )
 BY_NAME = {module.name: module for module in MODULES}
 
@@ -199,20 +200,47 @@ EXPLAINED.update(
         ),
         f"{_G}x_read_each__mutmut_24": ("wait=None", _FALSY_ARG),
         **{f"{_G}x_read_each__mutmut_{n}": ("pool.shutdown(wait=False", _CANCELLED) for n in (25, 27, 29)},
-        f"{_B}x_evaluate_bake__mutmut_126": (
+        f"{_B}x_evaluate_bake__mutmut_159": (
             "or True else []",
             "checks that are not a list never get here: check_alarms reports them as lasting and the bake "
             "has already FAILED",
         ),
-        f"{_B}x_evaluate_bake__mutmut_152": (
+        f"{_B}x_evaluate_bake__mutmut_185": (
             "minimum >= 0",
             "with minimum 0 there are no targets (nothing to read, nothing added to requests)",
         ),
         **{
             f"{_B}x_evaluate_bake__mutmut_{n}": ("zip(targets, outcomes", _ONE_PER_READ)
-            for n in (172, 175, 176)
+            for n in (205, 208, 209)
         },
-        **{f"{_A}x_check_alarms__mutmut_{n}": ("zip(parsed, outcomes", _ONE_PER_READ) for n in (39, 42, 43)},
+        **{f"{_A}x_check_alarms__mutmut_{n}": ("zip(parsed, outcomes", _ONE_PER_READ) for n in (42, 45, 46)},
+        **{
+            f"{_B}x__hotfix_lifts__mutmut_{n}": ("zip(hotfixes, outcomes", _ONE_PER_READ)
+            for n in (16, 19, 20)
+        },
+        **{
+            f"{_B}x_evaluate_bake__mutmut_{n}": (
+                text,
+                "the lifted key is there whenever lifted alarms "
+                "were asked for (the only case its value is used), and `if ignored` reads None as []",
+            )
+            for n, text in ((281, 'alarms.get("lifted", None)'), (283, 'alarms.get("lifted", )'))
+        },
+        **{
+            f"hands_off_gates.hotfix.x_set_hotfix__mutmut_{n}": ("zip(targets, outcomes", _ONE_PER_READ)
+            for n in (56, 59, 60)
+        },
+        **{
+            f"hands_off_gates.hotfix.x__set__mutmut_{n}": (
+                text,
+                "bool(None) and bool(False) are both False: a missing ignorePollAlarmFailure is sent as "
+                "False either way",
+            )
+            for n, text in (
+                (57, 'config.get("ignorePollAlarmFailure", None)'),
+                (59, 'config.get("ignorePollAlarmFailure", )'),
+            )
+        },
         f"{_A}x__describe__mutmut_2": (
             'token: str | None = ""',
             "tested only with `if token:`: '' and None agree",

@@ -158,7 +158,13 @@ class Stack:
             return ()
         rule = json.dumps(_mapping(resource.get("Properties")).get("AlarmRule"))
         found = re.findall(r'\{"Fn::GetAtt": \["([^"]+)", "Arn"\]\}', rule)
-        return tuple(dict.fromkeys(alarm for lid in found for alarm in self.alarm_ids({"Ref": lid})))
+        # An alarm under NOT (e.g. a suppressor) holds the composite off; it never triggers it.
+        negated = set(re.findall(r'NOT \(ALARM\(\\"", \{"Fn::GetAtt": \["([^"]+)", "Arn"\]\}', rule))
+        return tuple(
+            dict.fromkeys(
+                alarm for lid in found if lid not in negated for alarm in self.alarm_ids({"Ref": lid})
+            )
+        )
 
     def rollback_configs(self) -> tuple[RollbackConfig, ...]:
         """How this stack's deployments roll back on alarms: one per

@@ -449,6 +449,7 @@ def _gate(
             # Follow the sun (X6): the window is read in the local time of the wave's first region.
             "window": policy.window_config(deployments[0].target.region),
             "override_parameter": naming.override_parameter,
+            "hotfix_groups": _hotfix_groups(naming, deployments),
             "check_interval_seconds": policy.check_interval_seconds,
             "max_wait_seconds": policy.max_wait_seconds,
             "override_max_hours": policy.override_max_hours,
@@ -492,6 +493,26 @@ def _bake(
             "bake_seconds": bake_seconds,
             "min_requests": policy.bake_min_requests,
             "poll_seconds": policy.bake_poll_seconds,
+            "hotfix_groups": _hotfix_groups(naming, deployments),
+            # The bake re-reads the override: it honours a hotfix for its stage and execution.
+            "override_parameter": naming.override_parameter,
+            "override_max_hours": policy.override_max_hours,
         },
         owner,
     )
+
+
+def _hotfix_groups(naming: ServiceNaming, deployments: Sequence[Deployment]) -> list[dict[str, Any]]:
+    """Each copy's CodeDeploy deployment group (application and group named after the copy, as
+    ``LambdaService`` and ``Ec2Fleet`` name them), whose alarm configuration a hotfix turns off,
+    and the own alarm the bake then lifts (see ``hands_off_gates.hotfix``)."""
+    return [
+        {
+            "region": d.target.region,
+            "role_arn": naming.role_arn(d.target.account.account_id, RolePurpose.GATE_READER),
+            "application": d.function_name,
+            "deployment_group": d.function_name,
+            "own_alarms": [d.health_alarm_name],
+        }
+        for d in deployments
+    ]

@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="F",
         help="wave growth factor, at least 1.0 (default: the file's [planner] factor, or 2.0)",
     )
+    plan.add_argument(
+        "--zonal",
+        action="store_true",
+        help="the service deploys one Availability Zone at a time (EC2 fleets): show each wave's first-AZ "
+        "blast radius",
+    )
     bootstrap = commands.add_parser(
         "bootstrap",
         help="print the cdk bootstrap commands the fleet needs, as a shell script",
@@ -144,14 +150,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _render(heading: str, plan: WavePlan) -> str:
+def _render(heading: str, plan: WavePlan, zonal: bool = False) -> str:
     total = plan.total_lead_time_minutes
     return "\n".join(
         [
             heading,
             "",
-            plan.table(),
+            plan.table(zonal=zonal),
             "",
+            *([plan.zonal_summary()] if zonal else []),
             f"Total lead time, first wave start to last bake end: "
             f"{total // 60}:{total % 60:02d} ({total} min)",
         ]
@@ -176,18 +183,18 @@ def _file_factor(config: Path, factor: float | None) -> str:
     return f"factor {factor:g}"
 
 
-def _plan(config: Path | None, factor: float | None) -> str:
+def _plan(config: Path | None, factor: float | None, zonal: bool = False) -> str:
     # Imported here so `hands-off --help` stays fast and the example loads only when used.
     if config is None:
         from hands_off.model.example import example_plan
 
         chosen = _DEFAULT_FACTOR if factor is None else factor
         plan = example_plan(chosen)
-        return _render(f"Wave plan of {_EXAMPLE} ({_regions(plan)}, factor {chosen:g})", plan)
+        return _render(f"Wave plan of {_EXAMPLE} ({_regions(plan)}, factor {chosen:g})", plan, zonal)
     from hands_off.model.config_file import load_plan
 
     plan = load_plan(config, factor=factor)
-    return _render(f"Wave plan of {config} ({_regions(plan)}, {_file_factor(config, factor)})", plan)
+    return _render(f"Wave plan of {config} ({_regions(plan)}, {_file_factor(config, factor)})", plan, zonal)
 
 
 def _bootstrap(config: Path | None) -> str:
@@ -286,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "bootstrap":
             text = _bootstrap(args.config)
         else:
-            text = _plan(args.config, args.factor)
+            text = _plan(args.config, args.factor, args.zonal)
     except ConfigError as err:
         return _error(str(err))
     except OSError as err:

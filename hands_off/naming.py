@@ -55,6 +55,13 @@ class RolePurpose(enum.StrEnum):
     GATE_CHECKER = "gate-checker"
     PIPELINE = "pipeline"
     INTEG_TESTS = "integ-tests"
+    INSTANCE = "instance"
+    """Instance profile role of a server fleet's hosts (EC2 copies only)."""
+    FLEET_DEPLOY = "fleet-deploy"
+    """Role the pipeline's CodeDeploy action assumes in a target account (EC2 copies only)."""
+    ENDPOINTS = "endpoints"
+    """Role Zeta's tests assume to read production endpoint outputs (copies whose endpoint is
+    only known once deployed, e.g. behind a load balancer)."""
 
 
 class AlarmKind(enum.StrEnum):

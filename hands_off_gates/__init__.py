@@ -7,7 +7,8 @@ the Lambda runtime) and imports nothing from ``hands_off``.
 
 Modules: ``alarms`` (app and org alarms), ``time_window`` (windows and blackouts), ``override``
 (the developer override), ``decide`` (combines the checks), ``bake`` (watch after a wave),
-``execution`` (is this execution a rollback?); ``handler`` (the one wrapper that makes each pure
+``execution`` (is this execution a rollback?), ``hotfix`` (turn the copies' CodeDeploy alarm
+rollback off for a hotfix, and back on); ``handler`` (the one wrapper that makes each pure
 core a fail-closed Lambda handler), ``contract`` (the names and input shapes the library and the
 runtime share), ``gate_common`` (shared helpers).
 """

@@ -23,16 +23,18 @@ Rules (fail closed):
 - An alarm read twice in one check (by name and again by prefix, its state changing in
   between) counts with the worse of its states.
 - A malformed ``checks`` list blocks. An empty list is clear (nothing configured).
+- ``lifted`` alarms (a bake under a hotfix: the copy's own alarms) in ``ALARM`` do not
+  block; they are reported in ``lifted`` instead.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from .gate_common import (
     READ_DEADLINE_SECONDS,
@@ -121,6 +123,8 @@ class AlarmsResult(TypedDict):
         insufficient_data: alarms in ``INSUFFICIENT_DATA`` (treated as clear).
         transient: the reasons (among ``reasons``) that are transient read errors (throttling,
             timeouts, dropped connections): reading again later may succeed.
+        lifted: the lifted alarms found in ``ALARM`` (not blocking). Present only when
+            :func:`check_alarms` was given alarms to lift.
     """
 
     clear: bool
@@ -130,6 +134,7 @@ class AlarmsResult(TypedDict):
     checked: int
     insufficient_data: list[AlarmRef]
     transient: list[str]
+    lifted: NotRequired[list[InAlarm]]
 
 
 def parse_checks(raw: object) -> list[AlarmCheck]:
@@ -192,6 +197,7 @@ def check_alarms(
     *,
     label: str = "alarms",
     deadline: float = READ_DEADLINE_SECONDS,
+    lifted: Collection[tuple[str, str | None, str]] = (),
 ) -> AlarmsResult:
     """Read every alarm the checks name and decide whether they are clear. Never raises.
 
@@ -201,6 +207,8 @@ def check_alarms(
         label: names the alarms in the reasons, e.g. ``"app"``. Default: ``"alarms"``.
         deadline: seconds to wait for all the checks, read side by side; a check still unread
             then is unreadable. Default: :data:`~.gate_common.READ_DEADLINE_SECONDS`.
+        lifted: ``(region, role_arn, alarm name)`` of alarms whose ``ALARM`` does not block
+            (reported in the result's ``lifted``). Default: none.
 
     Returns:
         The result; any read error or missing exact name blocks.
@@ -214,6 +222,8 @@ def check_alarms(
         "insufficient_data": [],
         "transient": [],
     }
+    if lifted:
+        result["lifted"] = []
     try:
         parsed = parse_checks(checks)
     except GateConfigError as exc:
@@ -253,6 +263,9 @@ def check_alarms(
         state = alarm.get("StateValue")
         if state == "ALARM":
             why = _short(str(alarm.get("StateReason") or "no state reason"))
+            if (check.region, check.role_arn, name) in lifted:
+                result["lifted"].append({"name": name, "region": check.region, "reason": why})
+                continue
             result["in_alarm"].append({"name": name, "region": check.region, "reason": why})
             result["reasons"].append(f"{label} alarm {name!r} is in ALARM in {check.where}: {why}")
         elif state == "INSUFFICIENT_DATA":

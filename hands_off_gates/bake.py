@@ -8,7 +8,8 @@ Event::
                               "dimensions": [{"Name": "FunctionName", "Value": "orders"}]}]},
      "started_at": "2026-11-26T09:00:00Z", "now": optional ISO,
      "bake_seconds": 3600, "min_requests": 1000, "pipeline": optional,
-     "unreadable_polls": optional, the previous poll's count (default 0)}
+     "unreadable_polls": optional, the previous poll's count (default 0),
+     "hotfix_groups", "stage", "execution_id", "override", "override_max_hours": optional (hotfix)}
 
 Result ``{"status": "BAKING" | "DONE" | "FAILED", "reason", "requests_seen",
 "elapsed_seconds", "in_alarm", "unreadable_polls"}``:
@@ -28,6 +29,14 @@ Result ``{"status": "BAKING" | "DONE" | "FAILED", "reason", "requests_seen",
   across all targets. ``min_requests`` 0 disables the traffic condition (and
   the metric is then not read).
 - BAKING otherwise.
+- Hotfix: with ``hotfix_groups``, ``stage``, ``execution_id`` and ``override`` (the override
+  result the bake machine read at its start), a poll honours a hotfix iff the override,
+  re-checked as the gate re-checks it (``decide.hotfix_override``: active, not expired, naming
+  ``hotfix``, this stage and this execution), is one AND the copy's CodeDeploy deployment group
+  has its alarm configuration off (``GetDeploymentGroup``; the gate turned it off). Such a copy
+  does not fail the bake on its own alarms (``own_alarms``, reported in ``lifted``); org alarms
+  still do. A group that cannot be read, or is on, lifts nothing. Deployment failures are not the
+  bake's: they still roll back.
 
 The regions are read side by side, each within a deadline (``gate_common.read_each``): a hanging
 region makes an unreadable poll instead of timing out the Lambda.
@@ -44,10 +53,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from .alarms import InAlarm, check_alarms
-from .contract import UNREADABLE_POLL_LIMIT
+from .contract import DEFAULT_OVERRIDE_MAX_HOURS, UNREADABLE_POLL_LIMIT
+from .decide import hotfix_override
 from .gate_common import (
     READ_DEADLINE_SECONDS,
     ClientFactory,
@@ -60,6 +70,7 @@ from .gate_common import (
     read_each,
 )
 from .handler import gate_handler
+from .hotfix import HotfixTarget, alarm_rollback_off, parse_hotfix_groups
 
 __all__ = ["BakeResult", "MalformedDatapoint", "TrafficTarget", "evaluate_bake", "handler", "parse_traffic"]
 
@@ -80,6 +91,8 @@ class BakeResult(TypedDict):
         elapsed_seconds: time since the bake started.
         in_alarm: the watched alarms in ``ALARM``.
         unreadable_polls: unreadable polls in a row, this one included (0 after a readable one).
+        lifted: the copies' own alarms in ALARM that a hotfix lifted. Present only when a hotfix
+            applies to this stage and execution.
     """
 
     status: Status
@@ -88,6 +101,7 @@ class BakeResult(TypedDict):
     elapsed_seconds: int
     in_alarm: list[InAlarm]
     unreadable_polls: int
+    lifted: NotRequired[list[InAlarm]]
 
 
 class MalformedDatapoint(ValueError):
@@ -185,6 +199,12 @@ def evaluate_bake(
     client_factory: ClientFactory,
     unreadable_polls: object = 0,
     deadline: float = READ_DEADLINE_SECONDS,
+    hotfix_groups: object = None,
+    stage: object = None,
+    execution_id: object = None,
+    override: object = None,
+    override_max_hours: object = DEFAULT_OVERRIDE_MAX_HOURS,
+    codedeploy: ClientFactory | None = None,
 ) -> BakeResult:
     """Decide whether the bake is still running, done, or failed. Never raises.
 
@@ -199,6 +219,15 @@ def evaluate_bake(
         unreadable_polls: how many polls in a row before this one were unreadable. Default: 0.
         deadline: seconds to wait for the alarm reads, and again for the traffic reads. Default:
             :data:`~.gate_common.READ_DEADLINE_SECONDS`.
+        hotfix_groups: the raw ``hotfix_groups`` (:class:`~.contract.HotfixGroup`). Default:
+            None, no hotfix.
+        stage: the bake's stage; a hotfix for another stage lifts nothing. Default: None.
+        execution_id: the pipeline execution; a hotfix for another lifts nothing.
+            Default: None (no hotfix lifts anything).
+        override: the ``override`` result read at the bake's start. Default: None, no hotfix.
+        override_max_hours: how far ahead of now an override may expire. Default: 24.
+        codedeploy: returns a CodeDeploy client for ``(region, role_arn)``, to read the
+            deployment groups. Default: None (no hotfix lifts anything).
     """
     try:
         start = parse_instant(started_at, "started_at")
@@ -206,6 +235,7 @@ def evaluate_bake(
         minimum = _count(min_requests, "min_requests")
         previous = _count(unreadable_polls, "unreadable_polls")
         targets = parse_traffic(traffic) if minimum > 0 else []
+        hotfixes = parse_hotfix_groups(hotfix_groups) if hotfix_groups is not None else []
     except GateConfigError as exc:
         return _result("FAILED", f"bake event invalid: {exc}", 0, 0)
     elapsed = max(0, int((now - start).total_seconds()))
@@ -217,7 +247,15 @@ def evaluate_bake(
             0,
             elapsed,
         )
-    alarms = check_alarms(checks, client_factory, label="bake", deadline=deadline)
+    applies = hotfix_override(
+        override, now=now, stage=stage, execution_id=execution_id, override_max_hours=override_max_hours
+    )
+    lifted, hotfix_notes = (
+        _hotfix_lifts(hotfixes, str(execution_id), codedeploy, deadline)
+        if applies is not None and codedeploy is not None
+        else (frozenset(), [])
+    )
+    alarms = check_alarms(checks, client_factory, label="bake", deadline=deadline, lifted=lifted)
     lasting = [reason for reason in alarms["reasons"] if reason not in alarms["transient"]]
     if alarms["in_alarm"] or lasting:  # an alarm, or what retrying cannot fix, fails at once
         return _result(
@@ -282,9 +320,46 @@ def evaluate_bake(
         f"{requests}/{minimum} requests" if minimum > 0 else "no traffic minimum"
     )
     progress += f", {alarms['checked']} alarm(s) clear"
-    if elapsed >= bake and requests >= minimum:
-        return _result("DONE", f"bake complete: {progress}", requests, elapsed)
-    return _result("BAKING", progress, requests, elapsed)
+    progress += "".join(f"; {note}" for note in hotfix_notes)
+    ignored = alarms.get("lifted", [])
+    if ignored:
+        progress += "; hotfix ignores: " + ", ".join(
+            f"{a['name']!r} in ALARM in {a['region']}" for a in ignored
+        )
+    status: Status = "DONE" if elapsed >= bake and requests >= minimum else "BAKING"
+    result = _result(
+        status, f"bake complete: {progress}" if status == "DONE" else progress, requests, elapsed
+    )
+    if lifted:
+        result["lifted"] = ignored
+    return result
+
+
+def _hotfix_lifts(
+    hotfixes: list[HotfixTarget], execution_id: str, codedeploy: ClientFactory, deadline: float
+) -> tuple[frozenset[tuple[str, str | None, str]], list[str]]:
+    """The own alarms a hotfix lifts (copies whose deployment group has its alarm configuration
+    off), as ``(region, role_arn, name)``, and one note per such or unreadable group. The caller
+    has checked that the override is a hotfix for this stage and execution. Unreadable lifts
+    nothing."""
+    outcomes = read_each(
+        [functools.partial(alarm_rollback_off, t, codedeploy) for t in hotfixes], deadline=deadline
+    )
+    lifted: set[tuple[str, str | None, str]] = set()
+    notes: list[str] = []
+    for target, outcome in zip(hotfixes, outcomes, strict=True):
+        try:
+            off = outcome.get()
+        except Exception as failure:  # fail closed: an unreadable group lifts nothing
+            notes.append(
+                f"deployment group {target.where} unreadable ({error_code(failure)}), its copy's own "
+                "alarms are watched"
+            )
+            continue
+        if off:
+            lifted.update((target.region, target.role_arn, name) for name in target.own_alarms)
+            notes.append(f"hotfix for execution {execution_id}: alarm rollback off on {target.where}")
+    return frozenset(lifted), notes
 
 
 def _sum_metric(target: TrafficTarget, start: datetime, end: datetime, client_factory: ClientFactory) -> int:
@@ -361,10 +436,12 @@ def _failed(reason: str) -> BakeResult:
 @gate_handler(
     "bake",
     on_error=_failed,
-    clients=("cloudwatch",),
+    clients=("cloudwatch", "codedeploy"),
     level=lambda result: "ERROR" if result["status"] == "FAILED" else "INFO",
 )
-def handler(event: Mapping[str, Any], *, now: datetime, cloudwatch: ClientFactory) -> BakeResult:
+def handler(
+    event: Mapping[str, Any], *, now: datetime, cloudwatch: ClientFactory, codedeploy: ClientFactory
+) -> BakeResult:
     """Lambda entry point: see the module docstring for the event.
 
     Mirrors how many watched alarms it saw in ``ALARM`` as the ``UnhealthyCopies`` metric when
@@ -379,6 +456,13 @@ def handler(event: Mapping[str, Any], *, now: datetime, cloudwatch: ClientFactor
         min_requests=event.get("min_requests"),
         client_factory=cloudwatch,
         unreadable_polls=event.get("unreadable_polls", 0),
+        hotfix_groups=event.get("hotfix_groups"),
+        stage=event.get("stage"),
+        execution_id=event.get("execution_id"),
+        override=event.get("override"),
+        override_max_hours=event.get("override_max_hours", DEFAULT_OVERRIDE_MAX_HOURS),
+        codedeploy=codedeploy,
     )
-    emit_health(event, len(result["in_alarm"]))
+    # A lifted alarm is still an unhealthy copy: the next stage's entry condition sees it.
+    emit_health(event, len(result["in_alarm"]) + len(result.get("lifted", [])))
     return result

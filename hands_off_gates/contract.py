@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_OVERRIDE_MAX_HOURS",
     "GATES_NAMESPACE",
     "HEALTH_ALARM_SUFFIX",
+    "HOTFIX_KIND",
     "OVERRIDE_KINDS",
     "OVERRIDE_MAX_HOURS_LIMIT",
     "OVERRIDE_USED_METRIC",
@@ -33,6 +34,7 @@ __all__ = [
     "BakeInput",
     "BlackoutSpec",
     "GateInput",
+    "HotfixGroup",
     "MetricDimension",
     "OverrideSpec",
     "TrafficInput",
@@ -75,12 +77,20 @@ The bake runtime counts its own unreadable reads, the bake state machine the pol
 failed; both fail the bake at this count.
 """
 
-OVERRIDE_KINDS: tuple[str, ...] = ("alarms", "org-alarms", "window", "blackout")
+HOTFIX_KIND = "hotfix"
+"""The override kind that ships a fix through the copy's own firing alarms: the gate lifts them
+(as ``alarms`` does) and turns off the alarm configuration of each copy's CodeDeploy deployment
+group (``UpdateDeploymentGroup``), so CodeDeploy and the bake of that stage, in that one pipeline
+execution, ignore them too; the bake turns it back on when it ends. Valid only in an override
+bound to one execution (``execution_id``)."""
+
+OVERRIDE_KINDS: tuple[str, ...] = ("alarms", "org-alarms", "window", "blackout", HOTFIX_KIND)
 """What an override can lift, each only when its ``scope`` names it.
 
 ``alarms``: the service's own alarms (including ones that could not be read); ``org-alarms``: the
 organization-wide alarms; ``window``: being outside the deployment windows; ``blackout``: a
-blackout. Any other name makes the whole override invalid.
+blackout; ``hotfix``: ``alarms``, and CodeDeploy and the bake ignore the copy's own alarms for
+that execution (:data:`HOTFIX_KIND`). Any other name makes the whole override invalid.
 """
 
 DEFAULT_OVERRIDE_MAX_HOURS = 24
@@ -109,6 +119,26 @@ class AlarmCheck(TypedDict):
     role_arn: NotRequired[str]
     alarm_names: NotRequired[list[str]]
     alarm_name_prefixes: NotRequired[list[str]]
+
+
+class HotfixGroup(TypedDict):
+    """One copy's CodeDeploy deployment group, whose alarm configuration a hotfix turns off.
+
+    Attributes:
+        region: the copy's region.
+        role_arn: the role to assume to read and update it (the gate-reader role). Default:
+            absent, the function's own credentials.
+        application: the CodeDeploy application, e.g. ``orders-prod`` (named after the copy).
+        deployment_group: the deployment group, e.g. ``orders-prod`` (named after the copy).
+        own_alarms: the copy's own alarms the bake ignores while the hotfix applies, e.g. its
+            ``<copy>-health``.
+    """
+
+    region: str
+    role_arn: NotRequired[str]
+    application: str
+    deployment_group: str
+    own_alarms: list[str]
 
 
 class WindowSpec(TypedDict):
@@ -163,6 +193,9 @@ class GateInput(TypedDict):
         org_checks: organization-wide alarms, one check per target; ``[]`` for none.
         window: the deployment windows and blackouts.
         override_parameter: the SSM parameter a developer writes to override the gate.
+        hotfix_groups: each copy's CodeDeploy deployment group: a gate proceeding under a hotfix
+            turns its alarm configuration off, any other proceeding gate makes sure it is on.
+            Default: absent, none (a hotfix then blocks: it could not reach CodeDeploy).
         override_max_hours: how far ahead of now an override may expire, whole hours from 1 to
             :data:`OVERRIDE_MAX_HOURS_LIMIT`. Default: :data:`DEFAULT_OVERRIDE_MAX_HOURS`.
         check_interval_seconds: how long a blocked gate waits before checking again.
@@ -175,6 +208,7 @@ class GateInput(TypedDict):
     org_checks: list[AlarmCheck]
     window: WindowInput
     override_parameter: str
+    hotfix_groups: NotRequired[list[HotfixGroup]]
     override_max_hours: NotRequired[int]
     check_interval_seconds: int
     max_wait_seconds: int
@@ -249,6 +283,13 @@ class BakeInput(TypedDict):
         bake_seconds: the least time the bake lasts.
         min_requests: the least requests it must see; ``0`` turns the traffic condition off.
         poll_seconds: how long the bake waits between two looks.
+        hotfix_groups: each copy's CodeDeploy deployment group. While the override (re-read at
+            the bake's start) is a ``hotfix`` for this stage and execution and a copy's group has
+            its alarm configuration off, the bake does not fail on that copy's own alarms; at its
+            end it turns every group's alarm configuration back on. Default: absent, none.
+        override_parameter: the override's SSM parameter (read again at the bake's start).
+            Default: absent (no hotfix applies in the bake).
+        override_max_hours: as the gate's. Default: :data:`DEFAULT_OVERRIDE_MAX_HOURS`.
     """
 
     pipeline: str
@@ -258,3 +299,6 @@ class BakeInput(TypedDict):
     bake_seconds: int
     min_requests: int
     poll_seconds: int
+    hotfix_groups: NotRequired[list[HotfixGroup]]
+    override_parameter: NotRequired[str]
+    override_max_hours: NotRequired[int]

@@ -19,10 +19,18 @@ decide does not trust ``active: true``: it re-checks the override result when it
 formed (author, stages, known kinds), not expired (``expires_at <= now`` is expired), at most
 ``override_max_hours`` ahead, naming this ``stage`` and, when bound, this ``execution_id``.
 
-When the gate passes only thanks to an override, ``override_used`` is true and the handler writes
-an AUDIT log line plus a CloudWatch Embedded Metric Format line (namespace ``HandsOff/Gates``,
-metric ``OverrideUsed``, dimensions Pipeline and Stage; the writer's AWS identity, the claimed
-who, why, scope and stages as properties), so an alarm on overrides needs no extra IAM.
+An active override naming ``hotfix`` (bound to this execution, which the override parser already
+requires) lifts the app alarms as ``alarms`` does and, when the gate proceeds, sets ``hotfix``:
+the gate machine then turns off the alarm configuration of each copy's CodeDeploy deployment
+group, so CodeDeploy and the bake of this stage ignore the copy's own alarms in this execution;
+without it the machine makes sure it is on. The bake re-checks the override with
+:func:`hotfix_override`.
+
+When the gate passes only thanks to an override, or arms a hotfix, ``override_used`` is true and
+the handler writes an AUDIT log line plus a CloudWatch Embedded Metric Format line (namespace
+``HandsOff/Gates``, metric ``OverrideUsed``, dimensions Pipeline and Stage; the writer's AWS
+identity, the claimed who, why, scope and stages as properties), so an alarm on overrides needs no
+extra IAM.
 
 When blocked, ``give_up`` is true once ``now - started_at >= max_wait_seconds`` (0 gives up at
 the first blocked check and lets a clear gate through), or when the timing inputs are malformed
@@ -40,6 +48,7 @@ from typing import Any, TypedDict
 from .contract import (
     DEFAULT_OVERRIDE_MAX_HOURS,
     GATES_NAMESPACE,
+    HOTFIX_KIND,
     OVERRIDE_KINDS,
     OVERRIDE_USED_METRIC,
     PIPELINE_DIMENSION,
@@ -47,12 +56,13 @@ from .contract import (
 )
 from .gate_common import GateConfigError, log, parse_instant
 from .handler import gate_handler
-from .override import describe_override, max_lifetime, not_applicable
+from .override import HOTFIX_UNBOUND, describe_override, max_lifetime, not_applicable
 
 __all__ = [
     "DecideResult",
     "decide",
     "handler",
+    "hotfix_override",
     "override_audit_emf",
 ]
 
@@ -67,9 +77,11 @@ class DecideResult(TypedDict):
         proceed: True iff the deployment may go ahead now.
         give_up: True iff it is blocked and has waited long enough (the stage fails).
         reason: every blocker (or what was bypassed) on one line.
-        override_used: True iff it proceeds only thanks to an override.
+        override_used: True iff it proceeds only thanks to an override, or arms a hotfix.
         blockers: the blockers, one sentence each.
         bypassed: what an override let through.
+        hotfix: True iff it proceeds under a ``hotfix`` override for this stage and execution
+            (the gate machine then turns the copies' CodeDeploy alarm rollback off, else on).
     """
 
     proceed: bool
@@ -78,6 +90,7 @@ class DecideResult(TypedDict):
     override_used: bool
     blockers: list[str]
     bypassed: list[str]
+    hotfix: bool
 
 
 @dataclass
@@ -136,13 +149,21 @@ def decide(
         found=found,
     )
     elapsed, max_wait = _timing(started_at, now, max_wait_seconds, found)
+    hotfix = HOTFIX_KIND in scope
+    if hotfix:  # a hotfix lifts the copy's own alarms at the gate too
+        scope = scope | {"alarms"}
 
     groups = found.groups()
     blocking = [reasons for kinds, reasons in groups if reasons and not set(kinds) <= scope]
 
     if not found.hard and not blocking:
         bypassed = [reason for _, reasons in groups for reason in reasons]  # all lifted
-        if bypassed:
+        if hotfix:
+            reason = (
+                f"proceeding under {override_text} — hotfix: CodeDeploy and the bake of {stage} "
+                f"ignore the copy's own alarms in execution {execution_id}"
+            ) + (f" — bypassing: {'; '.join(bypassed)}" if bypassed else "")
+        elif bypassed:
             reason = f"proceeding under {override_text} — bypassing: {'; '.join(bypassed)}"
         else:
             reason = "all gates clear: app alarms clear; org alarms clear; " + (
@@ -152,9 +173,10 @@ def decide(
             "proceed": True,
             "give_up": False,
             "reason": reason,
-            "override_used": bool(bypassed),
+            "override_used": bool(bypassed) or hotfix,
             "blockers": [],
             "bypassed": bypassed,
+            "hotfix": hotfix,
         }
 
     blockers = [*found.hard, *(reason for reasons in blocking for reason in reasons)]
@@ -182,6 +204,7 @@ def decide(
         "override_used": False,
         "blockers": blockers,
         "bypassed": [],
+        "hotfix": False,
     }
 
 
@@ -298,6 +321,36 @@ def _override(
     return frozenset(override["scope"]), text
 
 
+def hotfix_override(
+    override: object,
+    *,
+    now: datetime,
+    stage: object,
+    execution_id: object,
+    override_max_hours: object = DEFAULT_OVERRIDE_MAX_HOURS,
+) -> str | None:
+    """Whether ``override`` (an ``override`` result) is a ``hotfix`` for ``stage`` and
+    ``execution_id`` now, re-checked exactly as :func:`decide` re-checks it (shape, expiry,
+    lifetime, stage, execution). Pure.
+
+    Returns:
+        The override's description when it is such a hotfix; None otherwise (malformed, inactive,
+        expired, for another stage or execution, or not naming ``hotfix``).
+    """
+    found = _Findings()
+    scope, text = _override(
+        override,
+        now,
+        stage=_text_or_none(stage),
+        execution_id=_text_or_none(execution_id),
+        lifetime=_lifetime(override_max_hours, found),
+        found=found,
+    )
+    if found.hard or HOTFIX_KIND not in scope or _text_or_none(execution_id) is None:
+        return None
+    return text
+
+
 def _check_active(override: Mapping[str, Any]) -> datetime:
     """Check an active override result's shape; return its expiry.
 
@@ -317,6 +370,8 @@ def _check_active(override: Mapping[str, Any]) -> datetime:
     bound = override.get("execution_id")
     if bound is not None and (not isinstance(bound, str) or not bound):
         raise GateConfigError("execution_id", f"expected a pipeline execution id, got {bound!r}")
+    if HOTFIX_KIND in scope and bound is None:
+        raise GateConfigError("scope", HOTFIX_UNBOUND)
     return parse_instant(override.get("expires_at"), "expires_at")
 
 
@@ -402,6 +457,7 @@ def _invalid(problem: str) -> DecideResult:
         "override_used": False,
         "blockers": [problem],
         "bypassed": [],
+        "hotfix": False,
     }
 
 

@@ -13,11 +13,13 @@ account and the pipeline's region) holding JSON (:class:`~.contract.OverrideSpec
 - ``scope`` (required): what it lifts, each only when named (:data:`~.contract.OVERRIDE_KINDS`):
   ``alarms`` (the service's own alarms, including ones that could not be read), ``org-alarms``
   (the organization-wide alarms), ``window`` (being outside the deployment windows),
-  ``blackout`` (a blackout). An unknown name invalidates the whole override.
+  ``blackout`` (a blackout), ``hotfix`` (``alarms``, and CodeDeploy and the bake of the named
+  stages ignore the copy's own alarms in that one execution). An unknown name invalidates the
+  whole override.
 - ``expires_at`` (required): after now, and at most the gate's ``override_max_hours`` (default
   24, at most 168) ahead.
-- ``execution_id`` (optional): the one pipeline execution it applies to; a gate that does not
-  pass its execution id gets nothing from a bound override.
+- ``execution_id`` (optional; required with ``hotfix``): the one pipeline execution it applies
+  to; a gate that does not pass its execution id gets nothing from a bound override.
 - ``who`` and ``why`` (required): ``who`` is recorded as ``claimed_who`` only. The author in
   the result, the audit line and the ``OverrideUsed`` metric is the AWS identity that wrote the
   version read (``LastModifiedUser`` in the parameter's history, ``ssm:GetParameterHistory``).
@@ -53,7 +55,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NotRequired, TypedDict
 
-from .contract import DEFAULT_OVERRIDE_MAX_HOURS, OVERRIDE_KINDS, OVERRIDE_MAX_HOURS_LIMIT
+from .contract import DEFAULT_OVERRIDE_MAX_HOURS, HOTFIX_KIND, OVERRIDE_KINDS, OVERRIDE_MAX_HOURS_LIMIT
 from .gate_common import (
     ClientFactory,
     GateConfigError,
@@ -65,6 +67,7 @@ from .gate_common import (
 from .handler import gate_handler
 
 __all__ = [
+    "HOTFIX_UNBOUND",
     "OverrideResult",
     "ParsedOverride",
     "describe_override",
@@ -163,7 +166,7 @@ def parse_override(raw: str) -> ParsedOverride:
     unknown = sorted(str(k) for k in data if k not in _KEYS)
     if unknown:
         raise GateConfigError(unknown[0], f"unknown key; expected one of {', '.join(sorted(_KEYS))}")
-    return {
+    parsed: ParsedOverride = {
         "claimed_who": _text(data.get("who"), "who", "who is overriding (e.g. 'alice')"),
         "why": _text(data.get("why"), "why", "why (e.g. 'hotfix for INC-1234')"),
         "expires_at": parse_instant(data.get("expires_at"), "expires_at"),
@@ -171,6 +174,16 @@ def parse_override(raw: str) -> ParsedOverride:
         "scope": _scope(data.get("scope")),
         "execution_id": _execution_id(data.get("execution_id")),
     }
+    if HOTFIX_KIND in parsed["scope"] and parsed["execution_id"] is None:
+        raise GateConfigError("scope", HOTFIX_UNBOUND)
+    return parsed
+
+
+HOTFIX_UNBOUND = (
+    "'hotfix' needs an execution_id: a hotfix applies to one pipeline execution; "
+    'add "execution_id": "<the execution shipping the fix>"'
+)
+"""Why an override with ``hotfix`` and no ``execution_id`` lifts nothing (shared with decide)."""
 
 
 def _text(value: object, field: str, what: str) -> str:

@@ -392,3 +392,23 @@ def test_every_role_the_application_stacks_create_is_named_for_the_policy(fleet:
 
     assert names
     assert all(isinstance(name, str) and name.startswith("hands-off-") for name in names), names
+
+
+@pytest.mark.synth
+def test_no_role_the_application_stacks_create_has_a_managed_policy(fleet: Any) -> None:
+    # The execution policy has no iam:AttachRolePolicy: a managed policy would fail the deployment.
+    assembly = Assembly.read(fleet.outdir)
+    roles = [
+        (stack.stack_name if hasattr(stack, "stack_name") else "", logical_id)
+        for stack in assembly.stacks
+        if stack.account in {PREPROD, PROD}
+        for logical_id, resource in stack.template.get("Resources", {}).items()
+        if resource["Type"] == "AWS::IAM::Role" and resource["Properties"].get("ManagedPolicyArns")
+    ]
+    kinds = {
+        resource["Type"]
+        for stack in assembly.stacks
+        for resource in stack.template.get("Resources", {}).values()
+    }
+    assert {"AWS::ECS::Service", "AWS::AutoScaling::AutoScalingGroup"} <= kinds  # ECS and EC2 copies checked
+    assert roles == []

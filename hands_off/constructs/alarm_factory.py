@@ -147,8 +147,11 @@ class LambdaAliasMetrics:
 class ServiceAlarms:
     """The alarms of one deployed copy of a service (one target).
 
-    ``rollback`` feeds the CodeDeploy deployment group; ``health`` is the composite alarm the
-    deployment gates and stage conditions watch; ``paging_topic`` receives every state change.
+    ``rollback`` are the metric alarms that stop a deployment (what CodeDeploy or ECS watches);
+    ``health`` is the composite alarm the deployment gates and stage conditions watch;
+    ``paging_topic`` receives every state change. A hotfix does not change which alarms a
+    deployment watches: it turns the CodeDeploy deployment group's alarm configuration off for
+    one execution (see ``hands_off_gates.hotfix``).
     """
 
     fault_rate: cloudwatch.IAlarm
@@ -162,6 +165,12 @@ class ServiceAlarms:
         """The alarms that stop and roll back a deployment (P11, P12)."""
         alarms = (self.fault_rate, self.latency_p99, self.traffic_anomaly)
         return tuple(a for a in alarms if a is not None)
+
+    @property
+    def deployment_rollback(self) -> tuple[cloudwatch.IAlarm, ...]:
+        """What CodeDeploy (or ECS) watches to stop and roll back a deployment: the metric
+        :attr:`rollback` alarms (kept for callers of the earlier hotfix design)."""
+        return self.rollback
 
 
 class AlarmFactory(Construct):

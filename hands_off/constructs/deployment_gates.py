@@ -8,18 +8,26 @@ from its SSM parameter and fail closed (``GateInputTampered``) unless its SHA-25
 pipeline action carries. Transient Lambda failures are retried with backoff; a gate check that
 still fails blocks and is checked again, a bake poll that still fails spends the bake's budget of
 unreadable polls (:data:`~hands_off_gates.contract.UNREADABLE_POLL_LIMIT`).
+
+Hotfix (issue 8): a gate that proceeds under a ``hotfix`` override for its stage and execution
+turns off the alarm configuration of each copy's CodeDeploy deployment group
+(``UpdateDeploymentGroup``: CodeDeploy then does not stop on the copy's own alarms); one that
+proceeds without makes sure it is on before the deployment. The bake reads the override again at
+its start and passes it, with the stage and execution, to each poll (a hotfix for this stage and
+execution, on a group whose alarm configuration is off, lifts the copy's own alarms there, not
+the org alarms), and turns every group's alarm configuration back on when it ends, done or
+failed. A group that cannot be set fails the gate (``HotfixAlarmsUnset``) or the bake
+(``HotfixNotRestored``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import jsii
-import tzdata
 from aws_cdk import (
     BundlingOptions,
     DockerImage,
@@ -32,20 +40,29 @@ from aws_cdk import (
 )
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as cp_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 import hands_off_gates
+from hands_off.package import bundle_gates
 from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
 
 __all__ = [
+    "FAILURE_STATUS_EVENT",
     "GATES_SOURCE",
+    "HOTFIX_NOT_RESTORED_ERROR",
+    "HOTFIX_UNSET_ERROR",
     "INPUT_TAMPERED_ERROR",
     "INPUT_UNVERIFIED_ERROR",
+    "PAGED_ERRORS",
     "RETRIED_LAMBDA_ERRORS",
     "DeploymentGates",
     "StateMachineStep",
@@ -74,6 +91,29 @@ INPUT_TAMPERED_ERROR = "GateInputTampered"
 
 INPUT_UNVERIFIED_ERROR = "GateInputUnverified"
 """The error a gate or bake fails with when its action carries no digest to verify its input."""
+
+HOTFIX_UNSET_ERROR = "HotfixAlarmsUnset"
+"""The error a gate fails with when it cannot turn the copies' CodeDeploy alarm rollback off (for
+a hotfix) or make sure it is on (without one)."""
+
+HOTFIX_NOT_RESTORED_ERROR = "HotfixNotRestored"
+"""The error a bake fails with when it cannot turn the copies' CodeDeploy alarm rollback back on."""
+
+PAGED_ERRORS: tuple[str, ...] = (
+    INPUT_TAMPERED_ERROR,
+    INPUT_UNVERIFIED_ERROR,
+    HOTFIX_UNSET_ERROR,
+    HOTFIX_NOT_RESTORED_ERROR,
+)
+"""The errors of a gate or bake execution that page the pipeline's topic
+(:meth:`DeploymentGates.page_failures`): someone rewrote a gate input, or a deployment group's
+alarm rollback could not be set for or after a hotfix. A gate blocked by an alarm or a
+window (``DeploymentBlocked``) or a failed bake (``BakeFailed``) fails its stage and pages through
+the copy's own alarms instead."""
+
+FAILURE_STATUS_EVENT = "Step Functions Execution Status Change"
+"""The EventBridge detail type Step Functions sends (best effort) when an execution changes status;
+its ``detail`` carries ``status``, ``stateMachineArn`` and, for a failure, ``error`` and ``cause``."""
 
 _TASK_TIMEOUT = Duration.seconds(90)  # past the functions' 60 s: an invocation that hangs ends
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -128,15 +168,7 @@ class _GatesBundler:
     """Bundle the gate modules with the pinned ``tzdata`` (zoneinfo needs it; no Docker)."""
 
     def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
-        package = Path(output_dir) / _GATES_PACKAGE
-        package.mkdir(parents=True, exist_ok=True)
-        for module in sorted(GATES_SOURCE.glob("*.py")):
-            shutil.copyfile(module, package / module.name)
-        shutil.copytree(
-            Path(tzdata.__file__).parent,
-            Path(output_dir) / "tzdata",
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
+        bundle_gates(Path(output_dir))  # what ``python -m hands_off.package --gates`` zips
         return True
 
 
@@ -151,6 +183,10 @@ class DeploymentGates(Construct):
         config_parameter_arns: the SSM parameters holding each gate's and bake's input (a
             CodePipeline action configuration value is limited to 1,000 characters, so the action only
             passes the parameter's name).
+        code: the gate runtime's package (the signed zip the Build made). Default: the installed
+            ``hands_off_gates`` bundled with ``tzdata``.
+        code_signing_config: the functions' code-signing config (see
+            :func:`~hands_off.constructs.code_signing.gates_code_signing`). Default: none.
     """
 
     def __init__(
@@ -163,10 +199,13 @@ class DeploymentGates(Construct):
         override_parameter_name: str,
         checker_role_name: str,
         config_parameter_arns: list[str],
+        code: lambda_.Code | None = None,
+        code_signing_config: lambda_.ICodeSigningConfig | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        code = lambda_.Code.from_asset(
+        self.code_signing_config = code_signing_config
+        code = code or lambda_.Code.from_asset(
             str(GATES_SOURCE),
             # Bytecode an installed wheel or a test run leaves beside the source must not change
             # the asset hash (and is never shipped: the bundler copies only the .py files).
@@ -213,10 +252,59 @@ class DeploymentGates(Construct):
         self.config_parameter_arns = config_parameter_arns
         self.functions = {
             name: self._function(name, code)
-            for name in ("alarms", "time_window", "override", "decide", "bake", "execution")
+            for name in ("alarms", "time_window", "override", "decide", "bake", "execution", "hotfix")
         }
         self.gate = self._machine("Gate", self._gate_definition(), Duration.days(7))
         self.bake = self._machine("Bake", self._bake_definition(), Duration.days(2))
+
+    def page_failures(self, topic: sns.ITopic) -> events.Rule:
+        """Page ``topic`` when a gate or bake execution fails with one of :data:`PAGED_ERRORS`
+        (a tampered or unverifiable input, alarm rollback that could not be set): an EventBridge
+        rule on the machines' ``FAILED`` status-change events, matching their ``error``. A topic
+        encrypted with its own KMS key lets EventBridge use the key.
+
+        Example::
+
+            gates.page_failures(paging_topic)
+        """
+        rule = events.Rule(
+            self,
+            "PageFailures",
+            description=(
+                f"{self.pipeline_name}: a gate or bake failed because its input was rewritten or "
+                "unverifiable, or CodeDeploy alarm rollback could not be set for a hotfix"
+            ),
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=[FAILURE_STATUS_EVENT],
+                detail={
+                    "status": ["FAILED"],
+                    "stateMachineArn": [self.gate.state_machine_arn, self.bake.state_machine_arn],
+                    "error": list(PAGED_ERRORS),
+                },
+            ),
+        )
+        name, error, cause = (
+            events.EventField.from_path(f"$.detail.{k}") for k in ("name", "error", "cause")
+        )
+        rule.add_target(
+            events_targets.SnsTopic(
+                topic,
+                message=events.RuleTargetInput.from_text(
+                    f"{self.pipeline_name}: gate or bake execution {name} failed with {error}: {cause}"
+                ),
+            )
+        )
+        key = getattr(topic, "master_key", None)
+        if isinstance(key, kms.Key):
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                )
+            )
+        return rule
 
     def _function(self, module: str, code: lambda_.Code) -> lambda_.Function:
         construct_id = "".join(p.capitalize() for p in module.split("_")) + "Function"
@@ -238,6 +326,7 @@ class DeploymentGates(Construct):
             timeout=Duration.seconds(60),
             memory_size=256,
             description=f"hands-off gate: {module}",
+            code_signing_config=self.code_signing_config,
         )
 
     def _retry_lambda_errors(self, task: tasks.LambdaInvoke) -> tasks.LambdaInvoke:
@@ -439,10 +528,7 @@ class DeploymentGates(Construct):
         wait.next(checks)
         start.next(checks).next(decide).next(
             sfn.Choice(self, "Proceed?")
-            .when(
-                sfn.Condition.boolean_equals("$.decision.proceed", True),
-                sfn.Succeed(self, "Clear", output_path="$.decision"),
-            )
+            .when(sfn.Condition.boolean_equals("$.decision.proceed", True), self._gate_hotfix())
             .when(
                 sfn.Condition.boolean_equals("$.decision.give_up", True),
                 sfn.Fail(self, "Blocked", error="DeploymentBlocked", cause_path="$.decision.reason"),
@@ -450,6 +536,75 @@ class DeploymentGates(Construct):
             .otherwise(wait)
         )
         return self._begin("Gate", start)
+
+    def _hotfix_task(self, state_id: str, action: str, **extra: Any) -> tasks.LambdaInvoke:
+        return self._invoke(
+            state_id,
+            "hotfix",
+            {
+                "action": action,
+                "groups.$": "$.input.hotfix_groups",
+                "pipeline.$": "$.input.pipeline",
+                "stage.$": "$.input.stage",
+                "execution_id.$": "$.execution_id",
+                **extra,
+            },
+            result_path="$.hotfix",
+        )
+
+    def _hotfix_failed(self, state_id: str, template: str) -> sfn.Pass:
+        """The failed hotfix result standing in for a hotfix task that could not run."""
+        return sfn.Pass(
+            self,
+            state_id,
+            result_path="$.hotfix",
+            parameters={"ok": False, "reason": _failure_reason(template)},
+        )
+
+    def _gate_hotfix(self) -> sfn.IChainable:
+        """Before the deployment: turn the copies' CodeDeploy alarm rollback off for a hotfix,
+        else make sure it is on."""
+        unset = sfn.Fail(self, "HotfixUnset", error=HOTFIX_UNSET_ERROR, cause_path="$.hotfix.reason")
+        done = (
+            sfn.Choice(self, "HotfixSet?")
+            .when(
+                sfn.Condition.boolean_equals("$.hotfix.ok", True),
+                sfn.Succeed(self, "Clear", output_path="$.decision"),
+            )
+            .otherwise(unset)
+        )
+        failed = self._hotfix_failed(
+            "HotfixTaskFailed",
+            "CodeDeploy alarm rollback could not be set ({}) — failing closed, not deploying",
+        )
+        failed.next(done)
+        arm = self._hotfix_task("ArmHotfix", "arm", **{"override.$": "$.results[3]"})
+        disarm = self._hotfix_task("DisarmHotfix", "disarm")
+        for task in (arm, disarm):
+            task.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+            task.next(done)
+        return (
+            sfn.Choice(self, "Hotfix?")
+            .when(sfn.Condition.boolean_equals("$.decision.hotfix", True), arm)
+            .otherwise(disarm)
+        )
+
+    def _restore_hotfix(self, prefix: str, then: sfn.IChainable, not_restored: sfn.Fail) -> sfn.IChainable:
+        """At the end of a bake (done or failed): every copy's CodeDeploy alarm rollback back on,
+        then ``then``."""
+        task = self._hotfix_task(f"{prefix}RestoreHotfix", "restore")
+        failed = self._hotfix_failed(
+            f"{prefix}RestoreHotfixFailed",
+            "CodeDeploy alarm rollback could not be turned back on ({}) — failing closed",
+        )
+        done = (
+            sfn.Choice(self, f"{prefix}HotfixRestored?")
+            .when(sfn.Condition.boolean_equals("$.hotfix.ok", True), then)
+            .otherwise(not_restored)
+        )
+        task.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        failed.next(done)
+        return task.next(done)
 
     def _bake_definition(self) -> sfn.IChainable:
         start = self._start("Bake", bake={"unreadable_polls": 0})
@@ -464,10 +619,54 @@ class DeploymentGates(Construct):
                 "min_requests.$": "$.input.min_requests",
                 "pipeline.$": "$.input.pipeline",
                 "unreadable_polls.$": "$.bake.unreadable_polls",
+                "hotfix_groups.$": "$.input.hotfix_groups",
+                "stage.$": "$.input.stage",
+                "execution_id.$": "$.execution_id",
+                "override.$": "$.override",
+                "override_max_hours.$": "$.input.override_max_hours",
             },
             result_path="$.bake",
         )
-        failed = sfn.Fail(self, "BakeFailed", error="BakeFailed", cause_path="$.bake.reason")
+        # The override, read once at the start (as the gate reads it): each poll re-checks that
+        # it is a hotfix for this stage and execution before lifting a copy's own alarms.
+        read_override = self._invoke(
+            "BakeOverride",
+            "override",
+            {
+                "parameter_name.$": "$.input.override_parameter",
+                "pipeline.$": "$.input.pipeline",
+                "stage.$": "$.input.stage",
+                "execution_id.$": "$.execution_id",
+                "override_max_hours.$": "$.input.override_max_hours",
+            },
+            result_path="$.override",
+        )
+        no_override = sfn.Pass(
+            self,
+            "BakeOverrideFailed",
+            result_path="$.override",
+            parameters={
+                "active": False,
+                "reason": _failure_reason("override check failed ({}) — no hotfix applies in the bake"),
+            },
+        )
+        read_override.add_catch(no_override, errors=["States.ALL"], result_path="$.error")
+        no_override.next(watch)
+        not_restored = sfn.Fail(
+            self,
+            "HotfixNotRestored",
+            error=HOTFIX_NOT_RESTORED_ERROR,
+            cause_path=sfn.JsonPath.format(
+                "{} — and CodeDeploy alarm rollback was not turned back on: {}",
+                sfn.JsonPath.string_at("$.bake.reason"),
+                sfn.JsonPath.string_at("$.hotfix.reason"),
+            ),
+        )
+        failed = self._restore_hotfix(
+            "Failed",
+            sfn.Fail(self, "BakeFailed", error="BakeFailed", cause_path="$.bake.reason"),
+            not_restored,
+        )
         wait = sfn.Wait(self, "KeepBaking", time=sfn.WaitTime.seconds_path("$.input.poll_seconds"))
         wait.next(watch)
         # A poll whose Lambda failed (after its retries) saw nothing: like a poll that could not
@@ -495,11 +694,11 @@ class DeploymentGates(Construct):
             )
             .otherwise(wait)
         )
-        start.next(watch).next(
+        start.next(read_override).next(watch).next(
             sfn.Choice(self, "Baked?")
             .when(
                 sfn.Condition.string_equals("$.bake.status", "DONE"),
-                sfn.Succeed(self, "Baked", output_path="$.bake"),
+                self._restore_hotfix("Done", sfn.Succeed(self, "Baked", output_path="$.bake"), not_restored),
             )
             .when(sfn.Condition.string_equals("$.bake.status", "FAILED"), failed)
             .otherwise(wait)

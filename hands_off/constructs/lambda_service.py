@@ -48,7 +48,10 @@ class LambdaService(Construct):
     Creates the function (least-privilege role, its own log group, optional code-signing config),
     a ``live`` alias, the service's alarms from :class:`AlarmFactory`, and a CodeDeploy
     ``LambdaDeploymentGroup`` that shifts traffic as ``policy`` says and rolls back on deployment
-    failure, on a stopped deployment and on any rollback alarm (P9-P13).
+    failure, on a stopped deployment and on any (metric) rollback alarm (P9-P13). The CodeDeploy
+    application and deployment group are both named after the function, so the gates can find
+    them: a hotfix turns the group's alarm configuration off for one execution
+    (``hands_off_gates.hotfix``).
 
     Example::
 
@@ -212,6 +215,10 @@ class LambdaService(Construct):
         self.deployment_group = codedeploy.LambdaDeploymentGroup(
             self,
             "DeploymentGroup",
+            # Named after the copy (as EC2 fleets name theirs): the gates' hotfix step and the
+            # gate-reader role's codedeploy permissions find the group by these names.
+            application=codedeploy.LambdaApplication(self, "Application", application_name=function_name),
+            deployment_group_name=function_name,
             alias=self.alias,
             deployment_config=deployment_config_for(self, "DeploymentConfig", policy),
             alarms=list(self.alarms.rollback),

@@ -1,8 +1,10 @@
 """The example fleet ``make synth`` builds.
 
 ``ExampleOrgPipeline`` is what an organization writes once: where code comes from, which accounts
-and waves every service uses. ``OrdersPipeline`` and ``CatalogPipeline`` are what service teams
-write: a name, a code folder, and only the hooks that differ.
+and waves every service uses. ``OrdersPipeline`` and ``CatalogPipeline`` (Lambda), and
+``ShippingPipeline`` (ECS, ``hands_off/example/shipping.py``) and ``InventoryPipeline`` (EC2,
+``hands_off/example/inventory.py``) are what service teams write: a name, a code folder, and only
+the hooks that differ.
 """
 
 from __future__ import annotations
@@ -91,5 +93,9 @@ class CatalogPipeline(ExampleOrgPipeline):
 
 
 def build_example_fleet(app: App) -> list[ServicePipeline]:
-    """Add the example pipelines to ``app`` and return them."""
-    return [OrdersPipeline(app), CatalogPipeline(app)]
+    """Add the example pipelines to ``app`` and return them: two Lambda services, one ECS service
+    (``shipping``) and one EC2 fleet (``inventory``), all through ``ExampleOrgPipeline``."""
+    from hands_off.example.inventory import InventoryPipeline  # they import this module
+    from hands_off.example.shipping import ShippingPipeline
+
+    return [OrdersPipeline(app), CatalogPipeline(app), ShippingPipeline(app), InventoryPipeline(app)]

@@ -95,6 +95,14 @@ class PlannedWave:
             high=10**9,
         )
 
+    @property
+    def zonal_blast_radius(self) -> float:
+        """The share of global traffic the wave's first step touches when the service deploys one
+        Availability Zone at a time (an EC2 fleet's CodeDeploy ``ZonalConfig``, P8): one zone in
+        each of the wave's regions, so at most ``blast_radius`` over the fewest zones any of its
+        regions uses (exact for a single-region wave with evenly loaded zones)."""
+        return self.blast_radius / min(target.az_count for target in self.wave.targets)
+
 
 def _hours(minutes: int) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
@@ -131,13 +139,15 @@ class WavePlan:
         """Minutes from the start of the first wave to the end of the last wave's bake."""
         return self.waves[-1].cumulative_lead_time_minutes
 
-    def table(self) -> str:
+    def table(self, *, zonal: bool = False) -> str:
         """A plain-text table, one row per wave.
 
-        Columns: wave | regions | blast radius (%) | policy | bake | cumulative lead time (h:mm).
+        Columns: wave | regions | blast radius (%) | policy | bake | cumulative lead time (h:mm);
+        with ``zonal`` (a service deployed one Availability Zone at a time, e.g. an EC2 fleet)
+        also the blast radius of each wave's first zone (:attr:`PlannedWave.zonal_blast_radius`).
         """
-        header = ("wave", "regions", "blast radius", "policy", "bake", "lead time (h:mm)")
-        rows = [
+        header: tuple[str, ...] = ("wave", "regions", "blast radius", "policy", "bake", "lead time (h:mm)")
+        rows: list[tuple[str, ...]] = [
             (
                 planned.wave.name,
                 ", ".join(planned.wave.regions),
@@ -148,8 +158,15 @@ class WavePlan:
             )
             for planned in self.waves
         ]
-        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         right = {2, 4, 5}
+        if zonal:
+            header = (*header[:3], "first AZ", *header[3:])
+            rows = [
+                (*row[:3], f"{planned.zonal_blast_radius * 100:.1f}%", *row[3:])
+                for row, planned in zip(rows, self.waves, strict=True)
+            ]
+            right = {2, 3, 5, 6}
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
         def line(cells: Sequence[str]) -> str:
             parts = [
@@ -159,6 +176,20 @@ class WavePlan:
 
         rule = "-+-".join("-" * width for width in widths)
         return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+    def zonal_summary(self) -> str:
+        """One sentence: what the first wave risks when the service deploys one Availability Zone
+        at a time (P8, X1), e.g. ``"Deployed one AZ at a time, Prod-1 starts on 1 of the 3 AZs of
+        ca-central-1: 0.7% of global traffic (the region's 2.0%)."``"""
+        first = self.waves[0]
+        regions = ", ".join(first.wave.regions)
+        zones = min(target.az_count for target in first.wave.targets)
+        each = "each of " if len(first.wave.targets) > 1 else ""
+        return (
+            f"Deployed one AZ at a time, {first.wave.name} starts on 1 of the {zones} AZs of "
+            f"{each}{regions}: {first.zonal_blast_radius * 100:.1f}% of global traffic (the wave's "
+            f"{first.blast_radius * 100:.1f}%)."
+        )
 
 
 def _group_sizes(count: int, factor: float) -> list[int]:

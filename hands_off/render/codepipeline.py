@@ -45,12 +45,16 @@ from hands_off.blueprint import ZETA_STAGE, PipelinePlan, PlannedStage, StepInpu
 from hands_off.build import CodeArtifactRepository, PackageIndex
 from hands_off.constructs.alarm_factory import new_paging_topic
 from hands_off.constructs.code_signing import (
+    GATES_PACKAGE_NAME,
     SIGNED_CODE_DIR_CONTEXT,
     CodeSigning,
+    gates_code_signing,
     signing_profile_arn_context,
 )
+from hands_off.constructs.copies import ServiceCopy, endpoint_known_at_synth, server_deployment_of
 from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep, config_digest
 from hands_off.deployment import Deployment
+from hands_off.model import ConfigError
 from hands_off.naming import (
     GATES_NAMESPACE,
     OVERRIDE_USED_METRIC,
@@ -59,11 +63,21 @@ from hands_off.naming import (
     UNHEALTHY_COPIES_METRIC,
     RolePurpose,
 )
+from hands_off.render import pins
+from hands_off.render.server_deploy import (
+    ServerDeployStep,
+    grant_revision_reads,
+    stack_endpoint_commands,
+    stack_endpoint_env,
+)
 
 __all__ = [
     "BUILD_IMAGE",
     "CDK_ASSETS_VERSION",
     "CDK_CLI_VERSION",
+    "GATES_PACKAGE_COMMAND",
+    "AccessNeeds",
+    "AccessStackFactory",
     "BuildInputs",
     "CopyStage",
     "PagingHook",
@@ -86,7 +100,9 @@ CodeBuild offers) instead of ``aws/codebuild/standard:7.0``, which CodeBuild upd
 A pinned version is not cached on CodeBuild's hosts (slower provisioning) and CodeBuild retires
 old versions: bump it deliberately, with the CLI versions above."""
 
-_BOTO3_PIN = "boto3==1.44.5"
+GATES_PACKAGE_COMMAND = "make package-gates PACKAGE=build/hands-off-gates.zip"
+"""What the Build runs to package the gate runtime before signing it (the repository's Makefile has
+a ``package-gates`` target: ``python -m hands_off.package --gates $(PACKAGE)``)."""
 _SIGNED_DIR = "build/signed"
 _OVERRIDE_ALARM_METRICS = 10  # metrics one CloudWatch metric-math alarm may use
 
@@ -95,11 +111,14 @@ PagingHook = Callable[[Deployment | None], Sequence[sns.ITopicSubscription]]
 
 
 class CopyStage(Protocol):
-    """A CDK stage holding one copy: its application stack, the copy's endpoint output and the
-    topic its alarms page."""
+    """A CDK stage holding one copy: its application stack, the copy itself, the copy's endpoint
+    output and the topic its alarms page."""
 
     @property
     def stack(self) -> Stack: ...
+
+    @property
+    def service(self) -> ServiceCopy: ...
 
     @property
     def endpoint_output(self) -> CfnOutput: ...
@@ -119,6 +138,11 @@ class BuildInputs:
         synth_commands: synthesize with the given ``-c`` context into ``cdk.out/``.
         integration_test_commands: run against ``$ENDPOINTS`` (P4, P7).
         package_index: where the Build installs Python packages from. Default: public PyPI.
+        signs_lambda_package: sign ``package_path`` with AWS Signer and pass the signed package
+            and profile to the synth (``-c`` context). Default: True.
+        revision_directory: where ``build_commands`` leave the CodeDeploy revision
+            (``appspec.yml`` at its root) of copies that declare a server deployment; a Build
+            output only when some copy does. Default: ``build/revision``.
     """
 
     source: pipelines.IFileSetProducer
@@ -127,6 +151,28 @@ class BuildInputs:
     synth_commands: Callable[[str], Sequence[str]]
     integration_test_commands: Sequence[str]
     package_index: PackageIndex | CodeArtifactRepository | None = None
+    signs_lambda_package: bool = True
+    revision_directory: str = "build/revision"
+
+
+@dataclass(frozen=True)
+class AccessNeeds:
+    """What the copies need from each account's IAM stack besides the Lambda roles (read from the
+    copies built before it: the first copy for Alpha's, every pre-production copy for Zeta's).
+
+    Args:
+        server_fleet: the copies declare a server deployment: the hosts' instance role and the
+            role the pipeline's CodeDeploy action assumes.
+        stack_endpoints: the copies' endpoints are only known once deployed: the role Zeta's
+            tests assume to read the production stacks' endpoint outputs.
+    """
+
+    server_fleet: bool = False
+    stack_endpoints: bool = False
+
+
+AccessStackFactory = Callable[[Stage, Sequence[Deployment], AccessNeeds], Stack]
+"""Builds the IAM stack of one account: ``(stage, the deployments in that account, needs)``."""
 
 
 @dataclass
@@ -153,7 +199,7 @@ def render(
     *,
     build: BuildInputs,
     stage_factory: Callable[[Construct, str, Deployment], CopyStage],
-    access_stack_factory: Callable[[Stage, Sequence[Deployment]], Stack],
+    access_stack_factory: AccessStackFactory,
     paging: PagingHook = lambda _: (),
 ) -> RenderedPipeline:
     """Render ``plan`` into ``stack`` (the pipeline stack, in the tooling account and region).
@@ -164,8 +210,8 @@ def render(
         build: the Build stage and test commands.
         stage_factory: builds the CDK stage of one copy (``scope, stage_id, deployment``).
         access_stack_factory: builds the IAM stack of one account (``stage, the deployments in
-            that account``) into the stage the plan says: the first copy's (it deploys before
-            that copy) or Zeta's.
+            that account, what the copies need``) into the stage the plan says: the first copy's
+            (it deploys before that copy) or Zeta's.
         paging: the subscriptions of each copy's paging topic and (for ``None``) of the
             pipeline's own. Default: none (synth then warns about each topic).
     """
@@ -193,9 +239,12 @@ def render(
         assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
         description=f"Runs {naming.service} integration tests against its deployed aliases",
     )
+    gates_code, gates_signing = gates_code_signing(stack, naming)  # signed by the Build, Enforce
     gates = DeploymentGates(
         stack,
         "Gates",
+        code=gates_code,
+        code_signing_config=gates_signing,
         pipeline_name=naming.pipeline,
         reader_role_arns=list(plan.reader_role_arns),
         override_parameter_name=naming.override_parameter,
@@ -241,6 +290,7 @@ def render(
     pipeline_role.add_to_policy(
         iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[observed_health.alarm_arn])
     )
+    synth = _synth_step(stack, plan, build, code_signing)
     pipeline = pipelines.CodePipeline(
         stack,
         "Pipeline",
@@ -251,7 +301,7 @@ def render(
         pipeline_type=codepipeline.PipelineType.V2,
         cross_account_keys=True,
         enable_key_rotation=True,
-        synth=_synth_step(stack, plan, build, code_signing),
+        synth=synth,
         cli_version=CDK_CLI_VERSION,
         cdk_assets_cli_version=CDK_ASSETS_VERSION,
         code_build_defaults=pipelines.CodeBuildOptions(
@@ -273,16 +323,28 @@ def render(
         override_writer=_override_writer(stack, plan),
         pipeline=pipeline,
     )
-    _add_stages(stack, plan, build, rendered, stage_factory, access_stack_factory, paging)
+    _add_stages(stack, plan, build, synth, rendered, stage_factory, access_stack_factory, paging)
+    _check_bake_traffic(plan, rendered)
     pipeline.build_pipeline()
     _log_artifact_access(stack, pipeline, access_logs)
     _add_stage_conditions(plan, pipeline)
     _narrow_wildcard_grants(pipeline, pipeline_role)
-    integration_test_role.add_to_policy(
-        iam.PolicyStatement(
-            actions=["lambda:InvokeFunction"], resources=[d.alias_arn for d in plan.deployments]
+    _grant_revision_reads(pipeline, plan, rendered)
+    if all(endpoint_known_at_synth(s.service) for s in rendered.stages):
+        integration_test_role.add_to_policy(  # the tests invoke the predicted alias ARNs
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[d.alias_arn for d in plan.deployments]
+            )
         )
-    )
+    else:
+        # Zeta reads the production copies' endpoints from their stacks (see _add_stages).
+        accounts = sorted({d.target.account.account_id for s in plan.production for d in s.deployments})
+        integration_test_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sts:AssumeRole"],
+                resources=[naming.role_arn(account, RolePurpose.ENDPOINTS) for account in accounts],
+            )
+        )
     return rendered
 
 
@@ -290,6 +352,9 @@ def _synth_step(
     stack: Stack, plan: PipelinePlan, build: BuildInputs, code_signing: CodeSigning
 ) -> pipelines.CodeBuildStep:
     naming = plan.naming
+    # The gate runtime is always signed (the gate functions enforce it); the service's Lambda
+    # package only when the pipeline has one.
+    signs = build.signs_lambda_package
     context = (
         f"-c {SIGNED_CODE_DIR_CONTEXT}={_SIGNED_DIR} "
         f"-c {signing_profile_arn_context(naming.service)}=$SIGNING_PROFILE_VERSION_ARN"
@@ -309,7 +374,9 @@ def _synth_step(
         install_commands=[*(index.login_commands() if index else []), *build.install_commands],
         commands=[
             *build.build_commands,
-            *code_signing.commands(naming.package_path, _SIGNED_DIR),
+            *(code_signing.commands(naming.package_path, _SIGNED_DIR) if signs else []),
+            GATES_PACKAGE_COMMAND,
+            *code_signing.commands(f"build/{GATES_PACKAGE_NAME}.zip", _SIGNED_DIR, name=GATES_PACKAGE_NAME),
             *build.synth_commands(context),
         ],
         env={**code_signing.env(), **(index.env() if index else {})},
@@ -336,12 +403,16 @@ def _state_machine_step(stack: Stack, gates: DeploymentGates, step: StepInput) -
 
 
 def _integration_test(
-    build: BuildInputs, role: iam.IRole, step_id: str, **endpoints: object
+    build: BuildInputs,
+    role: iam.IRole,
+    step_id: str,
+    commands: Sequence[str] | None = None,
+    **endpoints: object,
 ) -> pipelines.CodeBuildStep:
     return pipelines.CodeBuildStep(
         step_id,
-        install_commands=[f"pip install --quiet {_BOTO3_PIN}"],
-        commands=list(build.integration_test_commands),
+        install_commands=pins.install_commands(),  # boto3 and its dependencies, by sha256
+        commands=list(build.integration_test_commands if commands is None else commands),
         role=role,
         **endpoints,  # type: ignore[arg-type]
     )
@@ -357,11 +428,14 @@ def _add_stages(
     stack: Stack,
     plan: PipelinePlan,
     build: BuildInputs,
+    synth: pipelines.CodeBuildStep,
     rendered: RenderedPipeline,
     stage_factory: Callable[[Construct, str, Deployment], CopyStage],
-    access_stack_factory: Callable[[Stage, Sequence[Deployment]], Stack],
+    access_stack_factory: AccessStackFactory,
     paging: PagingHook,
 ) -> None:
+    revision: list[pipelines.FileSet] = []  # the Build's revision output, made once if needed
+
     def add_copy(deployment: Deployment, stage_id: str) -> CopyStage:
         copy_stage = stage_factory(stack, stage_id, deployment)
         for subscription in paging(deployment):
@@ -369,58 +443,132 @@ def _add_stages(
         rendered.stages.append(copy_stage)
         return copy_stage
 
+    def server_deploy(copy_stage: CopyStage, deployment: Deployment, stage_id: str) -> list[pipelines.Step]:
+        """The CodeDeploy action after the copy's stack, for a copy that declares one."""
+        target = server_deployment_of(copy_stage.service)
+        if target is None:
+            return []
+        if not revision:
+            revision.append(synth.add_output_directory(build.revision_directory))
+        step_id = f"{stage_id}-Deploy"
+        return [
+            ServerDeployStep(
+                step_id, revision=revision[0], target=target, deployment=deployment, naming=plan.naming
+            )
+        ]
+
     for stage in plan.preproduction:
         wave = _add_wave(stack, rendered, stage)
         for copy in stage.copies:
             copy_stage = add_copy(copy.deployment, copy.stage_id)
             assert isinstance(copy_stage, Stage)
             if stage is plan.stages[0] and copy is stage.copies[0]:
-                access = _add_access_stacks(plan, stage.name, copy_stage, access_stack_factory)
+                access = _add_access_stacks(plan, stage.name, copy_stage, access_stack_factory, rendered)
                 for access_stack in access:
                     copy_stage.stack.add_stack_dependency(access_stack)  # roles before the copy
                 rendered.access_stacks += access
+            deploy = server_deploy(copy_stage, copy.deployment, copy.stage_id)
             test = _integration_test(
                 build,
                 rendered.integration_test_role,
                 f"{copy_stage.stage_name}-IntegrationTest",
                 env_from_cfn_outputs={"ENDPOINTS": copy_stage.endpoint_output},
             )
-            wave.add_stage(copy_stage, post=[test] if stage.integration_tests else [])
+            for step in deploy:
+                test.add_step_dependency(step)  # test the revision, not the empty hosts
+            wave.add_stage(copy_stage, post=[*deploy, test] if stage.integration_tests else deploy)
     # Zeta (P7): the same tests, against what runs in production right now; before them, the
     # roles of the accounts holding only production copies (P8: after pre-production ran them).
-    zeta = rendered.pipeline.add_wave(
-        ZETA_STAGE,
-        post=[
-            _integration_test(
-                build,
-                rendered.integration_test_role,
-                "Zeta-IntegrationTest",
-                env={"ENDPOINTS": ",".join(plan.zeta_endpoints), "SKIP_NOT_DEPLOYED": "1"},
-            )
-        ],
-    )
+    zeta = rendered.pipeline.add_wave(ZETA_STAGE, post=[_zeta_test(plan, build, rendered)])
     if any(a.stage == ZETA_STAGE for a in plan.access):
         # One CDK stage alone in a wave names the CodePipeline stage: call it Zeta.
         zeta_stage = Stage(stack, ZETA_STAGE)
-        rendered.access_stacks += _add_access_stacks(plan, ZETA_STAGE, zeta_stage, access_stack_factory)
+        rendered.access_stacks += _add_access_stacks(
+            plan, ZETA_STAGE, zeta_stage, access_stack_factory, rendered
+        )
         zeta.add_stage(zeta_stage)
     for stage in plan.production:
         wave = _add_wave(stack, rendered, stage)
         for copy in stage.copies:
             copy_stage = add_copy(copy.deployment, copy.stage_id)
             assert isinstance(copy_stage, Stage)
-            wave.add_stage(copy_stage)
+            wave.add_stage(copy_stage, post=server_deploy(copy_stage, copy.deployment, copy.stage_id))
+
+
+def _zeta_test(plan: PipelinePlan, build: BuildInputs, rendered: RenderedPipeline) -> pipelines.CodeBuildStep:
+    """Zeta's tests against every production copy. The planner predicts Lambda endpoints (alias
+    ARNs); a copy whose endpoint is only known once deployed (a load balancer) has its endpoint
+    read from its stack's output, through the account's ``endpoints`` role."""
+    role = rendered.integration_test_role
+    copies = [s for s in rendered.stages if not endpoint_known_at_synth(s.service)]
+    if not copies:
+        return _integration_test(
+            build,
+            role,
+            "Zeta-IntegrationTest",
+            env={"ENDPOINTS": ",".join(plan.zeta_endpoints), "SKIP_NOT_DEPLOYED": "1"},
+        )
+    output = copies[0].endpoint_output  # every copy of the service has the same construct tree
+    production = [d for s in plan.production for d in s.deployments]
+    return _integration_test(
+        build,
+        role,
+        "Zeta-IntegrationTest",
+        commands=stack_endpoint_commands(build.integration_test_commands),
+        env={
+            **stack_endpoint_env(plan.naming, production, Stack.of(output).get_logical_id(output)),
+            "SKIP_NOT_DEPLOYED": "1",
+        },
+    )
 
 
 def _add_access_stacks(
     plan: PipelinePlan,
     stage_name: str,
     scope: Stage,
-    access_stack_factory: Callable[[Stage, Sequence[Deployment]], Stack],
+    access_stack_factory: AccessStackFactory,
+    rendered: RenderedPipeline,
 ) -> list[Stack]:
     """The per-account roles the plan deploys in ``stage_name``, built into ``scope``: the first
-    copy's CDK stage for Alpha, a stage of their own for Zeta."""
-    return [access_stack_factory(scope, a.deployments) for a in plan.access if a.stage == stage_name]
+    copy's CDK stage for Alpha, a stage of their own for Zeta. What the copies need beyond the
+    Lambda roles is read from the copies built so far (one service has one kind of copy)."""
+    needs = AccessNeeds(
+        server_fleet=any(server_deployment_of(s.service) is not None for s in rendered.stages),
+        stack_endpoints=not all(endpoint_known_at_synth(s.service) for s in rendered.stages),
+    )
+    return [access_stack_factory(scope, a.deployments, needs) for a in plan.access if a.stage == stage_name]
+
+
+def _check_bake_traffic(plan: PipelinePlan, rendered: RenderedPipeline) -> None:
+    """A bake counts the requests of its copies through the plan's traffic metric (Lambda
+    invocations of the ``live`` alias). A copy behind a load balancer has no such metric (its
+    ``RequestCount`` dimensions hold ids only known once deployed), so a minimum request count
+    could never be met and every bake would run into its 48-hour timeout: refuse it at synth."""
+    minimum = plan.gate_policy.bake_min_requests
+    behind = [s.stack.stack_name for s in rendered.stages if not endpoint_known_at_synth(s.service)]
+    if minimum and behind:
+        raise ConfigError(
+            "GatePolicy.bake_min_requests",
+            f"{minimum} requests, but the bakes cannot count the requests of copies behind a load "
+            f"balancer yet (e.g. {behind[0]}); set bake_min_requests=0 for this pipeline (its bakes "
+            "then watch the alarms for bake_minutes)",
+        )
+
+
+def _grant_revision_reads(
+    pipeline: pipelines.CodePipeline, plan: PipelinePlan, rendered: RenderedPipeline
+) -> None:
+    """The accounts and regions of the server fleets may read their revisions (see
+    :func:`~hands_off.render.server_deploy.grant_revision_reads`)."""
+    fleets = sorted(
+        {
+            (str(s.stack.account), str(s.stack.region))
+            for s in rendered.stages
+            if server_deployment_of(s.service) is not None
+        }
+    )
+    if fleets:
+        grant_revision_reads(pipeline, fleets, plan.naming)
 
 
 def _log_artifact_access(stack: Stack, pipeline: pipelines.CodePipeline, access_logs: s3.Bucket) -> None:
@@ -513,7 +661,19 @@ def _override_used_alarms(stack: Stack, plan: PipelinePlan, topic: sns.ITopic) -
         )
         alarm.add_alarm_action(cw_actions.SnsAction(topic))
         alarms.append(alarm)
+    _page_gate_failures(stack, topic)
     return alarms
+
+
+def _page_gate_failures(stack: Stack, topic: sns.ITopic) -> None:
+    """Page the tooling topic when a gate or bake fails because its input was rewritten
+    (``GateInputTampered``, ``GateInputUnverified``) or a hotfix could not switch or restore the
+    deployment groups: nothing else would (see :meth:`DeploymentGates.page_failures`). The gates
+    are the stack's ``Gates`` (:func:`render` makes them first); a stack without them has nothing
+    to page about."""
+    gates = stack.node.try_find_child("Gates")
+    if isinstance(gates, DeploymentGates):
+        gates.page_failures(topic)
 
 
 def _override_writer(stack: Stack, plan: PipelinePlan) -> iam.ManagedPolicy:

@@ -7,6 +7,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from hands_off.constructs.copies import CopyFactory, ServiceCopy
+from hands_off.constructs.ec2_fleet import availability_zones_context_key, known_availability_zones
 from hands_off.deployment import Deployment
 
 __all__ = ["ApplicationStack", "ApplicationStage"]
@@ -62,9 +63,20 @@ class ApplicationStage(Stage):
             construct_id,
             env=Environment(account=target.account.account_id, region=target.region),
         )
+        # An ec2.Vpc (a server fleet's) checks its zones against the stack's, which CDK looks up
+        # with AWS credentials at synth. Answer from hands-off's zone table instead (the zones the
+        # fleet uses), unless the app's context (cdk.context.json) already has the real ones.
+        key = availability_zones_context_key(target.account.account_id, target.region)
+        if self.node.try_get_context(key) is None:
+            self.node.set_context(key, known_availability_zones(target.region))
         self.stack = ApplicationStack(
             self, "App", stack_name=deployment.stack_name, deployment=deployment, build=build
         )
+
+    @property
+    def service(self) -> ServiceCopy:
+        """The copy the ``build`` hook made."""
+        return self.stack.service
 
     @property
     def endpoint_output(self) -> CfnOutput:

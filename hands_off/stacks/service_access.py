@@ -20,6 +20,8 @@ from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS
 from hands_off.deployment import Deployment
 from hands_off.model import Account
 from hands_off.naming import ALIAS_NAME, ROLLBACK_ALARMS, RolePurpose, ServiceNaming, alarm_name
+from hands_off.render.codepipeline import AccessNeeds
+from hands_off.stacks.fleet_access import endpoints_role, server_fleet_roles
 
 __all__ = ["ServiceAccessStack"]
 
@@ -31,14 +33,24 @@ class ServiceAccessStack(Stack):
         naming: names the roles and the principal the reader role trusts.
         account: the target account.
         deployments: every copy of the service in that account (scopes the policies).
+        server_fleet: also the hosts' ``instance`` role and the ``fleet-deploy`` role the
+            pipeline's CodeDeploy action assumes (server fleets). Default: False.
+        stack_endpoints: also the ``endpoints`` role Zeta's tests assume to read the account's
+            production endpoints from their stacks (when it holds any). Default: False.
     """
 
     @classmethod
     def for_account(
-        cls, scope: Construct, naming: ServiceNaming, deployments: Sequence[Deployment]
+        cls,
+        scope: Construct,
+        naming: ServiceNaming,
+        deployments: Sequence[Deployment],
+        needs: AccessNeeds | None = None,
     ) -> ServiceAccessStack:
         """The access stack of the account of ``deployments`` (all in one account), in the region
-        of the first, named ``<service>-access``."""
+        of the first, named ``<service>-access``, with the roles ``needs`` asks for beyond the
+        Lambda ones (default: none)."""
+        needs = needs or AccessNeeds()
         first = deployments[0].target
         return cls(
             scope,
@@ -48,6 +60,8 @@ class ServiceAccessStack(Stack):
             naming=naming,
             account=first.account,
             deployments=deployments,
+            server_fleet=needs.server_fleet,
+            stack_endpoints=needs.stack_endpoints,
             description=f"hands-off: IAM roles of {naming.service} in account {first.account.name}",
         )
 
@@ -59,6 +73,8 @@ class ServiceAccessStack(Stack):
         naming: ServiceNaming,
         account: Account,
         deployments: Sequence[Deployment],
+        server_fleet: bool = False,
+        stack_endpoints: bool = False,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -122,6 +138,15 @@ class ServiceAccessStack(Stack):
         self.reader_role.add_to_policy(
             iam.PolicyStatement(actions=["cloudwatch:GetMetricStatistics"], resources=["*"])
         )
+        # A hotfix turns a copy's CodeDeploy alarm rollback off for one execution, and the gates
+        # and bakes turn it back on: those deployment groups only (application and group are
+        # both named after the copy, see LambdaService).
+        self.reader_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["codedeploy:GetDeploymentGroup", "codedeploy:UpdateDeploymentGroup"],
+                resources=[f"arn:aws:codedeploy:{r}:{acct}:deploymentgroup:{fn}/{fn}" for r, fn in copies],
+            )
+        )
         self.wildcards += [
             (self.reader_role, arn, "The gates look alarms up by name prefix (org-wide alarms), read-only.")
             for arn in alarm_arns
@@ -134,3 +159,13 @@ class ServiceAccessStack(Stack):
                 "request counts with it (read-only).",
             )
         )
+        self.instance_role: iam.Role | None = None
+        self.fleet_deploy_role: iam.Role | None = None
+        self.endpoints_role: iam.Role | None = None
+        if server_fleet:
+            self.instance_role, self.fleet_deploy_role, more = server_fleet_roles(self, naming, deployments)
+            self.wildcards += more
+        production = [d for d in deployments if d.production]
+        if stack_endpoints and production:
+            self.endpoints_role, more = endpoints_role(self, naming, production)
+            self.wildcards += more

@@ -34,13 +34,13 @@ class ServicePipeline(Stack):
     """A CodePipeline (V2, cross-account keys) that ships one service through
     ``Source → Build → Alpha → Beta → Gamma → Zeta → Prod-1 … Prod-N``.
 
-    Built on CDK Pipelines (self-mutation, asset publishing, cross-account deploys); hands-off adds
-    signed builds, integration tests after every pre-production deployment, a Zeta stage against
-    production, and one CodeDeploy deployment group per copy with alarm rollback.
+    Built on CDK Pipelines (self-mutation, asset publishing, cross-account deploys); hands-off adds signed
+    builds, integration tests after each pre-production deployment, a Zeta stage against production, and
+    one deployment group per copy with alarm rollback.
 
-    Subclass it and override hooks — class attributes for plain values (``service_name``,
-    ``code_directory``, ``repository``, ``package_index`` …), methods for the rest (each documents
-    its default). Hooks run once per pipeline, stage or copy, while the pipeline is planned.
+    Subclass it and override hooks — class attributes for plain values (``service_name``, ``code_directory``,
+    ``repository``, ``package_index`` …), methods for the rest (each documents its default). Hooks run
+    once per pipeline, stage or copy, while the pipeline is planned.
 
     Example::
 
@@ -71,6 +71,8 @@ class ServicePipeline(Stack):
     package_index: ClassVar[PackageIndex | CodeArtifactRepository | None] = None
     """Where the Build installs Python packages from. Default: ``None`` (the public PyPI); set it
     once in the organization class, e.g. to a :class:`~hands_off.build.CodeArtifactRepository`."""
+    signs_lambda_package: ClassVar[bool] = True
+    """Sign ``build/<service>.zip`` with AWS Signer before synth (P3). Default: True (False: no zip)."""
 
     def __init__(
         self,
@@ -114,9 +116,10 @@ class ServicePipeline(Stack):
                 synth_commands=self.synth_commands,
                 integration_test_commands=self.integration_test_commands(),
                 package_index=self.package_index,
+                signs_lambda_package=self.signs_lambda_package,
             ),
             stage_factory=lambda s, i, d: ApplicationStage(s, i, deployment=d, build=self.application),
-            access_stack_factory=lambda s, copies: ServiceAccessStack.for_account(s, self.naming, copies),
+            access_stack_factory=lambda s, d, needs: ServiceAccessStack.for_account(s, self.naming, d, needs),
             paging=self.paging_subscriptions,
         )
         self.pipeline = rendered.pipeline
@@ -153,12 +156,10 @@ class ServicePipeline(Stack):
         return ["make setup"]
 
     def build_commands(self) -> list[str]:
-        """Unit tests, linters and packaging (P3), run after :meth:`install_commands`.
-
-        Must leave the package at ``build/<service>.zip``; the base class
-        signs it, then runs :meth:`synth_commands`. Default: ``make test``, then
-        ``make package CODE_DIRECTORY=<code_directory> PACKAGE=build/<service>.zip``.
-        """
+        """Unit tests, linters and packaging (P3), run after :meth:`install_commands`. Must leave
+        ``build/<service>.zip`` (signed next, see :attr:`signs_lambda_package`), or a server fleet's
+        CodeDeploy revision in ``build/revision``. Default: ``make test``, then ``make package
+        CODE_DIRECTORY=<code_directory> PACKAGE=build/<service>.zip``."""
         return ["make test", self.package_command]
 
     def synth_commands(self, context: str) -> list[str]:
@@ -168,14 +169,13 @@ class ServicePipeline(Stack):
         return [f'make synth CDK_CONTEXT="{context}"']
 
     def integration_test_commands(self) -> list[str]:
-        """Commands that call the endpoints in ``$ENDPOINTS`` (comma-separated alias ARNs) like a
-        customer: positive and negative cases (P4). Default: ``<code_directory>/integ_test.py``."""
+        """Commands that call the endpoints in ``$ENDPOINTS`` (comma-separated alias ARNs, or URLs) like
+        a customer: positive and negative cases (P4). Default: ``<code_directory>/integ_test.py``."""
         return [f"python {self.code_directory}/integ_test.py"]
 
     def canary_payload(self) -> dict[str, Any] | None:
-        """A request that exercises the service, sent every minute to the Gamma and production
-        copies (P18) so alarms, anomaly detection and bakes have signal at any traffic level.
-        Default: ``None`` (no canary; the traffic-anomaly alarm is then only used in production)."""
+        """A request sent every minute to the Gamma and production copies (P18): alarms and bakes then
+        have signal at any traffic level. Default: ``None`` (no canary; traffic anomaly: production only)."""
         return None
 
     def paging_subscriptions(self, deployment: Deployment | None) -> list[sns.ITopicSubscription]:

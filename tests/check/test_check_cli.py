@@ -49,7 +49,7 @@ def test_example_passes(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> Non
     status, out, _ = _run(capsys, "check", str(fleet.outdir))
 
     assert status == 0
-    assert out == "hands-off check passed: 2 pipeline(s), 12 rules, 0 error(s), 0 warning(s), 0 waived\n"
+    assert out == "hands-off check passed: 4 pipeline(s), 12 rules, 0 error(s), 0 warning(s), 0 waived\n"
 
 
 def test_json_names_at_least_five_rules(plain_out: Path, capsys: pytest.CaptureFixture[str]) -> None:

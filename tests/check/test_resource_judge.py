@@ -57,9 +57,11 @@ def test_example_fleet_is_judged_and_compliant(fleet: Fleet) -> None:
     judged = _judged(assembly)
 
     kinds = _kinds(assembly, judged)
-    assert kinds[PIPELINE_TYPE] == 2
+    assert kinds[PIPELINE_TYPE] == 4
     assert kinds["AWS::Lambda::Function"] > 0
     assert kinds["AWS::CodeDeploy::DeploymentGroup"] > 0
+    assert kinds["AWS::ECS::Service"] > 0  # the shipping copies
+    assert kinds["AWS::AutoScaling::AutoScalingGroup"] > 0  # the inventory copies
     assert _all_findings(judged) == Counter()
 
 

@@ -54,7 +54,12 @@ def test_plain_pipeline_gets_one_finding_per_missing_practice(plain_out: Path) -
 def test_example_fleet_has_no_findings(fleet: Fleet) -> None:
     report = run(Assembly.read(fleet.outdir))
 
-    assert report.pipelines == ("catalog-application", "orders-application")
+    assert report.pipelines == (
+        "catalog-application",
+        "inventory-application",
+        "orders-application",
+        "shipping-application",
+    )
     assert [str(f) for f in report.findings] == []
     assert not report.failed
 

@@ -474,3 +474,28 @@ def test_lambda_alarms_watch_the_alias_duration_and_invocations(
             "Metrics": Match.array_with([_alias_metric("Invocations", "Sum", function_id)]),
         },
     )
+
+
+# ------------------------------------------------------------------------------- hotfix (issue 8)
+
+
+def test_no_hotfix_alarm_and_no_deployment_rollback_composite(watched: Built) -> None:
+    """A hotfix turns the CodeDeploy group's alarm configuration off at runtime: the factory makes
+    no hotfix alarm and no composite for CodeDeploy (whether CodeDeploy evaluates a composite is
+    undocumented)."""
+    names = {
+        r["Properties"]["AlarmName"]
+        for r in watched.template.find_resources("AWS::CloudWatch::Alarm").values()
+    }
+    assert f"{PREFIX}-hotfix" not in names
+    composites = watched.template.find_resources("AWS::CloudWatch::CompositeAlarm")
+    assert [c["Properties"]["AlarmName"] for c in composites.values()] == [f"{PREFIX}-health"]
+
+
+@pytest.mark.parametrize("fixture", ["watched", "unwatched"])
+def test_deployment_rollback_is_the_metric_rollback_alarms(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    built: Built = request.getfixturevalue(fixture)
+    assert built.alarms.deployment_rollback == built.alarms.rollback
+    assert all(isinstance(a, cloudwatch.Alarm) for a in built.alarms.deployment_rollback)

@@ -17,7 +17,17 @@ from aws_cdk import aws_codepipeline_actions as cp_actions
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Capture, Match, Template
 
-from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep, config_digest
+from hands_off.constructs.alarm_factory import new_paging_topic
+from hands_off.constructs.deployment_gates import (
+    HOTFIX_NOT_RESTORED_ERROR,
+    HOTFIX_UNSET_ERROR,
+    INPUT_TAMPERED_ERROR,
+    INPUT_UNVERIFIED_ERROR,
+    PAGED_ERRORS,
+    DeploymentGates,
+    StateMachineStep,
+    config_digest,
+)
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
 PIPELINE = "orders-application"
@@ -30,7 +40,7 @@ CONFIG_PARAMETERS = [
     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/hands-off/{PIPELINE}/gates/Gamma-Gate",
     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/hands-off/{PIPELINE}/gates/Gamma-Bake",
 ]
-MODULES = ("alarms", "time_window", "override", "decide", "bake", "execution")
+MODULES = ("alarms", "time_window", "override", "decide", "bake", "execution", "hotfix")
 
 GATE_STATES = {
     "GateCheckExecution",
@@ -47,6 +57,12 @@ GATE_STATES = {
     "WaitAndRecheck",
     "Clear",
     "Blocked",
+    "Hotfix?",
+    "ArmHotfix",
+    "DisarmHotfix",
+    "HotfixTaskFailed",
+    "HotfixSet?",
+    "HotfixUnset",
 }
 BAKE_STATES = {
     "BakeCheckExecution",
@@ -57,6 +73,8 @@ BAKE_STATES = {
     "BakeInputUnverified",
     "BakeInputTampered",
     "BakeStart",
+    "BakeOverride",
+    "BakeOverrideFailed",
     "Watch",
     "Baked?",
     "KeepBaking",
@@ -64,6 +82,13 @@ BAKE_STATES = {
     "BakeFailed",
     "CountUnreadablePoll",
     "UnreadableBudgetLeft?",
+    "DoneRestoreHotfix",
+    "DoneRestoreHotfixFailed",
+    "DoneHotfixRestored?",
+    "FailedRestoreHotfix",
+    "FailedRestoreHotfixFailed",
+    "FailedHotfixRestored?",
+    "HotfixNotRestored",
 }
 # Lambda service errors, throttling and timeouts: retried with backoff on every Lambda task.
 LAMBDA_RETRY = {
@@ -258,8 +283,23 @@ def test_a_throttled_parameter_read_is_retried(built: Built, prefix: str) -> Non
 @pytest.mark.parametrize(
     ("machine", "tasks"),
     [
-        ("gate", {"GateCheckExecution", "AppAlarms", "OrgAlarms", "CheckWindow", "CheckOverride", "Decide"}),
-        ("bake", {"BakeCheckExecution", "Watch"}),
+        (
+            "gate",
+            {
+                "GateCheckExecution",
+                "AppAlarms",
+                "OrgAlarms",
+                "CheckWindow",
+                "CheckOverride",
+                "Decide",
+                "ArmHotfix",
+                "DisarmHotfix",
+            },
+        ),
+        (
+            "bake",
+            {"BakeCheckExecution", "BakeOverride", "Watch", "DoneRestoreHotfix", "FailedRestoreHotfix"},
+        ),
     ],
 )
 def test_every_lambda_task_retries_lambda_errors_and_timeouts_with_backoff(
@@ -352,7 +392,11 @@ def test_a_bake_poll_that_fails_spends_the_error_budget(built: Built) -> None:
     assert states["UnreadableBudgetLeft?"] == {
         "Type": "Choice",
         "Choices": [
-            {"Variable": "$.bake.unreadable_polls", "NumericGreaterThanEquals": 5, "Next": "BakeFailed"}
+            {
+                "Variable": "$.bake.unreadable_polls",
+                "NumericGreaterThanEquals": 5,
+                "Next": "FailedRestoreHotfix",
+            }
         ],
         "Default": "KeepBaking",
     }
@@ -384,7 +428,7 @@ def test_decide_then_clear_block_or_wait_and_recheck(built: Built) -> None:
     assert states["Decide"]["Next"] == "Proceed?"
     proceed = states["Proceed?"]
     assert [(c["Variable"], c["Next"]) for c in proceed["Choices"]] == [
-        ("$.decision.proceed", "Clear"),
+        ("$.decision.proceed", "Hotfix?"),  # arm or disarm the hotfix alarms, then Clear
         ("$.decision.give_up", "Blocked"),
     ]
     assert proceed["Default"] == "WaitAndRecheck"
@@ -405,7 +449,7 @@ def test_bake_machine_has_exactly_its_states(built: Built) -> None:
     asl = built.asl(built.gates.bake)
     assert set(asl["States"]) == BAKE_STATES
     assert asl["StartAt"] == "BakeCheckExecution"
-    assert asl["States"]["BakeStart"]["Next"] == "Watch"
+    assert asl["States"]["BakeStart"]["Next"] == "BakeOverride"  # then Watch
 
 
 def test_bake_watches_until_done_or_failed(built: Built) -> None:
@@ -413,9 +457,10 @@ def test_bake_watches_until_done_or_failed(built: Built) -> None:
     assert states["Watch"]["Resource"] == built.function_arn("bake")
     assert states["Watch"]["Next"] == "Baked?"
     baked = states["Baked?"]
+    # done or failed, the hotfix alarms are restored to OK first
     assert [(c["StringEquals"], c["Next"]) for c in baked["Choices"]] == [
-        ("DONE", "Baked"),
-        ("FAILED", "BakeFailed"),
+        ("DONE", "DoneRestoreHotfix"),
+        ("FAILED", "FailedRestoreHotfix"),
     ]
     assert baked["Default"] == "KeepBaking"
     assert states["KeepBaking"] == {"Type": "Wait", "SecondsPath": "$.input.poll_seconds", "Next": "Watch"}
@@ -425,9 +470,9 @@ def test_bake_watches_until_done_or_failed(built: Built) -> None:
 # ---------------------------------------------------------------------------- functions
 
 
-def test_six_functions_with_package_handlers_on_python_314(built: Built) -> None:
+def test_seven_functions_with_package_handlers_on_python_314(built: Built) -> None:
     t = built.template
-    t.resource_count_is("AWS::Lambda::Function", 6)
+    t.resource_count_is("AWS::Lambda::Function", 7)
     functions = t.find_resources("AWS::Lambda::Function")
     assert sorted(f["Properties"]["Handler"] for f in functions.values()) == sorted(
         f"hands_off_gates.{m}.handler" for m in MODULES
@@ -510,7 +555,7 @@ def test_checker_role_may_do_exactly_this(built: Built) -> None:
         "ssm:GetParameter ssm:GetParameterHistory": [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{OVERRIDE}"],
         "codepipeline:GetPipelineExecution": [f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{PIPELINE}"],
     }
-    assert len(log_groups) == 6  # one log group per function
+    assert len(log_groups) == 7  # one log group per function
     assert all(s["Effect"] == "Allow" for s in statements)
 
 
@@ -619,3 +664,189 @@ def test_a_malformed_digest_is_refused_at_construction(digest: str) -> None:
             config_parameter_name="/p",
             config_sha256=digest,
         )
+
+
+# ------------------------------------------------------------------------------ hotfix (issue 8)
+
+HOTFIX_PAYLOAD = {
+    "groups.$": "$.input.hotfix_groups",
+    "pipeline.$": "$.input.pipeline",
+    "stage.$": "$.input.stage",
+    "execution_id.$": "$.execution_id",
+}
+
+
+def test_a_proceeding_gate_arms_the_hotfix_or_disarms_it_before_it_clears(built: Built) -> None:
+    states = built.asl(built.gates.gate)["States"]
+    assert states["Hotfix?"] == {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.decision.hotfix", "BooleanEquals": True, "Next": "ArmHotfix"}],
+        "Default": "DisarmHotfix",
+    }
+    for name, action, extra in (
+        ("ArmHotfix", "arm", {"override.$": "$.results[3]"}),
+        ("DisarmHotfix", "disarm", {}),
+    ):
+        task = states[name]
+        assert task["Resource"] == built.function_arn("hotfix")
+        assert task["Parameters"] == {"action": action, **HOTFIX_PAYLOAD, **extra}
+        assert task["ResultPath"] == "$.hotfix"
+        assert task["Next"] == "HotfixSet?"
+        assert task["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "HotfixTaskFailed"}
+        ]
+    assert states["HotfixTaskFailed"] == {
+        "Type": "Pass",
+        "ResultPath": "$.hotfix",
+        "Parameters": {
+            "ok": False,
+            "reason.$": (
+                "States.Format('CodeDeploy alarm rollback could not be set ({}) — failing closed, not "
+                "deploying', $.error.Error)"
+            ),
+        },
+        "Next": "HotfixSet?",
+    }
+    assert states["HotfixSet?"] == {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.hotfix.ok", "BooleanEquals": True, "Next": "Clear"}],
+        "Default": "HotfixUnset",
+    }
+    assert states["HotfixUnset"] == {
+        "Type": "Fail",
+        "Error": "HotfixAlarmsUnset",
+        "CausePath": "$.hotfix.reason",
+    }
+
+
+@pytest.mark.parametrize(("prefix", "then"), [("Done", "Baked"), ("Failed", "BakeFailed")])
+def test_a_bake_restores_the_hotfix_alarms_when_it_ends_either_way(
+    built: Built, prefix: str, then: str
+) -> None:
+    states = built.asl(built.gates.bake)["States"]
+    task = states[f"{prefix}RestoreHotfix"]
+    assert task["Resource"] == built.function_arn("hotfix")
+    assert task["Parameters"] == {"action": "restore", **HOTFIX_PAYLOAD}
+    assert task["ResultPath"] == "$.hotfix"
+    assert task["Next"] == f"{prefix}HotfixRestored?"
+    assert task["Catch"] == [
+        {
+            "ErrorEquals": ["States.ALL"],
+            "ResultPath": "$.error",
+            "Next": f"{prefix}RestoreHotfixFailed",
+        }
+    ]
+    assert states[f"{prefix}RestoreHotfixFailed"]["Next"] == f"{prefix}HotfixRestored?"
+    assert states[f"{prefix}HotfixRestored?"] == {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.hotfix.ok", "BooleanEquals": True, "Next": then}],
+        "Default": "HotfixNotRestored",
+    }
+    assert states["HotfixNotRestored"] == {
+        "Type": "Fail",
+        "Error": "HotfixNotRestored",
+        "CausePath": (
+            "States.Format('{} — and CodeDeploy alarm rollback was not turned back on: {}', "
+            "$.bake.reason, $.hotfix.reason)"
+        ),
+    }
+
+
+def test_each_bake_poll_knows_its_stage_execution_groups_and_override(built: Built) -> None:
+    parameters = built.asl(built.gates.bake)["States"]["Watch"]["Parameters"]
+    assert parameters["hotfix_groups.$"] == "$.input.hotfix_groups"
+    assert parameters["stage.$"] == "$.input.stage"
+    assert parameters["execution_id.$"] == "$.execution_id"
+    assert parameters["override.$"] == "$.override"
+    assert parameters["override_max_hours.$"] == "$.input.override_max_hours"
+
+
+def test_the_bake_reads_the_override_once_at_its_start_as_the_gate_does(built: Built) -> None:
+    states = built.asl(built.gates.bake)["States"]
+    gate = built.asl(built.gates.gate)
+    [check_override] = [
+        s
+        for b in gate["States"]["CheckAll"]["Branches"]
+        for n, s in b["States"].items()
+        if n == "CheckOverride"
+    ]
+    assert states["BakeStart"]["Next"] == "BakeOverride"
+    task = states["BakeOverride"]
+    assert task["Resource"] == built.function_arn("override")
+    assert task["Parameters"] == check_override["Parameters"]
+    assert (task["ResultPath"], task["Next"]) == ("$.override", "Watch")
+    assert task["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "BakeOverrideFailed"}
+    ]
+    # an override that cannot be read is no override: no hotfix applies in the bake
+    assert states["BakeOverrideFailed"]["ResultPath"] == "$.override"
+    assert states["BakeOverrideFailed"]["Parameters"]["active"] is False
+    assert states["BakeOverrideFailed"]["Next"] == "Watch"
+
+
+# ------------------------------------------------------------------------------ paging (issue 8)
+
+
+@pytest.fixture(scope="module")
+def paged(bare_stack: Callable[..., Stack]) -> tuple[Stack, DeploymentGates, Template]:
+    stack = bare_stack()
+    gates = DeploymentGates(
+        stack,
+        "Gates",
+        pipeline_name=PIPELINE,
+        reader_role_arns=READERS,
+        override_parameter_name=OVERRIDE,
+        checker_role_name="hands-off-orders-gate-checker",
+        config_parameter_arns=CONFIG_PARAMETERS,
+    )
+    gates.page_failures(new_paging_topic(stack, name="pipeline"))
+    return stack, gates, Template.from_stack(stack)
+
+
+def test_failures_on_tampered_inputs_or_hotfix_alarms_page_the_topic(
+    paged: tuple[Stack, DeploymentGates, Template],
+) -> None:
+    stack, gates, template = paged
+    [rule] = template.find_resources("AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {
+            "status": ["FAILED"],
+            "stateMachineArn": [
+                {"Ref": stack.get_logical_id(gates.gate.node.default_child)},  # type: ignore[arg-type]
+                {"Ref": stack.get_logical_id(gates.bake.node.default_child)},  # type: ignore[arg-type]
+            ],
+            "error": ["GateInputTampered", "GateInputUnverified", "HotfixAlarmsUnset", "HotfixNotRestored"],
+        },
+    }
+    [target] = rule["Properties"]["Targets"]
+    [topic_id] = template.find_resources("AWS::SNS::Topic")
+    assert target["Arn"] == {"Ref": topic_id}
+    assert target["InputTransformer"]["InputPathsMap"] == {
+        "detail-name": "$.detail.name",
+        "detail-error": "$.detail.error",
+        "detail-cause": "$.detail.cause",
+    }
+    assert target["InputTransformer"]["InputTemplate"] == (
+        '"orders-application: gate or bake execution <detail-name> failed with <detail-error>: '
+        '<detail-cause>"'
+    )
+
+
+def test_the_paged_errors_are_the_ones_the_machines_fail_with(built: Built) -> None:
+    errors = {
+        state["Error"]
+        for machine in (built.gates.gate, built.gates.bake)
+        for state in built.asl(machine)["States"].values()
+        if state["Type"] == "Fail"
+    }
+    assert set(PAGED_ERRORS) <= errors
+    assert set(PAGED_ERRORS) == {
+        INPUT_TAMPERED_ERROR,
+        INPUT_UNVERIFIED_ERROR,
+        HOTFIX_UNSET_ERROR,
+        HOTFIX_NOT_RESTORED_ERROR,
+    }
+    assert errors - set(PAGED_ERRORS) == {"DeploymentBlocked", "BakeFailed"}  # page through the copy's alarms

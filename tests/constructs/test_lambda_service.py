@@ -255,6 +255,47 @@ def test_deployment_group_rolls_back_on_failure_stop_and_exactly_the_rollback_al
     )
 
 
+@pytest.mark.parametrize("fixture", ["quiet", "canary"])
+def test_every_deployment_group_watches_only_metric_alarms_with_alarm_rollback_on(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """Issue 8, hotfix: CodeDeploy watches the metric rollback alarms (documented behaviour), never
+    a composite; a hotfix turns the group's alarm configuration off at runtime, not here."""
+    _, svc, t = request.getfixturevalue(fixture)
+    metric = set(t.find_resources("AWS::CloudWatch::Alarm"))
+    composite = set(t.find_resources("AWS::CloudWatch::CompositeAlarm"))
+    groups = t.find_resources("AWS::CodeDeploy::DeploymentGroup")
+    assert groups
+    for group in groups.values():
+        config = group["Properties"]["AlarmConfiguration"]
+        assert config["Enabled"] is True
+        ids = [a["Name"]["Ref"] for a in config["Alarms"]]
+        assert ids
+        assert set(ids) <= metric
+        assert not set(ids) & composite
+    assert svc.alarms.deployment_rollback == svc.alarms.rollback  # kept for earlier callers
+
+
+def test_the_codedeploy_application_and_group_are_named_after_the_function(
+    canary: tuple[Stack, LambdaService, Template],
+) -> None:
+    """The gates' hotfix step and the gate-reader role's codedeploy permissions find them by name."""
+    _, _, t = canary
+    t.has_resource_properties(
+        "AWS::CodeDeploy::Application", {"ApplicationName": FUNCTION, "ComputePlatform": "Lambda"}
+    )
+    t.has_resource_properties("AWS::CodeDeploy::DeploymentGroup", {"DeploymentGroupName": FUNCTION})
+
+
+def test_no_hotfix_alarm_or_deployment_rollback_composite_is_made(
+    canary: tuple[Stack, LambdaService, Template],
+) -> None:
+    _, _, t = canary
+    assert not {f"{FUNCTION}-hotfix", f"{FUNCTION}-deployment-rollback"} & alarm_names(t)
+    composites = t.find_resources("AWS::CloudWatch::CompositeAlarm")
+    assert [c["Properties"]["AlarmName"] for c in composites.values()] == [f"{FUNCTION}-health"]
+
+
 def test_own_deploy_role_is_scoped_to_the_alias_and_the_rollback_alarms(
     canary: tuple[Stack, LambdaService, Template],
 ) -> None:

@@ -131,7 +131,7 @@ def test_codedeploy_role_is_scoped_to_the_live_aliases_and_rollback_alarms(built
         " ".join(sorted(CODEDEPLOY_ALIAS_ACTIONS)): sorted(
             f"arn:aws:lambda:{r}:{ACCOUNT}:function:{fn}:live" for r, fn in COPIES
         ),
-        # the rollback alarms: never the health composite, never a wildcard
+        # the metric rollback alarms CodeDeploy watches: never the health composite, never a wildcard
         "cloudwatch:DescribeAlarms": sorted(
             f"arn:aws:cloudwatch:{r}:{ACCOUNT}:alarm:{fn}-{kind}"
             for r, fn in COPIES
@@ -155,7 +155,21 @@ def test_reader_role_reads_alarms_in_the_copies_regions(built: Built) -> None:
             f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:*",
         ],
         "cloudwatch:GetMetricStatistics": ["*"],
+        # a hotfix turns each copy's CodeDeploy alarm rollback off and back on: the service's own
+        # deployment groups only, nothing else of CodeDeploy (issue 8)
+        "codedeploy:GetDeploymentGroup codedeploy:UpdateDeploymentGroup": sorted(
+            f"arn:aws:codedeploy:{r}:{ACCOUNT}:deploymentgroup:{fn}/{fn}" for r, fn in COPIES
+        ),
     }
+
+
+def test_the_reader_role_has_no_other_codedeploy_action_and_no_alarm_writes(built: Built) -> None:
+    actions = {a for joined in built.statements(built.stack.reader_role) for a in joined.split()}
+    assert {a for a in actions if a.startswith("codedeploy:")} == {
+        "codedeploy:GetDeploymentGroup",
+        "codedeploy:UpdateDeploymentGroup",
+    }
+    assert "cloudwatch:SetAlarmState" not in actions
 
 
 def test_every_wildcard_is_recorded_with_a_reason(built: Built) -> None:
@@ -181,3 +195,90 @@ def test_for_account_names_the_stack_and_deploys_where_the_first_copy_is(
     assert stack.node.id == "Access-preprod"
     assert (stack.account, stack.region) == (ACCOUNT, "us-west-2")
     Template.from_stack(stack).resource_count_is("AWS::IAM::Role", 3)
+
+
+# ------------------------------------------------------- server fleets and stack endpoints
+
+
+@pytest.fixture(scope="module")
+def fleet(bare_app: Callable[..., App], flat: Callable[[Any], Any]) -> Built:
+    """An account with a pre-production and a production copy of a server fleet."""
+    prod = Deployment(
+        service_name="orders",
+        stage_name="Prod-1",
+        target=Target(account=PREPROD, region="us-west-2"),
+        policy=ONE_BOX_POLICY,
+        alarm_policy=AlarmPolicy(),
+        production=True,
+    )
+    stack = ServiceAccessStack(
+        bare_app(),
+        "Access",
+        naming=NAMING,
+        account=PREPROD,
+        deployments=[deployment("Gamma", REGION), prod],
+        server_fleet=True,
+        stack_endpoints=True,
+        env=Environment(account=ACCOUNT, region=REGION),
+    )
+    return Built(stack, Template.from_stack(stack), flat)
+
+
+def test_lambda_copies_get_no_fleet_roles(built: Built) -> None:
+    assert built.stack.instance_role is None
+    assert built.stack.fleet_deploy_role is None
+    assert built.stack.endpoints_role is None
+
+
+def test_fleet_roles_are_named_and_trust_only_their_tooling_roles(fleet: Built) -> None:
+    roles = {
+        r["Properties"]["RoleName"]: r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        for r in fleet.template.find_resources("AWS::IAM::Role").values()
+    }
+    assert roles["hands-off-orders-instance"] == {"Service": "ec2.amazonaws.com"}
+    assert roles["hands-off-orders-fleet-deploy"] == {
+        "AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-orders-pipeline"
+    }
+    assert roles["hands-off-orders-endpoints"] == {
+        "AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-orders-integ-tests"
+    }
+
+
+def test_fleet_deploy_role_deploys_only_the_services_groups(fleet: Built) -> None:
+    assert fleet.stack.fleet_deploy_role is not None
+    statements = fleet.statements(fleet.stack.fleet_deploy_role)
+    assert statements["codedeploy:CreateDeployment codedeploy:GetDeployment"] == [
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:orders-gamma/orders-gamma",
+        f"arn:aws:codedeploy:us-west-2:{ACCOUNT}:deploymentgroup:orders-prod/orders-prod",
+    ]
+    assert statements["s3:GetObject s3:GetObjectVersion"] == ["arn:aws:s3:::*/*"]
+
+
+def test_revisions_are_read_in_the_tooling_account_only(fleet: Built) -> None:
+    assert fleet.stack.instance_role is not None
+    captured = Capture()
+    fleet.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {"Roles": [{"Ref": fleet.id(fleet.stack.instance_role)}], "PolicyDocument": {"Statement": captured}},
+    )
+    reads = [s for s in captured.as_array() if s["Resource"] == "arn:aws:s3:::*/*"]
+    assert reads[0]["Condition"] == {"StringEquals": {"s3:ResourceAccount": TOOLING}}
+
+
+def test_endpoints_role_reads_only_the_production_stacks(fleet: Built) -> None:
+    assert fleet.stack.endpoints_role is not None
+    assert fleet.statements(fleet.stack.endpoints_role) == {
+        "cloudformation:DescribeStacks": [
+            f"arn:aws:cloudformation:us-west-2:{ACCOUNT}:stack/orders-prod-us-west-2/*"
+        ]
+    }
+
+
+def test_every_fleet_wildcard_is_listed_for_nag(fleet: Built) -> None:
+    listed = {(role.node.path, resource) for role, resource, _ in fleet.stack.wildcards}
+    for role in (fleet.stack.instance_role, fleet.stack.fleet_deploy_role, fleet.stack.endpoints_role):
+        assert role is not None
+        for resources in fleet.statements(role).values():
+            for resource in resources:
+                if "*" in resource:
+                    assert (role.node.path, resource) in listed, resource

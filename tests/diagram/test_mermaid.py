@@ -74,8 +74,8 @@ def test_cli_prints_one_mermaid_block_per_pipeline(fleet: Fleet, capsys: pytest.
     assert main(["diagram", str(fleet.outdir)]) == 0
 
     out = capsys.readouterr().out
-    assert out.count("```mermaid\nflowchart LR\n") == 2
-    assert out.count("\n```\n") == 2
+    assert out.count("```mermaid\nflowchart LR\n") == 4
+    assert out.count("\n```\n") == 4
 
 
 def test_cli_plan_and_one_pipeline(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:

@@ -622,3 +622,68 @@ def test_of_two_equally_bad_reads_the_first_counts() -> None:
 
     assert result["checked"] == 1
     assert result["in_alarm"] == [{"name": "orders-5xx", "region": "us-east-1", "reason": "by name"}]
+
+
+# ------------------------------------------------------------------------------- lifted (hotfix)
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_lifted_alarm_in_alarm_does_not_block_and_is_reported_as_lifted() -> None:
+    put_alarm("orders-health", state="ALARM", reason="5xx")
+    put_alarm("orders-latency", state="OK")
+    checks = [{"region": "us-east-1", "alarm_names": ["orders-health", "orders-latency"]}]
+
+    result = check_alarms(checks, moto_factory, label="bake", lifted={("us-east-1", None, "orders-health")})
+
+    assert result == {
+        "clear": True,
+        "label": "bake",
+        "reasons": [],
+        "in_alarm": [],
+        "checked": 2,
+        "insufficient_data": [],
+        "transient": [],
+        "lifted": [{"name": "orders-health", "region": "us-east-1", "reason": "5xx"}],
+    }
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize(
+    "lifted",
+    [
+        {("us-east-1", "arn:aws:iam::222222222222:role/reader", "orders-health")},  # another account
+        {("us-west-2", None, "orders-health")},  # another region
+        {("us-east-1", None, "orders-other")},  # another alarm
+    ],
+)
+def test_only_the_exact_lifted_alarm_is_lifted(lifted: set[tuple[str, str | None, str]]) -> None:
+    put_alarm("orders-health", state="ALARM", reason="5xx")
+
+    result = check_alarms(
+        [{"region": "us-east-1", "alarm_names": ["orders-health"]}], moto_factory, label="bake", lifted=lifted
+    )
+
+    assert (result["clear"], result["lifted"]) == (False, [])
+    assert result["reasons"] == ["bake alarm 'orders-health' is in ALARM in us-east-1: 5xx"]
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_lifted_alarm_that_is_ok_is_not_reported() -> None:
+    put_alarm("orders-health", state="OK")
+
+    result = check_alarms(
+        [{"region": "us-east-1", "alarm_names": ["orders-health"]}],
+        moto_factory,
+        lifted={("us-east-1", None, "orders-health")},
+    )
+
+    assert (result["clear"], result["lifted"]) == (True, [])
+
+
+@pytest.mark.usefixtures("aws")
+def test_without_lifted_alarms_the_result_has_no_lifted_key() -> None:
+    put_alarm("orders-health", state="ALARM")
+
+    assert "lifted" not in check_alarms(
+        [{"region": "us-east-1", "alarm_names": ["orders-health"]}], moto_factory
+    )

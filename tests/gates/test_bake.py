@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from codedeploy_fake import FakeCodeDeploy
 from gate_testing import json_lines, load_event
 
 from hands_off_gates import bake as bake_module
@@ -905,3 +906,310 @@ def test_the_traffic_read_keeps_the_bakes_deadline() -> None:
         elapsed=3600,
         unreadable_polls=1,
     )
+
+
+# ------------------------------------------------------------------------------- hotfix (issue 8)
+# The bake honours a hotfix iff the override (read at the bake's start) is a hotfix for its stage
+# and execution AND the copy's CodeDeploy deployment group has its alarm configuration off.
+# CodeDeploy is answered by codedeploy_fake (moto 5.2.5 has no UpdateDeploymentGroup).
+
+HOTFIX = [
+    {
+        "region": "us-east-1",
+        "application": "orders-api",
+        "deployment_group": "orders-api",
+        "own_alarms": ["orders-5xx"],
+    }
+]
+WEST_HOTFIX = {**HOTFIX[0], "region": "us-west-2"}
+READER = "arn:aws:iam::222222222222:role/hands-off-orders-gate-reader"
+NOW = START + timedelta(minutes=60)
+
+
+def hotfix_override(**changes: Any) -> dict[str, Any]:
+    """An active hotfix override result for Prod-2 and exec-1, as the override gate returns it."""
+    result: dict[str, Any] = {
+        "active": True,
+        "author": "arn:aws:iam::111111111111:user/alice",
+        "claimed_who": "alice",
+        "why": "hotfix INC-1",
+        "expires_at": iso_utc(NOW + timedelta(hours=2)),
+        "stages": ["Prod-2"],
+        "scope": ["hotfix"],
+        "execution_id": "exec-1",
+        "reason": "override written by alice",
+    }
+    result.update(changes)
+    return result
+
+
+@pytest.fixture
+def cd() -> FakeCodeDeploy:
+    """us-east-1's group with its alarm configuration off (the gate's hotfix turned it off)."""
+    fake = FakeCodeDeploy()
+    fake.add_group("us-east-1", "orders-api", "orders-api", enabled=False)
+    return fake
+
+
+def run_hotfix(cd: FakeCodeDeploy, **overrides: Any) -> Any:
+    params: dict[str, Any] = {
+        "min_requests": 0,
+        "hotfix_groups": HOTFIX,
+        "stage": "Prod-2",
+        "execution_id": "exec-1",
+        "override": hotfix_override(),
+        "codedeploy": cd.factory,
+        **overrides,
+    }
+    return run(60, **params)
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_hotfix_for_this_execution_does_not_fail_the_bake_on_the_copys_own_alarm(
+    cd: FakeCodeDeploy,
+) -> None:
+    put_alarm(state="ALARM")
+
+    result = run_hotfix(cd)
+
+    assert result == {
+        "status": "DONE",
+        "reason": "bake complete: baked 3600/3600 s, no traffic minimum, 1 alarm(s) clear; hotfix for "
+        "execution exec-1: alarm rollback off on orders-api/orders-api in us-east-1; hotfix ignores: "
+        "'orders-5xx' in ALARM in us-east-1",
+        "requests_seen": 0,
+        "elapsed_seconds": 3600,
+        "in_alarm": [],
+        "unreadable_polls": 0,
+        "lifted": [{"name": "orders-5xx", "region": "us-east-1", "reason": "errors during bake"}],
+    }
+    assert cd.updates() == []  # the bake only reads
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_hotfix_still_fails_the_bake_on_an_org_alarm(cd: FakeCodeDeploy) -> None:
+    put_alarm(state="ALARM")
+    put_alarm("org-critical-db", state="ALARM")
+    checks = [{"region": "us-east-1", "alarm_names": ["org-critical-db", "orders-5xx"]}]
+
+    result = run_hotfix(cd, checks=checks)
+
+    assert result["status"] == "FAILED"
+    assert result["reason"] == (
+        "bake failed: bake alarm 'org-critical-db' is in ALARM in us-east-1: errors during bake"
+    )
+    assert [a["name"] for a in result["in_alarm"]] == ["org-critical-db"]
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize(
+    "override",
+    [
+        hotfix_override(execution_id="exec-0"),  # for another execution
+        hotfix_override(stages=["Prod-1"]),  # for another stage
+        hotfix_override(scope=["alarms"]),  # not a hotfix
+        hotfix_override(execution_id=None),  # not bound to an execution: malformed
+        hotfix_override(expires_at=iso_utc(NOW - timedelta(seconds=1))),  # expired
+        hotfix_override(expires_at=iso_utc(NOW + timedelta(hours=25))),  # beyond the lifetime
+        {"active": False, "reason": "no override"},
+        None,  # the bake machine could not read it
+    ],
+)
+def test_an_override_that_is_not_a_hotfix_for_this_stage_and_execution_lifts_nothing(
+    cd: FakeCodeDeploy, override: Any
+) -> None:
+    put_alarm(state="ALARM")
+
+    result = run_hotfix(cd, override=override)
+
+    assert result["status"] == "FAILED"
+    assert (
+        result["reason"]
+        == "bake failed: bake alarm 'orders-5xx' is in ALARM in us-east-1: errors during bake"
+    )
+    assert "lifted" not in result
+    assert cd.calls == []  # no group is even read
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_group_whose_alarm_configuration_is_on_lifts_nothing(cd: FakeCodeDeploy) -> None:
+    put_alarm(state="ALARM")
+    cd.add_group("us-east-1", "orders-api", "orders-api", enabled=True)  # re-enabled meanwhile
+
+    result = run_hotfix(cd)
+
+    assert result["status"] == "FAILED"
+    assert "lifted" not in result
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("missing", ["stage", "execution_id", "codedeploy"])
+def test_a_bake_that_does_not_know_its_stage_execution_or_codedeploy_lifts_nothing(
+    cd: FakeCodeDeploy, missing: str
+) -> None:
+    put_alarm(state="ALARM")
+
+    result = run_hotfix(cd, **{missing: None})
+
+    assert result["status"] == "FAILED"
+    assert cd.calls == []
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_missing_group_lifts_nothing_and_is_not_unreadable(cd: FakeCodeDeploy) -> None:
+    put_alarm(state="ALARM")
+
+    result = run_hotfix(
+        cd, hotfix_groups=[WEST_HOTFIX], checks=[{"region": "us-west-2", "alarm_names": ["orders-5xx"]}]
+    )
+
+    assert result["status"] == "FAILED"
+    assert "unreadable" not in result["reason"]
+
+
+@pytest.mark.usefixtures("aws")
+def test_an_unreadable_group_lifts_nothing_and_says_so(cd: FakeCodeDeploy) -> None:
+    put_alarm()
+    cd.fail[("us-east-1", "GetDeploymentGroup")] = "AccessDeniedException"
+
+    result = run_hotfix(cd)
+
+    assert result["status"] == "DONE"
+    assert result["reason"].endswith(
+        "; deployment group orders-api/orders-api in us-east-1 unreadable (AccessDeniedException), its "
+        "copy's own alarms are watched"
+    )
+    assert "lifted" not in result
+
+
+@pytest.mark.usefixtures("aws")
+def test_an_unreadable_group_does_not_hide_another_regions_hotfix(cd: FakeCodeDeploy) -> None:
+    for region in ("us-east-1", "us-west-2"):
+        boto3.client("cloudwatch", region_name=region).put_metric_alarm(
+            AlarmName="orders-5xx",
+            Namespace="AWS/Lambda",
+            MetricName="Errors",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+    boto3.client("cloudwatch", region_name="us-west-2").set_alarm_state(
+        AlarmName="orders-5xx", StateValue="ALARM", StateReason="errors during bake"
+    )
+    cd.add_group("us-west-2", "orders-api", "orders-api", enabled=False)
+    cd.fail[("us-east-1", "GetDeploymentGroup")] = "AccessDeniedException"
+    checks = [{"region": r, "alarm_names": ["orders-5xx"]} for r in ("us-east-1", "us-west-2")]
+
+    result = run_hotfix(cd, checks=checks, hotfix_groups=[HOTFIX[0], WEST_HOTFIX])
+
+    assert result["status"] == "DONE"
+    assert [a["region"] for a in result["lifted"]] == ["us-west-2"]
+    assert result["reason"] == (
+        "bake complete: baked 3600/3600 s, no traffic minimum, 2 alarm(s) clear; deployment group "
+        "orders-api/orders-api in us-east-1 unreadable (AccessDeniedException), its copy's own alarms are "
+        "watched; hotfix for execution exec-1: alarm rollback off on orders-api/orders-api in us-west-2; "
+        "hotfix ignores: 'orders-5xx' in ALARM in us-west-2"
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_every_lifted_alarm_is_named(cd: FakeCodeDeploy) -> None:
+    for region in ("us-east-1", "us-west-2"):
+        client = boto3.client("cloudwatch", region_name=region)
+        client.put_metric_alarm(
+            AlarmName="orders-5xx",
+            Namespace="AWS/Lambda",
+            MetricName="Errors",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+        client.set_alarm_state(AlarmName="orders-5xx", StateValue="ALARM", StateReason="errors during bake")
+    cd.add_group("us-west-2", "orders-api", "orders-api", enabled=False)
+    checks = [{"region": r, "alarm_names": ["orders-5xx"]} for r in ("us-east-1", "us-west-2")]
+
+    result = run_hotfix(cd, checks=checks, hotfix_groups=[HOTFIX[0], WEST_HOTFIX])
+
+    assert result["reason"].endswith(
+        "; hotfix ignores: 'orders-5xx' in ALARM in us-east-1, 'orders-5xx' in ALARM in us-west-2"
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_override_lifetime_of_the_bake_input_applies(cd: FakeCodeDeploy) -> None:
+    put_alarm(state="ALARM")
+
+    result = run_hotfix(cd, override_max_hours=1)  # the override expires in 2 h
+
+    assert result["status"] == "FAILED"
+    assert "lifted" not in result
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_group_is_read_through_its_region_and_role(cd: FakeCodeDeploy) -> None:
+    put_alarm()
+
+    run_hotfix(cd, hotfix_groups=[{**HOTFIX[0], "role_arn": READER}])
+
+    assert cd.calls == [
+        (
+            "us-east-1",
+            READER,
+            "GetDeploymentGroup",
+            {"applicationName": "orders-api", "deploymentGroupName": "orders-api"},
+        )
+    ]
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_hanging_group_read_lifts_nothing_by_the_deadline(cd: FakeCodeDeploy) -> None:
+    put_alarm(state="ALARM")
+    cd.hang = 3.0
+
+    result = run_hotfix(cd, deadline=0.5)
+
+    assert result["status"] == "FAILED"
+    assert "lifted" not in result
+
+
+@pytest.mark.usefixtures("aws")
+def test_malformed_hotfix_groups_fail_the_bake(cd: FakeCodeDeploy) -> None:
+    result = run_hotfix(cd, hotfix_groups="orders-api")
+
+    assert result["status"] == "FAILED"
+    assert (
+        result["reason"] == "bake event invalid: hotfix_groups: expected a list of deployment groups, got str"
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_handler_passes_the_hotfix_through_and_mirrors_lifted_alarms_as_unhealthy(
+    cd: FakeCodeDeploy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_alarm(state="ALARM")
+    monkeypatch.setitem(bake_module.handler.clients, "cloudwatch", moto_factory)
+    monkeypatch.setitem(bake_module.handler.clients, "codedeploy", cd.factory)
+    event = {
+        "checks": CHECKS,
+        "traffic": traffic(),
+        "started_at": iso_utc(START),
+        "now": iso_utc(NOW),
+        "bake_seconds": 3600,
+        "min_requests": 0,
+        "pipeline": "orders",
+        "hotfix_groups": HOTFIX,
+        "stage": "Prod-2",
+        "execution_id": "exec-1",
+        "override": hotfix_override(),
+        "override_max_hours": 24,
+    }
+
+    result = bake_module.handler(event, None)
+
+    assert result["status"] == "DONE"
+    [emf] = [r for r in json_lines(capsys.readouterr().out) if "_aws" in r]
+    assert emf["UnhealthyCopies"] == 1  # a lifted alarm is still an unhealthy copy

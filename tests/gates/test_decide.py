@@ -539,6 +539,7 @@ def test_handler_that_crashes_fails_closed(monkeypatch: pytest.MonkeyPatch) -> N
         "override_used": False,
         "blockers": ["decide check failed (RuntimeError: boom)"],
         "bypassed": [],
+        "hotfix": False,
     }
 
 
@@ -556,6 +557,7 @@ def test_handler_invalid_now_fails_closed_with_the_reason() -> None:
             "write e.g. '2026-12-20T00:00:00Z'"
         ],
         "bypassed": [],
+        "hotfix": False,
     }
 
 
@@ -574,6 +576,7 @@ def test_a_blocked_result_has_the_exact_shape() -> None:
         "override_used": False,
         "blockers": APP_ALARM["reasons"],
         "bypassed": [],
+        "hotfix": False,
     }
 
 
@@ -588,6 +591,7 @@ def test_a_clear_result_has_the_exact_shape() -> None:
         "override_used": False,
         "blockers": [],
         "bypassed": [],
+        "hotfix": False,
     }
 
 
@@ -679,7 +683,7 @@ def test_an_alarm_result_not_clear_names_its_reasons_or_says_none_given(
             "override",
             active("everything"),
             "override result malformed (scope: expected a non-empty list drawn from "
-            "alarms, org-alarms, window, blackout) — blocking",
+            "alarms, org-alarms, window, blackout, hotfix) — blocking",
         ),
         (
             "override",
@@ -871,3 +875,160 @@ def test_handler_audits_an_unnamed_pipeline_as_unknown(
     assert audit["message"] == "deployment gate overridden for unknown/Prod-1"
     assert (audit["pipeline"], audit["stage"]) == ("unknown", "Prod-1")
     assert (emf["Pipeline"], emf["Stage"]) == ("unknown", "Prod-1")
+
+
+# ------------------------------------------------------------------------------- hotfix (issue 8)
+
+
+def hotfix(**changes: Any) -> dict[str, Any]:
+    return active("hotfix", **{"execution_id": EXECUTION, **changes})
+
+
+def test_a_hotfix_lifts_the_app_alarms_and_arms_the_hotfix_exactly() -> None:
+    result = run(APP_ALARM, override=hotfix())
+
+    assert result == {
+        "proceed": True,
+        "give_up": False,
+        "reason": (
+            f"proceeding under override written by {WRITER} (says: alice) until 2026-11-26T20:00:00Z "
+            f"for {STAGE}, execution {EXECUTION} (scope: hotfix): hotfix INC-1234 — hotfix: CodeDeploy "
+            f"and the bake of {STAGE} ignore the copy's own alarms in execution {EXECUTION} — bypassing: "
+            f"{APP_ALARM['reasons'][0]}"
+        ),
+        "override_used": True,
+        "blockers": [],
+        "bypassed": APP_ALARM["reasons"],
+        "hotfix": True,
+    }
+
+
+def test_a_hotfix_with_nothing_to_bypass_still_arms_and_is_audited() -> None:
+    result = run(override=hotfix())
+
+    assert (result["proceed"], result["hotfix"], result["override_used"], result["bypassed"]) == (
+        True,
+        True,
+        True,
+        [],
+    )
+    assert result["reason"].endswith(
+        f"— hotfix: CodeDeploy and the bake of {STAGE} ignore the copy's own alarms in execution {EXECUTION}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("org", "window", "blocker", "uncovered"),
+    [
+        (ORG_ALARM, OPEN, ORG_ALARM["reasons"][0], "org-alarms"),
+        (CLEAR, CLOSED, CLOSED["reason"], "window"),
+    ],
+)
+def test_a_hotfix_lifts_neither_org_alarms_nor_a_closed_window(
+    org: Any, window: Any, blocker: str, uncovered: str
+) -> None:
+    result = run(APP_ALARM, org=org, window=window, override=hotfix())
+
+    assert (result["proceed"], result["hotfix"], result["override_used"]) == (False, False, False)
+    assert result["blockers"] == [blocker]  # the app alarm is lifted, this is not
+    assert f"(scope: hotfix): hotfix INC-1234 does not cover {uncovered}; waited" in result["reason"]
+
+
+def test_a_hotfix_for_another_execution_is_ignored() -> None:
+    result = run(APP_ALARM, override=hotfix(execution_id="exec-0"))
+
+    assert (result["proceed"], result["hotfix"]) == (False, False)
+    assert "override lifts nothing: it is bound to pipeline execution exec-0, not exec-1" in result["reason"]
+
+
+def test_a_hotfix_result_not_bound_to_an_execution_is_malformed() -> None:
+    result = run(override=active("hotfix"))
+
+    assert (result["proceed"], result["hotfix"]) == (False, False)
+    assert result["blockers"] == [
+        "override result malformed (scope: 'hotfix' needs an execution_id: a hotfix applies to one "
+        'pipeline execution; add "execution_id": "<the execution shipping the fix>") — blocking'
+    ]
+
+
+def test_an_alarms_override_does_not_arm_a_hotfix() -> None:
+    result = run(APP_ALARM, override=active("alarms"))
+
+    assert (result["proceed"], result["override_used"], result["hotfix"]) == (True, True, False)
+
+
+def test_a_hotfix_decision_is_audited_with_its_scope(capsys: pytest.CaptureFixture[str]) -> None:
+    event = {
+        "app": CLEAR,
+        "org": CLEAR,
+        "window": OPEN,
+        "override": hotfix(),
+        "started_at": STARTED,
+        "now": "2026-11-26T18:00:00Z",
+        "max_wait_seconds": 3600,
+        "pipeline": "orders",
+        "stage": STAGE,
+        "execution_id": EXECUTION,
+    }
+
+    result = decide_module.handler(event, None)
+
+    assert result["hotfix"] is True
+    records = json_lines(capsys.readouterr().out)
+    [audit] = [r for r in records if r.get("level") == "AUDIT"]
+    assert audit["scope"] == ["hotfix"]
+    assert audit["execution_id"] == EXECUTION
+    [emf] = [r for r in records if "_aws" in r]
+    assert emf["OverrideUsed"] == 1
+
+
+def test_a_hotfix_names_every_blocker_it_bypasses() -> None:
+    two = {**APP_ALARM, "reasons": ["app alarm 'a' is in ALARM", "app alarm 'b' is in ALARM"]}
+
+    result = run(two, override=hotfix())
+
+    assert result["reason"].endswith(" — bypassing: app alarm 'a' is in ALARM; app alarm 'b' is in ALARM")
+
+
+# --------------------------------------------------- hotfix_override (the bake's re-check)
+
+
+def test_hotfix_override_describes_a_hotfix_for_this_stage_and_execution() -> None:
+    text = decide_module.hotfix_override(hotfix(), now=NOW, stage=STAGE, execution_id=EXECUTION)
+
+    assert text == run(override=hotfix())["reason"].split("proceeding under ", 1)[1].split(" — hotfix")[0]
+
+
+@pytest.mark.parametrize(
+    ("override", "stage", "execution_id", "max_hours"),
+    [
+        (hotfix(), "Prod-1", EXECUTION, 24),  # another stage
+        (hotfix(), STAGE, "exec-0", 24),  # another execution
+        (hotfix(), STAGE, None, 24),  # the bake does not know its execution
+        (hotfix(), None, EXECUTION, 24),  # nor its stage
+        (active("alarms", execution_id=EXECUTION), STAGE, EXECUTION, 24),  # not a hotfix
+        (active("hotfix"), STAGE, EXECUTION, 24),  # not bound: malformed
+        (hotfix(expires_at="2026-11-26T18:00:00Z"), STAGE, EXECUTION, 24),  # expired now
+        (hotfix(), STAGE, EXECUTION, 1),  # beyond the bake input's lifetime (expires at 20:00)
+        (hotfix(), STAGE, EXECUTION, "24"),  # malformed lifetime
+        ({"active": False, "reason": "no override"}, STAGE, EXECUTION, 24),
+        ({"active": "yes"}, STAGE, EXECUTION, 24),
+        (None, STAGE, EXECUTION, 24),
+    ],
+)
+def test_hotfix_override_is_none_for_anything_else(
+    override: Any, stage: Any, execution_id: Any, max_hours: Any
+) -> None:
+    assert (
+        decide_module.hotfix_override(
+            override, now=NOW, stage=stage, execution_id=execution_id, override_max_hours=max_hours
+        )
+        is None
+    )
+
+
+def test_hotfix_override_reads_the_lifetime_by_default_as_24_hours() -> None:
+    late = hotfix(expires_at="2026-11-27T17:59:00Z")  # 23 h 59 min ahead
+    assert decide_module.hotfix_override(late, now=NOW, stage=STAGE, execution_id=EXECUTION) is not None
+    later = hotfix(expires_at="2026-11-27T18:01:00Z")
+    assert decide_module.hotfix_override(later, now=NOW, stage=STAGE, execution_id=EXECUTION) is None

@@ -680,3 +680,39 @@ def test_handler_invalid_stage_or_execution_reason_is_exact(event: Any, reason: 
     result = override.handler(event, None, clients={"ssm": lambda region, role: FakeSsm(value())})
 
     assert result == {"active": False, "reason": reason}
+
+
+# ------------------------------------------------------------------------------- hotfix (issue 8)
+
+
+def test_a_hotfix_not_bound_to_an_execution_is_rejected_with_one_line_saying_why() -> None:
+    result = evaluate(value(scope=["hotfix"]), execution_id="exec-1")
+
+    assert result == {
+        "active": False,
+        "reason": "override ignored: scope: 'hotfix' needs an execution_id: a hotfix applies to one "
+        'pipeline execution; add "execution_id": "<the execution shipping the fix>"',
+    }
+
+
+def test_a_hotfix_bound_to_this_execution_is_active_and_lifts_only_what_it_names() -> None:
+    result = evaluate(value(scope=["hotfix"], execution_id="exec-1"), execution_id="exec-1")
+
+    assert result["active"] is True
+    assert result["scope"] == ["hotfix"]  # not org-alarms, window or blackout
+    assert result["execution_id"] == "exec-1"
+
+
+def test_a_hotfix_for_another_execution_lifts_nothing() -> None:
+    result = evaluate(value(scope=["hotfix"], execution_id="exec-1"), execution_id="exec-2")
+
+    assert result["active"] is False
+    assert result["reason"].startswith(
+        "override lifts nothing: it is bound to pipeline execution exec-1, not exec-2"
+    )
+
+
+def test_hotfix_is_the_last_kind_in_the_normalised_scope() -> None:
+    result = evaluate(value(scope=["hotfix", "window"], execution_id="exec-1"), execution_id="exec-1")
+
+    assert result["scope"] == ["window", "hotfix"]

@@ -7,6 +7,8 @@ roles the pipeline names). The inputs are the ones the pipeline's Step Functions
 with only the waits shortened (and, where a case needs it, the window or blackouts replaced); each
 is stored, as the pipeline stores it, with its digest in the action input. A handler that raises
 fails its invocation the way a real Lambda does (``FunctionError``, with its ``errorType``).
+CodeDeploy (the hotfix's deployment groups) is ``tests/gates/codedeploy_fake.py``: moto 5.2.5 has
+no ``UpdateDeploymentGroup``.
 """
 
 from __future__ import annotations
@@ -19,13 +21,19 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from aws_cdk.assertions import Template
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gates"))  # the gate tests' helpers
+from codedeploy_fake import FakeCodeDeploy
+
 TOOLING_REGION = "us-east-1"
+CODEDEPLOY = FakeCodeDeploy()
+"""The target accounts' CodeDeploy in the current test (replaced by ``local_aws``)."""
 
 
 def render(value: Any, functions: dict[str, str], account: str) -> Any:
@@ -90,6 +98,8 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         response_headers: dict[str, str],
     ) -> bytes:
         module = importlib.import_module(f"hands_off_gates.{function_name.rsplit(':', 1)[-1]}")
+        if "codedeploy" in getattr(module.handler, "services", ()):
+            module.handler.clients["codedeploy"] = CODEDEPLOY.factory
         event = json.loads(body) if body else {}
         try:
             return json.dumps(module.handler(event, None)).encode()
@@ -99,6 +109,7 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             return json.dumps({"errorType": error_type, "errorMessage": str(exc)}).encode()
 
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
+    monkeypatch.setattr(sys.modules[__name__], "CODEDEPLOY", FakeCodeDeploy())
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
         for module in (
             "alarms",
@@ -107,6 +118,7 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "decide",
             "time_window",
             "execution",
+            "hotfix",
             "handler",
             "gate_common",
             "contract",
@@ -205,6 +217,33 @@ def create_alarms(checks: list[dict[str, Any]], state: str = "OK", extra: str | 
                 ComparisonOperator="GreaterThanThreshold",
             )
             cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+
+
+def create_groups(hotfix_groups: list[dict[str, Any]], *, enabled: bool = True) -> None:
+    """Each copy's CodeDeploy deployment group, as its stack creates it (alarm rollback on), with
+    its alarm configuration ``enabled``."""
+    for group in hotfix_groups:
+        CODEDEPLOY.add_group(
+            group["region"], group["application"], group["deployment_group"], enabled=enabled
+        )
+
+
+def groups_enabled(hotfix_groups: list[dict[str, Any]]) -> list[bool]:
+    """Whether each copy's deployment group has its alarm configuration on."""
+    return [CODEDEPLOY.enabled(g["region"], g["application"], g["deployment_group"]) for g in hotfix_groups]
+
+
+def write_override(gate_input: dict[str, Any], **fields: Any) -> None:
+    value = {
+        "who": "alice",
+        "why": "hotfix INC-1",
+        "expires_at": (datetime.now(UTC) + timedelta(hours=2)).isoformat(),
+        "stages": [gate_input["stage"]],
+        **fields,
+    }
+    boto3.client("ssm").put_parameter(
+        Name=gate_input["override_parameter"], Type="String", Value=json.dumps(value), Overwrite=True
+    )
 
 
 def fast(state_input: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -673,6 +712,237 @@ def test_the_synthesized_inputs_have_the_contract_shapes(pipeline_template: dict
     for window in gate["window"]["windows"]:
         assert set(window) == _shape_keys(contract.WindowSpec)
     assert set(bake["traffic"]) == _shape_keys(contract.TrafficInput)
+    assert bake["hotfix_groups"] == gate["hotfix_groups"]
+    for group in gate["hotfix_groups"]:
+        assert set(group) == _shape_keys(contract.HotfixGroup)
+        assert group["application"] == group["deployment_group"]  # both named after the copy
+        assert group["own_alarms"] == [group["deployment_group"] + contract.HEALTH_ALARM_SUFFIX]
+        assert group["role_arn"].endswith(":role/hands-off-orders-gate-reader")
+    assert (bake["override_parameter"], bake["override_max_hours"]) == (
+        gate["override_parameter"],
+        gate["override_max_hours"],
+    )
     for target in bake["traffic"]["targets"]:
         assert contract.TrafficTargetInput.__required_keys__ <= set(target)
         assert set(target) <= _shape_keys(contract.TrafficTargetInput)
+
+
+# ------------------------------------------------------------------------- hotfix (issue 8)
+
+
+def test_the_gate_inputs_name_the_deployment_groups_the_copies_create(
+    pipeline_template: dict[str, Any], fleet: Any
+) -> None:
+    """The groups a hotfix turns off are the ones the copies' stacks create (names, not references)."""
+    pipeline = fleet.pipeline("orders")
+    created = set()
+    for stage in pipeline.rendered.stages:
+        resources = Template.from_stack(stage.stack).to_json()["Resources"].values()
+        [application] = [r for r in resources if r["Type"] == "AWS::CodeDeploy::Application"]
+        [group] = [r for r in resources if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"]
+        created.add(
+            (
+                stage.stack.deployment.target.region,
+                application["Properties"]["ApplicationName"],
+                group["Properties"]["DeploymentGroupName"],
+            )
+        )
+    for step in ("Prod-2-Gate", "Prod-2-Bake", "Gamma-Gate"):
+        stage_name = step.rsplit("-", 1)[0]
+        groups = action_input(pipeline_template, stage_name, step)["hotfix_groups"]
+        assert groups
+        assert {(g["region"], g["application"], g["deployment_group"]) for g in groups} <= created
+
+
+def test_every_codedeploy_group_in_the_fleet_watches_only_metric_alarms_with_rollback_on(fleet: Any) -> None:
+    """CodeDeploy documents metric alarms; whether it evaluates a composite is not documented. No
+    group watches a composite; a hotfix turns alarm rollback off at runtime, never in a template."""
+    seen = 0
+    for pipeline in fleet.pipelines:
+        for stage in pipeline.rendered.stages:
+            resources = Template.from_stack(stage.stack).to_json()["Resources"]
+            for group in (r for r in resources.values() if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"):
+                config = group["Properties"]["AlarmConfiguration"]
+                assert config["Enabled"] is True
+                for alarm in config["Alarms"]:
+                    name = alarm["Name"]
+                    if isinstance(name, dict):  # a reference to an alarm of this stack
+                        assert resources[name["Ref"]]["Type"] == "AWS::CloudWatch::Alarm", name
+                    else:  # a literal name: never the health composite
+                        assert not name.endswith(("-health", "-deployment-rollback")), name
+                    seen += 1
+    assert seen
+
+
+@pytest.mark.usefixtures("local_aws")
+class TestHotfix:
+    """A fix ships through the copy's own firing alarm, end to end: the gate lifts it and turns the
+    copies' CodeDeploy alarm rollback off (UpdateDeploymentGroup), the bake does not fail on it, and
+    the bake's end turns alarm rollback back on."""
+
+    def test_a_hotfix_gate_turns_alarm_rollback_off_then_the_bake_ignores_the_alarm_and_restores_it(
+        self, pipeline_template: dict[str, Any]
+    ) -> None:
+        # GIVEN Prod-2's own alarm fires and a hotfix override bound to this execution
+        gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+        groups = gate_input["hotfix_groups"]
+        create_alarms(gate_input["app_checks"], state="ALARM")
+        create_groups(groups)
+        write_override(gate_input, scope=["hotfix"], execution_id="test-execution")
+
+        # WHEN the gate runs
+        gate = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+
+        # THEN it proceeds and every copy's group has alarm rollback off, through the gate-reader role
+        assert gate["status"] == "SUCCEEDED", gate
+        assert json.loads(gate["output"])["hotfix"] is True
+        assert groups_enabled(groups) == [False] * len(groups)
+        assert sorted((r, role) for r, role, _ in CODEDEPLOY.updates()) == sorted(
+            (g["region"], g["role_arn"]) for g in groups
+        )
+
+        # WHEN the bake of that stage runs while the copy's own alarm still fires
+        bake_input = {
+            **action_input(pipeline_template, "Prod-2", "Prod-2-Bake"),
+            "bake_seconds": 1,
+            "poll_seconds": 1,
+        }
+        create_alarms(bake_input["checks"], state="ALARM")
+        bake = run(machine(pipeline_template, "Bake"), bake_input)
+
+        # THEN it completes, and turns alarm rollback back on
+        assert bake["status"] == "SUCCEEDED", bake
+        assert "hotfix ignores" in json.loads(bake["output"])["reason"]
+        assert groups_enabled(groups) == [True] * len(groups)
+
+    def test_a_gate_without_a_hotfix_turns_a_leftover_disabled_group_back_on(
+        self, pipeline_template: dict[str, Any]
+    ) -> None:
+        gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+        create_alarms(gate_input["app_checks"])
+        create_groups(gate_input["hotfix_groups"], enabled=False)  # left over
+
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+
+        assert result["status"] == "SUCCEEDED", result
+        assert json.loads(result["output"])["hotfix"] is False
+        assert groups_enabled(gate_input["hotfix_groups"]) == [True] * len(gate_input["hotfix_groups"])
+
+    def test_a_gate_passes_before_the_first_deployment_created_the_group(
+        self, pipeline_template: dict[str, Any]
+    ) -> None:
+        gate_input = action_input(pipeline_template, "Prod-1", "Prod-1-Gate")
+
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+
+        assert result["status"] == "SUCCEEDED", result
+        assert CODEDEPLOY.updates() == []
+
+    @pytest.mark.parametrize(
+        ("binding", "reason"),
+        [
+            ({"execution_id": "another-execution"}, "bound to pipeline execution another-execution"),
+            ({}, "'hotfix' needs an execution_id"),
+        ],
+    )
+    def test_a_hotfix_for_another_execution_or_none_is_ignored_and_changes_nothing(
+        self, pipeline_template: dict[str, Any], binding: dict[str, str], reason: str
+    ) -> None:
+        gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+        create_alarms(gate_input["app_checks"], state="ALARM")
+        create_groups(gate_input["hotfix_groups"])
+        write_override(gate_input, scope=["hotfix"], **binding)
+
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+
+        assert (result["status"], result["error"]) == ("FAILED", "DeploymentBlocked")
+        assert reason in result["cause"]
+        assert CODEDEPLOY.updates() == []
+        assert groups_enabled(gate_input["hotfix_groups"]) == [True] * len(gate_input["hotfix_groups"])
+
+    def test_a_hotfix_whose_group_is_missing_fails_closed(self, pipeline_template: dict[str, Any]) -> None:
+        # GIVEN a hotfix, and copies whose deployment groups do not exist
+        gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+        create_alarms(gate_input["app_checks"], state="ALARM")
+        write_override(gate_input, scope=["hotfix"], execution_id="test-execution")
+
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+
+        assert (result["status"], result["error"]) == ("FAILED", "HotfixAlarmsUnset")
+        assert "could not be turned off (DeploymentGroupDoesNotExistException)" in result["cause"]
+
+    def test_a_bake_without_a_hotfix_for_its_execution_fails_on_the_alarm_and_turns_rollback_on(
+        self, pipeline_template: dict[str, Any]
+    ) -> None:
+        # GIVEN groups left disabled, and a hotfix override for another execution
+        bake_input = {
+            **action_input(pipeline_template, "Prod-2", "Prod-2-Bake"),
+            "bake_seconds": 1,
+            "poll_seconds": 1,
+        }
+        create_alarms(bake_input["checks"], state="ALARM")
+        create_groups(bake_input["hotfix_groups"], enabled=False)
+        write_override(bake_input, scope=["hotfix"], execution_id="another-execution")
+
+        result = run(machine(pipeline_template, "Bake"), bake_input)
+
+        # THEN the copy's alarm fails the bake, and alarm rollback is on again
+        assert (result["status"], result["error"]) == ("FAILED", "BakeFailed")
+        assert groups_enabled(bake_input["hotfix_groups"]) == [True] * len(bake_input["hotfix_groups"])
+
+    def test_a_bake_that_cannot_turn_rollback_back_on_fails_closed(
+        self, pipeline_template: dict[str, Any]
+    ) -> None:
+        bake_input = {
+            **action_input(pipeline_template, "Prod-2", "Prod-2-Bake"),
+            "bake_seconds": 1,
+            "poll_seconds": 1,
+        }
+        create_alarms(bake_input["checks"])
+        create_groups(bake_input["hotfix_groups"], enabled=False)
+        CODEDEPLOY.fail[(bake_input["hotfix_groups"][0]["region"], "UpdateDeploymentGroup")] = (
+            "AccessDeniedException"
+        )
+
+        result = run(machine(pipeline_template, "Bake"), bake_input)
+
+        assert (result["status"], result["error"]) == ("FAILED", "HotfixNotRestored")
+        assert "could not be turned on (AccessDeniedException)" in result["cause"]
+
+
+@pytest.mark.usefixtures("local_aws")
+class TestHotfixLambdaFailures:
+    def test_a_gate_whose_hotfix_function_crashes_fails_closed_with_the_error(
+        self, pipeline_template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        gate_input = action_input(pipeline_template, "Prod-2", "Prod-2-Gate")
+        create_alarms(gate_input["app_checks"])
+        fail_first(monkeypatch, "hotfix", "RuntimeError")
+
+        result = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
+
+        assert (result["status"], result["error"]) == ("FAILED", "HotfixAlarmsUnset")
+        assert (
+            result["cause"]
+            == "CodeDeploy alarm rollback could not be set (RuntimeError) — failing closed, not deploying"
+        )
+
+    def test_a_bake_whose_restore_crashes_fails_with_both_reasons(
+        self, pipeline_template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        bake_input = {
+            **action_input(pipeline_template, "Prod-2", "Prod-2-Bake"),
+            "bake_seconds": 1,
+            "poll_seconds": 1,
+        }
+        create_alarms(bake_input["checks"])
+        fail_first(monkeypatch, "hotfix", "RuntimeError")
+
+        result = run(machine(pipeline_template, "Bake"), bake_input)
+
+        assert (result["status"], result["error"]) == ("FAILED", "HotfixNotRestored")
+        assert result["cause"].startswith("bake complete: ")
+        assert result["cause"].endswith(
+            " — and CodeDeploy alarm rollback was not turned back on: CodeDeploy alarm rollback could "
+            "not be turned back on (RuntimeError) — failing closed"
+        )

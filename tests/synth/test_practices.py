@@ -155,6 +155,32 @@ def test_code_is_signed_and_enforced(fleet: Any, service: str) -> None:  # P3
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_gate_runtime_is_signed_by_the_build_and_enforced_there(fleet: Any, service: str) -> None:  # X5
+    pipeline = fleet.pipeline(service)
+    template = Template.from_stack(pipeline)
+    build_specs = json.dumps(template.find_resources("AWS::CodeBuild::Project"))
+    package = build_specs.index("make package-gates PACKAGE=build/hands-off-gates.zip")
+    signing = build_specs.index("--key unsigned/hands-off-gates.zip")
+    synth = build_specs.index("make synth")
+    assert package < signing < synth  # packaged, signed, then synthesized with the signed zip
+    # Every gate function runs under the pipeline's gates code-signing config.
+    configs = template.find_resources("AWS::Lambda::CodeSigningConfig")
+    (config_id,) = [k for k in configs if k.startswith("GatesCodeSigningConfig")]
+    functions = [
+        f for k, f in template.find_resources("AWS::Lambda::Function").items() if k.startswith("Gates")
+    ]
+    assert len(functions) >= 6
+    assert all(
+        f["Properties"].get("CodeSigningConfigArn") == {"Fn::GetAtt": [config_id, "CodeSigningConfigArn"]}
+        for f in functions
+    )
+    # A local synth (the administrator's first deploy) only warns; the Build's synth enforces.
+    assert configs[config_id]["Properties"]["CodeSigningPolicies"] == {
+        "UntrustedArtifactOnDeployment": "Warn"
+    }
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_integration_tests_follow_preprod_and_zeta_calls_prod(fleet: Any, service: str) -> None:  # P4, P7
     stages = {s["Name"]: s for s in pipeline_resource(fleet, service)["Stages"]}
     for name in ("Alpha", "Beta", "Gamma"):

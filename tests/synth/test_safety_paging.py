@@ -183,3 +183,110 @@ def test_writing_the_override_is_a_policy_of_its_own(fleet: Any, service: str) -
         for other in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = other["Action"] if isinstance(other["Action"], list) else [other["Action"]]
             assert not any(a in ("ssm:PutParameter", "ssm:*") for a in actions)
+
+
+# ------------------------------------------------------------- tampered gate inputs page (issue 8)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_tampered_or_unverified_gate_input_pages_the_tooling_topic(fleet: Any, service: str) -> None:
+    """Before: a gate or bake failing with GateInputTampered failed its stage, and paged nobody."""
+    pipeline = fleet.pipeline(service)
+    template = Template.from_stack(pipeline)
+    gates = pipeline.rendered.gates
+    machines = sorted(json.dumps(pipeline.resolve(m.state_machine_arn)) for m in (gates.gate, gates.bake))
+    [rule] = [
+        r["Properties"]
+        for r in template.find_resources("AWS::Events::Rule").values()
+        if r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]
+    ]
+    pattern = rule["EventPattern"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert pattern["detail"]["status"] == ["FAILED"]
+    assert pattern["detail"]["error"] == [
+        "GateInputTampered",
+        "GateInputUnverified",
+        "HotfixAlarmsUnset",
+        "HotfixNotRestored",
+    ]
+    assert sorted(json.dumps(a) for a in pattern["detail"]["stateMachineArn"]) == machines
+    [target] = rule["Targets"]
+    assert target["Arn"] == pipeline.resolve(pipeline.rendered.paging_topic.topic_arn)
+    assert "$.detail.error" in json.dumps(target["InputTransformer"]["InputPathsMap"])
+    assert rule["State"] == "ENABLED"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_eventbridge_may_publish_to_the_encrypted_tooling_topic(fleet: Any, service: str) -> None:
+    pipeline = fleet.pipeline(service)
+    template = Template.from_stack(pipeline)
+    topic = pipeline.rendered.paging_topic
+    key_id = pipeline.get_logical_id(topic.master_key.node.default_child)  # type: ignore[union-attr]
+    key_statements = template.find_resources("AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    # CDK merges it with CloudWatch's statement: the same actions for both services
+    [use] = [
+        st
+        for st in key_statements
+        if "events.amazonaws.com" in json.dumps(st.get("Principal", {}).get("Service", []))
+    ]
+    assert (use["Effect"], use["Action"], use["Resource"]) == (
+        "Allow",
+        ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "*",
+    )
+    topic_ref = pipeline.resolve(topic.topic_arn)
+    publishers = [
+        s
+        for p in template.find_resources("AWS::SNS::TopicPolicy").values()
+        if topic_ref in p["Properties"]["Topics"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Principal") == {"Service": "events.amazonaws.com"}
+    ]
+    assert [(s["Effect"], s["Action"]) for s in publishers] == [("Allow", "sns:Publish")]
+
+
+# ------------------------------------------------------------------------ hotfix IAM (issue 8)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_gate_reader_may_switch_only_this_services_deployment_groups(fleet: Any, service: str) -> None:
+    pipeline = fleet.pipeline(service)
+    for access in pipeline.access_stacks:
+        template = Template.from_stack(access)
+        statements = [
+            s
+            for policy in template.find_resources("AWS::IAM::Policy").values()
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        assert "cloudwatch:SetAlarmState" not in json.dumps(statements)
+        [switch] = [s for s in statements if "codedeploy:UpdateDeploymentGroup" in json.dumps(s["Action"])]
+        assert sorted(switch["Action"]) == [
+            "codedeploy:GetDeploymentGroup",
+            "codedeploy:UpdateDeploymentGroup",
+        ]
+        resources = switch["Resource"] if isinstance(switch["Resource"], list) else [switch["Resource"]]
+        copies = [d for d in pipeline.deployments if d.target.account.account_id == access.account]
+        assert sorted(resources) == sorted(
+            {
+                f"arn:aws:codedeploy:{d.target.region}:{access.account}:deploymentgroup:"
+                f"{d.function_name}/{d.function_name}"
+                for d in copies
+            }
+        )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_copy_deploys_watching_its_metric_alarms(fleet: Any, service: str) -> None:
+    # A hotfix switches the group's alarm configuration off for one execution; the group itself
+    # always lists the copy's metric alarms (never a composite: CodeDeploy documents metric alarms).
+    pipeline = fleet.pipeline(service)
+    for deployment in pipeline.deployments:
+        [stage] = [s for s in pipeline.rendered.stages if s.stack.deployment == deployment]
+        template = Template.from_stack(stage.stack)
+        metric_alarms = set(template.find_resources("AWS::CloudWatch::Alarm"))
+        [group] = template.find_resources("AWS::CodeDeploy::DeploymentGroup").values()
+        configuration = group["Properties"]["AlarmConfiguration"]
+        assert configuration["Enabled"] is True
+        names = [alarm["Name"]["Ref"] for alarm in configuration["Alarms"]]
+        assert len(names) >= 2, deployment.stack_name
+        assert set(names) <= metric_alarms, deployment.stack_name

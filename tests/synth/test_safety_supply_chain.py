@@ -81,6 +81,20 @@ def test_no_install_takes_a_floating_version(fleet: Any, service: str) -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_every_pip_install_of_the_pipeline_checks_hashes(fleet: Any, service: str) -> None:
+    # The Build installs through `make setup` (requirements.lock, --require-hashes: tests/test_lockfile.py);
+    # the integration-test steps install boto3 outside the virtualenv: by hash too.
+    pip_installs = [
+        command
+        for project in resources(fleet, service, "AWS::CodeBuild::Project").values()
+        for command in install_commands(project)
+        if "pip install" in command
+    ]
+    assert len(pip_installs) >= 4  # Alpha, Beta, Gamma (two regions) and Zeta test steps
+    assert all("--require-hashes -r " in command for command in pip_installs), pip_installs
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_every_codebuild_project_runs_the_pinned_image(fleet: Any, service: str) -> None:
     # A dated version of the curated image (aws/codebuild/standard:7.0-YY.MM.DD), not the
     # floating aws/codebuild/standard:7.0 that CodeBuild updates in place.
