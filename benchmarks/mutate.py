@@ -231,6 +231,10 @@ EXPLAINED.update(
             for n in (56, 59, 60)
         },
         **{
+            f"hands_off_gates.hotfix.x__undo_arm__mutmut_{n}": ("zip(turned_off, outcomes", _ONE_PER_READ)
+            for n in (20, 23, 24)
+        },
+        **{
             f"hands_off_gates.hotfix.x__set__mutmut_{n}": (
                 text,
                 "bool(None) and bool(False) are both False: a missing ignorePollAlarmFailure is sent as "

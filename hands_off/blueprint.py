@@ -477,7 +477,15 @@ def _bake(
         {
             "pipeline": naming.pipeline,
             "stage": stage,
-            "checks": _alarm_checks(naming, deployments, health="name"),
+            # The copies' own health alarms and the organization-wide ones: a hotfix lifts only
+            # the former, so an org-wide alarm still fails a hotfix's bake (and any other).
+            "checks": _alarm_checks(
+                naming,
+                deployments,
+                health="name",
+                names=policy.org_alarm_names,
+                prefixes=policy.org_alarm_prefixes,
+            ),
             "traffic": {
                 "namespace": metrics[0].namespace,
                 "metric_name": metrics[0].metric_name,

@@ -10,6 +10,9 @@ afterwards. Every call goes through the gate-reader role of the copy's account, 
 - ``arm``: the gate proceeds under a ``hotfix`` override for this stage and execution → every
   copy's deployment group gets its alarm configuration turned off; an ``AUDIT`` line naming the
   override's author. A group that does not exist fails closed (the hotfix could not reach it).
+  All or nothing: when any group cannot be turned off, every group this call did turn off is
+  turned back on (best effort, one ``AUDIT`` line each; one that cannot be is named in the
+  reason and logged at ``ERROR``), so a gate that fails closed leaves no group half-armed.
 - ``disarm``: the gate proceeds without one → every group's alarm configuration is made sure to
   be on before the deployment, so a hotfix never leaks into a later execution (an ``AUDIT`` line
   when it had to turn one back on). A group that does not exist yet (the copy's first deployment
@@ -42,6 +45,7 @@ from .gate_common import (
     GateConfigError,
     describe_error,
     error_code,
+    log,
     read_each,
 )
 from .handler import gate_handler
@@ -72,7 +76,8 @@ class HotfixResult(TypedDict):
             ``arm``, on otherwise; a missing group counts as on).
         action: ``"arm"``, ``"disarm"`` or ``"restore"`` (``"invalid"`` for a malformed event).
         groups: the groups, ``<application>/<group> in <region>``.
-        changed: the groups this call actually updated.
+        changed: the groups this call actually updated (a failed ``arm``: those it turned off
+            and could not turn back on, i.e. left off).
         reason: one sentence: what was set, or what could not be and why.
         author: the override's author (``arm`` only), logged with the AUDIT line.
     """
@@ -219,7 +224,16 @@ def set_hotfix(
             continue
         if updated:
             changed.append(target.where)
-    if failures:
+    if failures and action == "arm" and changed:
+        # Fail closed, all or nothing: the gate does not deploy, so no group may stay off.
+        changed, undone = _undo_arm(
+            [t for t in targets if t.where in changed],
+            client_factory,
+            deadline=deadline,
+            audit={"pipeline": pipeline, "stage": stage, "execution_id": execution_id, "author": author},
+        )
+        reason = "; ".join(failures) + undone
+    elif failures:
         reason = "; ".join(failures)
     elif action == "arm":
         reason = (
@@ -247,6 +261,65 @@ def set_hotfix(
     if action == "arm":
         result["author"] = author
     return result
+
+
+def _undo_arm(
+    turned_off: list[HotfixTarget],
+    client_factory: ClientFactory,
+    *,
+    deadline: float,
+    audit: Mapping[str, str],
+) -> tuple[list[str], str]:
+    """Turn back on the groups a failed ``arm`` turned off (best effort, side by side), one
+    ``AUDIT`` line per group turned back on, one ``ERROR`` line per group that could not be.
+
+    Returns:
+        The groups still off (could not be turned back on), and the sentence the failure reason
+        ends with.
+    """
+    outcomes = read_each(
+        [functools.partial(_set, t, True, client_factory) for t in turned_off], deadline=deadline
+    )
+    restored: list[str] = []
+    left_off: list[str] = []
+    problems: list[str] = []
+    for target, outcome in zip(turned_off, outcomes, strict=True):
+        try:
+            outcome.get()
+        except Exception as failure:
+            left_off.append(target.where)
+            problem = f"{target.where} ({error_code(failure)}): {describe_error(failure)}"
+            problems.append(problem)
+            log(
+                "ERROR",
+                f"hotfix not applied: CodeDeploy alarm rollback could NOT be turned back on for {problem}",
+                gate="hotfix",
+                action="arm",
+                group=target.where,
+                **audit,
+            )
+            continue
+        restored.append(target.where)
+        log(
+            "AUDIT",
+            f"hotfix not applied: CodeDeploy alarm rollback turned back on for {target.where}",
+            gate="hotfix",
+            action="arm",
+            group=target.where,
+            **audit,
+        )
+    parts = []
+    if restored:
+        parts.append(
+            " — hotfix not applied: CodeDeploy alarm rollback turned back on for the group(s) this "
+            "call had turned off: " + ", ".join(restored)
+        )
+    if problems:
+        parts.append(
+            " — and CodeDeploy alarm rollback could NOT be turned back on (still off) for: "
+            + "; ".join(problems)
+        )
+    return left_off, "".join(parts)
 
 
 def _set(target: HotfixTarget, enabled: bool, client_factory: ClientFactory) -> bool:

@@ -3,7 +3,7 @@ pipeline invokes before and after each wave. The decisions live in the ``hands_o
 (shipped in the wheel, tested on their own); these machines only loop: check → decide → wait →
 check, or watch → wait → watch.
 
-Both machines first let a rollback through (before reading anything else), then read their input
+Both machines first let a rollback through (whatever its input says: see Hotfix below), then read their input
 from its SSM parameter and fail closed (``GateInputTampered``) unless its SHA-256 is the one the
 pipeline action carries. Transient Lambda failures are retried with backoff; a gate check that
 still fails blocks and is checked again, a bake poll that still fails spends the bake's budget of
@@ -17,7 +17,10 @@ its start and passes it, with the stage and execution, to each poll (a hotfix fo
 execution, on a group whose alarm configuration is off, lifts the copy's own alarms there, not
 the org alarms), and turns every group's alarm configuration back on when it ends, done or
 failed. A group that cannot be set fails the gate (``HotfixAlarmsUnset``) or the bake
-(``HotfixNotRestored``).
+(``HotfixNotRestored``). A rollback execution's gate and bake turn every group back on too
+(``disarm``, ``restore``; a failed hotfix deployment may have left one off), from the verified
+input only and never blocking the rollback: what could not be done is in the ``hotfix`` field of
+the rollback's output (``ok`` false, the reason) and the hotfix function's ``ERROR`` line.
 """
 
 from __future__ import annotations
@@ -369,13 +372,11 @@ class DeploymentGates(Construct):
         task.add_catch(fallback, errors=["States.ALL"], result_path="$.error")
         return sfn.Chain.start(task)
 
-    def _verified_start(self, prefix: str, execution: tasks.LambdaInvoke, start: sfn.Pass) -> sfn.Chain:
-        """Ask first whether this execution is a rollback (which needs nothing from the gate
-        input, so a deleted or rewritten parameter cannot block it), then read the input and
-        check it is byte for byte what the pipeline was deployed with, before anything uses it."""
+    def _load_config(self, state_id: str) -> tasks.CallAwsService:
+        """Read the gate input's parameter: its value and the value's SHA-256, at ``$.loaded``."""
         load = tasks.CallAwsService(
             self,
-            f"{prefix}LoadConfig",
+            state_id,
             service="ssm",
             action="getParameter",
             parameters={"Name.$": "$.config_parameter"},
@@ -394,6 +395,16 @@ class DeploymentGates(Construct):
             backoff_rate=2,
             jitter_strategy=sfn.JitterType.FULL,
         )
+        return load
+
+    def _verified_start(
+        self, prefix: str, execution: tasks.LambdaInvoke, start: sfn.Pass, hotfix_action: str
+    ) -> sfn.Chain:
+        """Ask first whether this execution is a rollback (let through whatever the gate input
+        says, so a deleted or rewritten parameter cannot block it: see :meth:`_rollback_hotfix`),
+        then read the input and check it is byte for byte what the pipeline was deployed with,
+        before anything uses it."""
+        load = self._load_config(f"{prefix}LoadConfig")
         tampered = sfn.Fail(
             self,
             f"{prefix}InputTampered",
@@ -426,24 +437,102 @@ class DeploymentGates(Construct):
         # Cannot tell whether it is a rollback (the check itself failed): the normal checks apply.
         execution.add_catch(load, errors=["States.ALL"], result_path="$.execution_error")
         load.next(intact)
+        allowed = sfn.Succeed(self, f"{prefix}RollbackAllowed", output_path="$.execution")
         return sfn.Chain.start(execution).next(
             sfn.Choice(self, f"{prefix}Rollback?")
             .when(
                 sfn.Condition.boolean_equals("$.execution.rollback", True),
-                sfn.Succeed(self, f"{prefix}RollbackAllowed", output_path="$.execution"),
+                self._rollback_hotfix(prefix, hotfix_action, allowed),
             )
             .otherwise(load)
         )
 
-    def _begin(self, prefix: str, start: sfn.Pass) -> sfn.Chain:
-        """The first states of a machine, up to ``start`` (a rollback ends it there)."""
+    def _rollback_note(self, state_id: str, reason: str) -> sfn.Pass:
+        """The ``hotfix`` field of a rollback's output when alarm rollback was not (or could not
+        be) made sure to be on: ``ok`` false and why."""
+        return sfn.Pass(
+            self,
+            state_id,
+            result_path="$.execution.hotfix",
+            parameters={"ok": False, "reason": reason},
+        )
+
+    def _rollback_hotfix(self, prefix: str, action: str, allowed: sfn.Succeed) -> sfn.IChainable:
+        """A rollback (the stage's ``OnFailure``) deploys with CodeDeploy alarm rollback on: a
+        failed hotfix deployment (or an aborted bake, a half-armed gate) may have left a group's
+        alarm configuration off. The gate turns every group of the stage back on (``disarm``)
+        before the rollback deploys, the bake (``restore``) after it, then lets it through. Only
+        from the verified input, and never blocking the rollback: an input that cannot be read
+        or verified, or a hotfix call that fails, still lets it through, and the rollback's
+        output says so in its ``hotfix`` field (``ok`` false, the reason); the hotfix function
+        logs its ``AUDIT`` line when it turned a group back on, ``ERROR`` when it could not."""
+        note = "letting the rollback through"
+        unread = self._rollback_note(
+            f"{prefix}RollbackConfigUnread",
+            _failure_reason(
+                "gate input could not be read ({}): CodeDeploy alarm rollback of the stage"
+                f" deployment groups was not made sure to be on — {note}"
+            ),
+        )
+        unverified = self._rollback_note(
+            f"{prefix}RollbackInputUnverified",
+            sfn.JsonPath.format(
+                "gate input {} is not what the pipeline was deployed with (or the action gives no "
+                "digest), so it is not used: CodeDeploy alarm rollback of the stage deployment "
+                f"groups was not made sure to be on — {note}",
+                sfn.JsonPath.string_at("$.config_parameter"),
+            ),
+        )
+        failed = self._rollback_note(
+            f"{prefix}RollbackHotfixFailed",
+            _failure_reason(f"CodeDeploy alarm rollback could not be made sure to be on ({{}}) — {note}"),
+        )
+        for skipped in (unread, unverified, failed):
+            skipped.next(allowed)
+        task = self._hotfix_task(
+            f"{prefix}Rollback{action.capitalize()}Hotfix", action, result_path="$.execution.hotfix"
+        )
+        task.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        task.next(allowed)
+        # A missing field would fail the task's parameters with States.Runtime, which no Catch
+        # catches: only an input that has them is used.
+        has_fields = sfn.Condition.and_(
+            *(sfn.Condition.is_present(f"$.input.{k}") for k in ("hotfix_groups", "pipeline", "stage"))
+        )
+        start = sfn.Pass(
+            self,
+            f"{prefix}RollbackStart",
+            parameters={
+                "input": sfn.JsonPath.string_to_json(sfn.JsonPath.string_at("$.loaded.value")),
+                "execution_id.$": "$.pipeline_execution_id",
+                "execution.$": "$.execution",
+                "config_parameter.$": "$.config_parameter",
+            },
+        )
+        start.next(
+            sfn.Choice(self, f"{prefix}RollbackHotfixInput?").when(has_fields, task).otherwise(unverified)
+        )
+        load = self._load_config(f"{prefix}RollbackLoadConfig")
+        load.add_catch(unread, errors=["States.ALL"], result_path="$.error")
+        intact = (
+            sfn.Choice(self, f"{prefix}RollbackInputIntact?")
+            .when(sfn.Condition.not_(sfn.Condition.is_present("$.config_sha256")), unverified)
+            .when(sfn.Condition.not_(sfn.Condition.is_string("$.config_sha256")), unverified)
+            .when(sfn.Condition.string_equals_json_path("$.loaded.sha256", "$.config_sha256"), start)
+            .otherwise(unverified)
+        )
+        return load.next(intact)
+
+    def _begin(self, prefix: str, start: sfn.Pass, hotfix_action: str) -> sfn.Chain:
+        """The first states of a machine, up to ``start`` (a rollback ends before it, once it
+        made sure CodeDeploy alarm rollback is on with ``hotfix_action``)."""
         execution = self._invoke(
             f"{prefix}CheckExecution",
             "execution",
             {"pipeline": self.pipeline_name, "execution_id.$": "$.pipeline_execution_id"},
             result_path="$.execution",
         )
-        return self._verified_start(prefix, execution, start)
+        return self._verified_start(prefix, execution, start, hotfix_action)
 
     def _start(self, prefix: str, **extra: Any) -> sfn.Pass:
         """The verified input, parsed, with when the machine started and the execution id."""
@@ -535,9 +624,11 @@ class DeploymentGates(Construct):
             )
             .otherwise(wait)
         )
-        return self._begin("Gate", start)
+        return self._begin("Gate", start, "disarm")
 
-    def _hotfix_task(self, state_id: str, action: str, **extra: Any) -> tasks.LambdaInvoke:
+    def _hotfix_task(
+        self, state_id: str, action: str, result_path: str = "$.hotfix", **extra: Any
+    ) -> tasks.LambdaInvoke:
         return self._invoke(
             state_id,
             "hotfix",
@@ -549,7 +640,7 @@ class DeploymentGates(Construct):
                 "execution_id.$": "$.execution_id",
                 **extra,
             },
-            result_path="$.hotfix",
+            result_path=result_path,
         )
 
     def _hotfix_failed(self, state_id: str, template: str) -> sfn.Pass:
@@ -703,7 +794,7 @@ class DeploymentGates(Construct):
             .when(sfn.Condition.string_equals("$.bake.status", "FAILED"), failed)
             .otherwise(wait)
         )
-        return self._begin("Bake", start)
+        return self._begin("Bake", start, "restore")
 
     def _machine(self, construct_id: str, definition: sfn.IChainable, timeout: Duration) -> sfn.StateMachine:
         log_group = logs.LogGroup(

@@ -290,9 +290,15 @@ def test_org_alarms_appear_in_org_checks_only(small: PipelinePlan) -> None:
         for check in org:
             assert check["alarm_names"] == ["org-outage"]
             assert check["alarm_name_prefixes"] == ["org-critical-", "sec-"]
-        # ... and nowhere else
+        # ... not among the app checks ...
         assert "org-" not in json.dumps(stage.gate.value["app_checks"])
-        assert "org-" not in json.dumps(stage.bake.value)
+        # ... and the bake watches them beside each copy's own health alarm: a hotfix lifts only
+        # the latter, so an org-wide alarm still fails a hotfix's bake (attack finding).
+        for check, copy in zip(stage.bake.value["checks"], stage.gate.value["app_checks"], strict=True):
+            assert check["alarm_names"] == ["org-outage", *copy["alarm_name_prefixes"]]
+            assert check["alarm_name_prefixes"] == ["org-critical-", "sec-"]
+        own = {a for g in stage.bake.value["hotfix_groups"] for a in g["own_alarms"]}
+        assert not [a for a in own if a.startswith(("org-", "sec-"))]
     # the same plan without org alarms differs only in org_checks
     gate, plain = planned.stage("Prod-3").gate, small.stage("Prod-3").gate
     assert gate is not None

@@ -46,6 +46,14 @@ GATE_STATES = {
     "GateCheckExecution",
     "GateRollback?",
     "GateRollbackAllowed",
+    "GateRollbackLoadConfig",
+    "GateRollbackInputIntact?",
+    "GateRollbackStart",
+    "GateRollbackHotfixInput?",
+    "GateRollbackDisarmHotfix",
+    "GateRollbackConfigUnread",
+    "GateRollbackInputUnverified",
+    "GateRollbackHotfixFailed",
     "GateLoadConfig",
     "GateInputIntact?",
     "GateInputUnverified",
@@ -68,6 +76,14 @@ BAKE_STATES = {
     "BakeCheckExecution",
     "BakeRollback?",
     "BakeRollbackAllowed",
+    "BakeRollbackLoadConfig",
+    "BakeRollbackInputIntact?",
+    "BakeRollbackStart",
+    "BakeRollbackHotfixInput?",
+    "BakeRollbackRestoreHotfix",
+    "BakeRollbackConfigUnread",
+    "BakeRollbackInputUnverified",
+    "BakeRollbackHotfixFailed",
     "BakeLoadConfig",
     "BakeInputIntact?",
     "BakeInputUnverified",
@@ -213,7 +229,7 @@ def test_rollbacks_are_let_through_before_the_parameter_is_even_read(built: Buil
     assert check["Next"] == f"{prefix}Rollback?"
     choice = states[f"{prefix}Rollback?"]
     assert choice["Choices"] == [
-        {"Variable": "$.execution.rollback", "BooleanEquals": True, "Next": f"{prefix}RollbackAllowed"}
+        {"Variable": "$.execution.rollback", "BooleanEquals": True, "Next": f"{prefix}RollbackLoadConfig"}
     ]
     assert choice["Default"] == f"{prefix}LoadConfig"
     assert states[f"{prefix}RollbackAllowed"] == {"Type": "Succeed", "OutputPath": "$.execution"}
@@ -221,6 +237,102 @@ def test_rollbacks_are_let_through_before_the_parameter_is_even_read(built: Buil
     assert check["Catch"] == [
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.execution_error", "Next": f"{prefix}LoadConfig"}
     ]
+
+
+@pytest.mark.parametrize(("prefix", "action"), [("Gate", "disarm"), ("Bake", "restore")])
+def test_a_rollback_turns_alarm_rollback_back_on_and_nothing_on_that_path_blocks_it(
+    built: Built, prefix: str, action: str
+) -> None:
+    """A failed hotfix deployment may leave a group's CodeDeploy alarm configuration off: the
+    rollback's gate (disarm) and bake (restore) turn every group back on, from the verified input
+    only, and let the rollback through whatever happens, saying so in the output's ``hotfix``."""
+    states = built.asl(built.gates.gate if prefix == "Gate" else built.gates.bake)["States"]
+    p, allowed = f"{prefix}Rollback", f"{prefix}RollbackAllowed"
+    normal = states[f"{prefix}LoadConfig"]
+    load = states[f"{p}LoadConfig"]
+    assert {k: v for k, v in load.items() if k not in ("Next", "Catch")} == {
+        k: v for k, v in normal.items() if k != "Next"
+    }
+    assert load["Next"] == f"{p}InputIntact?"
+    assert load["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"{p}ConfigUnread"}
+    ]
+    assert states[f"{p}InputIntact?"] == {
+        "Type": "Choice",
+        "Choices": [
+            {"Not": {"Variable": "$.config_sha256", "IsPresent": True}, "Next": f"{p}InputUnverified"},
+            {"Not": {"Variable": "$.config_sha256", "IsString": True}, "Next": f"{p}InputUnverified"},
+            {"Variable": "$.loaded.sha256", "StringEqualsPath": "$.config_sha256", "Next": f"{p}Start"},
+        ],
+        "Default": f"{p}InputUnverified",
+    }
+    assert states[f"{p}Start"] == {
+        "Type": "Pass",
+        "Parameters": {
+            "input.$": "States.StringToJson($.loaded.value)",
+            "execution_id.$": "$.pipeline_execution_id",
+            "execution.$": "$.execution",
+            "config_parameter.$": "$.config_parameter",
+        },
+        "Next": f"{p}HotfixInput?",
+    }
+    task_name = f"{p}{action.capitalize()}Hotfix"
+    assert states[f"{p}HotfixInput?"] == {
+        "Type": "Choice",
+        "Choices": [
+            {
+                "And": [
+                    {"Variable": f"$.input.{k}", "IsPresent": True}
+                    for k in ("hotfix_groups", "pipeline", "stage")
+                ],
+                "Next": task_name,
+            }
+        ],
+        "Default": f"{p}InputUnverified",
+    }
+    task = states[task_name]
+    assert task["Resource"] == built.function_arn("hotfix")
+    assert task["Parameters"] == {"action": action, **HOTFIX_PAYLOAD}
+    assert (task["ResultPath"], task["Next"]) == ("$.execution.hotfix", allowed)
+    assert task["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"{p}HotfixFailed"}
+    ]
+    note = "CodeDeploy alarm rollback of the stage deployment groups was not made sure to be on"
+    for name, reason in (
+        (
+            "ConfigUnread",
+            f"States.Format('gate input could not be read ({{}}): {note} — letting the rollback through', "
+            "$.error.Error)",
+        ),
+        (
+            "InputUnverified",
+            "States.Format('gate input {} is not what the pipeline was deployed with (or the action gives "
+            f"no digest), so it is not used: {note} — letting the rollback through', $.config_parameter)",
+        ),
+        (
+            "HotfixFailed",
+            "States.Format('CodeDeploy alarm rollback could not be made sure to be on ({}) — letting the "
+            "rollback through', $.error.Error)",
+        ),
+    ):
+        assert states[f"{p}{name}"] == {
+            "Type": "Pass",
+            "ResultPath": "$.execution.hotfix",
+            "Parameters": {"ok": False, "reason.$": reason},
+            "Next": allowed,
+        }
+    # no Fail state is reachable from the rollback path
+    reachable, todo = set(), [f"{prefix}Rollback?"]
+    while todo:
+        name = todo.pop()
+        if name in reachable or name == f"{prefix}LoadConfig":  # the Default: not a rollback
+            continue
+        reachable.add(name)
+        state = states[name]
+        todo += [state[k] for k in ("Next", "Default") if k in state]
+        todo += [c["Next"] for k in ("Choices", "Catch") for c in state.get(k, [])]
+    assert {states[n]["Type"] for n in reachable} == {"Choice", "Task", "Pass", "Succeed"}
+    assert {n for n in reachable if states[n]["Type"] == "Succeed"} == {allowed}
 
 
 @pytest.mark.parametrize("prefix", ["Gate", "Bake"])
@@ -294,11 +406,19 @@ def test_a_throttled_parameter_read_is_retried(built: Built, prefix: str) -> Non
                 "Decide",
                 "ArmHotfix",
                 "DisarmHotfix",
+                "GateRollbackDisarmHotfix",
             },
         ),
         (
             "bake",
-            {"BakeCheckExecution", "BakeOverride", "Watch", "DoneRestoreHotfix", "FailedRestoreHotfix"},
+            {
+                "BakeCheckExecution",
+                "BakeOverride",
+                "Watch",
+                "DoneRestoreHotfix",
+                "FailedRestoreHotfix",
+                "BakeRollbackRestoreHotfix",
+            },
         ),
     ],
 )

@@ -8,6 +8,7 @@ service model, answered in memory through botocore's ``before-call`` hook, as ``
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -96,8 +97,165 @@ def test_arming_a_missing_group_fails_closed_naming_it(cd: FakeCodeDeploy) -> No
     assert result["reason"] == (
         "deployment group orders-prod/orders-prod in us-west-2: alarm rollback could not be turned off "
         "(DeploymentGroupDoesNotExistException): DeploymentGroupDoesNotExistException: No Deployment "
-        "Group found for name: orders-prod (application orders-prod, us-west-2)"
+        "Group found for name: orders-prod (application orders-prod, us-west-2) — hotfix not applied: "
+        "CodeDeploy alarm rollback turned back on for the group(s) this call had turned off: "
+        "orders-prod/orders-prod in us-east-1"
     )
+    assert result["changed"] == []  # nothing left off
+    assert cd.enabled("us-east-1", "orders-prod", "orders-prod")
+
+
+def test_a_failed_arm_turns_back_on_each_group_it_turned_off_with_its_own_audit_line(
+    cd: FakeCodeDeploy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cd.add_group("us-west-2", "orders-prod", "orders-prod")
+    cd.add_group("eu-west-1", "orders-prod", "orders-prod")
+    cd.fail[("eu-west-1", "GetDeploymentGroup")] = "AccessDeniedException"
+    west = {**EAST, "region": "us-west-2", "role_arn": READER}
+
+    result = set_hotfix(
+        "arm", [EAST, west, {**EAST, "region": "eu-west-1"}], cd.factory, author="alice", **WHO
+    )
+
+    assert (result["ok"], result["changed"]) == (False, [])
+    assert result["reason"].endswith(
+        " — hotfix not applied: CodeDeploy alarm rollback turned back on for the group(s) this call had "
+        "turned off: orders-prod/orders-prod in us-east-1, orders-prod/orders-prod in us-west-2"
+    )
+    assert cd.enabled("us-east-1", "orders-prod", "orders-prod")
+    assert cd.enabled("us-west-2", "orders-prod", "orders-prod")
+    # turned off, then back on, each through its own region and role, keeping the alarm list
+    sent = [(r, role, p["alarmConfiguration"]) for r, role, p in cd.updates()]
+    alarms = [{"name": "a-fault-rate"}, {"name": "a-latency-p99"}]
+    assert sorted(sent[:2], key=str) == [
+        ("us-east-1", None, {"enabled": False, "ignorePollAlarmFailure": False, "alarms": alarms}),
+        ("us-west-2", READER, {"enabled": False, "ignorePollAlarmFailure": False, "alarms": alarms}),
+    ]
+    assert sorted(sent[2:], key=str) == [
+        ("us-east-1", None, {"enabled": True, "ignorePollAlarmFailure": False, "alarms": alarms}),
+        ("us-west-2", READER, {"enabled": True, "ignorePollAlarmFailure": False, "alarms": alarms}),
+    ]
+    lines = json_lines(capsys.readouterr().out)
+    assert sorted((x["level"], x["group"]) for x in lines) == [
+        ("AUDIT", "orders-prod/orders-prod in us-east-1"),
+        ("AUDIT", "orders-prod/orders-prod in us-west-2"),
+    ]
+    for line in lines:
+        assert (
+            line["message"]
+            == f"hotfix not applied: CodeDeploy alarm rollback turned back on for {line['group']}"
+        )
+        assert (line["gate"], line["action"], line["author"]) == ("hotfix", "arm", "alice")
+        assert (line["pipeline"], line["stage"], line["execution_id"]) == (
+            "orders-application",
+            "Prod-2",
+            "exec-1",
+        )
+
+
+def deny_the_second_update(cd: FakeCodeDeploy, *regions: str, hang: float = 0.0) -> None:
+    """In ``regions``, the first UpdateDeploymentGroup (turning off) is answered, the second
+    (turning back on) denied, or, with ``hang``, answered only after ``hang`` seconds."""
+    original = cd._answer
+    seen: list[str] = []
+
+    def answer(region: str, role: Any, operation: str, params: Any) -> Any:
+        if operation == "UpdateDeploymentGroup" and region in regions:
+            seen.append(region)
+            if seen.count(region) > 1:
+                if hang:
+                    time.sleep(hang)
+                else:
+                    cd.fail[(region, operation)] = "AccessDeniedException"
+        return original(region, role, operation, params)
+
+    cd._answer = answer  # type: ignore[method-assign]
+
+
+def test_every_group_a_failed_arm_cannot_turn_back_on_is_named_and_left_changed(
+    cd: FakeCodeDeploy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    regions = ("us-west-2", "eu-central-1", "eu-west-1", "ap-south-1")
+    for region in regions:
+        cd.add_group(region, "orders-prod", "orders-prod")
+    groups = [EAST, *({**EAST, "region": r} for r in regions)]
+    # eu-west-1 and ap-south-1 cannot be turned off; the other three are, then us-east-1 and
+    # us-west-2 cannot be turned back on
+    cd.fail[("eu-west-1", "GetDeploymentGroup")] = "AccessDeniedException"
+    cd.fail[("ap-south-1", "UpdateDeploymentGroup")] = "ThrottlingException"
+    deny_the_second_update(cd, "us-east-1", "us-west-2")
+
+    result = set_hotfix("arm", groups, cd.factory, author="alice", **WHO)
+
+    assert (result["ok"], result["changed"]) == (
+        False,
+        ["orders-prod/orders-prod in us-east-1", "orders-prod/orders-prod in us-west-2"],
+    )
+    assert result["reason"] == (
+        "deployment group orders-prod/orders-prod in eu-west-1: alarm rollback could not be turned off "
+        "(AccessDeniedException): AccessDeniedException: GetDeploymentGroup failed in eu-west-1 (injected); "
+        "deployment group orders-prod/orders-prod in ap-south-1: alarm rollback could not be turned off "
+        "(ThrottlingException): ThrottlingException: UpdateDeploymentGroup failed in ap-south-1 (injected)"
+        " — hotfix not applied: CodeDeploy alarm rollback turned back on for the group(s) this call had "
+        "turned off: orders-prod/orders-prod in eu-central-1"
+        " — and CodeDeploy alarm rollback could NOT be turned back on (still off) for: "
+        "orders-prod/orders-prod in us-east-1 (AccessDeniedException): AccessDeniedException: "
+        "UpdateDeploymentGroup failed in us-east-1 (injected); "
+        "orders-prod/orders-prod in us-west-2 (AccessDeniedException): AccessDeniedException: "
+        "UpdateDeploymentGroup failed in us-west-2 (injected)"
+    )
+    assert [cd.enabled(r, "orders-prod", "orders-prod") for r in ("us-east-1", *regions)] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+    ]
+    lines = json_lines(capsys.readouterr().out)
+    assert [(x["level"], x["group"]) for x in lines] == [
+        ("ERROR", "orders-prod/orders-prod in us-east-1"),
+        ("ERROR", "orders-prod/orders-prod in us-west-2"),
+        ("AUDIT", "orders-prod/orders-prod in eu-central-1"),
+    ]
+    assert lines[0]["message"] == (
+        "hotfix not applied: CodeDeploy alarm rollback could NOT be turned back on for orders-prod/"
+        "orders-prod in us-east-1 (AccessDeniedException): AccessDeniedException: UpdateDeploymentGroup "
+        "failed in us-east-1 (injected)"
+    )
+    for line in lines:
+        assert (line["gate"], line["action"], line["author"]) == ("hotfix", "arm", "alice")
+        assert (line["pipeline"], line["stage"], line["execution_id"]) == (
+            "orders-application",
+            "Prod-2",
+            "exec-1",
+        )
+
+
+def test_turning_back_on_after_a_failed_arm_waits_no_longer_than_the_deadline(cd: FakeCodeDeploy) -> None:
+    cd.fail[("us-west-2", "GetDeploymentGroup")] = "AccessDeniedException"
+    deny_the_second_update(cd, "us-east-1", hang=1.5)
+
+    started = time.monotonic()
+    result = set_hotfix("arm", [EAST, WEST], cd.factory, deadline=0.5, **WHO)
+
+    assert time.monotonic() - started < 1.4
+    assert result["changed"] == ["orders-prod/orders-prod in us-east-1"]
+    assert result["reason"].endswith(
+        " — and CodeDeploy alarm rollback could NOT be turned back on (still off) for: "
+        "orders-prod/orders-prod in us-east-1 (DeadlineExceeded): DeadlineExceeded: no answer within 0.5 s"
+    )
+
+
+def test_a_failed_disarm_or_restore_changes_nothing_back(cd: FakeCodeDeploy) -> None:
+    cd.add_group("us-east-1", "orders-prod", "orders-prod", enabled=False)
+    cd.add_group("us-west-2", "orders-prod", "orders-prod", enabled=False)
+    cd.fail[("us-west-2", "UpdateDeploymentGroup")] = "ThrottlingException"
+
+    result = set_hotfix("restore", [EAST, WEST], cd.factory, **WHO)
+
+    assert (result["ok"], result["changed"]) == (False, ["orders-prod/orders-prod in us-east-1"])
+    assert cd.enabled("us-east-1", "orders-prod", "orders-prod")
+    assert " — " not in result["reason"]
 
 
 def test_arming_without_any_group_blocks(cd: FakeCodeDeploy) -> None:

@@ -807,7 +807,16 @@ class TestHotfix:
             "bake_seconds": 1,
             "poll_seconds": 1,
         }
-        create_alarms(bake_input["checks"], state="ALARM")
+        # The copies' own alarms fire (the bake also watches the org-wide ones: they stay quiet).
+        own = [
+            {
+                **c,
+                "alarm_name_prefixes": [],
+                "alarm_names": [n for n in c["alarm_names"] if n.endswith("-health")],
+            }
+            for c in bake_input["checks"]
+        ]
+        create_alarms(own, state="ALARM")
         bake = run(machine(pipeline_template, "Bake"), bake_input)
 
         # THEN it completes, and turns alarm rollback back on
