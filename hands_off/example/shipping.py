@@ -35,7 +35,8 @@ class ShippingPipeline(ExampleOrgPipeline):
     """No Lambda zip: the image is a CDK asset the pipeline's Assets stage builds and pushes."""
 
     canary_path = "/quote?weight_grams=500&country=DE"
-    """A real request, sent every minute to the Gamma and production copies (P18)."""
+    """A real request, made every 30 s by a Route 53 health check of the Gamma and production
+    copies (P18)."""
 
     def build_commands(self) -> list[str]:
         """Lint and unit-test the app's folder; nothing to package (the image is built from the
@@ -43,7 +44,8 @@ class ShippingPipeline(ExampleOrgPipeline):
         return [f"make service-test CODE_DIRECTORY={self.code_directory}"]
 
     def application(self, scope: Construct, deployment: Deployment) -> EcsService:
-        """An ECS copy; Gamma and production copies get the canary request every minute."""
+        """An ECS copy; Gamma and production copies get the canary request (a Route 53 health
+        check, every 30 s)."""
         gets_canary = deployment.production or deployment.stage_name == self.envs.gamma.name
         return EcsService.for_deployment(
             scope,
