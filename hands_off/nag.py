@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, App, Stack, Validations
+from aws_cdk import Acknowledgment, App, Validations
 from aws_cdk import aws_codebuild as codebuild
 from cdk_nag import AwsSolutionsChecks
-from constructs import IConstruct
+from constructs import IConstruct, Node
 
 from hands_off.constructs.code_signing import GATES_PACKAGE_NAME
 from hands_off.safety import DeploymentSafetyChecks
@@ -45,10 +46,11 @@ class NagAcknowledgement:
     reason: str
 
 
+# The pipeline's role is hands-off's PipelineRole, used for its actions too (render passes
+# ``role`` and ``use_pipeline_role_for_actions``): CDK makes no Pipeline/Pipeline/Role and no
+# per-action CodePipelineActionRole to acknowledge (looking for them cost two round trips per stage).
 _PIPELINE_ROLES = (
     "PipelineRole",
-    "Pipeline/Pipeline/Role",
-    "Pipeline/Pipeline/*/CodePipelineActionRole",
     "Pipeline/Pipeline/Build/Synth/CdkBuildProject/Role",
     "Pipeline/UpdatePipeline/SelfMutation/Role",
     "Pipeline/Assets/FileRole",
@@ -131,17 +133,55 @@ ACKNOWLEDGEMENTS: tuple[NagAcknowledgement, ...] = (
 )
 
 
+class _Acknowledgements:
+    """Acknowledgements gathered per scope, then attached with one ``acknowledge`` call per scope.
+
+    Every jsii call is a round trip to Node: ``Validations.of(scope).acknowledge(*rules)`` takes
+    all of a scope's rules at once, so the cost is two round trips per scope, not two per rule.
+    The same rule on the same scope (a cross-region support stack shared by several pipelines)
+    is attached once.
+    """
+
+    def __init__(self) -> None:
+        self._scopes: dict[object, tuple[IConstruct, dict[str, list[str]]]] = {}
+
+    def add(self, rule: str, reason: str, *scopes: IConstruct) -> None:
+        """Acknowledge ``rule`` on each of ``scopes`` (and everything below them).
+
+        ARNs in finding ids read ``arn:<AWS::Partition>:`` when the partition is unknown and
+        ``arn:aws:`` when context pins it (``@aws-cdk/core:target-partitions`` in cdk.json): both
+        spellings are acknowledged so tests and ``cdk synth`` see the same result.
+        """
+        for scope in scopes:
+            # jsii hands out a new proxy for an object created in Node on every read; its
+            # reference id is the same (and costs no round trip).
+            ref = getattr(scope, "__jsii_ref__", None)
+            key = getattr(ref, "ref", None) or id(scope)
+            rules = self._scopes.setdefault(key, (scope, {}))[1]
+            for rule_id in (rule, rule.replace("arn:<AWS::Partition>:", "arn:aws:")):
+                reasons = rules.setdefault(rule_id, [])
+                if reason not in reasons:
+                    reasons.append(reason)
+
+    def attach(self) -> None:
+        """Attach what was gathered (two round trips per scope); nothing is attached twice."""
+        scopes, self._scopes = self._scopes, {}
+        for scope, rules in scopes.values():
+            Validations.of(scope).acknowledge(
+                *(Acknowledgment(id=rule_id, reason=" ".join(rules[rule_id])) for rule_id in sorted(rules))
+            )
+
+
 def acknowledged(rule: str, reason: str, *scopes: IConstruct) -> None:
-    """Acknowledge ``rule`` on each of ``scopes`` (and everything below them).
+    """Acknowledge ``rule`` on each of ``scopes`` (and everything below them), now.
 
     ARNs in finding ids read ``arn:<AWS::Partition>:`` when the partition is unknown and
     ``arn:aws:`` when context pins it (``@aws-cdk/core:target-partitions`` in cdk.json): both
     spellings are acknowledged so tests and ``cdk synth`` see the same result.
     """
-    rules = {rule, rule.replace("arn:<AWS::Partition>:", "arn:aws:")}
-    for scope in scopes:
-        for rule_id in sorted(rules):
-            Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    acks = _Acknowledgements()
+    acks.add(rule, reason, *scopes)
+    acks.attach()
 
 
 _SUPPORT_BUCKET_REASON = (
@@ -151,120 +191,168 @@ _SUPPORT_BUCKET_REASON = (
 )
 
 
-def _resolve(root: IConstruct, path: str) -> list[IConstruct]:
-    """The constructs at ``path`` below ``root``; ``fnmatch`` patterns match one segment each."""
-    current = [root]
-    for segment in path.split("/"):
-        found: list[IConstruct] = []
-        for node in current:
-            if any(c in segment for c in "*?["):
-                found += [c for c in node.node.children if fnmatch.fnmatchcase(c.node.id, segment)]
+# Constructs hands-off holds (or CDK Pipelines exposes), by their path below the pipeline stack:
+# reading them costs at most a round trip or two where walking the path costs two per segment.
+# tests/synth/test_nag_cost.py checks that each is the construct at its path.
+_HELD: dict[str, Callable[[ServicePipeline], IConstruct | None]] = {
+    "PipelineRole": lambda p: p.pipeline_role,
+    "IntegrationTestRole": lambda p: p.rendered.integration_test_role,
+    "Gates": lambda p: p.gates,
+    "Gates/MachineRole": lambda p: p.gates.machine_role,
+    "Pipeline": lambda p: p.pipeline,
+    "Pipeline/Pipeline/Build/Synth/CdkBuildProject/Role": lambda p: p.pipeline.synth_project.role,
+    "Pipeline/UpdatePipeline/SelfMutation/Role": lambda p: (
+        project.role if (project := p.pipeline.self_mutation_project) is not None else None
+    ),
+}
+
+
+class _Paths:
+    """The constructs at paths below one pipeline stack: held constructs first (``_HELD``), else
+    the path walked from its longest resolved prefix; every prefix and ``node`` is read once."""
+
+    def __init__(self, pipeline: ServicePipeline) -> None:
+        self._pipeline = pipeline
+        self._found: dict[str, list[IConstruct]] = {"": [pipeline]}
+        self._nodes: dict[int, Node] = {}
+
+    def _node(self, construct: IConstruct) -> Node:
+        if id(construct) not in self._nodes:
+            self._nodes[id(construct)] = construct.node
+        return self._nodes[id(construct)]
+
+    def __call__(self, path: str) -> list[IConstruct]:
+        if path not in self._found:
+            if path in _HELD:
+                held = _HELD[path](self._pipeline)
+                self._found[path] = [held] if held is not None else []
             else:
-                child = node.node.try_find_child(segment)
-                if child is not None:
-                    found.append(child)
-        current = found
-    return current
+                parent, _, segment = path.rpartition("/")
+                found: list[IConstruct] = []
+                for construct in self(parent):
+                    node = self._node(construct)
+                    if any(c in segment for c in "*?["):
+                        found += [c for c in node.children if fnmatch.fnmatchcase(c.node.id, segment)]
+                    elif (child := node.try_find_child(segment)) is not None:
+                        found.append(child)
+                self._found[path] = found
+        return self._found[path]
 
 
-def _codebuild_findings(pipeline: ServicePipeline) -> None:
-    """Each CodeBuild project's role writes its own log group and report groups: acknowledge the
-    project-specific ``:*`` / ``-*`` suffixes (the names are only known per project)."""
-    for node in pipeline.pipeline.node.find_all():
-        if not isinstance(node, codebuild.Project) or node.role is None:
-            continue
-        stack = Stack.of(node)
-        logical_id = stack.get_logical_id(node.node.default_child)  # type: ignore[arg-type]
-        base = f"arn:<AWS::Partition>:{{svc}}:{stack.region}:{stack.account}:"
-        acknowledged(
-            f"AwsSolutions-IAM5[Resource::{base.format(svc='logs')}log-group:/aws/codebuild/<{logical_id}>:*]",
-            "CodeBuild writes log streams (unknown names) of this project's own log group.",
-            node.role,
-        )
-        acknowledged(
-            f"AwsSolutions-IAM5[Resource::{base.format(svc='codebuild')}report-group/<{logical_id}>-*]",
-            "CodeBuild creates test report groups named after this project.",
-            node.role,
-        )
+def _logical_id(resolved: object) -> str:
+    """The logical id in a resolved ``{"Ref": id}`` or ``{"Fn::GetAtt": [id, attribute]}``."""
+    if isinstance(resolved, dict) and isinstance(resolved.get("Ref"), str):
+        return str(resolved["Ref"])
+    if isinstance(resolved, dict) and isinstance(resolved.get("Fn::GetAtt"), list):
+        return str(resolved["Fn::GetAtt"][0])
+    raise ValueError(f"not a reference to a resource of the pipeline stack: {resolved!r}")
 
 
-def _gate_findings(pipeline: ServicePipeline) -> None:
-    """Gate machinery: state machines invoke their functions' versions and the pipeline role
-    watches executions; the per-account roles list their own wildcards (``wildcards``)."""
-    stack = Stack.of(pipeline)
+def acknowledge_pipeline(pipeline: ServicePipeline, acks: _Acknowledgements | None = None) -> None:
+    """Attach every acknowledgement that concerns ``pipeline`` (and its gates and access stacks).
+
+    The cost in jsii round trips is fixed per pipeline but for a few per CodeBuild project
+    (integration tests: one per copy) and per cross-region replication bucket: acknowledgements
+    are gathered and attached with one call per scope, and the names in finding ids (logical ids,
+    bucket names) are resolved in one call.
+    """
+    own = acks is None
+    acks = acks if acks is not None else _Acknowledgements()
+    account, region = str(pipeline.account), str(pipeline.region)
+    paths = _Paths(pipeline)
+    for ack in ACKNOWLEDGEMENTS:
+        rule = ack.rule.replace("{account}", account).replace("{region}", region)
+        acks.add(rule, ack.reason, *(target for path in ack.paths for target in paths(path)))
+
+    # One resolve for every name a finding id carries (each token below is one round trip).
+    cdk_pipeline = pipeline.pipeline.pipeline
+    projects = [n for n in pipeline.pipeline.node.find_all() if isinstance(n, codebuild.Project)]
+    project_roles = [p.role for p in projects]
+    support = cdk_pipeline.cross_region_support
+    buckets = {r: support[r].replication_bucket for r in sorted(support)}
     gates = pipeline.gates
-    for function in gates.functions.values():
-        logical_id = stack.get_logical_id(function.node.default_child)  # type: ignore[arg-type]
-        acknowledged(
-            f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
-            "Step Functions' LambdaInvoke grants invoke on the function and its versions/aliases (':*').",
-            gates.machine_role,
-        )
-    for machine in (gates.gate, gates.bake):
-        ref = {"Ref": stack.get_logical_id(machine.node.default_child)}  # type: ignore[arg-type]
-        parts = [
-            json.dumps({"Fn::Select": [i, {"Fn::Split": [":", ref]}]}, separators=(",", ":"))
-            for i in (1, 3, 4, 6)
-        ]
-        acknowledged(
-            f"AwsSolutions-IAM5[Resource::arn:{parts[0]}:states:{parts[1]}:{parts[2]}:execution:{parts[3]}:*]",
-            "CodePipeline's Step Functions actions describe the executions they start (ids generated).",
-            pipeline.pipeline.pipeline,
-            pipeline.pipeline_role,
-        )
-    for access in pipeline.access_stacks:
-        for role, resource, reason in access.wildcards:
-            acknowledged(f"AwsSolutions-IAM5[Resource::{resource}]", reason, role)
+    names = pipeline.resolve(
+        {
+            "projects": [p.project_name for p in projects],
+            "functions": [f.function_arn for f in gates.functions.values()],
+            "machines": [m.state_machine_arn for m in (gates.gate, gates.bake)],
+            "buckets": {r: b.bucket_name for r, b in buckets.items()},
+            "signing": pipeline.code_signing.bucket.bucket_arn,
+        }
+    )
 
+    # Each CodeBuild project's role writes its own log group and report groups: acknowledge the
+    # project-specific ``:*`` / ``-*`` suffixes (the names are only known per project).
+    base = f"arn:<AWS::Partition>:{{svc}}:{region}:{account}:"
+    for role, name in zip(project_roles, names["projects"], strict=True):
+        if role is None:
+            continue
+        project = f"<{_logical_id(name)}>" if isinstance(name, dict) else str(name)
+        acks.add(
+            f"AwsSolutions-IAM5[Resource::{base.format(svc='logs')}log-group:/aws/codebuild/{project}:*]",
+            "CodeBuild writes log streams (unknown names) of this project's own log group.",
+            role,
+        )
+        acks.add(
+            f"AwsSolutions-IAM5[Resource::{base.format(svc='codebuild')}report-group/{project}-*]",
+            "CodeBuild creates test report groups named after this project.",
+            role,
+        )
 
-def _pipeline_findings(pipeline: ServicePipeline) -> None:
-    """Findings whose ids carry names only known once a pipeline is built."""
-    stack = Stack.of(pipeline)
-    pipeline_role = pipeline.pipeline.pipeline.role
-    for region, support in pipeline.pipeline.pipeline.cross_region_support.items():
-        if region != stack.region:
-            acknowledged(
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:{region}:{stack.account}:key/*]",
+    # Findings whose ids carry names only known once a pipeline is built.
+    pipeline_role = pipeline.pipeline_role  # the pipeline's role, and its actions' (render)
+    for bucket_region, bucket in buckets.items():
+        if bucket_region != region:
+            acks.add(
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:{bucket_region}:{account}:key/*]",
                 "KMS generates key ids, so the key of the pipeline's replication bucket in this "
                 "region has no ARN at synth: the grant names the tooling account's keys in this "
                 "region and is limited by a kms:ResourceAliases condition to the replication keys' "
                 "aliases.",
                 pipeline_role,
             )
-        name = stack.resolve(support.replication_bucket.bucket_name)
-        acknowledged(
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{name}/*]",
+        acks.add(
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{names['buckets'][bucket_region]}/*]",
             "Objects of the pipeline's own cross-region replication bucket (artifact keys are "
             "generated per execution).",
             pipeline_role,
         )
-        acknowledged("AwsSolutions-S1", _SUPPORT_BUCKET_REASON, support.replication_bucket)
-    signing = pipeline.code_signing
-    bucket_id = stack.get_logical_id(signing.bucket.node.default_child)  # type: ignore[arg-type]
+        acks.add("AwsSolutions-S1", _SUPPORT_BUCKET_REASON, bucket)
+    bucket_id = _logical_id(names["signing"])
+    synth_role = paths("Pipeline/Pipeline/Build/Synth/CdkBuildProject/Role")
     for package in (pipeline.service_name, GATES_PACKAGE_NAME):
-        acknowledged(
+        acks.add(
             f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/signed/{package}/*]",
             "Signer names each signed object after its job id, known only once the job runs; the "
             f"grant is limited to the {package} prefix of the pipeline's own signing bucket.",
-            pipeline.pipeline.synth_project.role or pipeline,
+            *(synth_role or [pipeline]),
         )
 
-
-def acknowledge_pipeline(pipeline: ServicePipeline) -> None:
-    """Attach every acknowledgement that concerns ``pipeline`` (and its gates and access stacks)."""
-    account, region = str(pipeline.account), str(pipeline.region)
-    resolved: dict[str, list[IConstruct]] = {}  # many acknowledgements share paths
-    for ack in ACKNOWLEDGEMENTS:
-        rule = ack.rule.replace("{account}", account).replace("{region}", region)
-        targets = []
-        for path in ack.paths:
-            if path not in resolved:
-                resolved[path] = _resolve(pipeline, path)
-            targets += resolved[path]
-        acknowledged(rule, ack.reason, *targets)
-    _codebuild_findings(pipeline)
-    _pipeline_findings(pipeline)
-    _gate_findings(pipeline)
+    # Gate machinery: state machines invoke their functions' versions and the pipeline role
+    # watches executions; the per-account roles list their own wildcards (``wildcards``).
+    for arn in names["functions"]:
+        acks.add(
+            f"AwsSolutions-IAM5[Resource::<{_logical_id(arn)}.Arn>:*]",
+            "Step Functions' LambdaInvoke grants invoke on the function and its versions/aliases (':*').",
+            gates.machine_role,
+        )
+    for arn in names["machines"]:
+        ref = {"Ref": _logical_id(arn)}
+        parts = [
+            json.dumps({"Fn::Select": [i, {"Fn::Split": [":", ref]}]}, separators=(",", ":"))
+            for i in (1, 3, 4, 6)
+        ]
+        acks.add(
+            f"AwsSolutions-IAM5[Resource::arn:{parts[0]}:states:{parts[1]}:{parts[2]}:execution:{parts[3]}:*]",
+            "CodePipeline's Step Functions actions describe the executions they start (ids generated).",
+            cdk_pipeline,
+            pipeline_role,
+        )
+    for access in pipeline.access_stacks:
+        for role, resource, reason in access.wildcards:
+            acks.add(f"AwsSolutions-IAM5[Resource::{resource}]", reason, role)
+    if own:
+        acks.attach()
 
 
 def apply_nag(app: App) -> None:
@@ -275,6 +363,9 @@ def apply_nag(app: App) -> None:
     Validations.of(app).add_plugins(AwsSolutionsChecks(), DeploymentSafetyChecks())
     # Every construct access is a jsii round trip to Node: resolve the few acknowledged paths
     # below each pipeline instead of reading the path of every construct in the app.
+    # Acknowledgements are gathered over all pipelines and attached once per scope.
+    acks = _Acknowledgements()
     for node in app.node.find_all():
         if isinstance(node, ServicePipeline):
-            acknowledge_pipeline(node)
+            acknowledge_pipeline(node, acks)
+    acks.attach()

@@ -15,9 +15,9 @@ Example::
 The finding ids are the rules' own (``HO-W1`` … ``HO-W12``), each with the rule's one-line fix;
 ``verbose=True`` adds the practice it checks and what was found on the first resource.
 
-How the rules map onto cdk-nag's one-``CfnResource``-at-a-time engine (the logic is
+Which resource each rule reports its findings on (the logic is
 :data:`hands_off.check.DEPLOYMENT_SAFETY`'s, shared with ``hands-off check`` through
-:class:`hands_off.check.resource_judge.ResourceJudge`):
+:class:`hands_off.check.resource_judge.ResourceJudge`, one resource at a time):
 
 - **On the** ``AWS::CodePipeline::Pipeline``: the pipeline's shape. HO-W1 (two waves), W2 (first
   wave one region), W3 (waves never shrink), W7 (bake after each production wave), W8 (blocker
@@ -47,6 +47,18 @@ properties) would miss every property override — hands-off itself writes ``OnF
 ``BeforeEntry`` with ``add_property_override`` — and report W8/W10 on pipelines that have them.
 ``validate_scope(app)`` therefore works only after ``app.synth()``.
 
+And the pack goes to the construct tree only for what it reports. cdk-nag's own ``validate``
+walks the whole tree in Node and calls its pack back for every ``CfnResource`` (hundreds per
+service, each a round trip between Python and Node, though few are of a type a rule judges).
+This pack overrides ``validate`` and ``validate_scope``: it judges every resource of the assembly
+in Python, finds the construct path of each finding's resource in the assembly's
+``aws:cdk:logicalId`` metadata, drops a finding whose rule is acknowledged on that construct or
+any scope above it (cdk-nag's test: the ``Validations.ACKNOWLEDGED_RULES_METADATA_KEY`` metadata
+of each construct, ids with or without the ``Annotation::`` prefix), and reports the rest as
+cdk-nag would: in construct-tree order, each rule once with the description of its first
+resource. A synth so costs a few round trips, plus a few per finding. Without that metadata
+(context ``aws:cdk:disable-logicalId-metadata``) it falls back to cdk-nag's walk.
+
 cdk-nag 3 is a CDK validation plugin (``Validations.of(app).add_plugins``), not an Aspect: its
 findings go to CDK's ``validation-report.json`` (not to annotations), and acknowledgements
 (``Validations.of(scope).acknowledge``) replace v2's ``NagSuppressions``. A cdk-nag pack reports
@@ -55,15 +67,29 @@ failure on any unacknowledged violation, a warning (HO-W6) included, and CDK the
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import jsii
-from aws_cdk import CfnResource, Stack, Stage
+from aws_cdk import (
+    CfnResource,
+    IPolicyValidationContext,
+    PolicyValidationPluginReport,
+    PolicyViolatingResource,
+    PolicyViolation,
+    Stack,
+    Stage,
+    Validations,
+)
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
-from constructs import IConstruct
+from constructs import IConstruct, Node
 
 from hands_off.assembly import Assembly
+from hands_off.assembly import Stack as AssemblyStack
 from hands_off.check import DEPLOYMENT_SAFETY, CheckRule, Finding, Level, PackedRule, ResourceJudge
 from hands_off.check.resource_judge import JUDGED_TYPES
 
@@ -100,6 +126,7 @@ class DeploymentSafetyChecks(NagPack):
             write_suppressions_to_cloud_formation=write_suppressions_to_cloud_formation,
         )
         self._pack_name = PACK_NAME
+        self._verbose = verbose
         self._rules = {entry.rule.id: entry.rule for entry in pack}
         self._pack = pack
         self._judged: tuple[tuple[Path, int], ResourceJudge] | None = None
@@ -109,19 +136,81 @@ class DeploymentSafetyChecks(NagPack):
         """The plugin's name in CDK's validation report."""
         return "HandsOff"
 
+    def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
+        """CDK's entry point, after synthesis: :meth:`validate_scope` of the app being synthesized
+        (cdk-nag's ``appConstruct`` of the validation context)."""
+        app = cast("IConstruct | None", jsii.get(context, "appConstruct"))
+        if app is None:
+            raise RuntimeError(
+                "DeploymentSafetyChecks needs the app on CDK's validation context (appConstruct), which "
+                "this aws-cdk-lib does not provide: call validate_scope(app) after app.synth() instead"
+            )
+        return self.validate_scope(app)
+
+    def validate_scope(self, scope: IConstruct) -> PolicyValidationPluginReport:
+        """The violations on the resources under ``scope`` (all of them for the app), judged on the
+        cloud assembly the app's last ``synth()`` wrote, less the acknowledged ones.
+
+        Raises:
+            RuntimeError: if the app has not been synthesized yet.
+        """
+        node = scope.node
+        scope_path = node.path
+        root = scope if scope_path == "" else node.root
+        judge = self._judge(root)
+        located = _locate(_findings(judge))
+        if located is None:  # a resource the manifests do not place: cdk-nag's own walk
+            return super().validate_scope(scope)
+        tree = _Tree(root)
+        ranked = {entry.rule.id: rank for rank, entry in enumerate(self._pack)}
+        reported = [
+            (path, rule_id, findings)
+            for path, rule_id, findings in located
+            if _within(path, scope_path) and not tree.acknowledged(path, _rule_name(rule_id))
+        ]
+        order = tree.order(path for path, _, _ in reported)
+        reported.sort(key=lambda item: (order[item[0]], ranked[item[1]]))
+        return self._report(reported)
+
+    def _report(self, reported: Iterable[_Located]) -> PolicyValidationPluginReport:
+        """cdk-nag's report of these findings: one violation per rule, in order of first resource,
+        described as on its first resource."""
+        violations: dict[str, tuple[str, str, list[str]]] = {}
+        for path, rule_id, findings in reported:
+            rule = self._rules[rule_id]
+            description = _info(rule) + (f" {_explanation(rule, findings)}" if self._verbose else "")
+            severity = "error" if _LEVELS[rule.level] == NagMessageLevel.ERROR else "warning"
+            violations.setdefault(rule_id, (description, severity, []))[2].append(path)
+        return PolicyValidationPluginReport(
+            success=not violations,
+            violations=[
+                PolicyViolation(
+                    rule_name=_rule_name(rule_id),
+                    description=description,
+                    severity=severity,
+                    violating_resources=[
+                        PolicyViolatingResource(construct_path=path, locations=["Properties"])
+                        for path in paths
+                    ],
+                )
+                for rule_id, (description, severity, paths) in violations.items()
+            ],
+        )
+
     def _check_resource(self, node: CfnResource) -> None:
-        """Apply every rule that judges ``node`` (none for resources no rule is about)."""
+        """Apply every rule that judges ``node`` (none for resources no rule is about): cdk-nag's
+        per-resource callback, used only when :meth:`validate_scope` falls back to its walk."""
         if node.cfn_resource_type not in JUDGED_TYPES:
             return
         stack = Stack.of(node)
-        judged = self._judge(node).judge(stack.artifact_id, str(stack.resolve(node.logical_id)))
+        judge = self._judge(node.node.root)
+        judged = judge.judge(stack.artifact_id, str(stack.resolve(node.logical_id)))
         for rule_id, findings in (judged or {}).items():
             # cast: IApplyRule's protocol wants settable attributes, jsii only reads them
             self._apply_rule(cast(IApplyRule, _Judgement(self._rules[rule_id], node, findings)))
 
-    def _judge(self, node: CfnResource) -> ResourceJudge:
-        """The judge of the assembly ``node``'s app has written, read once per synthesis."""
-        root = node.node.root
+    def _judge(self, root: IConstruct) -> ResourceJudge:
+        """The judge of the assembly the app ``root`` has written, read once per synthesis."""
         manifest = Path(root.outdir) / "manifest.json" if isinstance(root, Stage) else None
         if manifest is None or not manifest.is_file():
             raise RuntimeError(
@@ -136,6 +225,173 @@ class DeploymentSafetyChecks(NagPack):
 
 
 _LEVELS = {Level.ERROR: NagMessageLevel.ERROR, Level.WARNING: NagMessageLevel.WARN}
+_Located = tuple[str, str, tuple[Finding, ...]]
+"""A finding located in the construct tree: ``(construct path, rule id, findings)``."""
+_LOGICAL_ID = "aws:cdk:logicalId"
+_ANNOTATION_PREFIX = re.compile(r"^annotation::", re.IGNORECASE)
+
+
+def _rule_name(rule_id: str) -> str:
+    """cdk-nag's id of a rule of the pack: the pack prefix, then the rule's id after it."""
+    return f"{PACK_NAME}-{rule_id.removeprefix(f'{PACK_NAME}-')}"
+
+
+def _info(rule: CheckRule) -> str:
+    """What a compliant pipeline does, and the one-line fix."""
+    return f"{rule.info} Fix: {rule.fix}"
+
+
+def _explanation(rule: CheckRule, findings: tuple[Finding, ...]) -> str:
+    """The practice checked and what was found on one resource."""
+    found = "; ".join(finding.message for finding in findings)
+    return f"(practice {rule.practice}) {found}".rstrip()
+
+
+@dataclass(frozen=True)
+class _Finding:
+    """One rule's non-empty findings on one resource of the assembly."""
+
+    stack: AssemblyStack
+    logical_id: str
+    rule_id: str
+    findings: tuple[Finding, ...]
+
+
+def _findings(judge: ResourceJudge) -> Iterator[_Finding]:
+    """Every resource some rule judges, in the assembly: the rules that find something there."""
+    for stack in judge.assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            if not isinstance(resource, Mapping) or resource.get("Type") not in JUDGED_TYPES:
+                continue
+            for rule_id, findings in (judge.judge(stack.artifact_id, logical_id) or {}).items():
+                if findings:
+                    yield _Finding(stack, logical_id, rule_id, findings)
+
+
+def _locate(found: Iterable[_Finding]) -> list[_Located] | None:
+    """``(construct path, rule id, findings)`` of each finding, its resource's construct path from
+    the ``aws:cdk:logicalId`` metadata of its stack's manifest; ``None`` if one has no (or no single)
+    path there."""
+    paths: dict[str, dict[str, str | None]] = {}
+    located = []
+    for finding in found:
+        stack = finding.stack
+        if stack.artifact_id not in paths:
+            paths[stack.artifact_id] = _construct_paths(stack)
+        path = paths[stack.artifact_id].get(finding.logical_id)
+        if path is None:
+            return None
+        located.append((path, finding.rule_id, finding.findings))
+    return located
+
+
+def _construct_paths(stack: AssemblyStack) -> dict[str, str | None]:
+    """The construct path of each logical id of ``stack`` (``None`` for one that two constructs
+    claim, as a nested stack's may), from the stack's metadata in its assembly's manifest."""
+    directory = stack.template_path.parent
+    artifact = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))["artifacts"][
+        stack.artifact_id
+    ]
+    metadata: dict[str, Any] = dict(artifact.get("metadata", {}))
+    if "additionalMetadataFile" in artifact:
+        extra = json.loads((directory / artifact["additionalMetadataFile"]).read_text(encoding="utf-8"))
+        for path, entries in extra.items():
+            metadata[path] = [*metadata.get(path, []), *entries]
+    paths: dict[str, str | None] = {}
+    for path, entries in metadata.items():
+        for entry in entries:
+            if entry.get("type") == _LOGICAL_ID and isinstance(entry.get("data"), str):
+                logical_id = entry["data"]
+                paths[logical_id] = None if logical_id in paths else path.removeprefix("/")
+    return paths
+
+
+def _within(path: str, scope_path: str) -> bool:
+    """Whether the construct at ``path`` is the one at ``scope_path`` or under it."""
+    return not scope_path or path == scope_path or path.startswith(f"{scope_path}/")
+
+
+class _Tree:
+    """The constructs on the paths of an app's findings, each fetched from the construct tree
+    (over jsii) once."""
+
+    def __init__(self, root: IConstruct) -> None:
+        self._constructs: dict[str, IConstruct | None] = {"": root}
+        self._nodes: dict[str, Node] = {}
+        self._acknowledged: dict[str, frozenset[str]] = {}
+        self._metadata_key: str | None = None
+
+    def _construct(self, path: str) -> IConstruct | None:
+        if path not in self._constructs:
+            parent_path, _, child_id = path.rpartition("/")
+            parent = self._node(parent_path)
+            self._constructs[path] = parent.try_find_child(child_id) if parent is not None else None
+        return self._constructs[path]
+
+    def _node(self, path: str) -> Node | None:
+        if path not in self._nodes:
+            construct = self._construct(path)
+            if construct is None:
+                return None
+            self._nodes[path] = construct.node
+        return self._nodes[path]
+
+    def acknowledged(self, path: str, rule_id: str) -> bool:
+        """Whether ``rule_id`` is acknowledged on the construct at ``path`` or any scope above it,
+        as cdk-nag's ``isAcknowledged`` tells."""
+        while True:
+            if rule_id in self._acknowledged_on(path):
+                return True
+            if not path:
+                return False
+            path = path.rpartition("/")[0]
+
+    def _acknowledged_on(self, path: str) -> frozenset[str]:
+        """The rule ids acknowledged on the construct at ``path`` itself."""
+        if path not in self._acknowledged:
+            node = self._node(path)
+            if self._metadata_key is None:
+                self._metadata_key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+            self._acknowledged[path] = frozenset(
+                _ANNOTATION_PREFIX.sub("", rule_id)
+                for entry in (node.metadata if node is not None else [])
+                if entry.type == self._metadata_key and entry.data
+                for rule_id in entry.data
+            )
+        return self._acknowledged[path]
+
+    def order(self, paths: Iterable[str]) -> dict[str, tuple[int, ...]]:
+        """A key of each of ``paths`` that sorts them in the order cdk-nag's walk meets them:
+        depth first, each construct's children in ``node.children`` order (asked only where
+        ``paths`` part ways)."""
+        wanted = set(paths)
+        branches: dict[str, set[str]] = {}
+        for path in wanted:
+            segments = path.split("/") if path else []
+            for depth, segment in enumerate(segments):
+                branches.setdefault("/".join(segments[:depth]), set()).add(segment)
+        rank: dict[str, int] = {}
+        for parent_path, child_ids in branches.items():
+            if len(child_ids) < 2:
+                continue
+            parent = self._node(parent_path)
+            children = [_ref(child) for child in parent.children] if parent is not None else []
+            for child_id in child_ids:
+                child_path = f"{parent_path}/{child_id}" if parent_path else child_id
+                child = self._construct(child_path)
+                ref = _ref(child) if child is not None else None
+                rank[child_path] = children.index(ref) if ref in children else len(children)
+        keys = {}
+        for path in wanted:
+            segments = path.split("/") if path else []
+            keys[path] = tuple(rank.get("/".join(segments[: depth + 1]), 0) for depth in range(len(segments)))
+        return keys
+
+
+def _ref(construct: IConstruct) -> str:
+    """jsii's id of the JavaScript object behind ``construct`` (the same for every Python proxy of
+    it, where ``is`` may tell two proxies of one construct apart)."""
+    return cast(str, construct.__jsii_ref__.ref)  # type: ignore[attr-defined]
 
 
 @jsii.implements(IApplyRule)
@@ -160,13 +416,12 @@ class _Judgement:
     @property
     def info(self) -> str:
         """What a compliant pipeline does, and the one-line fix."""
-        return f"{self._rule.info} Fix: {self._rule.fix}"
+        return _info(self._rule)
 
     @property
     def explanation(self) -> str:
         """The practice checked and what was found on this resource (``verbose`` only)."""
-        found = "; ".join(finding.message for finding in self._findings)
-        return f"(practice {self._rule.practice}) {found}".rstrip()
+        return _explanation(self._rule, self._findings)
 
     @property
     def level(self) -> NagMessageLevel:

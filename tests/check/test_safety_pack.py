@@ -1,6 +1,8 @@
 """The deployment-safety rules as a cdk-nag pack inside a synth: the plain CDK Pipelines app fails
 with the rules ``hands-off check`` names, each on its resource; the example fleet passes; an
-acknowledgement silences one rule on one scope, as for any cdk-nag pack."""
+acknowledgement silences one rule on one scope, as for any cdk-nag pack. The pack reports what
+cdk-nag's own walk of the construct tree would, but at a cost in jsii round trips that does not
+grow with the app's resources."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aws_cdk import Acknowledgment, App, CfnResource, Stack, Validations
+from aws_cdk import Acknowledgment, App, CfnResource, PolicyValidationPluginReport, Stack, Validations
+from cdk_nag import NagPack
+from jsii._kernel.providers import process as jsii_process
 
 from hands_off.assembly import Assembly
 from hands_off.check import catalog, run
@@ -128,3 +132,130 @@ def test_validating_before_synthesis_says_how(tmp_path: Path) -> None:
         RuntimeError, match=r"has none yet: register it with Validations.*after app\.synth\(\)"
     ):
         DeploymentSafetyChecks().validate_scope(app)
+
+
+def _violations(report: PolicyValidationPluginReport) -> list[tuple[str, str | None, str, list[str]]]:
+    """A report's violations as cdk-nag wrote them: rule, severity, description, construct paths."""
+    return [
+        (v.rule_name, v.severity, v.description, [r.construct_path or "" for r in v.violating_resources])
+        for v in report.violations
+    ]
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_pack_reports_what_cdk_nags_own_walk_reports(plain_nag: NagRun, verbose: bool) -> None:
+    # cdk-nag's validateScope walks the construct tree in Node and calls the pack back on every
+    # CfnResource: the pack's own validate_scope must say the same, in the same order
+    prod = plain_nag.app.node.find_child("PlainPipeline").node.find_child(f"Prod-{PROD_REGIONS[0]}")
+
+    for scope in (plain_nag.app, prod):
+        walked = NagPack.validate_scope(DeploymentSafetyChecks(verbose=verbose), scope)
+        report = DeploymentSafetyChecks(verbose=verbose).validate_scope(scope)
+
+        assert _violations(report) == _violations(walked), scope.node.path
+        assert report.success == walked.success
+
+
+def _one_wave_app(outdir: Path, *, topics: int = 0, context: dict[str, object] | None = None) -> App:
+    """A tooling stack with one hand-written pipeline that deploys production in one wave (HO-W1,
+    W2, W7 … on ``Tooling/Pipeline``), and ``topics`` resources that no rule judges."""
+    app = App(outdir=str(outdir), context=context)
+    stack = Stack(app, "Tooling")
+    deploys = [
+        {
+            "Name": f"Deploy-{region}",
+            "Region": region,
+            "ActionTypeId": {
+                "Category": "Deploy",
+                "Owner": "AWS",
+                "Provider": "CloudFormation",
+                "Version": "1",
+            },
+            "Configuration": {"StackName": f"orders-prod-{region}", "ActionMode": "CHANGE_SET_REPLACE"},
+        }
+        for region in PROD_REGIONS
+    ]
+    stages = [{"Name": "Source", "Actions": []}, {"Name": "Prod", "Actions": deploys}]
+    CfnResource(stack, "Pipeline", type="AWS::CodePipeline::Pipeline", properties={"Stages": stages})
+    for topic in range(topics):
+        CfnResource(stack, f"Topic{topic}", type="AWS::SNS::Topic")
+    return app
+
+
+def _plugin_report(outdir: Path) -> dict[str, list[str]]:
+    reports = json.loads((outdir / "validation-report.json").read_text())["pluginReports"]
+    (plugin,) = (report for report in reports if report["pluginName"] == "HandsOff")
+    return {
+        v["ruleName"]: [c["constructPath"] for c in v["violatingConstructs"]] for v in plugin["violations"]
+    }
+
+
+def test_synth_costs_the_same_round_trips_whatever_the_resource_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every message Python sends to the jsii runtime (a call, or the answer to a callback)
+    sends = [0]
+    send = jsii_process._NodeProcess.send
+
+    def counted(self: object, *args: object, **kwargs: object) -> object:
+        sends[0] += 1
+        return send(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jsii_process._NodeProcess, "send", counted)
+    called_back: list[CfnResource] = []
+    monkeypatch.setattr(DeploymentSafetyChecks, "_check_resource", lambda _, node: called_back.append(node))
+    costs = {}
+    for topics in (1, 60):
+        app = _one_wave_app(tmp_path / str(topics), topics=topics)
+        Validations.of(app).add_plugins(DeploymentSafetyChecks())
+        before = sends[0]
+        with pytest.raises(Exception, match="ValidationFailed"):
+            app.synth()
+        costs[topics] = sends[0] - before
+        assert _plugin_report(tmp_path / str(topics))["HO-W1"] == ["Tooling/Pipeline"]
+
+    assert costs[1] == costs[60]  # per finding, not per resource
+    assert costs[60] < 60
+    assert called_back == []  # cdk-nag's per-resource callback: never
+
+
+def test_acknowledgement_on_any_scope_above_silences_and_the_rest_still_fails_synth(tmp_path: Path) -> None:
+    app = _one_wave_app(tmp_path)
+    Validations.of(app).acknowledge(Acknowledgment(id="HO-W1", reason="one wave until the Q3 split"))
+    # as aws-cdk-lib before 2.262.1 wrote it: lower-case prefix
+    tooling = app.node.find_child("Tooling")
+    tooling.node.add_metadata(
+        Validations.ACKNOWLEDGED_RULES_METADATA_KEY, {"annotation::HO-W2": "one region"}
+    )
+    Validations.of(app).add_plugins(DeploymentSafetyChecks())
+
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+
+    violations = _plugin_report(tmp_path)
+    assert "HO-W1" not in violations
+    assert "HO-W2" not in violations
+    assert violations["HO-W7"] == violations["HO-W8"] == ["Tooling/Pipeline"]
+
+
+def test_without_logical_id_metadata_the_pack_walks_the_tree_as_cdk_nag_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check_resource = DeploymentSafetyChecks._check_resource
+    called_back: list[str] = []
+
+    def spied(pack: DeploymentSafetyChecks, node: CfnResource) -> None:
+        called_back.append(node.node.path)
+        check_resource(pack, node)
+
+    monkeypatch.setattr(DeploymentSafetyChecks, "_check_resource", spied)
+    app = _one_wave_app(tmp_path, topics=2, context={"aws:cdk:disable-logicalId-metadata": True})
+    app.synth()
+
+    report = DeploymentSafetyChecks().validate_scope(app)
+
+    assert called_back == ["Tooling/Pipeline", "Tooling/Topic0", "Tooling/Topic1"]
+    assert {v.rule_name for v in report.violations} >= {"HO-W1", "HO-W2", "HO-W7", "HO-W8"}
+    assert all(
+        [r.construct_path for r in v.violating_resources] == ["Tooling/Pipeline"] for v in report.violations
+    )
