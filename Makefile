@@ -69,12 +69,16 @@ lint: $(DEPS_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
+# pytest-xdist workers for `make test` (each synthesizes the example fleet once; ~1 GB each).
+# Test files stay whole on one worker (--dist loadfile) so module fixtures run once.
+PYTEST_WORKERS ?= 2
+
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(MAKE) --no-print-directory typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # What the example pipelines' Build runs for one service of this monorepo (see hands_off/build.py).
 CODE_DIRECTORY ?=

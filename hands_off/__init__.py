@@ -22,6 +22,8 @@ use_bundled_node()
 
 _LAZY = {
     "ServicePipeline": "hands_off.stacks.service_pipeline",
+    "AccountBaseline": "hands_off.stacks.account_baseline",
+    "add_account_baselines": "hands_off.stacks.account_baseline",
     "ApplicationStack": "hands_off.stacks.application_stack",
     "ApplicationStage": "hands_off.stacks.application_stack",
     "LambdaService": "hands_off.constructs.lambda_service",

@@ -11,7 +11,12 @@ Pure Python (no ``aws_cdk`` import). What needs bootstrapping, and why:
 - **every other account**, in each region it is deployed to, trusting the tooling account
   (``--trust``) and with a narrow execution policy, ``hands-off-cfn-exec``, that CloudFormation
   uses for the application and access stacks (``--cloudformation-execution-policies``). An
-  account that is both tooling and a target is bootstrapped once, as tooling.
+  account that is both tooling and a target is bootstrapped once, as tooling;
+- then, in each account, the **account-region baselines** (``hands_off.stacks.AccountBaseline``,
+  stack ``hands-off-baseline``: the paging topic and its KMS key that every service of an account
+  and region shares) with ``cdk deploy``, in every region a stage or wave deploys to and in the
+  pipelines' region of the tooling account. Like the bootstrap, they are deployed once, before the
+  pipelines, which never deploy them (``hands_off.run`` adds them to the app).
 
 Example::
 
@@ -34,7 +39,7 @@ from typing import Any
 from hands_off.model.account import Account
 from hands_off.model.environments import Environments
 from hands_off.model.target import Target
-from hands_off.naming import ORG_PREFIX
+from hands_off.naming import ORG_PREFIX, baseline_stack_id
 
 __all__ = [
     "CDK_QUALIFIER",
@@ -167,7 +172,8 @@ _PASSED_TO = (
     "vpc-flow-logs.amazonaws.com",
 )
 
-# AlarmFactory's paging-topic key (AWS::KMS::Key handlers): manage keys, never use them.
+# The paging-topic key of AccountBaseline (and of new_paging_topic) (AWS::KMS::Key handlers): manage
+# keys, never use them.
 _KEY_ACTIONS = (
     "kms:CreateKey",
     "kms:DescribeKey",
@@ -284,6 +290,9 @@ class AccountBootstrap:
             execution policy.
         trust: the account id it trusts to deploy into it (the tooling account), or ``None``.
             Default: ``None``.
+        baseline_regions: the regions to deploy its account-region baseline to, after the
+            bootstrap: every region a stage deploys to in it, and for the tooling account the
+            pipelines' region. Default: none.
     """
 
     account: Account
@@ -291,6 +300,7 @@ class AccountBootstrap:
     stages: tuple[str, ...]
     tooling: bool
     trust: str | None = None
+    baseline_regions: tuple[str, ...] = ()
 
     @property
     def environments(self) -> tuple[str, ...]:
@@ -328,6 +338,22 @@ class AccountBootstrap:
         """The ``cdk bootstrap`` command on one line."""
         return " ".join(self.bootstrap_arguments(cdk=cdk))
 
+    @property
+    def baseline_stacks(self) -> tuple[str, ...]:
+        """The ids of its baseline stacks in the app (``HandsOffBaseline-<account>-<region>``)."""
+        return tuple(baseline_stack_id(self.account.account_id, region) for region in self.baseline_regions)
+
+    def baseline_deploy_arguments(self, *, cdk: str = CDK) -> list[str] | None:
+        """``cdk deploy --exclusively`` of its baseline stacks as words, or ``None`` without any."""
+        if not self.baseline_regions:
+            return None
+        return [f"{cdk} deploy", "--exclusively", *self.baseline_stacks]
+
+    def baseline_deploy_command(self, *, cdk: str = CDK) -> str | None:
+        """The ``cdk deploy`` of its baseline stacks on one line, or ``None`` without any."""
+        words = self.baseline_deploy_arguments(cdk=cdk)
+        return None if words is None else " ".join(words)
+
 
 @dataclass(frozen=True, kw_only=True)
 class BootstrapPlan:
@@ -344,13 +370,16 @@ class BootstrapPlan:
 
     def commands(self, *, cdk: str = CDK) -> list[str]:
         """Every command in order, one string each: per account, its ``aws iam create-policy``
-        (target accounts only) then its ``cdk bootstrap``."""
+        (target accounts only), its ``cdk bootstrap``, then the ``cdk deploy`` of its baselines."""
         commands: list[str] = []
         for entry in self.accounts:
             create = entry.create_policy_command()
             if create is not None:
                 commands.append(create)
             commands.append(entry.bootstrap_command(cdk=cdk))
+            deploy = entry.baseline_deploy_command(cdk=cdk)
+            if deploy is not None:
+                commands.append(deploy)
         return commands
 
 
@@ -367,12 +396,15 @@ def bootstrap_plan(environments: Environments) -> BootstrapPlan:
     accounts: dict[str, Account] = {tooling_id: toolchain.account}
     regions: dict[str, dict[str, None]] = {tooling_id: {toolchain.region: None}}
     stages: dict[str, dict[str, None]] = {tooling_id: {}}
+    # Account-region baselines: where a copy or a pipeline pages (see AccountBaseline).
+    baselines: dict[str, dict[str, None]] = {tooling_id: {toolchain.region: None}}
     for stage in environments.stages_in_order():
         for target in stage.targets:
             account_id = target.account.account_id
             accounts.setdefault(account_id, target.account)
             regions.setdefault(account_id, {})[target.region] = None
             stages.setdefault(account_id, {})[stage.name] = None
+            baselines.setdefault(account_id, {})[target.region] = None
             # The tooling account hosts a support stack in every region a stage deploys to.
             regions[tooling_id][target.region] = None
     return BootstrapPlan(
@@ -384,6 +416,7 @@ def bootstrap_plan(environments: Environments) -> BootstrapPlan:
                 stages=tuple(stages[account_id]),
                 tooling=account_id == tooling_id,
                 trust=None if account_id == tooling_id else tooling_id,
+                baseline_regions=tuple(baselines[account_id]),
             )
             for account_id, account in accounts.items()
         ),
@@ -434,6 +467,19 @@ def _bullet(text: str) -> list[str]:
     return _comment(text, first="  - ", rest="    ")
 
 
+def _baseline_block(entry: AccountBootstrap, *, cdk: str) -> list[str]:
+    """The ``cdk deploy`` of the account's baselines, with its comment (nothing without any)."""
+    words = entry.baseline_deploy_arguments(cdk=cdk)
+    if words is None:
+        return []
+    text = (
+        f"Then its account-region baselines ({', '.join(entry.baseline_regions)}): the paging topic "
+        "and key every service here shares (hands_off.stacks.AccountBaseline, stack "
+        "hands-off-baseline). Before any pipeline deploys here; the pipelines never deploy them."
+    )
+    return [*_comment(text, rest=""), *_wrap(words)]
+
+
 def _account_block(number: int, entry: AccountBootstrap, toolchain: Target, *, cdk: str) -> list[str]:
     account = entry.account
     label = f"{number}. "
@@ -449,6 +495,7 @@ def _account_block(number: int, entry: AccountBootstrap, toolchain: Target, *, c
         return [
             *_comment(label + heading, rest=" " * len(label)),
             *_wrap(entry.bootstrap_arguments(cdk=cdk)),
+            *_baseline_block(entry, cdk=cdk),
         ]
     heading = (
         f"Account {account.account_id} ({account.name}): {', '.join(entry.stages)}, in "
@@ -461,6 +508,7 @@ def _account_block(number: int, entry: AccountBootstrap, toolchain: Target, *, c
         *_comment(label + heading, rest=" " * len(label)),
         create,
         *_wrap(entry.bootstrap_arguments(cdk=cdk)),
+        *_baseline_block(entry, cdk=cdk),
     ]
 
 

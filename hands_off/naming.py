@@ -29,9 +29,11 @@ from hands_off_gates.contract import (
 
 __all__ = [
     "ALIAS_NAME",
+    "BASELINE_STACK_NAME",
     "GATES_NAMESPACE",
     "ORG_PREFIX",
     "OVERRIDE_USED_METRIC",
+    "PAGING_TOPIC_NAME",
     "PIPELINE_DIMENSION",
     "ROLLBACK_ALARMS",
     "STAGE_DIMENSION",
@@ -40,10 +42,25 @@ __all__ = [
     "RolePurpose",
     "ServiceNaming",
     "alarm_name",
+    "alarm_name_prefix",
+    "baseline_stack_id",
 ]
 
 ORG_PREFIX = "hands-off"
 """Prefix of role names and SSM parameter paths."""
+
+PAGING_TOPIC_NAME = f"{ORG_PREFIX}-paging"
+"""Physical name of the paging SNS topic of an account and region, shared by every service there
+(``hands_off.stacks.AccountBaseline`` creates it; copies and pipelines build its ARN from it)."""
+
+BASELINE_STACK_NAME = f"{ORG_PREFIX}-baseline"
+"""CloudFormation name of the account-region baseline stack (one per account and region)."""
+
+
+def baseline_stack_id(account_id: str, region: str) -> str:
+    """Construct id (and ``cdk deploy`` selector) of the baseline stack of one account and region,
+    e.g. ``HandsOffBaseline-111111111111-us-east-1``: unique in the app, unlike its stack name."""
+    return f"HandsOffBaseline-{account_id}-{region}"
 
 
 class RolePurpose(enum.StrEnum):
@@ -81,9 +98,16 @@ ROLLBACK_ALARMS: tuple[AlarmKind, ...] = (
 """The alarms CodeDeploy reads to stop and roll back a deployment (P11, P12)."""
 
 
+def alarm_name_prefix(owner: str) -> str:
+    """What the name of every alarm of ``owner`` (a copy's name, or a pipeline's) starts with:
+    ``<owner>-``. The account's shared paging topic delivers an alarm to the subscriptions of the
+    owner whose prefix its name starts with."""
+    return f"{owner}-"
+
+
 def alarm_name(copy: str, kind: AlarmKind) -> str:
     """The name of one alarm of a copy (``copy`` is the copy's name, e.g. its function name)."""
-    return f"{copy}-{kind}"
+    return f"{alarm_name_prefix(copy)}{kind}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,6 +164,18 @@ class ServiceNaming:
             f"arn:aws:ssm:{self.tooling_region}:{self.tooling_account}:parameter"
             f"{self.gate_input_parameter(step_id)}"
         )
+
+    @property
+    def pipeline_alarm_prefix(self) -> str:
+        """What the names of the pipeline's own paging alarms and messages start with
+        (``orders-application-``): the pipeline's paging subscriptions receive only these."""
+        return alarm_name_prefix(self.pipeline)
+
+    @property
+    def gate_failure_alarm(self) -> str:
+        """The ``AlarmName`` of the message a failed gate or bake pages with (no CloudWatch alarm
+        has it: the gates' EventBridge rule writes it), e.g. ``orders-application-gate-failed``."""
+        return f"{self.pipeline_alarm_prefix}gate-failed"
 
     @property
     def observed_health_alarm(self) -> str:

@@ -50,7 +50,13 @@ _MAX_JSII_DEPTH = 8
 
 
 def run(build: Callable[[App], object], *, nag: bool = True, argv0: str | None = None) -> None:
-    """Create an ``App``, call ``build(app)``, apply cdk-nag and synthesize.
+    """Create an ``App``, call ``build(app)``, add the account-region baselines, apply cdk-nag and
+    synthesize.
+
+    The baselines (``hands_off.stacks.AccountBaseline``: the paging topic every service of an
+    account and region shares) are one stack per account and region the app's stacks page in,
+    added after ``build`` (``add_account_baselines``). The pipelines never deploy them: deploy them
+    once per account and region before the pipelines (``hands-off bootstrap`` prints the commands).
 
     Args:
         build: adds the user's pipelines (or any stacks) to the app; its result is ignored.
@@ -68,6 +74,9 @@ def run(build: Callable[[App], object], *, nag: bool = True, argv0: str | None =
     try:
         app = App()
         build(app)
+        from hands_off.stacks.account_baseline import add_account_baselines
+
+        add_account_baselines(app)
         if nag:
             from hands_off.nag import apply_nag
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from hands_off.example import build_example_fleet
 from hands_off.nag import apply_nag
+from hands_off.stacks.account_baseline import add_account_baselines
 from hands_off.stacks.service_pipeline import ServicePipeline
 from hands_off.testing import app_context
 
@@ -59,10 +60,19 @@ def repo_root() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def fleet(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Fleet:
-    """The example fleet with cdk-nag applied, synthesized once (synth fails on any finding)."""
+    """The example fleet with its account-region baselines and cdk-nag applied, as ``hands_off.run``
+    builds it, synthesized once (synth fails on any finding)."""
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = App(context=app_context(repo_root / "cdk.json"), outdir=str(outdir))
     pipelines = build_example_fleet(app)
+    add_account_baselines(app)
     apply_nag(app)
     app.synth()
     return Fleet(app=app, pipelines=pipelines, outdir=outdir)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the end-to-end tests first: under ``make test``'s workers (pytest-xdist, whole files per
+    worker) the minutes of the scaffold's own ``make test`` and ``make synth`` then overlap the rest
+    of the suite instead of running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)

@@ -95,10 +95,10 @@ def test_example_commands_are_exact() -> None:
     ]
     creates = [c for c in commands if c.startswith("aws iam create-policy")]
     assert len(creates) == 2
-    assert len(commands) == 5
+    assert len(commands) == 8  # + one `cdk deploy` of the baselines per account
     # The policy of an account is created just before the bootstrap that references it.
-    assert commands.index(creates[0]) == 1
-    assert commands.index(creates[1]) == 3
+    assert commands.index(creates[0]) == 2  # after the tooling account's bootstrap and baseline
+    assert commands.index(creates[1]) == 5
     for account, create in zip((PREPROD, PROD), creates, strict=True):
         argv = shlex.split(create)
         assert argv[:5] == ["aws", "iam", "create-policy", "--policy-name", EXECUTION_POLICY_NAME]
@@ -248,6 +248,25 @@ def test_execution_policy_fits_iam_limits_and_shell_quotes() -> None:
     assert "'" not in text
 
 
+def test_each_account_deploys_its_baselines_right_after_its_bootstrap() -> None:
+    """Issue 9: the account-region baselines (the shared paging topic) are deployed once, by the
+    organization, before the pipelines: in every region a copy runs in, and the pipelines' region."""
+    commands = bootstrap_commands(example_environments())
+    deploys = [c for c in commands if c.startswith("cdk deploy")]
+    baselines = "HandsOffBaseline-{}-{}"
+    assert deploys == [
+        f"cdk deploy --exclusively {baselines.format(TOOLING, 'us-east-1')}",
+        "cdk deploy --exclusively "
+        + " ".join(baselines.format(PREPROD, r) for r in ("us-west-2", "eu-west-1")),
+        "cdk deploy --exclusively " + " ".join(baselines.format(PROD, r) for r in EXAMPLE_PROD_REGIONS),
+    ]
+    for deploy in deploys:  # each right after its account's bootstrap
+        assert commands[commands.index(deploy) - 1].startswith("cdk bootstrap")
+    script = render_bootstrap(bootstrap_plan(example_environments()), source="x")
+    assert "AccountBaseline" in script
+    assert "the pipelines never deploy them" in script
+
+
 def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
 
@@ -260,7 +279,7 @@ def test_rendered_script_is_valid_shell_with_comments() -> None:
     assert "the built-in example fleet" in lines[1]
     body = [line for line in lines if line.strip() and not line.startswith("#")]
     # Every command line is a command or the continuation of one.
-    starts = ("export PATH=", "cdk bootstrap ", "aws iam create-policy ", "    ")
+    starts = ("export PATH=", "cdk bootstrap ", "aws iam create-policy ", "cdk deploy ", "    ")
     assert all(line.startswith(starts) for line in body), body
     # What CDK does not let us narrow, said plainly, with the options it offers.
     assert "# What these commands do not narrow:" in script
@@ -298,6 +317,19 @@ def test_plan_bootstraps_every_environment_the_assembly_deploys_to(fleet: Any) -
     used = {(stack.account, stack.region) for stack in assembly.stacks}
     planned = {(entry.account.account_id, region) for entry in plan.accounts for region in entry.regions}
     assert used == planned
+
+
+@pytest.mark.synth
+def test_the_script_deploys_exactly_the_baselines_the_app_has(fleet: Any) -> None:
+    """The baselines ``hands_off.run`` adds (one per account-region the copies and pipelines page
+    in) are the stacks the script deploys, by the ids the CDK CLI selects them with."""
+    from hands_off.stacks import AccountBaseline
+
+    in_app = {c.node.id for c in fleet.app.node.children if isinstance(c, AccountBaseline)}
+    plan = bootstrap_plan(example_environments())
+    deployed = {stack for entry in plan.accounts for stack in entry.baseline_stacks}
+    assert in_app == deployed
+    assert len(deployed) == 12  # tooling us-east-1, 2 preprod regions, 9 production regions
 
 
 # CloudFormation registry handler permissions of the application stacks' resource types that the

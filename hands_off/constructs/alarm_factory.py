@@ -3,39 +3,180 @@ conditions, dashboards) reuses the :class:`ServiceAlarms` it returns."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import jsii
-from aws_cdk import Annotations, Aspects, Duration, IAspect, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
-from constructs import Construct, IConstruct
+from constructs import Construct
 
-from hands_off.model import AlarmPolicy
-from hands_off.naming import AlarmKind, alarm_name
+from hands_off.model import AlarmPolicy, ConfigError
+from hands_off.naming import PAGING_TOPIC_NAME, AlarmKind, alarm_name
 
 __all__ = [
+    "PAGING_FILTER_FIELD",
     "UNSUBSCRIBED_PAGING_WARNING",
     "AlarmFactory",
+    "AlarmNameFilteredSubscription",
     "LambdaAliasMetrics",
     "ServiceAlarms",
     "ServiceMetrics",
+    "account_paging_topic",
+    "imports_account_paging_topic",
+    "is_account_paging_topic",
     "new_paging_topic",
+    "paging_filter_policy",
+    "subscribe_paging",
 ]
 
 UNSUBSCRIBED_PAGING_WARNING = "hands-off:paging-unsubscribed"
-"""Id of the synth warning on a paging topic nothing subscribes to (its alarms page nobody)."""
+"""Id of the synth warning on paging nobody subscribes to (a copy's or a pipeline's alarms that
+page nobody): see :func:`subscribe_paging`."""
+
+PAGING_FILTER_FIELD = "AlarmName"
+"""The field of a paging message (a CloudWatch alarm notification's JSON body, or the gates'
+failure message) the subscriptions of the shared paging topic filter on."""
+
+_ACCOUNT_TOPIC_ID = "HandsOffPagingTopic"
+
+
+def account_paging_topic(scope: Construct) -> sns.ITopic:
+    """The paging topic of the account and region of ``scope``'s stack (:data:`PAGING_TOPIC_NAME`,
+    created once per account and region by ``hands_off.stacks.AccountBaseline``), imported by an
+    ARN built from its name: no cross-stack export, no key or topic in the importing stack. One
+    import per stack, however often it is asked for.
+
+    Example::
+
+        topic = account_paging_topic(stack)  # arn:<partition>:sns:<region>:<account>:hands-off-paging
+    """
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(_ACCOUNT_TOPIC_ID)
+    if existing is not None:
+        return cast(sns.ITopic, existing)
+    arn = stack.format_arn(service="sns", resource=PAGING_TOPIC_NAME)
+    return sns.Topic.from_topic_arn(stack, _ACCOUNT_TOPIC_ID, arn)
+
+
+def is_account_paging_topic(topic: sns.ITopic) -> bool:
+    """Whether ``topic`` is the shared topic :func:`account_paging_topic` imports."""
+    return topic.node.id == _ACCOUNT_TOPIC_ID
+
+
+def imports_account_paging_topic(stack: Stack) -> bool:
+    """Whether ``stack`` pages its account and region's shared topic (:func:`account_paging_topic`),
+    so that account and region needs its ``AccountBaseline``."""
+    return stack.node.try_find_child(_ACCOUNT_TOPIC_ID) is not None
+
+
+def paging_filter_policy(alarm_prefix: str) -> dict[str, sns.FilterOrPolicy]:
+    """The message-body filter that lets a subscription of the shared topic receive only the
+    messages whose :data:`PAGING_FILTER_FIELD` starts with ``alarm_prefix``."""
+    return {
+        PAGING_FILTER_FIELD: sns.FilterOrPolicy.filter(
+            sns.SubscriptionFilter.string_filter(match_prefixes=[alarm_prefix])
+        )
+    }
+
+
+@jsii.implements(sns.ITopicSubscription)
+class AlarmNameFilteredSubscription:
+    """A subscription of the shared paging topic that receives one owner's messages only: those
+    whose ``AlarmName`` starts with ``alarm_prefix`` (``<copy>-``, or ``<pipeline>-``). Everything
+    else the wrapped subscription says (endpoint, protocol, dead-letter queue...) is kept.
+
+    Example::
+
+        oncall = EmailSubscription("oncall@example.com")
+        topic.add_subscription(AlarmNameFilteredSubscription(oncall, alarm_prefix="orders-prod-"))
+
+    Args:
+        subscription: the subscription to filter.
+        alarm_prefix: what the alarm names it receives start with.
+
+    Raises:
+        ConfigError: at bind, if the wrapped subscription filters on message attributes (alarm
+            notifications have none) or on ``AlarmName`` itself.
+    """
+
+    def __init__(self, subscription: sns.ITopicSubscription, *, alarm_prefix: str) -> None:
+        self.subscription = subscription
+        self.alarm_prefix = alarm_prefix
+
+    def bind(self, topic: sns.ITopic) -> sns.TopicSubscriptionConfig:
+        """The wrapped subscription's config plus the ``AlarmName`` prefix filter."""
+        config = self.subscription.bind(topic)
+        body = dict(config.filter_policy_with_message_body or {})
+        if config.filter_policy or PAGING_FILTER_FIELD in body:
+            raise ConfigError(
+                "ServicePipeline.paging_subscriptions()",
+                f"a subscription of the shared paging topic ({config.endpoint}) already has a filter "
+                f"policy on message attributes or on {PAGING_FILTER_FIELD}; hands-off filters each "
+                f"subscription on {PAGING_FILTER_FIELD} (prefix {self.alarm_prefix!r}): drop that "
+                "filter, or filter on other fields of the message body",
+            )
+        body.update(paging_filter_policy(self.alarm_prefix))
+        return sns.TopicSubscriptionConfig(
+            endpoint=config.endpoint,
+            protocol=config.protocol,
+            subscriber_id=config.subscriber_id,
+            dead_letter_queue=config.dead_letter_queue,
+            delivery_policy=config.delivery_policy,
+            filter_policy_with_message_body=body,
+            raw_message_delivery=config.raw_message_delivery,
+            region=config.region,
+            subscription_role_arn=config.subscription_role_arn,
+            subscriber_scope=config.subscriber_scope,
+            subscription_dependency=config.subscription_dependency,
+        )
+
+
+def subscribe_paging(
+    topic: sns.ITopic,
+    subscriptions: Sequence[sns.ITopicSubscription],
+    *,
+    alarm_prefix: str,
+    owner: str,
+) -> None:
+    """Subscribe ``subscriptions`` to ``topic`` for one owner (a copy, or a pipeline): on the
+    shared account topic each receives only the alarms whose names start with ``alarm_prefix``
+    (:class:`AlarmNameFilteredSubscription`); another topic is subscribed as is. Without any
+    subscription, synth warns (:data:`UNSUBSCRIBED_PAGING_WARNING`) on ``topic``: alarms that page
+    nobody are found at the incident, not before.
+
+    Args:
+        topic: where the owner's alarms page.
+        subscriptions: whom they page (``ServicePipeline.paging_subscriptions()``).
+        alarm_prefix: what the owner's alarm names start with (``naming.alarm_name_prefix``).
+        owner: what the warning names, e.g. ``"orders-prod (us-east-1)"``.
+    """
+    if not subscriptions:
+        Annotations.of(topic).add_warning_v2(
+            UNSUBSCRIBED_PAGING_WARNING,
+            f"the alarms of {owner} have no paging subscription, so they page nobody: return "
+            "subscriptions (email, the HTTPS endpoint of an incident tool, Chatbot) from "
+            "ServicePipeline.paging_subscriptions(), or subscribe the topic yourself",
+        )
+    shared = is_account_paging_topic(topic)
+    for subscription in subscriptions:
+        topic.add_subscription(
+            AlarmNameFilteredSubscription(subscription, alarm_prefix=alarm_prefix) if shared else subscription
+        )
 
 
 def new_paging_topic(scope: Construct, *, name: str, id_prefix: str = "Paging") -> sns.Topic:
-    """An SNS topic for alarm notifications, encrypted with its own rotated KMS key that CloudWatch
-    may use, publishing over TLS only. Synth warns (:data:`UNSUBSCRIBED_PAGING_WARNING`) while no
-    subscription in its stack delivers it anywhere.
+    """An SNS topic of your own for alarm notifications, encrypted with its own rotated KMS key that
+    CloudWatch may use, publishing over TLS only. hands-off's alarms page the shared topic of their
+    account and region instead (:func:`account_paging_topic`): use this for a topic of your own,
+    e.g. ``AlarmFactory(..., paging_topic=new_paging_topic(stack, name="orders"))``, and subscribe
+    it yourself (:func:`subscribe_paging` warns at synth when given no subscription).
 
     Args:
         scope: where the key (``<id_prefix>Key``) and topic (``<id_prefix>Topic``) go.
@@ -57,38 +198,9 @@ def new_paging_topic(scope: Construct, *, name: str, id_prefix: str = "Paging") 
             resources=["*"],
         )
     )
-    topic = sns.Topic(
+    return sns.Topic(
         scope, f"{id_prefix}Topic", display_name=f"{name} paging", master_key=key, enforce_ssl=True
     )
-    Aspects.of(topic).add(_PagesSomeone(topic))
-    return topic
-
-
-@jsii.implements(IAspect)
-class _PagesSomeone:
-    """At synth, warn when no subscription of the topic's stack delivers it: alarms that page nobody
-    are found at the incident, not before. (A subscription made in another stack is not seen.)"""
-
-    def __init__(self, topic: sns.Topic) -> None:
-        self._topic = topic
-        self._path = topic.node.path
-
-    def visit(self, node: IConstruct) -> None:
-        if node.node.path != self._path:
-            return
-        stack = Stack.of(self._topic)
-        arn = stack.resolve(self._topic.topic_arn)
-        subscribed = any(
-            isinstance(c, sns.CfnSubscription) and stack.resolve(c.topic_arn) == arn
-            for c in stack.node.find_all()
-        )
-        if not subscribed:
-            Annotations.of(self._topic).add_warning_v2(
-                UNSUBSCRIBED_PAGING_WARNING,
-                "this paging topic has no subscription, so its alarms page nobody: return "
-                "subscriptions (email, the HTTPS endpoint of an incident tool, Chatbot) from "
-                "ServicePipeline.paging_subscriptions(), or subscribe the topic yourself",
-            )
 
 
 class ServiceMetrics(Protocol):
@@ -149,7 +261,8 @@ class ServiceAlarms:
 
     ``rollback`` are the metric alarms that stop a deployment (what CodeDeploy or ECS watches);
     ``health`` is the composite alarm the deployment gates and stage conditions watch;
-    ``paging_topic`` receives every state change. A hotfix does not change which alarms a
+    ``paging_topic`` receives every state change (by default the account and region's shared
+    topic, :func:`account_paging_topic`). A hotfix does not change which alarms a
     deployment watches: it turns the CodeDeploy deployment group's alarm configuration off for
     one execution (see ``hands_off_gates.hotfix``).
     """
@@ -185,8 +298,11 @@ class AlarmFactory(Construct):
         name_prefix: prefix of every alarm name; unique per account and region (the gates find
             alarms by name).
         policy: thresholds and evaluation windows. Default: ``AlarmPolicy()``.
-        paging_topic: where alarm actions go. Default: a :func:`new_paging_topic` (encrypted
-            with its own KMS key; synth warns until something subscribes to it).
+        paging_topic: where alarm actions go. Default: the shared topic of the stack's account
+            and region (:func:`account_paging_topic`; ``hands_off.stacks.AccountBaseline``
+            creates it, encrypted, once per account and region). Name the alarms of a copy
+            ``<copy>-...`` (``name_prefix``): the pipeline subscribes the copy's
+            ``paging_subscriptions()`` to the names starting so.
     """
 
     def __init__(
@@ -201,7 +317,7 @@ class AlarmFactory(Construct):
         super().__init__(scope, construct_id)
         self.name_prefix = name_prefix
         self.policy = policy or AlarmPolicy()
-        self.paging_topic: sns.ITopic = paging_topic or new_paging_topic(self, name=name_prefix)
+        self.paging_topic: sns.ITopic = paging_topic or account_paging_topic(self)
         self._action = cw_actions.SnsAction(self.paging_topic)
 
     def _period(self) -> Duration:

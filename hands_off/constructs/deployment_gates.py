@@ -55,6 +55,8 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 import hands_off_gates
+from hands_off.constructs.alarm_factory import PAGING_FILTER_FIELD
+from hands_off.naming import alarm_name_prefix
 from hands_off.package import bundle_gates
 from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
 
@@ -260,15 +262,25 @@ class DeploymentGates(Construct):
         self.gate = self._machine("Gate", self._gate_definition(), Duration.days(7))
         self.bake = self._machine("Bake", self._bake_definition(), Duration.days(2))
 
-    def page_failures(self, topic: sns.ITopic) -> events.Rule:
+    def page_failures(self, topic: sns.ITopic, *, alarm_name: str | None = None) -> events.Rule:
         """Page ``topic`` when a gate or bake execution fails with one of :data:`PAGED_ERRORS`
         (a tampered or unverifiable input, alarm rollback that could not be set): an EventBridge
         rule on the machines' ``FAILED`` status-change events, matching their ``error``. A topic
         encrypted with its own KMS key lets EventBridge use the key.
 
+        The message is JSON shaped like a CloudWatch alarm notification, so the pipeline's
+        subscriptions of the shared paging topic (filtered on ``AlarmName``) receive it::
+
+            {"AlarmName": "orders-application-gate-failed", "NewStateValue": "ALARM",
+             "AlarmDescription": "...", "Execution": <name>, "Error": <error>, "Cause": <cause>}
+
         Example::
 
             gates.page_failures(paging_topic)
+
+        Args:
+            topic: where to page.
+            alarm_name: the message's ``AlarmName``. Default: ``<pipeline>-gate-failed``.
         """
         rule = events.Rule(
             self,
@@ -290,14 +302,22 @@ class DeploymentGates(Construct):
         name, error, cause = (
             events.EventField.from_path(f"$.detail.{k}") for k in ("name", "error", "cause")
         )
-        rule.add_target(
-            events_targets.SnsTopic(
-                topic,
-                message=events.RuleTargetInput.from_text(
-                    f"{self.pipeline_name}: gate or bake execution {name} failed with {error}: {cause}"
+        # The event's values stand alone in the JSON (never inside a string): EventBridge inserts
+        # them as JSON values, so a quote in a cause cannot break the message.
+        message = events.RuleTargetInput.from_object(
+            {
+                PAGING_FILTER_FIELD: alarm_name or f"{alarm_name_prefix(self.pipeline_name)}gate-failed",
+                "NewStateValue": "ALARM",
+                "AlarmDescription": (
+                    f"{self.pipeline_name}: a gate or bake execution failed (input rewritten or "
+                    "unverifiable, or hotfix alarm rollback not set or not restored)"
                 ),
-            )
+                "Execution": name,
+                "Error": error,
+                "Cause": cause,
+            }
         )
+        rule.add_target(events_targets.SnsTopic(topic, message=message))
         key = getattr(topic, "master_key", None)
         if isinstance(key, kms.Key):
             key.add_to_resource_policy(

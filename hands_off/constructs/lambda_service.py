@@ -27,12 +27,31 @@ CODEDEPLOY_ALIAS_ACTIONS = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:Get
 """What CodeDeploy needs on an alias: the actions of AWSCodeDeployRoleForLambdaLimited, scoped."""
 
 
+_PREDEFINED: dict[tuple[TrafficShape, int, int], codedeploy.ILambdaDeploymentConfig] = {
+    (TrafficShape.CANARY, 10, 5): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
+    (TrafficShape.CANARY, 10, 10): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_10_MINUTES,
+    (TrafficShape.CANARY, 10, 15): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_15_MINUTES,
+    (TrafficShape.CANARY, 10, 30): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_30_MINUTES,
+    (TrafficShape.LINEAR, 10, 1): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_1_MINUTE,
+    (TrafficShape.LINEAR, 10, 2): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_2_MINUTES,
+    (TrafficShape.LINEAR, 10, 3): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_3_MINUTES,
+    (TrafficShape.LINEAR, 10, 10): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_10_MINUTES,
+}
+"""CodeDeploy's predefined Lambda configs (``CodeDeployDefault.Lambda...``) by (shape, percent,
+minutes): a policy equal to one of them uses it instead of a custom config of its own."""
+
+
 def deployment_config_for(
     scope: Construct, construct_id: str, policy: DeploymentPolicy
 ) -> codedeploy.ILambdaDeploymentConfig:
-    """The CodeDeploy config that realises ``policy`` (P9 one-box canary, P10 linear rollout)."""
+    """The CodeDeploy config that realises ``policy`` (P9 one-box canary, P10 linear rollout): the
+    predefined config with the same numbers when there is one (e.g. a 10% canary for 10 minutes is
+    ``CodeDeployDefault.LambdaCanary10Percent10Minutes``), else a custom config ``construct_id``."""
     if policy.shape is TrafficShape.ALL_AT_ONCE:
         return codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
+    predefined = _PREDEFINED.get((policy.shape, policy.step_percent, policy.interval_minutes))
+    if predefined is not None:
+        return predefined
     interval = Duration.minutes(policy.interval_minutes)
     routing: codedeploy.TrafficRouting
     if policy.shape is TrafficShape.CANARY:

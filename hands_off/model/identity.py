@@ -41,7 +41,6 @@ The tightest limits (see :data:`DERIVED_NAMES`; ``s`` is the service name's leng
 * Lambda function ``<s>-<label>`` with a label of up to ``MAX_STAGE_LABEL_LENGTH`` (22):
   s + 1 + 22 <= 64, so s <= 41;
 * Signer profile ``HandsOff<S>`` (dashes dropped, at worst none): 8 + s <= 64, so s <= 56;
-* SNS topic display name ``<s>-<label> paging``: s + 30 <= 100, so s <= 70;
 * CodePipeline ``<s>-application``: s + 12 <= 100, so s <= 88;
 * CloudFormation stack ``<s>-<label>-<region>`` (longest region, 14 characters):
   s + 38 <= 128, so s <= 90; alarms, log groups and SSM parameters allow far more.
@@ -95,12 +94,11 @@ def _derived(what: str, pattern: str, limit: int) -> DerivedName:
 DERIVED_NAMES: tuple[DerivedName, ...] = (
     # Where each is made: stacks/service_pipeline.py (account_role_name, pipeline_name,
     # integration_test_role_name), deployment.py (function_name, stack_name, health_alarm_name),
-    # constructs/code_signing.py (profile_name), constructs/alarm_factory.py (alarms, topic).
+    # constructs/code_signing.py (profile_name), constructs/alarm_factory.py (alarms).
     _derived("IAM role name", "hands-off-{service}-gate-checker", 64),
     _derived("IAM role name", "hands-off-{service}-integ-tests", 64),
     _derived("Lambda function name", "{service}-<stage>", 64),
     _derived("Signer profile name", "HandsOff{title}", 64),
-    _derived("SNS topic display name", "{service}-<stage> paging", 100),
     _derived("CodePipeline name", "{service}-application", 100),
     _derived("CloudFormation stack name", "{service}-<stage>-<region>", 128),
     _derived("CloudFormation stack name", "{service}-access", 128),

@@ -2,8 +2,8 @@
 
 Every decision is already in the plan; this module only calls CDK: the tooling resources of the
 pipeline stack (access-log bucket, code signing, integration-test role, gate machines, pipeline
-role, the observed-health mirror alarm, the pipeline's paging topic with its ``OverrideUsed``
-alarm, the override writer policy), the CodePipeline with its Build step, one wave per planned
+role, the observed-health mirror alarm, the ``OverrideUsed`` alarm paging the account's shared
+paging topic, the override writer policy), the CodePipeline with its Build step, one wave per planned
 stage with its gate, bake and integration tests, Zeta, and the X4 stage conditions.
 It knows nothing of ``ServicePipeline``: the hooks' results come in as values and callables.
 
@@ -43,7 +43,7 @@ from constructs import Construct
 
 from hands_off.blueprint import ZETA_STAGE, PipelinePlan, PlannedStage, StepInput
 from hands_off.build import CodeArtifactRepository, PackageIndex
-from hands_off.constructs.alarm_factory import new_paging_topic
+from hands_off.constructs.alarm_factory import account_paging_topic, subscribe_paging
 from hands_off.constructs.code_signing import (
     GATES_PACKAGE_NAME,
     SIGNED_CODE_DIR_CONTEXT,
@@ -62,6 +62,7 @@ from hands_off.naming import (
     STAGE_DIMENSION,
     UNHEALTHY_COPIES_METRIC,
     RolePurpose,
+    alarm_name_prefix,
 )
 from hands_off.render import pins
 from hands_off.render.server_deploy import (
@@ -107,7 +108,8 @@ _SIGNED_DIR = "build/signed"
 _OVERRIDE_ALARM_METRICS = 10  # metrics one CloudWatch metric-math alarm may use
 
 PagingHook = Callable[[Deployment | None], Sequence[sns.ITopicSubscription]]
-"""Who a paging topic delivers to: a copy's (``deployment``) or the pipeline's own (``None``)."""
+"""Who the alarms of a copy (``deployment``) or of the pipeline (``None``) page: subscriptions of
+the account's shared paging topic, each receiving only that copy's (or pipeline's) alarms."""
 
 
 class CopyStage(Protocol):
@@ -185,7 +187,7 @@ class RenderedPipeline:
     gates: DeploymentGates
     pipeline_role: iam.Role
     observed_health: cloudwatch.Alarm
-    paging_topic: sns.Topic
+    paging_topic: sns.ITopic
     override_used: list[cloudwatch.Alarm]
     override_writer: iam.ManagedPolicy
     pipeline: pipelines.CodePipeline
@@ -212,8 +214,10 @@ def render(
         access_stack_factory: builds the IAM stack of one account (``stage, the deployments in
             that account, what the copies need``) into the stage the plan says: the first copy's
             (it deploys before that copy) or Zeta's.
-        paging: the subscriptions of each copy's paging topic and (for ``None``) of the
-            pipeline's own. Default: none (synth then warns about each topic).
+        paging: whom each copy's alarms and (for ``None``) the pipeline's own page, subscribed to
+            the shared paging topic of the copy's (the pipeline's) account and region, filtered
+            to that copy's (pipeline's) alarm names. Default: none (synth then warns once per
+            copy and for the pipeline).
     """
     naming = plan.naming
     access_logs = s3.Bucket(
@@ -284,9 +288,14 @@ def render(
         datapoints_to_alarm=mirror.datapoints_to_alarm,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
-    paging_topic = new_paging_topic(stack, name=f"{naming.pipeline} pipeline")
-    for subscription in paging(None):
-        paging_topic.add_subscription(subscription)
+    # The account-region topic (AccountBaseline), shared with every other service there.
+    paging_topic = account_paging_topic(stack)
+    subscribe_paging(
+        paging_topic,
+        list(paging(None)),
+        alarm_prefix=naming.pipeline_alarm_prefix,
+        owner=f"the {naming.pipeline} pipeline",
+    )
     pipeline_role.add_to_policy(
         iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[observed_health.alarm_arn])
     )
@@ -438,8 +447,12 @@ def _add_stages(
 
     def add_copy(deployment: Deployment, stage_id: str) -> CopyStage:
         copy_stage = stage_factory(stack, stage_id, deployment)
-        for subscription in paging(deployment):
-            copy_stage.paging_topic.add_subscription(subscription)
+        subscribe_paging(
+            copy_stage.paging_topic,
+            list(paging(deployment)),
+            alarm_prefix=alarm_name_prefix(deployment.function_name),  # the copy's alarm names
+            owner=f"{deployment.function_name} ({deployment.target.region})",
+        )
         rendered.stages.append(copy_stage)
         return copy_stage
 
@@ -661,11 +674,11 @@ def _override_used_alarms(stack: Stack, plan: PipelinePlan, topic: sns.ITopic) -
         )
         alarm.add_alarm_action(cw_actions.SnsAction(topic))
         alarms.append(alarm)
-    _page_gate_failures(stack, topic)
+    _page_gate_failures(stack, topic, alarm_name=naming.gate_failure_alarm)
     return alarms
 
 
-def _page_gate_failures(stack: Stack, topic: sns.ITopic) -> None:
+def _page_gate_failures(stack: Stack, topic: sns.ITopic, *, alarm_name: str) -> None:
     """Page the tooling topic when a gate or bake fails because its input was rewritten
     (``GateInputTampered``, ``GateInputUnverified``) or a hotfix could not switch or restore the
     deployment groups: nothing else would (see :meth:`DeploymentGates.page_failures`). The gates
@@ -673,7 +686,8 @@ def _page_gate_failures(stack: Stack, topic: sns.ITopic) -> None:
     to page about."""
     gates = stack.node.try_find_child("Gates")
     if isinstance(gates, DeploymentGates):
-        gates.page_failures(topic)
+        # Named like the pipeline's alarms: its paging subscriptions receive it.
+        gates.page_failures(topic, alarm_name=alarm_name)
 
 
 def _override_writer(stack: Stack, plan: PipelinePlan) -> iam.ManagedPolicy:
@@ -765,21 +779,38 @@ def _narrow_wildcard_grants(pipeline: pipelines.CodePipeline, pipeline_role: iam
     stack = Stack.of(pipeline)
     support = pipeline.pipeline.cross_region_support
 
-    def replication_keys(statement: dict[str, Any], context: IResolveContext) -> list[dict[str, Any]] | None:
-        if not all(a.startswith("kms:") for a in _actions(statement)):
-            return None
-        keys, aliases = [], []
+    named: list[tuple[list[Any], list[str]] | None] = []  # the keys, worked out on first resolve
+
+    def replication_key_names(context: IResolveContext) -> tuple[list[Any], list[str]] | None:
+        """The other regions' replication keys (ARN pattern, alias), or None if one has no alias.
+        Resolved once: the support stacks are all known when the pipeline stack synthesizes."""
+        if named:
+            return named[0]
+        keys: list[Any] = []
+        aliases: list[str] = []
+        result: tuple[list[Any], list[str]] | None = (keys, aliases)
         for region in sorted(r for r in support if r != stack.region):  # the own region's key: by ARN
             key = support[region].replication_bucket.encryption_key
             alias = context.resolve(key.key_id) if key is not None else None
             if not (isinstance(alias, str) and alias.startswith("alias/")):
-                return None  # a key we cannot name: keep CDK's grant (and nag reports it)
+                result = None  # a key we cannot name: keep CDK's grant (and nag reports it)
+                break
             keys.append(
                 context.resolve(
                     stack.format_arn(service="kms", region=region, resource="key", resource_name="*")
                 )
             )
             aliases.append(alias)
+        named.append(result)
+        return result
+
+    def replication_keys(statement: dict[str, Any], context: IResolveContext) -> list[dict[str, Any]] | None:
+        if not all(a.startswith("kms:") for a in _actions(statement)):
+            return None
+        names = replication_key_names(context)
+        if names is None:
+            return None
+        keys, aliases = names
         scoped = {
             **statement,
             "Resource": keys,

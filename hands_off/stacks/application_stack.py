@@ -85,5 +85,6 @@ class ApplicationStage(Stage):
 
     @property
     def paging_topic(self) -> sns.ITopic:
-        """Where the copy's alarms page (the pipeline subscribes its ``paging_subscriptions``)."""
+        """Where the copy's alarms page: by default its account and region's shared topic, to
+        which the pipeline subscribes the copy's ``paging_subscriptions`` (filtered to its alarms)."""
         return self.stack.service.alarms.paging_topic

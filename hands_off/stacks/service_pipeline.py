@@ -180,7 +180,12 @@ class ServicePipeline(Stack):
 
     def paging_subscriptions(self, deployment: Deployment | None) -> list[sns.ITopicSubscription]:
         """Whom the alarms of a copy (``deployment``), or for ``None`` the pipeline's own, page: e.g.
-        ``EmailSubscription``, ``UrlSubscription`` (an incident tool). Default: none (synth warns)."""
+        ``EmailSubscription``, ``UrlSubscription`` (an incident tool). Default: none (synth warns).
+
+        They subscribe to the shared paging topic of the copy's (the pipeline's) account and region
+        (``AccountBaseline``) and receive only that copy's (the pipeline's) alarms: those whose
+        name starts with ``<service>-<stage>-`` (``<service>-application-``). Bring no filter
+        policy of your own on ``AlarmName`` or on message attributes."""
         return []
 
     def deployment_policy(self, stage: model.Stage | model.Wave) -> DeploymentPolicy:

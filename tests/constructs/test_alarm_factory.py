@@ -20,10 +20,14 @@ from hands_off.constructs.alarm_factory import (
     UNSUBSCRIBED_PAGING_WARNING,
     AlarmFactory,
     ServiceAlarms,
+    account_paging_topic,
+    is_account_paging_topic,
     new_paging_topic,
+    subscribe_paging,
 )
 from hands_off.model import AlarmPolicy
 from hands_off.naming import ROLLBACK_ALARMS, AlarmKind, alarm_name
+from tests.constructs.conftest import ACCOUNT, REGION, flatten
 
 PREFIX = "orders-test"
 POLICY = AlarmPolicy(
@@ -239,54 +243,38 @@ def test_result_object_is_what_every_consumer_reuses(watched: Built) -> None:
 # ----------------------------------------------------------------------------------- paging
 
 
-def test_paging_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use(watched: Built) -> None:
+SHARED_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:hands-off-paging"
+
+
+def test_alarms_page_the_shared_account_topic_and_the_copy_makes_no_key_or_topic(watched: Built) -> None:
+    # Issue 9: every copy made its own KMS key and topic (15 keys per added service); the topic and
+    # its key are now the account-region baseline's, imported by an ARN built from the name.
     t = watched.template
-    t.resource_count_is("AWS::SNS::Topic", 1)
-    t.resource_count_is("AWS::KMS::Key", 1)
-    [key_id] = t.find_resources("AWS::KMS::Key")
-    t.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}})
-    t.has_resource_properties(
-        "AWS::KMS::Key",
-        {
-            "EnableKeyRotation": True,
-            "KeyPolicy": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                            }
-                        )
-                    ]
-                )
-            },
-        },
-    )
-    # enforce_ssl: publishing over plain HTTP is denied
-    t.has_resource_properties(
-        "AWS::SNS::TopicPolicy",
-        {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-                        )
-                    ]
-                )
-            }
-        },
-    )
+    t.resource_count_is("AWS::SNS::Topic", 0)
+    t.resource_count_is("AWS::KMS::Key", 0)
+    t.resource_count_is("AWS::SNS::TopicPolicy", 0)
+    assert flatten(watched.stack.resolve(watched.factory.paging_topic.topic_arn)) == SHARED_TOPIC
+    assert is_account_paging_topic(watched.factory.paging_topic)
 
 
 def test_every_alarm_pages_on_alarm_and_on_ok(watched: Built) -> None:
-    [topic_id] = watched.template.find_resources("AWS::SNS::Topic")
-    actions = {"AlarmActions": [{"Ref": topic_id}], "OKActions": [{"Ref": topic_id}]}
-    assert len(watched.template.find_resources("AWS::CloudWatch::Alarm", {"Properties": actions})) == 3
-    assert (
-        len(watched.template.find_resources("AWS::CloudWatch::CompositeAlarm", {"Properties": actions})) == 1
-    )
+    alarms = [
+        a["Properties"]
+        for kind in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+        for a in watched.template.find_resources(kind).values()
+    ]
+    assert len(alarms) == 4
+    for alarm in alarms:
+        assert flatten(alarm["AlarmActions"]) == [SHARED_TOPIC]
+        assert flatten(alarm["OKActions"]) == [SHARED_TOPIC]
+
+
+def test_the_shared_topic_is_imported_once_per_stack(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack()
+    first = AlarmFactory(stack, "One", name_prefix="orders-one").paging_topic
+    second = AlarmFactory(stack, "Two", name_prefix="orders-two").paging_topic
+    assert first.node.path == second.node.path == "Test/HandsOffPagingTopic"
+    assert account_paging_topic(stack).node.path == first.node.path
 
 
 def test_a_given_paging_topic_is_used_and_no_key_is_made(bare_stack: Callable[..., Stack]) -> None:
@@ -314,44 +302,130 @@ def paging_warnings(stack: Stack) -> list[str]:
     return [m.id for m in found if UNSUBSCRIBED_PAGING_WARNING in str(m.entry.data)]
 
 
-def test_a_paging_topic_nobody_subscribes_to_warns_at_synth(bare_stack: Callable[..., Stack]) -> None:
-    # GIVEN the factory's own topic and no subscription (issue 8: 26 topics paged nobody)
+def test_paging_nobody_subscribes_to_warns_at_synth(bare_stack: Callable[..., Stack]) -> None:
+    # GIVEN a copy's alarms and no subscription (issue 8: 26 topics paged nobody)
     stack = bare_stack()
     factory = AlarmFactory(stack, "Alarms", name_prefix=PREFIX)
     factory.service_alarms(FakeMetrics(), watch_traffic=False)
+    subscribe_paging(factory.paging_topic, [], alarm_prefix=f"{PREFIX}-", owner=PREFIX)
     # THEN synth warns once, on the topic, and says how to fix it
-    assert paging_warnings(stack) == ["/Test/Alarms/PagingTopic"]
+    assert paging_warnings(stack) == ["/Test/HandsOffPagingTopic"]
     [warning] = [
         m
         for m in Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp(".*"))
         if UNSUBSCRIBED_PAGING_WARNING in str(m.entry.data)
     ]
     assert "paging_subscriptions()" in str(warning.entry.data)
+    assert PREFIX in str(warning.entry.data)
 
 
-def test_a_subscribed_paging_topic_does_not_warn(bare_stack: Callable[..., Stack]) -> None:
-    # GIVEN a subscription added to the topic after the alarms were made (as the pipeline does)
+def test_a_subscription_of_the_shared_topic_receives_its_own_alarms_only(
+    bare_stack: Callable[..., Stack],
+) -> None:
+    # GIVEN subscriptions made for one copy (as the pipeline does)
     stack = bare_stack()
     alarms = AlarmFactory(stack, "Alarms", name_prefix=PREFIX).service_alarms(
         FakeMetrics(), watch_traffic=False
     )
-    alarms.paging_topic.add_subscription(subscriptions.EmailSubscription("oncall@example.com"))
-    # THEN the topic delivers somewhere and synth says nothing
+    subscribe_paging(
+        alarms.paging_topic,
+        [
+            subscriptions.EmailSubscription("oncall@example.com"),
+            subscriptions.SqsSubscription(sqs.Queue(stack, "Q")),
+        ],
+        alarm_prefix=f"{PREFIX}-",
+        owner=PREFIX,
+    )
+    # THEN no warning, and each subscription filters the message body on the copy's alarm names
     assert paging_warnings(stack) == []
-    Template.from_stack(stack).has_resource_properties(
-        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "oncall@example.com"}
+    found = Template.from_stack(stack).find_resources("AWS::SNS::Subscription")
+    assert sorted(s["Properties"]["Protocol"] for s in found.values()) == ["email", "sqs"]
+    for subscription in found.values():
+        props = subscription["Properties"]
+        assert flatten(props["TopicArn"]) == SHARED_TOPIC
+        assert props["FilterPolicyScope"] == "MessageBody"
+        assert props["FilterPolicy"] == {"AlarmName": [{"prefix": f"{PREFIX}-"}]}
+    assert (
+        found[next(k for k, v in found.items() if v["Properties"]["Protocol"] == "email")]["Properties"][
+            "Endpoint"
+        ]
+        == "oncall@example.com"
     )
 
 
-def test_a_subscription_made_in_the_subscribers_scope_counts(bare_stack: Callable[..., Stack]) -> None:
-    # An SQS (or Lambda) subscription lives beside its subscriber, not under the topic.
+def test_a_subscription_of_a_topic_of_ones_own_is_not_filtered(bare_stack: Callable[..., Stack]) -> None:
     stack = bare_stack()
     topic = new_paging_topic(stack, name="tooling", id_prefix="Tooling")
-    topic.add_subscription(subscriptions.SqsSubscription(sqs.Queue(stack, "Inbox")))
+    subscribe_paging(topic, [subscriptions.EmailSubscription("a@example.com")], alarm_prefix="x-", owner="x")
+    [props] = [
+        s["Properties"] for s in Template.from_stack(stack).find_resources("AWS::SNS::Subscription").values()
+    ]
+    assert "FilterPolicy" not in props
     assert paging_warnings(stack) == []
-    # ... while another topic's subscription does not
-    new_paging_topic(stack, name="other", id_prefix="Other")
-    assert paging_warnings(stack) == ["/Test/OtherTopic"]
+
+
+def test_a_subscription_with_its_own_attribute_filter_is_refused(bare_stack: Callable[..., Stack]) -> None:
+    # CloudWatch alarm notifications carry no message attributes: such a filter would page nobody.
+    stack = bare_stack()
+    topic = account_paging_topic(stack)
+    filtered = subscriptions.EmailSubscription(
+        "a@example.com", filter_policy={"severity": sns.SubscriptionFilter.string_filter(allowlist=["high"])}
+    )
+    with pytest.raises(Exception, match="already has a filter policy"):
+        subscribe_paging(topic, [filtered], alarm_prefix="x-", owner="x")
+
+
+# What SNS does with a message-body filter policy of string prefixes and exact strings (the parts
+# hands-off uses): each key of the policy must be in the message, with a value one of the rules
+# matches. A sketch of https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering.html.
+def sns_body_filter_matches(policy: dict[str, Any], message: dict[str, Any]) -> bool:
+    for key, rules in policy.items():
+        if key not in message:
+            return False
+        value = message[key]
+        if not any(
+            (isinstance(rule, dict) and isinstance(value, str) and value.startswith(rule["prefix"]))
+            or rule == value
+            for rule in rules
+        ):
+            return False
+    return True
+
+
+def cloudwatch_notification(alarm: str) -> dict[str, Any]:
+    """The JSON body CloudWatch publishes to SNS on a state change (the fields that matter)."""
+    return {
+        "AlarmName": alarm,
+        "AlarmDescription": "Faults above 1% of requests (P11)",
+        "AWSAccountId": ACCOUNT,
+        "NewStateValue": "ALARM",
+        "NewStateReason": "Threshold Crossed",
+        "StateChangeTime": "2026-01-01T00:00:00.000+0000",
+        "Region": "EU (Ireland)",
+        "AlarmArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm}",
+        "OldStateValue": "OK",
+        "Trigger": {},
+    }
+
+
+def test_the_filter_lets_a_copys_alarms_through_and_no_other_services(
+    bare_stack: Callable[..., Stack],
+) -> None:
+    stack = bare_stack()
+    subscribe_paging(
+        account_paging_topic(stack),
+        [subscriptions.EmailSubscription("oncall@example.com")],
+        alarm_prefix="orders-prod-",
+        owner="orders-prod",
+    )
+    [props] = [
+        s["Properties"] for s in Template.from_stack(stack).find_resources("AWS::SNS::Subscription").values()
+    ]
+    policy = props["FilterPolicy"]
+    for kind in AlarmKind:
+        assert sns_body_filter_matches(policy, cloudwatch_notification(alarm_name("orders-prod", kind)))
+    for other in ("catalog-prod-fault-rate", "orders-gamma-fault-rate", "orders-application-override-used"):
+        assert not sns_body_filter_matches(policy, cloudwatch_notification(other))
 
 
 def test_new_paging_topic_is_encrypted_and_tls_only(bare_stack: Callable[..., Stack]) -> None:

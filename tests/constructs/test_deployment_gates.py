@@ -17,7 +17,7 @@ from aws_cdk import aws_codepipeline_actions as cp_actions
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Capture, Match, Template
 
-from hands_off.constructs.alarm_factory import new_paging_topic
+from hands_off.constructs.alarm_factory import new_paging_topic, paging_filter_policy
 from hands_off.constructs.deployment_gates import (
     HOTFIX_NOT_RESTORED_ERROR,
     HOTFIX_UNSET_ERROR,
@@ -28,6 +28,7 @@ from hands_off.constructs.deployment_gates import (
     StateMachineStep,
     config_digest,
 )
+from hands_off.naming import ServiceNaming
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
 PIPELINE = "orders-application"
@@ -949,10 +950,53 @@ def test_failures_on_tampered_inputs_or_hotfix_alarms_page_the_topic(
         "detail-error": "$.detail.error",
         "detail-cause": "$.detail.cause",
     }
+    # Issue 9: a JSON message named like the pipeline's alarms (the shared topic's subscriptions
+    # filter on AlarmName), the event's values inserted as JSON values, never inside a string.
     assert target["InputTransformer"]["InputTemplate"] == (
-        '"orders-application: gate or bake execution <detail-name> failed with <detail-error>: '
-        '<detail-cause>"'
+        '{"AlarmName":"orders-application-gate-failed","NewStateValue":"ALARM",'
+        '"AlarmDescription":"orders-application: a gate or bake execution failed (input rewritten '
+        'or unverifiable, or hotfix alarm rollback not set or not restored)",'
+        '"Execution":<detail-name>,"Error":<detail-error>,"Cause":<detail-cause>}'
     )
+
+
+def transformed(template: str, paths: dict[str, str], event: dict[str, Any]) -> Any:
+    """What EventBridge publishes for ``event`` through an input transformer whose placeholders
+    stand alone as JSON values: each ``<name>`` replaced by the JSON of the value at its path."""
+    for name, path in paths.items():
+        value: Any = event
+        for part in path.removeprefix("$.").split("."):
+            value = value[part]
+        template = template.replace(f"<{name}>", json.dumps(value))
+    return json.loads(template)
+
+
+def test_the_page_failures_message_reaches_the_pipelines_paging_subscriptions(
+    paged: tuple[Stack, DeploymentGates, Template],
+) -> None:
+    _, _, template = paged
+    [rule] = template.find_resources("AWS::Events::Rule").values()
+    transformer = rule["Properties"]["Targets"][0]["InputTransformer"]
+    event = {
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "detail": {
+            "name": "Prod-1-Gate-abc",
+            "status": "FAILED",
+            "error": "GateInputTampered",
+            "cause": 'parameter "/hands-off/orders-application/gates/Prod-1-Gate" was rewritten',
+        },
+    }
+    message = transformed(transformer["InputTemplate"], transformer["InputPathsMap"], event)
+    assert message["Cause"] == event["detail"]["cause"]  # quotes survive: the JSON stays valid
+    assert (message["Execution"], message["Error"]) == ("Prod-1-Gate-abc", "GateInputTampered")
+    # ... and the filter the pipeline's own subscriptions carry lets it through
+    naming = ServiceNaming(service="orders", tooling_account="111111111111", tooling_region="us-east-1")
+    [(field, rule)] = paging_filter_policy(naming.pipeline_alarm_prefix).items()
+    assert (field, rule.filter_doc.conditions) == ("AlarmName", [{"prefix": "orders-application-"}])
+    assert message["AlarmName"] == naming.gate_failure_alarm
+    assert message["AlarmName"].startswith("orders-application-")
+    assert not message["AlarmName"].startswith("catalog-application-")
 
 
 def test_the_paged_errors_are_the_ones_the_machines_fail_with(built: Built) -> None:

@@ -257,8 +257,11 @@ def test_cpu_and_memory_alarms_watch_the_service_by_name_and_page(
     ]
     assert alarm["Threshold"] == 80
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-    [topic] = built.resources("Prod3", "AWS::SNS::Topic")
-    assert alarm["AlarmActions"] == [{"Ref": topic}] == alarm["OKActions"]
+    # the account-region's shared paging topic, imported by name (issue 9)
+    assert built.resources("Prod3", "AWS::SNS::Topic") == {}
+    [action] = alarm["AlarmActions"]
+    assert alarm["OKActions"] == [action]
+    assert f":{REGION}:{ACCOUNT}:hands-off-paging" in json.dumps(action)
 
 
 # ------------------------------------------------------------------- traffic and network

@@ -13,6 +13,7 @@ from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Capture, Match, Template
 
+from hands_off.assembly import TrafficShift
 from hands_off.constructs.code_signing import enforced_code_signing_config
 from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS, LambdaService, deployment_config_for
 from hands_off.deployment import Deployment
@@ -24,6 +25,7 @@ from hands_off.model import (
     AlarmPolicy,
     DeploymentPolicy,
     Target,
+    TrafficShape,
 )
 from hands_off.naming import ServiceNaming
 
@@ -346,11 +348,6 @@ def test_own_deploy_role_is_scoped_to_the_alias_and_the_rollback_alarms(
     ("policy", "routing"),
     [
         pytest.param(
-            ONE_BOX_POLICY,
-            {"Type": "TimeBasedCanary", "TimeBasedCanary": {"CanaryInterval": 10, "CanaryPercentage": 10}},
-            id="one-box-canary",
-        ),
-        pytest.param(
             FAST_POLICY,
             {"Type": "TimeBasedLinear", "TimeBasedLinear": {"LinearInterval": 5, "LinearPercentage": 25}},
             id="fast-linear",
@@ -359,6 +356,11 @@ def test_own_deploy_role_is_scoped_to_the_alias_and_the_rollback_alarms(
             DeploymentPolicy(shape=ONE_BOX_POLICY.shape, step_percent=5, interval_minutes=15),
             {"Type": "TimeBasedCanary", "TimeBasedCanary": {"CanaryInterval": 15, "CanaryPercentage": 5}},
             id="custom-canary",
+        ),
+        pytest.param(
+            DeploymentPolicy(shape=ONE_BOX_POLICY.shape, step_percent=10, interval_minutes=20),
+            {"Type": "TimeBasedCanary", "TimeBasedCanary": {"CanaryInterval": 20, "CanaryPercentage": 10}},
+            id="10-percent-canary-of-no-predefined-length",
         ),
     ],
 )
@@ -374,6 +376,33 @@ def test_deployment_config_for_shifting_policies(
     )
 
 
+@pytest.mark.parametrize(
+    ("shape", "percent", "minutes", "name"),
+    [
+        (TrafficShape.CANARY, 10, 5, "LambdaCanary10Percent5Minutes"),
+        (TrafficShape.CANARY, 10, 10, "LambdaCanary10Percent10Minutes"),
+        (TrafficShape.CANARY, 10, 15, "LambdaCanary10Percent15Minutes"),
+        (TrafficShape.CANARY, 10, 30, "LambdaCanary10Percent30Minutes"),
+        (TrafficShape.LINEAR, 10, 1, "LambdaLinear10PercentEvery1Minute"),
+        (TrafficShape.LINEAR, 10, 2, "LambdaLinear10PercentEvery2Minutes"),
+        (TrafficShape.LINEAR, 10, 3, "LambdaLinear10PercentEvery3Minutes"),
+        (TrafficShape.LINEAR, 10, 10, "LambdaLinear10PercentEvery10Minutes"),
+    ],
+)
+def test_a_policy_equal_to_a_predefined_config_uses_it(
+    bare_stack: Callable[..., Stack], shape: TrafficShape, percent: int, minutes: int, name: str
+) -> None:
+    # Issue 9: every copy made its own AWS::CodeDeploy::DeploymentConfig, even for CodeDeploy's own.
+    stack = bare_stack()
+    policy = DeploymentPolicy(shape=shape, step_percent=percent, interval_minutes=minutes)
+    config = deployment_config_for(stack, "Config", policy)
+    assert stack.resolve(config.deployment_config_name) == f"CodeDeployDefault.{name}"
+    assert stack.node.try_find_child("Config") is None  # no custom config in the stack
+    # ... and the checks read the same traffic shift from the predefined name as from a custom config
+    shift = TrafficShift.predefined(f"CodeDeployDefault.{name}")
+    assert shift == TrafficShift(shape=shape.name.lower(), percent=percent, interval_minutes=minutes)
+
+
 def test_deployment_config_for_all_at_once_is_the_predefined_config(bare_stack: Callable[..., Stack]) -> None:
     stack = bare_stack()
     config = deployment_config_for(stack, "Config", PREPROD_POLICY)
@@ -386,8 +415,17 @@ def test_deployment_config_for_all_at_once_is_the_predefined_config(bare_stack: 
 def test_service_uses_its_policys_deployment_config(
     quiet: tuple[Stack, LambdaService, Template], bare_stack: Callable[..., Stack]
 ) -> None:
-    # GIVEN the one-box policy THEN the group points at its own canary config
+    # GIVEN the one-box policy (10% for 10 minutes) THEN the group uses CodeDeploy's own canary
     _, _, t = quiet
+    t.resource_count_is("AWS::CodeDeploy::DeploymentConfig", 0)
+    t.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {"DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent10Minutes"},
+    )
+    # GIVEN a policy no predefined config has THEN the group points at its own config
+    stack = bare_stack()
+    service(stack, policy=FAST_POLICY)
+    t = Template.from_stack(stack)
     [config_id] = t.find_resources("AWS::CodeDeploy::DeploymentConfig")
     t.has_resource_properties(
         "AWS::CodeDeploy::DeploymentGroup", {"DeploymentConfigName": {"Ref": config_id}}

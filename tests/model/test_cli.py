@@ -78,7 +78,19 @@ def test_bootstrap_prints_the_example_fleets_script(capsys: pytest.CaptureFixtur
     assert out == render_bootstrap(bootstrap_plan(envs), source="the built-in example fleet") + "\n"
     assert out.startswith("#!/usr/bin/env bash\n")
     assert "\ncdk bootstrap aws://111111111111/us-east-1 aws://111111111111/us-west-2" in out
-    assert len(bootstrap_commands(envs)) == 5
+    commands = bootstrap_commands(envs)
+    # per account: (create the execution policy,) bootstrap, then deploy its account-region baselines
+    assert len(commands) == 8
+    assert [c for c in commands if c.startswith("cdk deploy")] == [
+        "cdk deploy --exclusively HandsOffBaseline-111111111111-us-east-1",
+        "cdk deploy --exclusively HandsOffBaseline-222222222222-us-west-2"
+        " HandsOffBaseline-222222222222-eu-west-1",
+        "cdk deploy --exclusively " + " ".join(
+            f"HandsOffBaseline-333333333333-{region}"
+            for region in ("ca-central-1", "us-east-1", "ap-south-1", "sa-east-1", "ap-southeast-2",
+                           "ap-northeast-1", "eu-central-1", "eu-west-1", "us-west-2")
+        ),
+    ]  # fmt: skip
 
 
 def test_bootstrap_with_config(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,6 +21,7 @@ from hands_off.constructs.alarm_factory import UNSUBSCRIBED_PAGING_WARNING, new_
 from hands_off.deployment import Deployment
 from hands_off.example import OrdersPipeline
 from hands_off.render.codepipeline import _override_used_alarms
+from hands_off.stacks import AccountBaseline
 from hands_off.testing import app_context
 
 SERVICES = ("orders", "catalog")
@@ -64,6 +65,12 @@ def test_every_copy_pages_someone(fleet: Any, service: str) -> None:
     for stage in pipeline.rendered.stages:
         deployment = stage.stack.deployment
         [subscription] = subscriptions_of(stage.stack, stage.paging_topic)
+        # the account-region's shared topic, filtered to this copy's alarms (issue 9)
+        assert subscription["TopicArn"] == (
+            f"arn:aws:sns:{deployment.target.region}:{deployment.target.account.account_id}:hands-off-paging"
+        )
+        assert subscription["FilterPolicyScope"] == "MessageBody"
+        assert subscription["FilterPolicy"] == {"AlarmName": [{"prefix": f"{deployment.function_name}-"}]}
         if deployment.production:
             assert (subscription["Protocol"], subscription["Endpoint"]) == ("https", INCIDENTS)
         else:
@@ -74,20 +81,69 @@ def test_every_copy_pages_someone(fleet: Any, service: str) -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_the_pipelines_own_paging_topic_is_encrypted_and_pages_the_incident_tool(
+def test_the_pipeline_pages_the_incident_tool_through_the_tooling_accounts_topic(
     fleet: Any, service: str
 ) -> None:
     pipeline = fleet.pipeline(service)
     topic = pipeline.rendered.paging_topic
+    assert pipeline.resolve(topic.topic_arn) == "arn:aws:sns:us-east-1:111111111111:hands-off-paging"
     [subscription] = subscriptions_of(pipeline, topic)
     assert (subscription["Protocol"], subscription["Endpoint"]) == ("https", INCIDENTS)
+    assert subscription["FilterPolicy"] == {"AlarmName": [{"prefix": f"{service}-application-"}]}
+    # no topic or key of its own: only CDK Pipelines' artifact key is left (issue 9)
     template = Template.from_stack(pipeline)
-    [topic_props] = [
-        t["Properties"]
-        for k, t in template.find_resources("AWS::SNS::Topic").items()
-        if k == pipeline.get_logical_id(topic.node.default_child)
-    ]
-    assert "Fn::GetAtt" in topic_props["KmsMasterKeyId"]
+    template.resource_count_is("AWS::SNS::Topic", 0)
+    template.resource_count_is("AWS::KMS::Key", 1)
+
+
+def test_no_copy_stack_makes_a_key_or_a_topic(fleet: Any) -> None:
+    # Issue 9: 15 KMS keys per added service before (one per copy, 13, plus the pipeline's two).
+    for pipeline in fleet.pipelines:
+        for stage in pipeline.rendered.stages:
+            template = Template.from_stack(stage.stack)
+            template.resource_count_is("AWS::KMS::Key", 0)
+            template.resource_count_is("AWS::SNS::Topic", 0)
+
+
+def sns_body_filter_matches(policy: dict[str, Any], message: dict[str, Any]) -> bool:
+    """SNS message-body filtering for the rules hands-off uses (string prefixes, exact strings)."""
+    return all(
+        key in message
+        and any(
+            (isinstance(rule, dict) and str(message[key]).startswith(rule["prefix"])) or rule == message[key]
+            for rule in rules
+        )
+        for key, rules in policy.items()
+    )
+
+
+def test_each_subscription_receives_its_own_alarms_and_no_other_services(fleet: Any) -> None:
+    """Every alarm paging a shared topic, in every account-region of the example fleet (four
+    services, their copies and pipelines), reaches the subscriptions of its own copy or pipeline
+    only: evaluated on the CloudWatch notification body each alarm would publish."""
+    paging: dict[str, list[tuple[str, str]]] = {}  # topic ARN -> (owner stack path, alarm name)
+    subscribed: dict[str, list[tuple[str, dict[str, Any]]]] = {}  # topic ARN -> (stack path, filter)
+    stacks = list(fleet.pipelines) + [s.stack for p in fleet.pipelines for s in p.rendered.stages]
+    for stack in stacks:
+        template = Template.from_stack(stack).to_json()
+        for resource in template["Resources"].values():
+            props = resource.get("Properties", {})
+            if resource["Type"] in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"):
+                for arn in {a for a in props.get("AlarmActions", []) if isinstance(a, str)}:
+                    if arn.endswith(":hands-off-paging"):
+                        paging.setdefault(arn, []).append((stack.node.path, props["AlarmName"]))
+            if resource["Type"] == "AWS::SNS::Subscription" and str(props["TopicArn"]).endswith(
+                ":hands-off-paging"
+            ):
+                subscribed.setdefault(props["TopicArn"], []).append((stack.node.path, props["FilterPolicy"]))
+    assert len(paging) == 12  # account-regions
+    shared = [arn for arn, alarms in paging.items() if len({owner for owner, _ in alarms}) > 2]
+    assert shared  # topics several services' copies page
+    for arn, alarms in paging.items():
+        for owner, alarm in alarms:
+            message = {"AlarmName": alarm, "NewStateValue": "ALARM", "AlarmDescription": "..."}
+            receivers = {path for path, policy in subscribed[arn] if sns_body_filter_matches(policy, message)}
+            assert receivers == {owner}, (arn, alarm)
 
 
 def test_the_example_fleet_synthesizes_without_an_unsubscribed_topic(fleet: Any) -> None:
@@ -111,10 +167,10 @@ def silent(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_paging_topic_without_a_subscription_is_a_synth_warning(silent: Path) -> None:
     paths = sorted(p for p, message in warnings_in(silent) if UNSUBSCRIBED_PAGING_WARNING in message)
-    # one per copy (13) and the pipeline's own
+    # one per copy (13) and the pipeline's own, on the shared topic each imports
     assert len(paths) == 14
-    assert "/OrdersPipeline/PagingTopic" in paths
-    assert "/OrdersPipeline/Prod-1/App/Service/Alarms/PagingTopic" in paths
+    assert "/OrdersPipeline/HandsOffPagingTopic" in paths
+    assert "/OrdersPipeline/Prod-1/App/HandsOffPagingTopic" in paths
 
 
 # --------------------------------------------------------------------------------- overrides
@@ -216,33 +272,45 @@ def test_a_tampered_or_unverified_gate_input_pages_the_tooling_topic(fleet: Any,
     assert rule["State"] == "ENABLED"
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_eventbridge_may_publish_to_the_encrypted_tooling_topic(fleet: Any, service: str) -> None:
-    pipeline = fleet.pipeline(service)
-    template = Template.from_stack(pipeline)
-    topic = pipeline.rendered.paging_topic
-    key_id = pipeline.get_logical_id(topic.master_key.node.default_child)  # type: ignore[union-attr]
-    key_statements = template.find_resources("AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]
-    # CDK merges it with CloudWatch's statement: the same actions for both services
-    [use] = [
-        st
-        for st in key_statements
-        if "events.amazonaws.com" in json.dumps(st.get("Principal", {}).get("Service", []))
+def test_eventbridge_may_publish_to_the_encrypted_tooling_topic(fleet: Any) -> None:
+    # The tooling account's baseline (the pipelines' topic) lets EventBridge use its key and publish.
+    [baseline] = [
+        c
+        for c in fleet.app.node.children
+        if isinstance(c, AccountBaseline) and (c.account, c.region) == ("111111111111", "us-east-1")
     ]
-    assert (use["Effect"], use["Action"], use["Resource"]) == (
-        "Allow",
-        ["kms:Decrypt", "kms:GenerateDataKey*"],
-        "*",
-    )
-    topic_ref = pipeline.resolve(topic.topic_arn)
+    template = Template.from_stack(baseline).to_json()
+    [key] = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    [use] = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "PagingPublishers"]
+    assert "events.amazonaws.com" in use["Principal"]["Service"]
+    assert use["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    [policy] = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
     publishers = [
         s
-        for p in template.find_resources("AWS::SNS::TopicPolicy").values()
-        if topic_ref in p["Properties"]["Topics"]
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
         if s.get("Principal") == {"Service": "events.amazonaws.com"}
     ]
     assert [(s["Effect"], s["Action"]) for s in publishers] == [("Allow", "sns:Publish")]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_gate_failure_reaches_the_pipelines_subscription(fleet: Any, service: str) -> None:
+    pipeline = fleet.pipeline(service)
+    template = Template.from_stack(pipeline).to_json()
+    [rule] = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+        and r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]
+    ]
+    transformer = rule["Targets"][0]["InputTransformer"]
+    body = transformer["InputTemplate"]
+    for name in transformer["InputPathsMap"]:
+        body = body.replace(f"<{name}>", json.dumps('a "quoted" value'))
+    message = json.loads(body)
+    [subscription] = subscriptions_of(pipeline, pipeline.rendered.paging_topic)
+    assert sns_body_filter_matches(subscription["FilterPolicy"], message)
+    assert message["AlarmName"] == f"{service}-application-gate-failed"
 
 
 # ------------------------------------------------------------------------ hotfix IAM (issue 8)

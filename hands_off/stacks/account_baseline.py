@@ -1,0 +1,163 @@
+"""The account-region baseline: what every service in one account and region shares, created once.
+
+Today that is the paging topic, ``hands-off-paging`` (:data:`~hands_off.naming.PAGING_TOPIC_NAME`),
+encrypted with one rotated KMS key. Every copy's alarms and every pipeline's own alarms in that
+account and region page it: they import it by an ARN built from its name (no cross-stack export, no
+key or topic per copy), and each service's ``paging_subscriptions()`` subscribe to it from the
+service's stacks, filtered to that service's alarm names (``AlarmNameFilteredSubscription``).
+
+Deploying: like ``cdk bootstrap``, the baselines are deployed **once per account and region, by the
+organization, before the pipelines** — the pipelines never deploy them. ``hands_off.run`` adds one
+``AccountBaseline`` per account and region the app's stacks page in (every copy's, plus the
+pipelines' own), named ``HandsOffBaseline-<account>-<region>`` (stack name ``hands-off-baseline``);
+``hands-off bootstrap`` prints, in each account's block, the ``cdk deploy`` of that account's
+baselines, right after its ``cdk bootstrap``::
+
+    cdk deploy --exclusively HandsOffBaseline-222222222222-us-west-2 HandsOffBaseline-222222222222-eu-west-1
+
+A copy deployed to an account and region without its baseline fails to create its subscriptions
+(the topic does not exist), so the deploy stops before the copy runs without paging.
+
+Example::
+
+    app = App()
+    OrdersPipeline(app)
+    add_account_baselines(app)  # what hands_off.run does after build(app)
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Environment, RemovalPolicy, Stack, Stage, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from hands_off.constructs.alarm_factory import imports_account_paging_topic
+from hands_off.naming import BASELINE_STACK_NAME, PAGING_TOPIC_NAME, baseline_stack_id
+
+__all__ = ["PAGING_PUBLISHERS", "AccountBaseline", "add_account_baselines", "paging_environments"]
+
+PAGING_PUBLISHERS: dict[str, str] = {
+    "cloudwatch.amazonaws.com": "alarm:*",
+    "events.amazonaws.com": "rule/*",
+}
+"""The services that publish to the paging topic (CloudWatch alarm actions, the gates' EventBridge
+rule), each with the resources of this account it publishes for (``aws:SourceArn``)."""
+
+_PUBLISHER_SIDS = {"cloudwatch.amazonaws.com": "CloudWatchAlarms", "events.amazonaws.com": "EventBridgeRules"}
+
+
+class AccountBaseline(Stack):
+    """The shared resources of one account and region: the paging topic and its key.
+
+    * a KMS key (rotated) that only CloudWatch and EventBridge may use besides the account, and only
+      for this topic (``kms:EncryptionContext:aws:sns:topicArn``);
+    * the SNS topic ``hands-off-paging``, encrypted with it, TLS only, that CloudWatch alarms and
+      EventBridge rules of this account only may publish to (``aws:SourceAccount``,
+      ``aws:SourceArn``). It has no subscription of its own: each service subscribes from its
+      stacks (see the module docstring).
+
+    Args:
+        scope: the app.
+        construct_id: Default: ``HandsOffBaseline-<account>-<region>``.
+        account: the 12-digit account id.
+        region: the region.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str | None = None, *, account: str, region: str
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id or baseline_stack_id(account, region),
+            env=Environment(account=account, region=region),
+            stack_name=BASELINE_STACK_NAME,
+            description=(
+                "hands-off: account-region baseline (the paging topic every service here shares); "
+                "deployed once, before the pipelines"
+            ),
+        )
+        topic_arn = self.format_arn(service="sns", resource=PAGING_TOPIC_NAME)
+        self.paging_key = kms.Key(
+            self,
+            "PagingKey",
+            description=f"Encrypts the {PAGING_TOPIC_NAME} topic of this account and region",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # CloudWatch and EventBridge publish to the encrypted topic: SNS uses the key on their
+        # behalf, for this topic only (SNS passes the topic ARN as encryption context).
+        self.paging_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PagingPublishers",
+                principals=[iam.ServicePrincipal(service) for service in PAGING_PUBLISHERS],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}},
+            )
+        )
+        self.paging_topic = sns.Topic(
+            self,
+            "PagingTopic",
+            topic_name=PAGING_TOPIC_NAME,
+            display_name=f"{PAGING_TOPIC_NAME} ({region})",
+            master_key=self.paging_key,
+            enforce_ssl=True,
+        )
+        for service, resource in PAGING_PUBLISHERS.items():
+            self.paging_topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=_PUBLISHER_SIDS[service],
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["sns:Publish"],
+                    resources=[self.paging_topic.topic_arn],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": self.account},
+                        "ArnLike": {
+                            "aws:SourceArn": self.format_arn(service=service.split(".")[0], resource=resource)
+                        },
+                    },
+                )
+            )
+
+
+def paging_environments(scope: Construct) -> list[tuple[str, str]]:
+    """``(account, region)`` of every stack under ``scope`` (stages included) that pages its
+    account and region's shared topic, in order of first appearance.
+
+    Only stacks and stages are walked (not the resources in them): cheap on a large app. A stack
+    without a concrete account and region is left out (no baseline can be planned for it).
+    """
+    found: dict[tuple[str, str], None] = {}
+
+    def visit(node: Construct) -> None:
+        for child in node.node.children:
+            if isinstance(child, Stack):
+                concrete = not (Token.is_unresolved(child.account) or Token.is_unresolved(child.region))
+                if concrete and imports_account_paging_topic(child):
+                    found.setdefault((child.account, child.region), None)
+                visit(child)  # a pipeline stack holds its copies' stages
+            elif isinstance(child, Stage):
+                visit(child)
+
+    visit(scope)
+    return list(found)
+
+
+def add_account_baselines(app: Construct) -> list[AccountBaseline]:
+    """Add one :class:`AccountBaseline` to ``app`` per account and region its stacks page in
+    (:func:`paging_environments`), unless the app already has it. ``hands_off.run`` calls it
+    after ``build(app)``.
+
+    Returns:
+        the baselines added, in order of first use.
+    """
+    existing = {
+        (child.account, child.region) for child in app.node.children if isinstance(child, AccountBaseline)
+    }
+    return [
+        AccountBaseline(app, account=account, region=region)
+        for account, region in paging_environments(app)
+        if (account, region) not in existing
+    ]

@@ -1,0 +1,171 @@
+"""Issue 9: the account-region baseline (one paging topic and key per account and region, shared by
+every service there) and who creates it (``hands_off.run``, once per account and region)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment, Stack, Stage
+from aws_cdk.assertions import Template
+
+from hands_off.constructs.alarm_factory import AlarmFactory, account_paging_topic
+from hands_off.nag import apply_nag
+from hands_off.runner import run
+from hands_off.stacks import AccountBaseline, add_account_baselines
+from hands_off.stacks.account_baseline import paging_environments
+from hands_off.testing import app_context
+from tests.constructs.conftest import ROOT
+
+ACCOUNT, REGION = "444455556666", "eu-west-1"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:hands-off-paging"
+
+
+@dataclass
+class Built:
+    stack: AccountBaseline
+    template: dict[str, Any]
+    outdir: Path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    outdir = tmp_path_factory.mktemp("baseline")
+    app = App(context=app_context(ROOT / "cdk.json"), outdir=str(outdir))
+    stack = AccountBaseline(app, account=ACCOUNT, region=REGION)
+    apply_nag(app)
+    app.synth()
+    return Built(stack, json.loads((outdir / f"{stack.artifact_id}.template.json").read_text()), outdir)
+
+
+def resources(built: Built, kind: str) -> list[dict[str, Any]]:
+    return [r for r in built.template["Resources"].values() if r["Type"] == kind]
+
+
+def test_one_rotated_key_and_one_named_topic_encrypted_with_it(built: Built) -> None:
+    assert sorted(r["Type"] for r in built.template["Resources"].values()) == [
+        "AWS::KMS::Key",
+        "AWS::SNS::Topic",
+        "AWS::SNS::TopicPolicy",
+    ]
+    [key] = resources(built, "AWS::KMS::Key")
+    [topic] = resources(built, "AWS::SNS::Topic")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    key_id = next(k for k, r in built.template["Resources"].items() if r["Type"] == "AWS::KMS::Key")
+    assert topic["Properties"]["TopicName"] == "hands-off-paging"
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert built.stack.stack_name == "hands-off-baseline"
+    assert built.stack.node.id == f"HandsOffBaseline-{ACCOUNT}-{REGION}"
+
+
+def test_cloudwatch_and_eventbridge_may_use_the_key_for_this_topic_only(built: Built) -> None:
+    [key] = resources(built, "AWS::KMS::Key")
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    [use] = [s for s in statements if s.get("Sid") == "PagingPublishers"]
+    assert use["Effect"] == "Allow"
+    assert sorted(use["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    assert use["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert use["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": TOPIC_ARN}}
+    # nobody else but the account itself (CDK's default statement)
+    others = [s for s in statements if s is not use]
+    assert [s["Principal"] for s in others] == [{"AWS": f"arn:aws:iam::{ACCOUNT}:root"}]
+
+
+def test_only_this_accounts_alarms_and_rules_may_publish_over_tls(built: Built) -> None:
+    [policy] = resources(built, "AWS::SNS::TopicPolicy")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    [deny] = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    allows = {s["Principal"]["Service"]: s for s in statements if s["Effect"] == "Allow"}
+    assert set(allows) == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
+    for service, source in (
+        ("cloudwatch.amazonaws.com", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"),
+        ("events.amazonaws.com", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/*"),
+    ):
+        statement = allows[service]
+        assert statement["Action"] == "sns:Publish"
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": ACCOUNT},
+            "ArnLike": {"aws:SourceArn": source},
+        }
+
+
+def test_the_copies_import_the_arn_the_baseline_creates(built: Built) -> None:
+    copy = Stack(
+        App(context=app_context(ROOT / "cdk.json")), "Copy", env=Environment(account=ACCOUNT, region=REGION)
+    )
+    imported = copy.resolve(account_paging_topic(copy).topic_arn)
+    assert imported == TOPIC_ARN
+    # the baseline's own ARN, built from the same name
+    assert (
+        built.stack.resolve(built.stack.format_arn(service="sns", resource="hands-off-paging")) == TOPIC_ARN
+    )
+
+
+def test_nag_finds_nothing(built: Built) -> None:
+    report = json.loads((built.outdir / "validation-report.json").read_text())
+    assert [p for p in report["pluginReports"] if p.get("conclusion") == "failure"] == []
+
+
+def test_cfn_lint_reports_no_errors(built: Built) -> None:
+    path = built.outdir / f"{built.stack.artifact_id}.template.json"
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(
+        [str(cfn_lint), "--format", "parseable", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- one baseline per account-region
+
+
+def copy_stack(scope: App | Stage, name: str, account: str, region: str) -> Stack:
+    stack = Stack(scope, name, env=Environment(account=account, region=region))
+    AlarmFactory(stack, "Alarms", name_prefix=f"{name.lower()}-prod")
+    return stack
+
+
+def test_one_baseline_per_account_region_that_pages() -> None:
+    app = App()
+    copy_stack(app, "A", "111111111111", "us-east-1")
+    copy_stack(app, "B", "111111111111", "us-east-1")  # same env: one baseline
+    stage = Stage(app, "Prod", env=Environment(account="222222222222", region="eu-west-1"))
+    copy_stack(stage, "C", "222222222222", "eu-west-1")  # inside a stage, as copies are
+    Stack(app, "Quiet", env=Environment(account="333333333333", region="us-east-1"))  # pages nothing
+    Stack(app, "Agnostic")  # no concrete env
+
+    added = add_account_baselines(app)
+
+    assert [(b.account, b.region) for b in added] == [
+        ("111111111111", "us-east-1"),
+        ("222222222222", "eu-west-1"),
+    ]
+    assert paging_environments(app) == [("111111111111", "us-east-1"), ("222222222222", "eu-west-1")]
+    # a second call adds nothing
+    assert add_account_baselines(app) == []
+
+
+def test_run_adds_the_baselines_once() -> None:
+    apps: list[App] = []
+
+    def build(app: App) -> None:
+        apps.append(app)
+        copy_stack(app, "A", "111111111111", "us-east-1")
+        copy_stack(app, "B", "111111111111", "eu-west-1")
+        copy_stack(app, "C", "111111111111", "eu-west-1")
+
+    run(build, nag=False)
+
+    [app] = apps
+    baselines = [c for c in app.node.children if isinstance(c, AccountBaseline)]
+    assert sorted(b.node.id for b in baselines) == [
+        "HandsOffBaseline-111111111111-eu-west-1",
+        "HandsOffBaseline-111111111111-us-east-1",
+    ]
+    template = Template.from_stack(baselines[0])
+    template.resource_count_is("AWS::KMS::Key", 1)
