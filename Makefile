@@ -69,7 +69,8 @@ lint: $(DEPS_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-# pytest-xdist workers for `make test` (each synthesizes the example fleet once; ~1 GB each).
+# pytest-xdist workers for `make test` (each synthesizes the example fleet once; ~1 GB each;
+# 0 runs the suite in-process).
 # Test files stay whole on one worker (--dist loadfile) so module fixtures run once.
 PYTEST_WORKERS ?= 2
 
