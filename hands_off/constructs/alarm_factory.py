@@ -3,7 +3,8 @@ conditions, dashboards) reuses the :class:`ServiceAlarms` it returns."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
@@ -57,17 +58,29 @@ def account_paging_topic(scope: Construct) -> sns.ITopic:
 
         topic = account_paging_topic(stack)  # arn:<partition>:sns:<region>:<account>:hands-off-paging
     """
-    stack = Stack.of(scope)
+    stack = scope if isinstance(scope, Stack) else Stack.of(scope)
+    known = _STACK_TOPICS.get(stack)
+    if known is not None:
+        return known
     existing = stack.node.try_find_child(_ACCOUNT_TOPIC_ID)
     if existing is not None:
         return cast(sns.ITopic, existing)
     arn = stack.format_arn(service="sns", resource=PAGING_TOPIC_NAME)
-    return sns.Topic.from_topic_arn(stack, _ACCOUNT_TOPIC_ID, arn)
+    topic = sns.Topic.from_topic_arn(stack, _ACCOUNT_TOPIC_ID, arn)
+    _STACK_TOPICS[stack] = topic
+    _SHARED_TOPICS.add(topic)
+    return topic
+
+
+# What account_paging_topic made, so asking again, or whether a topic is the shared one, needs no
+# call into the CDK's runtime (jsii). Weak: an app's constructs go with it.
+_STACK_TOPICS: weakref.WeakKeyDictionary[Stack, sns.ITopic] = weakref.WeakKeyDictionary()
+_SHARED_TOPICS: weakref.WeakSet[sns.ITopic] = weakref.WeakSet()
 
 
 def is_account_paging_topic(topic: sns.ITopic) -> bool:
     """Whether ``topic`` is the shared topic :func:`account_paging_topic` imports."""
-    return topic.node.id == _ACCOUNT_TOPIC_ID
+    return topic in _SHARED_TOPICS or topic.node.id == _ACCOUNT_TOPIC_ID
 
 
 def imports_account_paging_topic(stack: Stack) -> bool:
@@ -166,9 +179,30 @@ def subscribe_paging(
         )
     shared = is_account_paging_topic(topic)
     for subscription in subscriptions:
-        topic.add_subscription(
-            AlarmNameFilteredSubscription(subscription, alarm_prefix=alarm_prefix) if shared else subscription
-        )
+        added = topic.add_subscription(subscription)
+        if shared:
+            _filter_on_alarm_names(added, alarm_prefix)
+
+
+def _filter_on_alarm_names(subscription: sns.Subscription, alarm_prefix: str) -> None:
+    """What :class:`AlarmNameFilteredSubscription` does, on a subscription already made: the same
+    resource and properties in a few calls instead of one per field of the subscription's config."""
+    resource = cast(sns.CfnSubscription, subscription.node.default_child)
+    rule = {PAGING_FILTER_FIELD: [{"prefix": alarm_prefix}]}
+    policy = resource.filter_policy
+    if policy is not None:
+        body = resource.filter_policy_scope == "MessageBody"
+        if not body or PAGING_FILTER_FIELD in policy:
+            raise ConfigError(
+                "ServicePipeline.paging_subscriptions()",
+                f"a subscription of the shared paging topic ({resource.endpoint}) already has a filter "
+                f"policy on message attributes or on {PAGING_FILTER_FIELD}; hands-off filters each "
+                f"subscription on {PAGING_FILTER_FIELD} (prefix {alarm_prefix!r}): drop that "
+                "filter, or filter on other fields of the message body",
+            )
+        rule = {**policy, **rule}
+    resource.filter_policy = rule
+    resource.filter_policy_scope = "MessageBody"
 
 
 def new_paging_topic(scope: Construct, *, name: str, id_prefix: str = "Paging") -> sns.Topic:
@@ -224,6 +258,20 @@ class ServiceMetrics(Protocol):
         ...
 
 
+def _once_per_period(
+    source: object, period: Duration, make: Callable[[], cloudwatch.IMetric]
+) -> cloudwatch.IMetric:
+    """``make()``, or what it made for ``source`` and the same ``period`` object last time: the
+    requests metric is read twice (the fault rate's divisor, the traffic alarm), and a metric is
+    immutable."""
+    cached = source.__dict__.get("_requests")
+    if cached is not None and cached[0] is period:
+        return cast(cloudwatch.IMetric, cached[1])
+    metric = make()
+    object.__setattr__(source, "_requests", (period, metric))
+    return metric
+
+
 @dataclass(frozen=True)
 class LambdaAliasMetrics:
     """The metrics of a Lambda alias: invocations, errors / invocations, duration.
@@ -236,7 +284,9 @@ class LambdaAliasMetrics:
 
     def requests(self, period: Duration) -> cloudwatch.IMetric:
         """Invocations of the alias."""
-        return self.alias.metric_invocations(period=period, statistic="Sum")
+        return _once_per_period(
+            self, period, lambda: self.alias.metric_invocations(period=period, statistic="Sum")
+        )
 
     def fault_rate(self, period: Duration) -> cloudwatch.IMetric:
         """``100 * errors / invocations`` (0 without invocations)."""
@@ -317,7 +367,7 @@ class AlarmFactory(Construct):
         super().__init__(scope, construct_id)
         self.name_prefix = name_prefix
         self.policy = policy or AlarmPolicy()
-        self.paging_topic: sns.ITopic = paging_topic or account_paging_topic(self)
+        self.paging_topic: sns.ITopic = paging_topic or account_paging_topic(scope)
         self._action = cw_actions.SnsAction(self.paging_topic)
 
     def _period(self) -> Duration:
@@ -341,6 +391,28 @@ class AlarmFactory(Construct):
                 data" is normal and the alarm would sit in ALARM and roll back every deployment.
                 Default: True.
         """
+        fault_rate, latency, traffic = self._alarms(metrics, watch_traffic=watch_traffic)
+        watched = [a for a in (fault_rate, latency, traffic) if a is not None]
+        health = cloudwatch.CompositeAlarm(
+            self,
+            "Health",
+            composite_alarm_name=alarm_name(self.name_prefix, AlarmKind.HEALTH),
+            alarm_description="Any rollback alarm of this copy (watched by gates and stage conditions)",
+            # An alarm is the rule ALARM("<its ARN>") itself: one call, not one per alarm.
+            alarm_rule=cloudwatch.AlarmRule.any_of(*watched),
+        )
+        self._wire(health)
+        return ServiceAlarms(
+            fault_rate=fault_rate,
+            latency_p99=latency,
+            traffic_anomaly=traffic,
+            health=health,
+            paging_topic=self.paging_topic,
+        )
+
+    def _alarms(
+        self, metrics: ServiceMetrics, *, watch_traffic: bool
+    ) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm, cloudwatch.AnomalyDetectionAlarm | None]:
         period = self._period()
         fault_rate = cloudwatch.Alarm(
             self,
@@ -381,23 +453,7 @@ class AlarmFactory(Construct):
                 evaluation_periods=self.policy.evaluation_periods,
                 datapoints_to_alarm=self.policy.datapoints_to_alarm,
             )
-        watched = [a for a in (fault_rate, latency, traffic) if a is not None]
-        for alarm in watched:
-            self._wire(alarm)
-        health = cloudwatch.CompositeAlarm(
-            self,
-            "Health",
-            composite_alarm_name=alarm_name(self.name_prefix, AlarmKind.HEALTH),
-            alarm_description="Any rollback alarm of this copy (watched by gates and stage conditions)",
-            alarm_rule=cloudwatch.AlarmRule.any_of(
-                *(cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM) for a in watched)
-            ),
-        )
-        self._wire(health)
-        return ServiceAlarms(
-            fault_rate=fault_rate,
-            latency_p99=latency,
-            traffic_anomaly=traffic,
-            health=health,
-            paging_topic=self.paging_topic,
-        )
+        for alarm in (fault_rate, latency, traffic):
+            if alarm is not None:
+                self._wire(alarm)
+        return fault_rate, latency, traffic

@@ -14,6 +14,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
+from hands_off.constructs.alarm_factory import _once_per_period
+
 __all__ = ["AlbTargetMetrics"]
 
 
@@ -30,7 +32,9 @@ class AlbTargetMetrics:
 
     def requests(self, period: Duration) -> cloudwatch.IMetric:
         """Requests the load balancer routed to the target group (a sum per ``period``)."""
-        return self.target_group.metrics.request_count(period=period, statistic="Sum")
+        return _once_per_period(
+            self, period, lambda: self.target_group.metrics.request_count(period=period, statistic="Sum")
+        )
 
     def fault_rate(self, period: Duration) -> cloudwatch.IMetric:
         """``100 * target 5xx / requests`` (0 without requests)."""
