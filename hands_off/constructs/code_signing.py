@@ -24,6 +24,7 @@ __all__ = [
     "enforced_code_signing_config",
     "gates_code_signing",
     "signed_lambda_code",
+    "signed_lambda_package",
     "signing_profile_arn_context",
     "signing_profile_version_arn",
 ]
@@ -41,25 +42,38 @@ def signing_profile_arn_context(service_name: str) -> str:
     return f"hands-off:{service_name}:signingProfileVersionArn"
 
 
-def signing_profile_version_arn(scope: Construct, naming: ServiceNaming) -> str:
-    """The Signer profile version ARN the Build stage passed in (context), or a local placeholder
-    that no real profile matches (so a locally synthesized stack can never run unsigned code)."""
-    value = scope.node.try_get_context(signing_profile_arn_context(naming.service))
-    if value:
-        return str(value)
+def _signing_context(scope: Construct, naming: ServiceNaming) -> tuple[object, object]:
+    """The signed-code directory and the profile version ARN the Build stage passed in (context),
+    read through one ``node``."""
+    node = scope.node
+    return node.try_get_context(SIGNED_CODE_DIR_CONTEXT), node.try_get_context(
+        signing_profile_arn_context(naming.service)
+    )
+
+
+def _profile_version_arn(naming: ServiceNaming, context_value: object) -> str:
+    if context_value:
+        return str(context_value)
     return (
         f"arn:aws:signer:{naming.tooling_region}:{naming.tooling_account}:"
         f"/signing-profiles/{naming.signing_profile}/local-synth-unsigned"
     )
 
 
-def enforced_code_signing_config(scope: Construct, naming: ServiceNaming) -> lambda_.ICodeSigningConfig:
-    """A ``CodeSigningConfig`` in ``Enforce`` mode trusting only the service's Signer profile."""
+def signing_profile_version_arn(scope: Construct, naming: ServiceNaming) -> str:
+    """The Signer profile version ARN the Build stage passed in (context), or a local placeholder
+    that no real profile matches (so a locally synthesized stack can never run unsigned code)."""
+    return _profile_version_arn(
+        naming, scope.node.try_get_context(signing_profile_arn_context(naming.service))
+    )
+
+
+def _enforced_config(scope: Construct, naming: ServiceNaming, profile_arn: str) -> lambda_.ICodeSigningConfig:
     config = lambda_.CfnCodeSigningConfig(
         scope,
         "CodeSigningConfig",
         allowed_publishers=lambda_.CfnCodeSigningConfig.AllowedPublishersProperty(
-            signing_profile_version_arns=[signing_profile_version_arn(scope, naming)]
+            signing_profile_version_arns=[profile_arn]
         ),
         code_signing_policies=lambda_.CfnCodeSigningConfig.CodeSigningPoliciesProperty(
             untrusted_artifact_on_deployment="Enforce"
@@ -71,10 +85,14 @@ def enforced_code_signing_config(scope: Construct, naming: ServiceNaming) -> lam
     )
 
 
-def signed_lambda_code(scope: Construct, naming: ServiceNaming, code_directory: str) -> lambda_.Code:
-    """The signed package when the Build stage produced one (context), else the source folder."""
-    signed_dir = scope.node.try_get_context(SIGNED_CODE_DIR_CONTEXT)
-    signed_arn = scope.node.try_get_context(signing_profile_arn_context(naming.service))
+def enforced_code_signing_config(scope: Construct, naming: ServiceNaming) -> lambda_.ICodeSigningConfig:
+    """A ``CodeSigningConfig`` in ``Enforce`` mode trusting only the service's Signer profile."""
+    return _enforced_config(scope, naming, signing_profile_version_arn(scope, naming))
+
+
+def _signed_code(
+    naming: ServiceNaming, code_directory: str, signed_dir: object, signed_arn: object
+) -> lambda_.Code:
     if signed_dir and signed_arn:
         signed = Path(str(signed_dir)) / f"{naming.service}.zip"
         if not signed.is_file():
@@ -84,6 +102,21 @@ def signed_lambda_code(scope: Construct, naming: ServiceNaming, code_directory: 
             )
         return lambda_.Code.from_asset(str(signed))
     return lambda_.Code.from_asset(code_directory, exclude=["tests", "integ_test.py", "__pycache__"])
+
+
+def signed_lambda_code(scope: Construct, naming: ServiceNaming, code_directory: str) -> lambda_.Code:
+    """The signed package when the Build stage produced one (context), else the source folder."""
+    return _signed_code(naming, code_directory, *_signing_context(scope, naming))
+
+
+def signed_lambda_package(
+    scope: Construct, naming: ServiceNaming, code_directory: str
+) -> tuple[lambda_.Code, lambda_.ICodeSigningConfig]:
+    """:func:`signed_lambda_code` and :func:`enforced_code_signing_config`, reading the context
+    once: what one copy of a Lambda service runs."""
+    signed_dir, signed_arn = _signing_context(scope, naming)
+    code = _signed_code(naming, code_directory, signed_dir, signed_arn)
+    return code, _enforced_config(scope, naming, _profile_version_arn(naming, signed_arn))
 
 
 def gates_code_signing(
@@ -102,8 +135,8 @@ def gates_code_signing(
     Returns:
         ``(code, config)``: ``code`` is ``None`` without a signed package.
     """
-    signed_dir = scope.node.try_get_context(SIGNED_CODE_DIR_CONTEXT)
-    signed = bool(signed_dir and scope.node.try_get_context(signing_profile_arn_context(naming.service)))
+    signed_dir, signed_arn = _signing_context(scope, naming)
+    signed = bool(signed_dir and signed_arn)
     code: lambda_.Code | None = None
     if signed:
         package = Path(str(signed_dir)) / GATES_ZIP_NAME
@@ -118,7 +151,7 @@ def gates_code_signing(
         scope,
         "GatesCodeSigningConfig",
         allowed_publishers=lambda_.CfnCodeSigningConfig.AllowedPublishersProperty(
-            signing_profile_version_arns=[signing_profile_version_arn(scope, naming)]
+            signing_profile_version_arns=[_profile_version_arn(naming, signed_arn)]
         ),
         code_signing_policies=lambda_.CfnCodeSigningConfig.CodeSigningPoliciesProperty(
             untrusted_artifact_on_deployment="Enforce" if signed else "Warn"

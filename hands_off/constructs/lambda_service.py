@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy
@@ -15,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
-from hands_off.constructs.code_signing import enforced_code_signing_config, signed_lambda_code
+from hands_off.constructs.code_signing import signed_lambda_package
 from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, DeploymentPolicy, TrafficShape
 from hands_off.naming import ALIAS_NAME, RolePurpose, ServiceNaming
@@ -41,6 +42,29 @@ _PREDEFINED: dict[tuple[TrafficShape, int, int], codedeploy.ILambdaDeploymentCon
 minutes): a policy equal to one of them uses it instead of a custom config of its own."""
 
 
+# Immutable CDK values made once per process instead of once per copy (each is a jsii round trip).
+
+
+@cache
+def _duration(unit: str, amount: int) -> Duration:
+    return Duration.minutes(amount) if unit == "minutes" else Duration.seconds(amount)
+
+
+@cache
+def _all_at_once() -> codedeploy.ILambdaDeploymentConfig:
+    return codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
+
+
+@cache
+def _default_runtime() -> lambda_.Runtime:
+    return lambda_.Runtime.PYTHON_3_14
+
+
+@cache
+def _every_minute() -> events.Schedule:
+    return events.Schedule.rate(_duration("minutes", 1))
+
+
 def deployment_config_for(
     scope: Construct, construct_id: str, policy: DeploymentPolicy
 ) -> codedeploy.ILambdaDeploymentConfig:
@@ -48,11 +72,11 @@ def deployment_config_for(
     predefined config with the same numbers when there is one (e.g. a 10% canary for 10 minutes is
     ``CodeDeployDefault.LambdaCanary10Percent10Minutes``), else a custom config ``construct_id``."""
     if policy.shape is TrafficShape.ALL_AT_ONCE:
-        return codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
+        return _all_at_once()
     predefined = _PREDEFINED.get((policy.shape, policy.step_percent, policy.interval_minutes))
     if predefined is not None:
         return predefined
-    interval = Duration.minutes(policy.interval_minutes)
+    interval = _duration("minutes", policy.interval_minutes)
     routing: codedeploy.TrafficRouting
     if policy.shape is TrafficShape.CANARY:
         routing = codedeploy.TimeBasedCanaryTrafficRouting(interval=interval, percentage=policy.step_percent)
@@ -116,15 +140,16 @@ class LambdaService(Construct):
         ``ServiceAccessStack``), invocable by the pipeline's integration tests, watching traffic
         wherever it is continuous (production, or a canary)."""
         account = deployment.target.account.account_id
+        code, code_signing_config = signed_lambda_package(scope, naming, code_directory)
         return cls(
             scope,
             "Service",
             function_name=deployment.function_name,
-            code=signed_lambda_code(scope, naming, code_directory),
+            code=code,
             handler=handler,
             policy=deployment.policy,
             alarm_policy=deployment.alarm_policy,
-            code_signing_config=enforced_code_signing_config(scope, naming),
+            code_signing_config=code_signing_config,
             invoker_role_arns=[naming.role_arn(naming.tooling_account, RolePurpose.INTEG_TESTS)],
             execution_role=iam.Role.from_role_arn(
                 scope, "ExecutionRole", naming.role_arn(account, RolePurpose.RUNTIME), mutable=False
@@ -179,19 +204,27 @@ class LambdaService(Construct):
             function_name=function_name,
             code=code,
             handler=handler,
-            runtime=runtime or lambda_.Runtime.PYTHON_3_14,
+            runtime=runtime or _default_runtime(),
             role=role,
             log_group=log_group,
             memory_size=256,
-            timeout=Duration.seconds(10),
+            timeout=_duration("seconds", 10),
             environment=dict(environment or {}),
             code_signing_config=code_signing_config,
         )
         self.alias = lambda_.Alias(
             self, "Alias", alias_name=ALIAS_NAME, version=self.function.current_version
         )
+        alias_arn = self.alias.function_arn
         for index, arn in enumerate(invoker_role_arns):
-            self.alias.add_permission(f"Invoker{index}", principal=iam.ArnPrincipal(arn))
+            # What alias.add_permission(id, principal=ArnPrincipal(arn)) makes, in one call.
+            lambda_.CfnPermission(
+                self.alias,
+                f"Invoker{index}",
+                action="lambda:InvokeFunction",
+                principal=arn,
+                function_name=alias_arn,
+            )
 
         self.alarms: ServiceAlarms = AlarmFactory(
             self, "Alarms", name_prefix=function_name, policy=alarm_policy
@@ -204,7 +237,7 @@ class LambdaService(Construct):
                 self,
                 "Canary",
                 description=f"Continuous canary traffic to {function_name} (P18)",
-                schedule=events.Schedule.rate(Duration.minutes(1)),
+                schedule=_every_minute(),
                 targets=[
                     targets.LambdaFunction(
                         self.alias,
@@ -222,7 +255,7 @@ class LambdaService(Construct):
                 description=f"CodeDeploy shifts traffic on the {function_name} alias and reads its alarms",
             )
             own_deploy_role.add_to_policy(
-                iam.PolicyStatement(actions=CODEDEPLOY_ALIAS_ACTIONS, resources=[self.alias.function_arn])
+                iam.PolicyStatement(actions=CODEDEPLOY_ALIAS_ACTIONS, resources=[alias_arn])
             )
             own_deploy_role.add_to_policy(
                 iam.PolicyStatement(
@@ -249,7 +282,7 @@ class LambdaService(Construct):
             role=deploy_role,
         )
         self.endpoint_output = CfnOutput(
-            self, "Endpoint", value=self.alias.function_arn, description="ARN of the live alias"
+            self, "Endpoint", value=alias_arn, description="ARN of the live alias"
         )
         self.health_alarm_output = CfnOutput(
             self, "HealthAlarm", value=self.alarms.health.alarm_name, description="Composite alarm"

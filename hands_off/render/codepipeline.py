@@ -335,9 +335,10 @@ def render(
     _add_stages(stack, plan, build, synth, rendered, stage_factory, access_stack_factory, paging)
     _check_bake_traffic(plan, rendered)
     pipeline.build_pipeline()
-    _log_artifact_access(stack, pipeline, access_logs)
-    _add_stage_conditions(plan, pipeline)
-    _narrow_wildcard_grants(pipeline, pipeline_role)
+    built = pipeline.pipeline  # read once: every jsii property read is a round trip
+    _log_artifact_access(stack, built, access_logs)
+    _add_stage_conditions(plan, built)
+    _narrow_wildcard_grants(stack, pipeline, built, pipeline_role)
     _grant_revision_reads(pipeline, plan, rendered)
     if all(endpoint_known_at_synth(s.service) for s in rendered.stages):
         integration_test_role.add_to_policy(  # the tests invoke the predicted alias ARNs
@@ -584,9 +585,9 @@ def _grant_revision_reads(
         grant_revision_reads(pipeline, fleets, plan.naming)
 
 
-def _log_artifact_access(stack: Stack, pipeline: pipelines.CodePipeline, access_logs: s3.Bucket) -> None:
+def _log_artifact_access(stack: Stack, pipeline: codepipeline.Pipeline, access_logs: s3.Bucket) -> None:
     """Server access logs for the artifact bucket CDK Pipelines creates (nag S1)."""
-    bucket = pipeline.pipeline.artifact_bucket
+    bucket = pipeline.artifact_bucket
     cfn_bucket = bucket.node.default_child
     assert isinstance(cfn_bucket, s3.CfnBucket)
     cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
@@ -605,14 +606,26 @@ def _log_artifact_access(stack: Stack, pipeline: pipelines.CodePipeline, access_
     )
 
 
-def _add_stage_conditions(plan: PipelinePlan, pipeline: pipelines.CodePipeline) -> None:
+def _stage_indexes(plan: PipelinePlan, pipeline: codepipeline.Pipeline) -> dict[str, int]:
+    """Where each wave's CodePipeline stage is: the waves (one CodePipeline stage each) come last,
+    in the order :func:`_add_stages` added them. Reads two stage names to check it instead of all."""
+    waves = [*(s.name for s in plan.preproduction), ZETA_STAGE, *(s.name for s in plan.production)]
+    stages = pipeline.stages
+    first = len(stages) - len(waves)
+    if first >= 0 and stages[first].stage_name == waves[0] and stages[-1].stage_name == waves[-1]:
+        return {name: first + i for i, name in enumerate(waves)}
+    names = [stage.stage_name for stage in stages]
+    return {name: names.index(name) for name in waves if name in names}
+
+
+def _add_stage_conditions(plan: PipelinePlan, pipeline: codepipeline.Pipeline) -> None:
     """X4: native CodePipeline V2 conditions as a second line of defence: roll a production
     stage back on failure, and refuse entry while the observed-health alarm fires."""
-    cfn = pipeline.pipeline.node.default_child
+    cfn = pipeline.node.default_child
     assert isinstance(cfn, codepipeline.CfnPipeline)
-    names = [stage.stage_name for stage in pipeline.pipeline.stages]
+    indexes = _stage_indexes(plan, pipeline)
     for stage in plan.stages:
-        index = names.index(stage.name)
+        index = indexes[stage.name]
         if stage.rollback_on_failure:
             cfn.add_property_override(f"Stages.{index}.OnFailure", {"Result": "ROLLBACK"})
         if stage.entry_alarm is not None:
@@ -739,6 +752,12 @@ def _narrow(role: iam.IRole, narrow: Callable[[dict[str, Any], IResolveContext],
         cfn.policy_document = Lazy.uncached_any(_NarrowedDocument(policy, narrow))
 
 
+def _is_token(value: str) -> bool:
+    """Whether ``value`` holds an unresolved CDK token (what ``Token.is_unresolved`` says of a
+    string, without the round trip)."""
+    return "${Token[" in value
+
+
 def _actions(statement: Mapping[str, Any]) -> list[str]:
     actions = statement["Action"]
     return list(actions) if isinstance(actions, list) else [actions]
@@ -750,7 +769,9 @@ def _without_star(statement: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**statement, "Resource": rest if len(rest) > 1 else rest[0]}] if rest else []
 
 
-def _narrow_wildcard_grants(pipeline: pipelines.CodePipeline, pipeline_role: iam.Role) -> None:
+def _narrow_wildcard_grants(
+    stack: Stack, pipeline: pipelines.CodePipeline, built: codepipeline.Pipeline, pipeline_role: iam.Role
+) -> None:
     """Narrow the two grants CDK Pipelines makes on ``*`` (issue 8, supply chain):
 
     - the asset roles (``Assets/FileRole``) may start, watch and stop any CodeBuild project: only
@@ -759,12 +780,17 @@ def _narrow_wildcard_grants(pipeline: pipelines.CodePipeline, pipeline_role: iam
       keys of this pipeline's cross-region replication buckets now, in the tooling account, by
       their aliases (``kms:ResourceAliases``, as CDK's own imported-alias grants do).
     """
-    projects = [n for n in pipeline.node.find_all() if isinstance(n, codebuild.Project)]
+    # CDK Pipelines makes the asset roles and their projects side by side, in ``Assets``.
     assets = pipeline.node.try_find_child("Assets")
-    for role in assets.node.children if assets is not None else []:
-        if not isinstance(role, iam.Role):
-            continue
-        own = [p for p in projects if p.role is not None and p.role.node.path == role.node.path]
+    children = assets.node.children if assets is not None else []
+    roles = [child for child in children if isinstance(child, iam.Role)]
+    role_paths = [role.node.path for role in roles]
+    project_roles: list[tuple[codebuild.Project, str | None]] = []
+    for project in (child for child in children if isinstance(child, codebuild.Project)):
+        project_role = project.role
+        project_roles.append((project, project_role.node.path if project_role is not None else None))
+    for role, path in zip(roles, role_paths, strict=True):
+        own = [project for project, role_path in project_roles if role_path == path]
 
         def own_projects(
             statement: dict[str, Any], context: IResolveContext, own: list[codebuild.Project] = own
@@ -776,8 +802,7 @@ def _narrow_wildcard_grants(pipeline: pipelines.CodePipeline, pipeline_role: iam
 
         _narrow(role, own_projects)
 
-    stack = Stack.of(pipeline)
-    support = pipeline.pipeline.cross_region_support
+    support = built.cross_region_support
 
     named: list[tuple[list[Any], list[str]] | None] = []  # the keys, worked out on first resolve
 
@@ -789,14 +814,18 @@ def _narrow_wildcard_grants(pipeline: pipelines.CodePipeline, pipeline_role: iam
         keys: list[Any] = []
         aliases: list[str] = []
         result: tuple[list[Any], list[str]] | None = (keys, aliases)
-        for region in sorted(r for r in support if r != stack.region):  # the own region's key: by ARN
+        own_region, partition, account = stack.region, stack.partition, stack.account
+        concrete = not any(_is_token(value) for value in (partition, account))
+        for region in sorted(r for r in support if r != own_region):  # the own region's key: by ARN
             key = support[region].replication_bucket.encryption_key
             alias = context.resolve(key.key_id) if key is not None else None
             if not (isinstance(alias, str) and alias.startswith("alias/")):
                 result = None  # a key we cannot name: keep CDK's grant (and nag reports it)
                 break
             keys.append(
-                context.resolve(
+                f"arn:{partition}:kms:{region}:{account}:key/*"  # what format_arn resolves to
+                if concrete and not _is_token(region)
+                else context.resolve(
                     stack.format_arn(service="kms", region=region, resource="key", resource_name="*")
                 )
             )

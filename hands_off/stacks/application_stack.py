@@ -67,8 +67,9 @@ class ApplicationStage(Stage):
         # with AWS credentials at synth. Answer from hands-off's zone table instead (the zones the
         # fleet uses), unless the app's context (cdk.context.json) already has the real ones.
         key = availability_zones_context_key(target.account.account_id, target.region)
-        if self.node.try_get_context(key) is None:
-            self.node.set_context(key, known_availability_zones(target.region))
+        node = self.node
+        if node.try_get_context(key) is None:
+            node.set_context(key, known_availability_zones(target.region))
         self.stack = ApplicationStack(
             self, "App", stack_name=deployment.stack_name, deployment=deployment, build=build
         )
