@@ -32,6 +32,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import (
+    Aws,
     BundlingOptions,
     DockerImage,
     Duration,
@@ -51,10 +52,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 import hands_off_gates
+from hands_off.constructs import _asl as asl
 from hands_off.constructs.alarm_factory import PAGING_FILTER_FIELD
 from hands_off.naming import alarm_name_prefix
 from hands_off.package import bundle_gates
@@ -120,7 +121,10 @@ FAILURE_STATUS_EVENT = "Step Functions Execution Status Change"
 """The EventBridge detail type Step Functions sends (best effort) when an execution changes status;
 its ``detail`` carries ``status``, ``stateMachineArn`` and, for a failure, ``error`` and ``cause``."""
 
-_TASK_TIMEOUT = Duration.seconds(90)  # past the functions' 60 s: an invocation that hangs ends
+_TASK_TIMEOUT_SECONDS = 90  # past the functions' 60 s: an invocation that hangs ends
+# Made once (each is a round trip to the jsii runtime), shared by every pipeline's functions.
+_FUNCTION_TIMEOUT = Duration.seconds(60)
+_RUNTIME = lambda_.Runtime.PYTHON_3_14
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -140,7 +144,8 @@ def config_digest(value: str) -> str:
         StateMachineStep("Prod-1-Gate", state_machine=gates.gate, config_parameter_name=name,
                          config_sha256=config_digest(value))
     """
-    if Token.is_unresolved(value):
+    # Only a string holding "Token[" can be a token (CDK's own first test): no round trip else.
+    if "Token[" in value and Token.is_unresolved(value):
         raise ValueError(
             "the gate input holds an unresolved CDK token, so its digest cannot be known at synth; "
             "build the input from plain values (explicit account and region)"
@@ -150,7 +155,7 @@ def config_digest(value: str) -> str:
 
 def _failure_reason(template: str) -> str:
     """``template`` with the caught error's name in place of ``{}`` (an intrinsic function)."""
-    return sfn.JsonPath.format(template, sfn.JsonPath.string_at("$.error.Error"))
+    return asl.format_(template, "$.error.Error")
 
 
 def _alarms_failed(label: str) -> dict[str, Any]:
@@ -158,7 +163,7 @@ def _alarms_failed(label: str) -> dict[str, Any]:
     return {
         "clear": False,
         "label": label,
-        "reasons": sfn.JsonPath.array(
+        "reasons.$": asl.array(
             _failure_reason(f"{label} alarms check failed ({{}}) — blocking, will re-check")
         ),
         "in_alarm": [],
@@ -208,7 +213,7 @@ class DeploymentGates(Construct):
         code_signing_config: lambda_.ICodeSigningConfig | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
+        self._stack = stack = Stack.of(self)
         self.code_signing_config = code_signing_config
         code = code or lambda_.Code.from_asset(
             str(GATES_SOURCE),
@@ -259,8 +264,23 @@ class DeploymentGates(Construct):
             name: self._function(name, code)
             for name in ("alarms", "time_window", "override", "decide", "bake", "execution", "hotfix")
         }
-        self.gate = self._machine("Gate", self._gate_definition(), Duration.days(7))
-        self.bake = self._machine("Bake", self._bake_definition(), Duration.days(2))
+        # The definitions are plain values (hands_off.constructs._asl), with these references in
+        # them: each read once.
+        self._function_arns = {name: function.function_arn for name, function in self.functions.items()}
+        self._get_parameter = f"arn:{Aws.PARTITION}:states:::aws-sdk:ssm:getParameter"
+        # What the tasks need, as the Step Functions tasks would grant it: invoke the functions
+        # (and their versions), read the inputs' parameters.
+        arns = self._function_arns.values()
+        self.machine_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[*arns, *(f"{arn}:*" for arn in arns)]
+            )
+        )
+        self.machine_role.add_to_policy(
+            iam.PolicyStatement(actions=["ssm:getParameter"], resources=config_parameter_arns)
+        )
+        self.gate = self._machine("Gate", self._gate_definition(), 7 * 24 * 3600)
+        self.bake = self._machine("Bake", self._bake_definition(), 2 * 24 * 3600)
 
     def page_failures(self, topic: sns.ITopic, *, alarm_name: str | None = None) -> events.Rule:
         """Page ``topic`` when a gate or bake execution fails with one of :data:`PAGED_ERRORS`
@@ -343,141 +363,125 @@ class DeploymentGates(Construct):
             construct_id,
             code=code,
             handler=f"{_GATES_PACKAGE}.{module}.handler",
-            runtime=lambda_.Runtime.PYTHON_3_14,
+            runtime=_RUNTIME,
             role=self.checker_role,
             log_group=log_group,
-            timeout=Duration.seconds(60),
+            timeout=_FUNCTION_TIMEOUT,
             memory_size=256,
             description=f"hands-off gate: {module}",
             code_signing_config=self.code_signing_config,
         )
 
-    def _retry_lambda_errors(self, task: tasks.LambdaInvoke) -> tasks.LambdaInvoke:
-        """Lambda's own transient failures (service errors, throttling, timeouts) are retried
-        with backoff: none of them says anything about the service being deployed."""
+    def _invoke(
+        self,
+        state_id: str,
+        module: str,
+        payload: dict[str, Any],
+        *,
+        result_path: str | None = None,
+    ) -> asl.Task:
+        """A task invoking the gate function ``module`` with ``payload`` (its result is the
+        function's response). Lambda's own transient failures (service errors, throttling,
+        timeouts) are retried with backoff: none of them says anything about the service being
+        deployed."""
+        task = asl.Task(
+            state_id,
+            resource=self._function_arns[module],
+            parameters=payload,
+            timeout_seconds=_TASK_TIMEOUT_SECONDS,
+            result_path=result_path,
+        )
         task.add_retry(
             errors=list(RETRIED_LAMBDA_ERRORS),
-            interval=Duration.seconds(2),
+            interval_seconds=2,
             max_attempts=6,
             backoff_rate=2,
-            max_delay=Duration.seconds(30),
-            jitter_strategy=sfn.JitterType.FULL,
+            max_delay_seconds=30,
+            jitter_strategy="FULL",
         )
         return task
 
-    def _invoke(
-        self, state_id: str, module: str, payload: dict[str, Any], **kwargs: Any
-    ) -> tasks.LambdaInvoke:
-        return self._retry_lambda_errors(
-            tasks.LambdaInvoke(
-                self,
-                state_id,
-                lambda_function=self.functions[module],
-                payload=sfn.TaskInput.from_object(payload),
-                payload_response_only=True,
-                retry_on_service_exceptions=False,  # replaced by the wider retry above
-                task_timeout=sfn.Timeout.duration(_TASK_TIMEOUT),
-                **kwargs,
-            )
-        )
-
-    def _check(
-        self, state_id: str, module: str, payload: dict[str, Any], failed: dict[str, Any]
-    ) -> sfn.Chain:
+    def _check(self, state_id: str, module: str, payload: dict[str, Any], failed: dict[str, Any]) -> asl.Task:
         """A gate check whose failure (after its retries) is a blocked result, not a failed gate:
         Decide still decides, the gate waits and checks again, and the failure counts toward
         ``max_wait_seconds`` like any other blocker."""
-        fallback = sfn.Pass(self, f"{state_id}Failed", parameters=failed)
+        fallback = asl.Pass(f"{state_id}Failed", parameters=failed)
         task = self._invoke(state_id, module, payload)
         task.add_catch(fallback, errors=["States.ALL"], result_path="$.error")
-        return sfn.Chain.start(task)
+        return task
 
-    def _load_config(self, state_id: str) -> tasks.CallAwsService:
+    def _load_config(self, state_id: str) -> asl.Task:
         """Read the gate input's parameter: its value and the value's SHA-256, at ``$.loaded``."""
-        load = tasks.CallAwsService(
-            self,
+        load = asl.Task(
             state_id,
-            service="ssm",
-            action="getParameter",
+            resource=self._get_parameter,
             parameters={"Name.$": "$.config_parameter"},
-            iam_resources=self.config_parameter_arns,
+            result_path="$.loaded",
             result_selector={
                 "value.$": "$.Parameter.Value",
-                "sha256": sfn.JsonPath.hash(sfn.JsonPath.string_at("$.Parameter.Value"), "SHA-256"),
+                "sha256.$": asl.hash_("$.Parameter.Value", "SHA-256"),
             },
-            result_path="$.loaded",
         )
         # A throttled or failed read is tried again shortly; a missing parameter then fails closed.
         load.add_retry(
-            errors=["States.ALL"],
-            interval=Duration.seconds(1),
-            max_attempts=2,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
+            errors=["States.ALL"], interval_seconds=1, max_attempts=2, backoff_rate=2, jitter_strategy="FULL"
         )
         return load
 
-    def _verified_start(
-        self, prefix: str, execution: tasks.LambdaInvoke, start: sfn.Pass, hotfix_action: str
-    ) -> sfn.Chain:
+    def _verified_start(self, prefix: str, execution: asl.Task, start: asl.Pass, hotfix_action: str) -> None:
         """Ask first whether this execution is a rollback (let through whatever the gate input
         says, so a deleted or rewritten parameter cannot block it: see :meth:`_rollback_hotfix`),
         then read the input and check it is byte for byte what the pipeline was deployed with,
         before anything uses it."""
         load = self._load_config(f"{prefix}LoadConfig")
-        tampered = sfn.Fail(
-            self,
+        tampered = asl.Fail(
             f"{prefix}InputTampered",
             error=INPUT_TAMPERED_ERROR,
-            cause_path=sfn.JsonPath.format(
+            cause_path=asl.format_(
                 "gate input {} was changed outside the pipeline: its SHA-256 is {}, the pipeline was "
                 "deployed with {}; failing closed (redeploy the pipeline to restore it)",
-                sfn.JsonPath.string_at("$.config_parameter"),
-                sfn.JsonPath.string_at("$.loaded.sha256"),
-                sfn.JsonPath.string_at("$.config_sha256"),
+                "$.config_parameter",
+                "$.loaded.sha256",
+                "$.config_sha256",
             ),
         )
-        unverified = sfn.Fail(
-            self,
+        unverified = asl.Fail(
             f"{prefix}InputUnverified",
             error=INPUT_UNVERIFIED_ERROR,
-            cause_path=sfn.JsonPath.format(
+            cause_path=asl.format_(
                 "the pipeline action gives no config_sha256 for gate input {}: it cannot be "
                 "verified; failing closed (redeploy the pipeline)",
-                sfn.JsonPath.string_at("$.config_parameter"),
+                "$.config_parameter",
             ),
         )
         intact = (
-            sfn.Choice(self, f"{prefix}InputIntact?")
-            .when(sfn.Condition.not_(sfn.Condition.is_present("$.config_sha256")), unverified)
-            .when(sfn.Condition.not_(sfn.Condition.is_string("$.config_sha256")), tampered)
-            .when(sfn.Condition.string_equals_json_path("$.loaded.sha256", "$.config_sha256"), start)
+            asl.Choice(f"{prefix}InputIntact?")
+            .when(asl.not_(asl.is_present("$.config_sha256")), unverified)
+            .when(asl.not_(asl.is_string("$.config_sha256")), tampered)
+            .when(asl.string_equals_path("$.loaded.sha256", "$.config_sha256"), start)
             .otherwise(tampered)
         )
         # Cannot tell whether it is a rollback (the check itself failed): the normal checks apply.
         execution.add_catch(load, errors=["States.ALL"], result_path="$.execution_error")
         load.next(intact)
-        allowed = sfn.Succeed(self, f"{prefix}RollbackAllowed", output_path="$.execution")
-        return sfn.Chain.start(execution).next(
-            sfn.Choice(self, f"{prefix}Rollback?")
+        allowed = asl.Succeed(f"{prefix}RollbackAllowed", output_path="$.execution")
+        execution.next(
+            asl.Choice(f"{prefix}Rollback?")
             .when(
-                sfn.Condition.boolean_equals("$.execution.rollback", True),
+                asl.boolean_equals("$.execution.rollback", True),
                 self._rollback_hotfix(prefix, hotfix_action, allowed),
             )
             .otherwise(load)
         )
 
-    def _rollback_note(self, state_id: str, reason: str) -> sfn.Pass:
+    def _rollback_note(self, state_id: str, reason: str) -> asl.Pass:
         """The ``hotfix`` field of a rollback's output when alarm rollback was not (or could not
-        be) made sure to be on: ``ok`` false and why."""
-        return sfn.Pass(
-            self,
-            state_id,
-            result_path="$.execution.hotfix",
-            parameters={"ok": False, "reason": reason},
+        be) made sure to be on: ``ok`` false and why (an intrinsic function)."""
+        return asl.Pass(
+            state_id, result_path="$.execution.hotfix", parameters={"ok": False, "reason.$": reason}
         )
 
-    def _rollback_hotfix(self, prefix: str, action: str, allowed: sfn.Succeed) -> sfn.IChainable:
+    def _rollback_hotfix(self, prefix: str, action: str, allowed: asl.Succeed) -> asl.State:
         """A rollback (the stage's ``OnFailure``) deploys with CodeDeploy alarm rollback on: a
         failed hotfix deployment (or an aborted bake, a half-armed gate) may have left a group's
         alarm configuration off. The gate turns every group of the stage back on (``disarm``)
@@ -485,7 +489,8 @@ class DeploymentGates(Construct):
         from the verified input, and never blocking the rollback: an input that cannot be read
         or verified, or a hotfix call that fails, still lets it through, and the rollback's
         output says so in its ``hotfix`` field (``ok`` false, the reason); the hotfix function
-        logs its ``AUDIT`` line when it turned a group back on, ``ERROR`` when it could not."""
+        logs its ``AUDIT`` line when it turned a group back on, ``ERROR`` when it could not.
+        Returns the first state (reading the input)."""
         note = "letting the rollback through"
         unread = self._rollback_note(
             f"{prefix}RollbackConfigUnread",
@@ -496,11 +501,11 @@ class DeploymentGates(Construct):
         )
         unverified = self._rollback_note(
             f"{prefix}RollbackInputUnverified",
-            sfn.JsonPath.format(
+            asl.format_(
                 "gate input {} is not what the pipeline was deployed with (or the action gives no "
                 "digest), so it is not used: CodeDeploy alarm rollback of the stage deployment "
                 f"groups was not made sure to be on — {note}",
-                sfn.JsonPath.string_at("$.config_parameter"),
+                "$.config_parameter",
             ),
         )
         failed = self._rollback_note(
@@ -516,60 +521,58 @@ class DeploymentGates(Construct):
         task.next(allowed)
         # A missing field would fail the task's parameters with States.Runtime, which no Catch
         # catches: only an input that has them is used.
-        has_fields = sfn.Condition.and_(
-            *(sfn.Condition.is_present(f"$.input.{k}") for k in ("hotfix_groups", "pipeline", "stage"))
+        has_fields = asl.and_(
+            *(asl.is_present(f"$.input.{k}") for k in ("hotfix_groups", "pipeline", "stage"))
         )
-        start = sfn.Pass(
-            self,
+        start = asl.Pass(
             f"{prefix}RollbackStart",
             parameters={
-                "input": sfn.JsonPath.string_to_json(sfn.JsonPath.string_at("$.loaded.value")),
+                "input.$": asl.string_to_json("$.loaded.value"),
                 "execution_id.$": "$.pipeline_execution_id",
                 "execution.$": "$.execution",
                 "config_parameter.$": "$.config_parameter",
             },
         )
-        start.next(
-            sfn.Choice(self, f"{prefix}RollbackHotfixInput?").when(has_fields, task).otherwise(unverified)
-        )
+        start.next(asl.Choice(f"{prefix}RollbackHotfixInput?").when(has_fields, task).otherwise(unverified))
         load = self._load_config(f"{prefix}RollbackLoadConfig")
         load.add_catch(unread, errors=["States.ALL"], result_path="$.error")
         intact = (
-            sfn.Choice(self, f"{prefix}RollbackInputIntact?")
-            .when(sfn.Condition.not_(sfn.Condition.is_present("$.config_sha256")), unverified)
-            .when(sfn.Condition.not_(sfn.Condition.is_string("$.config_sha256")), unverified)
-            .when(sfn.Condition.string_equals_json_path("$.loaded.sha256", "$.config_sha256"), start)
+            asl.Choice(f"{prefix}RollbackInputIntact?")
+            .when(asl.not_(asl.is_present("$.config_sha256")), unverified)
+            .when(asl.not_(asl.is_string("$.config_sha256")), unverified)
+            .when(asl.string_equals_path("$.loaded.sha256", "$.config_sha256"), start)
             .otherwise(unverified)
         )
-        return load.next(intact)
+        load.next(intact)
+        return load
 
-    def _begin(self, prefix: str, start: sfn.Pass, hotfix_action: str) -> sfn.Chain:
+    def _begin(self, prefix: str, start: asl.Pass, hotfix_action: str) -> asl.Task:
         """The first states of a machine, up to ``start`` (a rollback ends before it, once it
-        made sure CodeDeploy alarm rollback is on with ``hotfix_action``)."""
+        made sure CodeDeploy alarm rollback is on with ``hotfix_action``). Returns the first."""
         execution = self._invoke(
             f"{prefix}CheckExecution",
             "execution",
             {"pipeline": self.pipeline_name, "execution_id.$": "$.pipeline_execution_id"},
             result_path="$.execution",
         )
-        return self._verified_start(prefix, execution, start, hotfix_action)
+        self._verified_start(prefix, execution, start, hotfix_action)
+        return execution
 
-    def _start(self, prefix: str, **extra: Any) -> sfn.Pass:
+    def _start(self, prefix: str, **extra: Any) -> asl.Pass:
         """The verified input, parsed, with when the machine started and the execution id."""
-        return sfn.Pass(
-            self,
+        return asl.Pass(
             f"{prefix}Start",
             parameters={
-                "input": sfn.JsonPath.string_to_json(sfn.JsonPath.string_at("$.loaded.value")),
+                "input.$": asl.string_to_json("$.loaded.value"),
                 "started_at.$": "$$.Execution.StartTime",
                 "execution_id.$": "$.pipeline_execution_id",
                 **extra,
             },
         )
 
-    def _gate_definition(self) -> sfn.IChainable:
+    def _gate_definition(self) -> asl.State:
         start = self._start("Gate")
-        checks = sfn.Parallel(self, "CheckAll", result_path="$.results")
+        checks = asl.Parallel("CheckAll", result_path="$.results")
         checks.branch(
             self._check(
                 "AppAlarms",
@@ -593,7 +596,7 @@ class DeploymentGates(Construct):
                 {"window.$": "$.input.window"},
                 {
                     "open": False,
-                    "reason": _failure_reason("time-window check failed ({}) — blocking, will re-check"),
+                    "reason.$": _failure_reason("time-window check failed ({}) — blocking, will re-check"),
                 },
             )
         )
@@ -610,7 +613,7 @@ class DeploymentGates(Construct):
                 },
                 {
                     "active": False,
-                    "reason": _failure_reason("override check failed ({}) — no override applies"),
+                    "reason.$": _failure_reason("override check failed ({}) — no override applies"),
                 },
             )
         )
@@ -631,16 +634,14 @@ class DeploymentGates(Construct):
             },
             result_path="$.decision",
         )
-        wait = sfn.Wait(
-            self, "WaitAndRecheck", time=sfn.WaitTime.seconds_path("$.input.check_interval_seconds")
-        )
+        wait = asl.Wait("WaitAndRecheck", seconds_path="$.input.check_interval_seconds")
         wait.next(checks)
         start.next(checks).next(decide).next(
-            sfn.Choice(self, "Proceed?")
-            .when(sfn.Condition.boolean_equals("$.decision.proceed", True), self._gate_hotfix())
+            asl.Choice("Proceed?")
+            .when(asl.boolean_equals("$.decision.proceed", True), self._gate_hotfix())
             .when(
-                sfn.Condition.boolean_equals("$.decision.give_up", True),
-                sfn.Fail(self, "Blocked", error="DeploymentBlocked", cause_path="$.decision.reason"),
+                asl.boolean_equals("$.decision.give_up", True),
+                asl.Fail("Blocked", error="DeploymentBlocked", cause_path="$.decision.reason"),
             )
             .otherwise(wait)
         )
@@ -648,7 +649,7 @@ class DeploymentGates(Construct):
 
     def _hotfix_task(
         self, state_id: str, action: str, result_path: str = "$.hotfix", **extra: Any
-    ) -> tasks.LambdaInvoke:
+    ) -> asl.Task:
         return self._invoke(
             state_id,
             "hotfix",
@@ -663,25 +664,19 @@ class DeploymentGates(Construct):
             result_path=result_path,
         )
 
-    def _hotfix_failed(self, state_id: str, template: str) -> sfn.Pass:
+    def _hotfix_failed(self, state_id: str, template: str) -> asl.Pass:
         """The failed hotfix result standing in for a hotfix task that could not run."""
-        return sfn.Pass(
-            self,
-            state_id,
-            result_path="$.hotfix",
-            parameters={"ok": False, "reason": _failure_reason(template)},
+        return asl.Pass(
+            state_id, result_path="$.hotfix", parameters={"ok": False, "reason.$": _failure_reason(template)}
         )
 
-    def _gate_hotfix(self) -> sfn.IChainable:
+    def _gate_hotfix(self) -> asl.State:
         """Before the deployment: turn the copies' CodeDeploy alarm rollback off for a hotfix,
         else make sure it is on."""
-        unset = sfn.Fail(self, "HotfixUnset", error=HOTFIX_UNSET_ERROR, cause_path="$.hotfix.reason")
+        unset = asl.Fail("HotfixUnset", error=HOTFIX_UNSET_ERROR, cause_path="$.hotfix.reason")
         done = (
-            sfn.Choice(self, "HotfixSet?")
-            .when(
-                sfn.Condition.boolean_equals("$.hotfix.ok", True),
-                sfn.Succeed(self, "Clear", output_path="$.decision"),
-            )
+            asl.Choice("HotfixSet?")
+            .when(asl.boolean_equals("$.hotfix.ok", True), asl.Succeed("Clear", output_path="$.decision"))
             .otherwise(unset)
         )
         failed = self._hotfix_failed(
@@ -695,29 +690,28 @@ class DeploymentGates(Construct):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.error")
             task.next(done)
         return (
-            sfn.Choice(self, "Hotfix?")
-            .when(sfn.Condition.boolean_equals("$.decision.hotfix", True), arm)
-            .otherwise(disarm)
+            asl.Choice("Hotfix?").when(asl.boolean_equals("$.decision.hotfix", True), arm).otherwise(disarm)
         )
 
-    def _restore_hotfix(self, prefix: str, then: sfn.IChainable, not_restored: sfn.Fail) -> sfn.IChainable:
+    def _restore_hotfix(self, prefix: str, then: asl.State, not_restored: asl.Fail) -> asl.State:
         """At the end of a bake (done or failed): every copy's CodeDeploy alarm rollback back on,
-        then ``then``."""
+        then ``then``. Returns the first state."""
         task = self._hotfix_task(f"{prefix}RestoreHotfix", "restore")
         failed = self._hotfix_failed(
             f"{prefix}RestoreHotfixFailed",
             "CodeDeploy alarm rollback could not be turned back on ({}) — failing closed",
         )
         done = (
-            sfn.Choice(self, f"{prefix}HotfixRestored?")
-            .when(sfn.Condition.boolean_equals("$.hotfix.ok", True), then)
+            asl.Choice(f"{prefix}HotfixRestored?")
+            .when(asl.boolean_equals("$.hotfix.ok", True), then)
             .otherwise(not_restored)
         )
         task.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         failed.next(done)
-        return task.next(done)
+        task.next(done)
+        return task
 
-    def _bake_definition(self) -> sfn.IChainable:
+    def _bake_definition(self) -> asl.State:
         start = self._start("Bake", bake={"unreadable_polls": 0})
         watch = self._invoke(
             "Watch",
@@ -752,38 +746,35 @@ class DeploymentGates(Construct):
             },
             result_path="$.override",
         )
-        no_override = sfn.Pass(
-            self,
+        no_override = asl.Pass(
             "BakeOverrideFailed",
             result_path="$.override",
             parameters={
                 "active": False,
-                "reason": _failure_reason("override check failed ({}) — no hotfix applies in the bake"),
+                "reason.$": _failure_reason("override check failed ({}) — no hotfix applies in the bake"),
             },
         )
         read_override.add_catch(no_override, errors=["States.ALL"], result_path="$.error")
         no_override.next(watch)
-        not_restored = sfn.Fail(
-            self,
+        not_restored = asl.Fail(
             "HotfixNotRestored",
             error=HOTFIX_NOT_RESTORED_ERROR,
-            cause_path=sfn.JsonPath.format(
+            cause_path=asl.format_(
                 "{} — and CodeDeploy alarm rollback was not turned back on: {}",
-                sfn.JsonPath.string_at("$.bake.reason"),
-                sfn.JsonPath.string_at("$.hotfix.reason"),
+                "$.bake.reason",
+                "$.hotfix.reason",
             ),
         )
         failed = self._restore_hotfix(
             "Failed",
-            sfn.Fail(self, "BakeFailed", error="BakeFailed", cause_path="$.bake.reason"),
+            asl.Fail("BakeFailed", error="BakeFailed", cause_path="$.bake.reason"),
             not_restored,
         )
-        wait = sfn.Wait(self, "KeepBaking", time=sfn.WaitTime.seconds_path("$.input.poll_seconds"))
+        wait = asl.Wait("KeepBaking", seconds_path="$.input.poll_seconds")
         wait.next(watch)
         # A poll whose Lambda failed (after its retries) saw nothing: like a poll that could not
         # read the alarms, it keeps baking within the budget of unreadable polls in a row.
-        count = sfn.Pass(
-            self,
+        count = asl.Pass(
             "CountUnreadablePoll",
             result_path="$.bake",
             parameters={
@@ -798,37 +789,37 @@ class DeploymentGates(Construct):
         )
         watch.add_catch(count, errors=["States.ALL"], result_path="$.watch_error")
         count.next(
-            sfn.Choice(self, "UnreadableBudgetLeft?")
-            .when(
-                sfn.Condition.number_greater_than_equals("$.bake.unreadable_polls", UNREADABLE_POLL_LIMIT),
-                failed,
-            )
+            asl.Choice("UnreadableBudgetLeft?")
+            .when(asl.number_greater_than_equals("$.bake.unreadable_polls", UNREADABLE_POLL_LIMIT), failed)
             .otherwise(wait)
         )
         start.next(read_override).next(watch).next(
-            sfn.Choice(self, "Baked?")
+            asl.Choice("Baked?")
             .when(
-                sfn.Condition.string_equals("$.bake.status", "DONE"),
-                self._restore_hotfix("Done", sfn.Succeed(self, "Baked", output_path="$.bake"), not_restored),
+                asl.string_equals("$.bake.status", "DONE"),
+                self._restore_hotfix("Done", asl.Succeed("Baked", output_path="$.bake"), not_restored),
             )
-            .when(sfn.Condition.string_equals("$.bake.status", "FAILED"), failed)
+            .when(asl.string_equals("$.bake.status", "FAILED"), failed)
             .otherwise(wait)
         )
         return self._begin("Bake", start, "restore")
 
-    def _machine(self, construct_id: str, definition: sfn.IChainable, timeout: Duration) -> sfn.StateMachine:
+    def _machine(self, construct_id: str, start: asl.State, timeout_seconds: int) -> sfn.StateMachine:
+        """A state machine from ``start``: its definition is rendered in Python
+        (:func:`~hands_off.constructs._asl.render`) and turned into a CloudFormation string in one
+        call, the function ARNs staying references."""
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        definition = self._stack.to_json_string(asl.render(start, timeout_seconds=timeout_seconds))
         return sfn.StateMachine(
             self,
             construct_id,
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            definition_body=sfn.DefinitionBody.from_string(definition),
             role=self.machine_role,
-            timeout=timeout,
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
