@@ -752,12 +752,6 @@ def _narrow(role: iam.IRole, narrow: Callable[[dict[str, Any], IResolveContext],
         cfn.policy_document = Lazy.uncached_any(_NarrowedDocument(policy, narrow))
 
 
-def _is_token(value: str) -> bool:
-    """Whether ``value`` holds an unresolved CDK token (what ``Token.is_unresolved`` says of a
-    string, without the round trip)."""
-    return "${Token[" in value
-
-
 def _actions(statement: Mapping[str, Any]) -> list[str]:
     actions = statement["Action"]
     return list(actions) if isinstance(actions, list) else [actions]
@@ -814,21 +808,17 @@ def _narrow_wildcard_grants(
         keys: list[Any] = []
         aliases: list[str] = []
         result: tuple[list[Any], list[str]] | None = (keys, aliases)
-        own_region, partition, account = stack.region, stack.partition, stack.account
-        concrete = not any(_is_token(value) for value in (partition, account))
+        own_region = stack.region
         for region in sorted(r for r in support if r != own_region):  # the own region's key: by ARN
             key = support[region].replication_bucket.encryption_key
             alias = context.resolve(key.key_id) if key is not None else None
             if not (isinstance(alias, str) and alias.startswith("alias/")):
                 result = None  # a key we cannot name: keep CDK's grant (and nag reports it)
                 break
-            keys.append(
-                f"arn:{partition}:kms:{region}:{account}:key/*"  # what format_arn resolves to
-                if concrete and not _is_token(region)
-                else context.resolve(
-                    stack.format_arn(service="kms", region=region, resource="key", resource_name="*")
-                )
-            )
+            # Kept as CDK's string (a token while the partition is one, without the
+            # @aws-cdk/core:enablePartitionLiterals flag): CDK resolves what produce() returns on
+            # every pass, where a value resolved once here would be re-read as a string.
+            keys.append(stack.format_arn(service="kms", region=region, resource="key", resource_name="*"))
             aliases.append(alias)
         named.append(result)
         return result
