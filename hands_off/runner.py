@@ -25,6 +25,7 @@ Any other exception is a bug, not a configuration mistake, and keeps its traceba
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import sysconfig
@@ -39,10 +40,12 @@ from hands_off.model.errors import ConfigError
 if TYPE_CHECKING:
     from aws_cdk import App
 
-__all__ = ["error_line", "run"]
+__all__ = ["error_line", "run", "validation_failures"]
 
 _PROG = "hands-off"
 _USAGE_ERROR = 2
+_VALIDATION_FAILED = 1
+_VALIDATION_REPORT = "validation-report.json"  # CDK's cxapi.VALIDATION_REPORT_FILE
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # jsii re-raises a Python callback's exception as a RuntimeError caused by a JavaScriptError; the
 # original is its __context__, possibly a few callbacks deep.
@@ -66,7 +69,11 @@ def run(build: Callable[[App], object], *, nag: bool = True, argv0: str | None =
 
     Raises:
         SystemExit: with status 2 after printing one line (see :func:`error_line`) when a
-            ``ConfigError`` is raised; other exceptions propagate unchanged.
+            ``ConfigError`` is raised; with status 1 after one line naming the failed plugins and
+            rules when CDK's validation report says a plugin (cdk-nag, the deployment-safety pack)
+            failed, even where context (``@aws-cdk/core:failSynthOnValidationErrors``,
+            ``@aws-cdk/core:appMode``) made CDK return normally; other exceptions propagate
+            unchanged.
     """
     # Imported here so importing hands_off (and `hands-off plan`) never starts jsii.
     from aws_cdk import App
@@ -88,6 +95,34 @@ def run(build: Callable[[App], object], *, nag: bool = True, argv0: str | None =
             raise
         print(error_line(config, argv0=argv0), file=sys.stderr)
         raise SystemExit(_USAGE_ERROR) from None
+    failed = validation_failures(Path(app.outdir))
+    if failed:
+        # CDK fails the synth on a failed validation only as its context says
+        # (@aws-cdk/core:failSynthOnValidationErrors, @aws-cdk/core:appMode): not a developer's choice.
+        report = Path(app.outdir) / _VALIDATION_REPORT
+        print(f"{argv0 or _PROG}: synth failed validation: {failed} (report: {report})", file=sys.stderr)
+        raise SystemExit(_VALIDATION_FAILED)
+
+
+def validation_failures(outdir: Path) -> str:
+    """The failed plugins of the validation report CDK wrote into ``outdir`` and their rules, e.g.
+    ``"HandsOff (HO-W1, HO-W8)"``; empty when there is no report or every plugin passed.
+
+    Example::
+
+        >>> validation_failures(Path("/nonexistent"))
+        ''
+    """
+    path = outdir / _VALIDATION_REPORT
+    if not path.is_file():
+        return ""
+    report = json.loads(path.read_text(encoding="utf-8"))
+    failed = []
+    for plugin in report.get("pluginReports", []):
+        if plugin.get("conclusion") == "failure":
+            rules = sorted({str(v.get("ruleName")) for v in plugin.get("violations", [])})
+            failed.append(f"{plugin.get('pluginName')} ({', '.join(rules)})")
+    return "; ".join(failed)
 
 
 def error_line(error: ConfigError, *, argv0: str | None = None) -> str:

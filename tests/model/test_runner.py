@@ -207,3 +207,31 @@ def test_run_is_exported_lazily() -> None:
 
     assert hands_off.run is run
     assert "run" in hands_off.__all__
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize(
+    "context",
+    ['{"@aws-cdk/core:failSynthOnValidationErrors": false}', '{"@aws-cdk/core:appMode": "process"}'],
+)
+def test_context_cannot_turn_a_failed_validation_into_a_passing_synth(tmp_path: Path, context: str) -> None:
+    """CDK decides whether a failed validation fails synth, from context a developer can set
+    (cdk.json, ``-c``): ``run`` reads the report itself, so ``python app.py`` still fails."""
+    env_context = f"CDK_CONTEXT_JSON={context!r}"
+    result, _ = run_app(
+        tmp_path,
+        f"""
+        import os, sys
+        os.environ["CDK_CONTEXT_JSON"] = {context!r}  # {env_context}
+        sys.path.insert(0, {str(ROOT)!r})
+        from hands_off import run
+        from tests.check.plain_pipeline import _PlainPipelineStack
+
+        run(lambda app: _PlainPipelineStack(app, "PlainPipeline"))
+        """,
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("hands-off: synth failed validation: "), last
+    assert "HandsOff (HO-W1," in last
+    assert "validation-report.json" in last
