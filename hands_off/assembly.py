@@ -11,17 +11,21 @@ Example::
             print(pipeline.name, stage.name, stage.deploy_regions)
 
 It follows ``manifest.json`` into every nested stage assembly (``assembly-*/``), as the CDK CLI
-does, so each stack comes with its account and region.
+does, so each stack comes with its account and region, and reads the templates of CloudFormation
+nested stacks (CDK's ``NestedStack``: template assets of their parent stack, not stack artifacts)
+through the asset manifests, so a pipeline inside one is read too. What it cannot place, it
+refuses (:class:`AssemblyError`): two stacks with one artifact id, a nested template no stack
+points to.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,9 @@ __all__ = [
 
 _STACK = "aws:cloudformation:stack"
 _NESTED = "cdk:cloud-assembly"
+_ASSET_MANIFEST = "cdk:asset-manifest"
+_NESTED_STACK = "AWS::CloudFormation::Stack"
+_NESTED_TEMPLATE_SUFFIX = ".nested.template.json"
 _ENVIRONMENT = re.compile(r"^aws://(?P<account>[^/]+)/(?P<region>[^/]+)$")
 _ACCOUNT_IN_ARN = re.compile(r":iam::(?P<account>[0-9]{12}):")
 # CDK Pipelines' TemplatePath: "<artifact>::<directory>/<stack artifact id>.template.json".
@@ -107,6 +114,9 @@ class Stack:
         region: the region, or ``None`` for an environment-agnostic stack.
         template_path: the template file.
         template: the parsed template.
+        nested: the templates of its CloudFormation nested stacks, by the logical id of their
+            ``AWS::CloudFormation::Stack`` resource in ``template``: that nested stack's template,
+            then the templates of the stacks nested in it, depth first. Default: none.
     """
 
     artifact_id: str
@@ -116,6 +126,9 @@ class Stack:
     region: str | None
     template_path: Path
     template: Mapping[str, Any] = field(repr=False, compare=False)
+    nested: Mapping[str, tuple[Mapping[str, Any], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def resources(self) -> Mapping[str, Mapping[str, Any]]:
@@ -128,6 +141,17 @@ class Stack:
         for logical_id, resource in self.resources.items():
             if isinstance(resource, Mapping) and resource.get("Type") == resource_type:
                 yield logical_id, resource
+
+    def nested_resources_of_type(self, resource_type: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+        """``(nested stack's logical id, logical id, resource)`` of every resource of
+        ``resource_type`` in the templates of its nested stacks (see ``nested``), in order. The
+        nested stack's logical id is that of its ``AWS::CloudFormation::Stack`` resource here."""
+        for nested_stack, templates in self.nested.items():
+            for template in templates:
+                resources = _mapping(template.get("Resources"))
+                for logical_id, resource in resources.items():
+                    if isinstance(resource, Mapping) and resource.get("Type") == resource_type:
+                        yield nested_stack, logical_id, resource
 
     def properties(self, logical_id: str) -> Mapping[str, Any]:
         """The ``Properties`` of resource ``logical_id`` (``{}`` if absent)."""
@@ -464,14 +488,18 @@ class Pipeline:
     """One ``AWS::CodePipeline::Pipeline`` resource.
 
     Attributes:
-        stack: the artifact id of the stack that holds it.
-        logical_id: its logical id in that stack.
+        stack: the artifact id of the stack that holds it (its parent stack, for one inside a
+            nested stack).
+        logical_id: its logical id in its template.
         name: its ``Name`` (``"?"`` if not a literal).
         pipeline_type: ``V1`` or ``V2``. Default in CodePipeline: ``V1``.
         account: the account of its stack.
         region: the region of its stack (and of every action without a ``Region``).
         stages: its stages, in order.
         triggers: its ``Triggers`` (V2 pipelines), as in the template. Default: none.
+        nested_stack: for a pipeline inside a CloudFormation nested stack of ``stack``, the
+            logical id of that nested stack's ``AWS::CloudFormation::Stack`` resource in
+            ``stack``; ``None`` for one in ``stack``'s own template. Default: ``None``.
     """
 
     stack: str
@@ -482,6 +510,7 @@ class Pipeline:
     region: str | None
     stages: tuple[PipelineStage, ...]
     triggers: tuple[Mapping[str, Any], ...] = field(default=(), repr=False, compare=False)
+    nested_stack: str | None = None
 
     def stage(self, name: str) -> PipelineStage | None:
         """The stage called ``name``, or ``None``."""
@@ -509,7 +538,9 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _pipeline(stack: Stack, logical_id: str, resource: Mapping[str, Any]) -> Pipeline:
+def _pipeline(
+    stack: Stack, logical_id: str, resource: Mapping[str, Any], nested_stack: str | None = None
+) -> Pipeline:
     props = resource.get("Properties", {})
     name = props.get("Name")
     triggers = props.get("Triggers", [])
@@ -531,7 +562,61 @@ def _pipeline(stack: Stack, logical_id: str, resource: Mapping[str, Any]) -> Pip
             for stage in props.get("Stages", [])
         ),
         triggers=tuple(t for t in (triggers if isinstance(triggers, list) else []) if isinstance(t, Mapping)),
+        nested_stack=nested_stack,
     )
+
+
+def _asset_files(directory: Path, manifest: Mapping[str, Any]) -> dict[str, Path]:
+    """Object key → source file of every file asset in the asset manifests of the assembly in
+    ``directory`` (where CDK's default synthesizer says a nested stack's template goes)."""
+    files: dict[str, Path] = {}
+    for artifact in _mapping(manifest.get("artifacts")).values():
+        props = _mapping(_mapping(artifact).get("properties"))
+        if _mapping(artifact).get("type") != _ASSET_MANIFEST or not isinstance(props.get("file"), str):
+            continue
+        for asset in _mapping(_load(directory / props["file"]).get("files")).values():
+            source = _mapping(_mapping(asset).get("source")).get("path")
+            for destination in _mapping(_mapping(asset).get("destinations")).values():
+                key = _mapping(destination).get("objectKey")
+                if isinstance(source, str) and isinstance(key, str):
+                    files[key] = directory / source
+    return files
+
+
+def _nested_template_path(
+    resource: Mapping[str, Any], directory: Path, assets: Callable[[], Mapping[str, Path]]
+) -> Path | None:
+    """The template file of an ``AWS::CloudFormation::Stack`` resource: its ``aws:asset:path``
+    metadata, else the asset whose object key ends its ``TemplateURL``; ``None`` for a template
+    not in the assembly (a literal URL of a template from elsewhere)."""
+    asset_path = _mapping(resource.get("Metadata")).get("aws:asset:path")
+    if isinstance(asset_path, str):
+        return directory / asset_path
+    url = _literal(_mapping(resource.get("Properties")).get("TemplateURL"))
+    return next((path for key, path in assets().items() if url.endswith(f"/{key}")), None)
+
+
+def _nested(
+    template: Mapping[str, Any],
+    directory: Path,
+    assets: Callable[[], Mapping[str, Path]],
+    claimed: set[Path],
+) -> dict[str, tuple[Mapping[str, Any], ...]]:
+    """The nested stacks' templates of ``template`` (see :attr:`Stack.nested`), found through the
+    assembly's asset files (``assets``: object key → file, read on first call); adds every
+    template file read to ``claimed``."""
+    nested: dict[str, tuple[Mapping[str, Any], ...]] = {}
+    for logical_id, resource in _mapping(template.get("Resources")).items():
+        if not isinstance(resource, Mapping) or resource.get("Type") != _NESTED_STACK:
+            continue
+        path = _nested_template_path(resource, directory, assets)
+        if path is None:
+            continue
+        claimed.add(path)
+        inner = _load(path)
+        deeper = _nested(_mapping(inner), directory, assets, claimed)
+        nested[logical_id] = (inner, *(t for templates in deeper.values() for t in templates))
+    return nested
 
 
 def _stacks(directory: Path) -> list[Stack]:
@@ -542,6 +627,8 @@ def _stacks(directory: Path) -> list[Stack]:
             f"{directory}: no manifest.json, so this is not a cloud assembly; run `make synth` first"
         )
     manifest = _load(manifest_path)
+    assets = cache(partial(_asset_files, directory, manifest))  # read only for a nested stack
+    claimed: set[Path] = set()
     stacks: list[Stack] = []
     for artifact_id, artifact in manifest.get("artifacts", {}).items():
         kind = artifact.get("type")
@@ -551,6 +638,7 @@ def _stacks(directory: Path) -> list[Stack]:
         elif kind == _STACK:
             template_path = directory / props["templateFile"]
             environment = _ENVIRONMENT.match(str(artifact.get("environment", "")))
+            template = _load(template_path)
             stacks.append(
                 Stack(
                     artifact_id=artifact_id,
@@ -559,10 +647,40 @@ def _stacks(directory: Path) -> list[Stack]:
                     account=_known(environment["account"]) if environment else None,
                     region=_known(environment["region"]) if environment else None,
                     template_path=template_path,
-                    template=_load(template_path),
+                    template=template,
+                    nested=_nested(_mapping(template), directory, assets, claimed),
                 )
             )
+    unclaimed = sorted(set(directory.glob(f"*{_NESTED_TEMPLATE_SUFFIX}")) - claimed)
+    read = {path.read_bytes() for path in claimed} if unclaimed else set()
+    for path in unclaimed:
+        if path.read_bytes() not in read:  # not a copy of one read: nested stacks alike share an asset
+            raise AssemblyError(
+                f"{path}: a nested stack template that no stack's AWS::CloudFormation::Stack resource "
+                "points to through an asset manifest, so no rule could judge it; synthesize with CDK's "
+                "default stack synthesizer, or move its resources out of the NestedStack"
+            )
     return stacks
+
+
+def _unique(stacks: list[Stack]) -> tuple[Stack, ...]:
+    """``stacks``, each artifact id once.
+
+    Raises:
+        AssemblyError: if two stacks share an artifact id (as CDK gives ``Default/P/App`` and
+            ``P/App``), since a pipeline's ``TemplatePath`` then names either.
+    """
+    seen: dict[str, Stack] = {}
+    for stack in stacks:
+        first = seen.setdefault(stack.artifact_id, stack)
+        if first is not stack:
+            raise AssemblyError(
+                f"stacks {first.display_name!r} ({first.template_path}) and {stack.display_name!r} "
+                f"({stack.template_path}) have the same artifact id {stack.artifact_id} (CDK drops "
+                "'Default' from construct paths before hashing), so no rule can tell which one a "
+                "pipeline deploys; rename the stage or stack of one of them"
+            )
+    return tuple(stacks)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -584,10 +702,11 @@ class Assembly:
         """Read ``directory`` (e.g. ``cdk.out``) through its ``manifest.json``.
 
         Raises:
-            AssemblyError: if it has no manifest, or a manifest or template is missing or not JSON.
+            AssemblyError: if it has no manifest, a manifest or template is missing or not JSON,
+                two stacks share an artifact id, or a nested stack template has no parent stack.
         """
         root = Path(directory)
-        return cls(directory=root, stacks=tuple(_stacks(root)))
+        return cls(directory=root, stacks=_unique(_stacks(root)))
 
     @property
     def resource_count(self) -> int:
@@ -596,13 +715,20 @@ class Assembly:
 
     @property
     def pipelines(self) -> tuple[Pipeline, ...]:
-        """Every ``AWS::CodePipeline::Pipeline``, ordered by stack artifact id then logical id."""
+        """Every ``AWS::CodePipeline::Pipeline``, those inside nested stacks included, ordered by
+        stack artifact id, then nested stack (none first), then logical id."""
         found = [
             _pipeline(stack, logical_id, resource)
             for stack in self.stacks
             for logical_id, resource in stack.resources_of_type("AWS::CodePipeline::Pipeline")
+        ] + [
+            _pipeline(stack, logical_id, resource, nested_stack)
+            for stack in self.stacks
+            for nested_stack, logical_id, resource in stack.nested_resources_of_type(
+                "AWS::CodePipeline::Pipeline"
+            )
         ]
-        return tuple(sorted(found, key=lambda p: (p.stack, p.logical_id)))
+        return tuple(sorted(found, key=lambda p: (p.stack, p.nested_stack or "", p.logical_id)))
 
     def stack(self, artifact_id: str) -> Stack | None:
         """The stack whose artifact id is ``artifact_id``, or ``None``."""

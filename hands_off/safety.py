@@ -51,13 +51,20 @@ And the pack goes to the construct tree only for what it reports. cdk-nag's own 
 walks the whole tree in Node and calls its pack back for every ``CfnResource`` (hundreds per
 service, each a round trip between Python and Node, though few are of a type a rule judges).
 This pack overrides ``validate`` and ``validate_scope``: it judges every resource of the assembly
-in Python, finds the construct path of each finding's resource in the assembly's
-``aws:cdk:logicalId`` metadata, drops a finding whose rule is acknowledged on that construct or
-any scope above it (cdk-nag's test: the ``Validations.ACKNOWLEDGED_RULES_METADATA_KEY`` metadata
-of each construct, ids with or without the ``Annotation::`` prefix), and reports the rest as
-cdk-nag would: in construct-tree order, each rule once with the description of its first
-resource. A synth so costs a few round trips, plus a few per finding. Without that metadata
-(context ``aws:cdk:disable-logicalId-metadata``) it falls back to cdk-nag's walk.
+in Python, finds the construct path of each finding's resource in the ``aws:cdk:logicalId``
+metadata of its stack in its own assembly's manifest, and checks that the construct there is a
+``CfnResource`` of that logical id in that stack (metadata any construct may add, so it proves
+nothing alone). It drops a finding whose rule is acknowledged on that construct or any scope above
+it: cdk-nag's test (the keys of each construct's ``Validations.ACKNOWLEDGED_RULES_METADATA_KEY``
+metadata object, with or without the ``Annotation::`` prefix; a list or a string acknowledges
+nothing), and CDK's for the plugin's own ids (``HandsOff::HO-W6``, the form CDK's report
+suggests). The pack drops those itself because CDK, once it drops any violation of a report, counts
+only its errors: an unacknowledged HO-W6 warning would no longer fail the synth. It reports the
+rest as cdk-nag would: in construct-tree order, each rule once with the description of its first
+resource. A synth so costs a few round trips, plus a few per finding. Where it cannot place a
+finding for sure (no logical id metadata, as with context ``aws:cdk:disable-logicalId-metadata``;
+a path that is not that resource; two stacks of one artifact id, which the judge cannot tell
+apart) it falls back to cdk-nag's walk, whose per-resource callback honours ``HandsOff::`` too.
 
 cdk-nag 3 is a CDK validation plugin (``Validations.of(app).add_plugins``), not an Aspect: its
 findings go to CDK's ``validation-report.json`` (not to annotations), and acknowledgements
@@ -158,10 +165,10 @@ class DeploymentSafetyChecks(NagPack):
         scope_path = node.path
         root = scope if scope_path == "" else node.root
         judge = self._judge(root)
-        located = _locate(_findings(judge))
-        if located is None:  # a resource the manifests do not place: cdk-nag's own walk
+        tree = _Tree(root, _namespace(self.name))
+        located = _locate(judge, tree)
+        if located is None:  # a resource the manifests do not place (for sure): cdk-nag's own walk
             return super().validate_scope(scope)
-        tree = _Tree(root)
         ranked = {entry.rule.id: rank for rank, entry in enumerate(self._pack)}
         reported = [
             (path, rule_id, findings)
@@ -203,9 +210,15 @@ class DeploymentSafetyChecks(NagPack):
         if node.cfn_resource_type not in JUDGED_TYPES:
             return
         stack = Stack.of(node)
-        judge = self._judge(node.node.root)
+        construct = node.node
+        judge = self._judge(construct.root)
         judged = judge.judge(stack.artifact_id, str(stack.resolve(node.logical_id)))
+        tree: _Tree | None = None
         for rule_id, findings in (judged or {}).items():
+            if findings:  # acknowledged as the plugin's (HandsOff::HO-W<n>): cdk-nag would not see it
+                tree = tree or _Tree(construct.root, _namespace(self.name))
+                if tree.acknowledged(construct.path, _rule_name(rule_id)):
+                    continue
             # cast: IApplyRule's protocol wants settable attributes, jsii only reads them
             self._apply_rule(cast(IApplyRule, _Judgement(self._rules[rule_id], node, findings)))
 
@@ -229,6 +242,12 @@ _Located = tuple[str, str, tuple[Finding, ...]]
 """A finding located in the construct tree: ``(construct path, rule id, findings)``."""
 _LOGICAL_ID = "aws:cdk:logicalId"
 _ANNOTATION_PREFIX = re.compile(r"^annotation::", re.IGNORECASE)
+
+
+def _namespace(plugin_name: str) -> str:
+    """The prefix of the plugin's rule ids in CDK's acknowledgements (``HandsOff`` of
+    ``HandsOff::HO-W6``): CDK's ``namespaceFromPluginName``."""
+    return "Annotation" if plugin_name == "Construct Annotations" else plugin_name.replace(" ", "-")
 
 
 def _rule_name(rule_id: str) -> str:
@@ -268,18 +287,23 @@ def _findings(judge: ResourceJudge) -> Iterator[_Finding]:
                     yield _Finding(stack, logical_id, rule_id, findings)
 
 
-def _locate(found: Iterable[_Finding]) -> list[_Located] | None:
-    """``(construct path, rule id, findings)`` of each finding, its resource's construct path from
-    the ``aws:cdk:logicalId`` metadata of its stack's manifest; ``None`` if one has no (or no single)
-    path there."""
-    paths: dict[str, dict[str, str | None]] = {}
+def _locate(judge: ResourceJudge, tree: _Tree) -> list[_Located] | None:
+    """``(construct path, rule id, findings)`` of each finding of ``judge``, its resource's construct
+    path from the ``aws:cdk:logicalId`` metadata of its stack's manifest; ``None`` where that
+    cannot be trusted: a finding with no (or no single) path there, or whose path is not a
+    ``CfnResource`` of that logical id in that stack (metadata any construct may add), or an
+    assembly in which two stacks share an artifact id (the judge tells stacks by it)."""
+    artifact_ids = [stack.artifact_id for stack in judge.assembly.stacks]
+    if len(set(artifact_ids)) != len(artifact_ids):
+        return None
+    paths: dict[Path, dict[str, str | None]] = {}
     located = []
-    for finding in found:
+    for finding in _findings(judge):
         stack = finding.stack
-        if stack.artifact_id not in paths:
-            paths[stack.artifact_id] = _construct_paths(stack)
-        path = paths[stack.artifact_id].get(finding.logical_id)
-        if path is None:
+        if stack.template_path not in paths:
+            paths[stack.template_path] = _construct_paths(stack)
+        path = paths[stack.template_path].get(finding.logical_id)
+        if path is None or tree.resource(path) != (stack.artifact_id, finding.logical_id):
             return None
         located.append((path, finding.rule_id, finding.findings))
     return located
@@ -313,13 +337,15 @@ def _within(path: str, scope_path: str) -> bool:
 
 class _Tree:
     """The constructs on the paths of an app's findings, each fetched from the construct tree
-    (over jsii) once."""
+    (over jsii) once; ``namespace`` is the plugin's in CDK's acknowledgements (:func:`_namespace`)."""
 
-    def __init__(self, root: IConstruct) -> None:
+    def __init__(self, root: IConstruct, namespace: str) -> None:
         self._constructs: dict[str, IConstruct | None] = {"": root}
         self._nodes: dict[str, Node] = {}
+        self._resources: dict[str, tuple[str, str] | None] = {}
         self._acknowledged: dict[str, frozenset[str]] = {}
         self._metadata_key: str | None = None
+        self._namespace_prefix = f"{namespace}::"
 
     def _construct(self, path: str) -> IConstruct | None:
         if path not in self._constructs:
@@ -336,9 +362,23 @@ class _Tree:
             self._nodes[path] = construct.node
         return self._nodes[path]
 
+    def resource(self, path: str) -> tuple[str, str] | None:
+        """``(stack artifact id, logical id)`` of the ``CfnResource`` at ``path``; ``None`` if there
+        is no ``CfnResource`` there."""
+        if path not in self._resources:
+            construct = self._construct(path)
+            resource = None
+            if construct is not None and CfnResource.is_cfn_resource(construct):
+                stack = Stack.of(construct)
+                # jsii.get: the proxy may be typed IConstruct only (a class Python does not know)
+                resource = (stack.artifact_id, str(stack.resolve(jsii.get(construct, "logicalId"))))
+            self._resources[path] = resource
+        return self._resources[path]
+
     def acknowledged(self, path: str, rule_id: str) -> bool:
         """Whether ``rule_id`` is acknowledged on the construct at ``path`` or any scope above it,
-        as cdk-nag's ``isAcknowledged`` tells."""
+        as cdk-nag's ``isAcknowledged`` tells, or as CDK's acknowledgement of the plugin's own
+        (``HandsOff::HO-W6``) does."""
         while True:
             if rule_id in self._acknowledged_on(path):
                 return True
@@ -347,16 +387,25 @@ class _Tree:
             path = path.rpartition("/")[0]
 
     def _acknowledged_on(self, path: str) -> frozenset[str]:
-        """The rule ids acknowledged on the construct at ``path`` itself."""
+        """The rule ids acknowledged on the construct at ``path`` itself: the keys of its
+        acknowledgement metadata (an object's keys only, as cdk-nag's ``Object.keys`` reads them:
+        a list or a string acknowledges nothing), each without the ``Annotation::`` prefix (as
+        cdk-nag reads it) or without the plugin's (as CDK does)."""
         if path not in self._acknowledged:
             node = self._node(path)
             if self._metadata_key is None:
                 self._metadata_key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
-            self._acknowledged[path] = frozenset(
-                _ANNOTATION_PREFIX.sub("", rule_id)
+            keys = [
+                key
                 for entry in (node.metadata if node is not None else [])
-                if entry.type == self._metadata_key and entry.data
-                for rule_id in entry.data
+                if entry.type == self._metadata_key and isinstance(entry.data, Mapping)
+                for key in entry.data
+                if isinstance(key, str)
+            ]
+            prefix = self._namespace_prefix
+            self._acknowledged[path] = frozenset(
+                [_ANNOTATION_PREFIX.sub("", key) for key in keys]
+                + [key.removeprefix(prefix) for key in keys if key.startswith(prefix)]
             )
         return self._acknowledged[path]
 

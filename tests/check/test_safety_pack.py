@@ -2,7 +2,9 @@
 with the rules ``hands-off check`` names, each on its resource; the example fleet passes; an
 acknowledgement silences one rule on one scope, as for any cdk-nag pack. The pack reports what
 cdk-nag's own walk of the construct tree would, but at a cost in jsii round trips that does not
-grow with the app's resources."""
+grow with the app's resources; it reads acknowledgements as cdk-nag and CDK do (its own
+``HandsOff::`` ones included, so warnings still fail the synth), and neither forged logical id
+metadata nor two stacks of one artifact id move a finding onto another construct."""
 
 from __future__ import annotations
 
@@ -12,14 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aws_cdk import Acknowledgment, App, CfnResource, PolicyValidationPluginReport, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    App,
+    CfnResource,
+    PolicyValidationPluginReport,
+    Stack,
+    Stage,
+    Validations,
+)
 from cdk_nag import NagPack
+from constructs import Construct
 from jsii._kernel.providers import process as jsii_process
 
 from hands_off.assembly import Assembly
-from hands_off.check import catalog, run
+from hands_off.check import DEPLOYMENT_SAFETY, ResourceJudge, catalog, run
 from hands_off.safety import DeploymentSafetyChecks
-from tests.check.plain_pipeline import PROD_REGIONS, plain_app
+from tests.check.plain_pipeline import PROD_REGIONS, _PlainPipelineStack, _ServiceStack, plain_app
 from tests.conftest import Fleet
 
 _ACKNOWLEDGED_STAGE = f"Prod-{PROD_REGIONS[1]}"
@@ -161,6 +172,14 @@ def _one_wave_app(outdir: Path, *, topics: int = 0, context: dict[str, object] |
     W2, W7 … on ``Tooling/Pipeline``), and ``topics`` resources that no rule judges."""
     app = App(outdir=str(outdir), context=context)
     stack = Stack(app, "Tooling")
+    _one_wave_pipeline(stack)
+    for topic in range(topics):
+        CfnResource(stack, f"Topic{topic}", type="AWS::SNS::Topic")
+    return app
+
+
+def _one_wave_pipeline(scope: Construct) -> CfnResource:
+    """A hand-written pipeline ``Pipeline`` under ``scope`` that deploys production in one wave."""
     deploys = [
         {
             "Name": f"Deploy-{region}",
@@ -176,10 +195,7 @@ def _one_wave_app(outdir: Path, *, topics: int = 0, context: dict[str, object] |
         for region in PROD_REGIONS
     ]
     stages = [{"Name": "Source", "Actions": []}, {"Name": "Prod", "Actions": deploys}]
-    CfnResource(stack, "Pipeline", type="AWS::CodePipeline::Pipeline", properties={"Stages": stages})
-    for topic in range(topics):
-        CfnResource(stack, f"Topic{topic}", type="AWS::SNS::Topic")
-    return app
+    return CfnResource(scope, "Pipeline", type="AWS::CodePipeline::Pipeline", properties={"Stages": stages})
 
 
 def _plugin_report(outdir: Path) -> dict[str, list[str]]:
@@ -259,3 +275,125 @@ def test_without_logical_id_metadata_the_pack_walks_the_tree_as_cdk_nag_does(
     assert all(
         [r.construct_path for r in v.violating_resources] == ["Tooling/Pipeline"] for v in report.violations
     )
+
+
+def _walked_and_reported(app: App) -> tuple[PolicyValidationPluginReport, PolicyValidationPluginReport]:
+    """cdk-nag's own walk of the synthesized ``app`` and the pack's report of it."""
+    walked = NagPack.validate_scope(DeploymentSafetyChecks(), app)
+    return walked, DeploymentSafetyChecks().validate_scope(app)
+
+
+def test_list_shaped_acknowledgement_metadata_acknowledges_nothing(tmp_path: Path) -> None:
+    # cdk-nag (and CDK) read an acknowledgement's ids as the keys of an object: a list has none
+    app = _one_wave_app(tmp_path)
+    app.node.add_metadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, ["HO-W1", "HO-W2"])
+    Validations.of(app).add_plugins(DeploymentSafetyChecks())
+
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+
+    violations = _plugin_report(tmp_path)
+    assert violations["HO-W1"] == violations["HO-W2"] == ["Tooling/Pipeline"]
+    walked, report = _walked_and_reported(app)
+    assert _violations(report) == _violations(walked)
+
+
+def test_a_decoy_stack_with_the_copys_artifact_id_does_not_take_its_findings(tmp_path: Path) -> None:
+    # CDK drops a 'Default' segment before naming a stack's artifact: the decoy's stack
+    # Default/PlainPipeline/Prod-<region>/App has the production copy's artifact id, and it is
+    # acknowledged; the copy's own findings must still be reported, on the copy
+    app = App(outdir=str(tmp_path))
+    decoy = Stage(app, "Default")
+    _ServiceStack(Construct(Construct(decoy, "PlainPipeline"), f"Prod-{PROD_REGIONS[0]}"), "App")
+    for rule in ("HO-W4", "HO-W5", "HO-W6", "HO-W12"):
+        Validations.of(decoy).acknowledge(Acknowledgment(id=rule, reason="sandbox, deployed by no pipeline"))
+    _PlainPipelineStack(app, "PlainPipeline")
+    Validations.of(app).add_plugins(DeploymentSafetyChecks())
+
+    with pytest.raises(Exception, match="ValidationFailed") as failure:
+        app.synth()
+
+    # either the assembly reader refuses the ambiguous artifact id (the plugin fails), or the
+    # pack reports the copy's findings on the copy
+    if "same artifact id" not in str(failure.value):
+        copy = f"PlainPipeline/Prod-{PROD_REGIONS[0]}/App/Handler/Resource"
+        violations = _plugin_report(tmp_path)
+        assert all(copy in violations[rule] for rule in ("HO-W4", "HO-W5", "HO-W6", "HO-W12"))
+        walked, report = _walked_and_reported(app)
+        assert _violations(report) == _violations(walked)
+
+
+def test_with_two_stacks_of_one_artifact_id_the_pack_walks_the_tree_as_cdk_nag_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the pack's own guard, whatever the assembly reader makes of it: its judge tells stacks by
+    # artifact id, so an assembly in which one names two stacks places nothing for sure
+    app = _one_wave_app(tmp_path)
+    app.synth()
+    assembly = Assembly.read(tmp_path)
+    (tooling,) = assembly.stacks
+    twice = Assembly(directory=assembly.directory, stacks=(tooling, tooling))
+    monkeypatch.setattr(
+        DeploymentSafetyChecks, "_judge", lambda _, root: ResourceJudge(twice, DEPLOYMENT_SAFETY)
+    )
+    check_resource = DeploymentSafetyChecks._check_resource
+    called_back: list[str] = []
+
+    def spied(pack: DeploymentSafetyChecks, node: CfnResource) -> None:
+        called_back.append(node.node.path)
+        check_resource(pack, node)
+
+    monkeypatch.setattr(DeploymentSafetyChecks, "_check_resource", spied)
+
+    walked, report = _walked_and_reported(app)
+
+    assert called_back == ["Tooling/Pipeline", "Tooling/Pipeline"]  # the walk, then the pack's
+    assert _violations(report) == _violations(walked)
+    assert [r.construct_path for r in report.violations[0].violating_resources] == ["Tooling/Pipeline"]
+
+
+def test_a_forged_logical_id_entry_does_not_move_a_finding(tmp_path: Path) -> None:
+    # the pipeline's own aws:cdk:logicalId entry switched off for its subtree, and its logical id
+    # claimed by an acknowledged construct: the findings stay on the pipeline
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Tooling")
+    holder = Construct(stack, "Release")
+    holder.node.set_context("aws:cdk:disable-logicalId-metadata", True)
+    pipeline = _one_wave_pipeline(holder)
+    sandbox = Construct(stack, "Sandbox")
+    for rule in ("HO-W1", "HO-W2", "HO-W7", "HO-W8", "HO-W10"):
+        Validations.of(sandbox).acknowledge(Acknowledgment(id=rule, reason="an experiment"))
+    sandbox.node.add_metadata("aws:cdk:logicalId", stack.resolve(pipeline.logical_id))
+    Validations.of(app).add_plugins(DeploymentSafetyChecks())
+
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+
+    violations = _plugin_report(tmp_path)
+    assert violations["HO-W1"] == violations["HO-W7"] == ["Tooling/Release/Pipeline"]
+    walked, report = _walked_and_reported(app)
+    assert _violations(report) == _violations(walked)
+
+
+@pytest.mark.parametrize("logical_id_metadata", [True, False])
+def test_a_namespaced_acknowledgement_silences_in_the_pack_so_warnings_still_fail_synth(
+    tmp_path: Path, logical_id_metadata: bool
+) -> None:
+    # 'HandsOff::HO-W<n>', the form CDK's message suggests: were CDK to suppress it after the pack,
+    # it would count errors only, and the unacknowledged HO-W6 warnings would pass the synth
+    context = None if logical_id_metadata else {"aws:cdk:disable-logicalId-metadata": True}
+    app = App(outdir=str(tmp_path), context=context)
+    _PlainPipelineStack(app, "PlainPipeline")
+    errors = ("HO-W1", "HO-W2", "HO-W4", "HO-W5", "HO-W7", "HO-W8", "HO-W10", "HO-W11", "HO-W12")
+    for rule in errors:
+        Validations.of(app).acknowledge(Acknowledgment(id=f"HandsOff::{rule}", reason="accepted"))
+    Validations.of(app).add_plugins(DeploymentSafetyChecks())
+
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+
+    reports = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    (plugin,) = (report for report in reports if report["pluginName"] == "HandsOff")
+    assert plugin["conclusion"] == "failure"
+    assert [v["ruleName"] for v in plugin["violations"]] == ["HO-W6"]
+    assert not plugin.get("suppressedViolations")  # the pack's own doing, not CDK's

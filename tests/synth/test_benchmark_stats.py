@@ -222,12 +222,15 @@ def test_rounds_pair_each_job_and_swap_the_order_every_other_round(tmp_path: Pat
     assert f["peak_rss_large_n_mib"]["ratio"]["median"] == pytest.approx(23.0 / 9.6)
 
 
-def test_with_validation_changes_only_that_flag() -> None:
-    env = {"CDK_CONTEXT_JSON": json.dumps({"a": 1, run.VALIDATION_FLAG: True}), "CDK_CLI_VERSION": "2"}
-    off = run.with_validation(env, False)
-    assert json.loads(off["CDK_CONTEXT_JSON"]) == {"a": 1, run.VALIDATION_FLAG: False}
-    assert off["CDK_CLI_VERSION"] == "2"
-    assert json.loads(env["CDK_CONTEXT_JSON"])[run.VALIDATION_FLAG] is True
+def test_with_validation_switches_it_by_environment_and_changes_nothing_else() -> None:
+    """The built-in validation runs unless CDK_VALIDATION=false; the cdk.json flag only makes its
+    findings errors, so the context stays as it is."""
+    context = json.dumps({"a": 1, run.VALIDATION_FLAG: True})
+    env = {"CDK_CONTEXT_JSON": context, "CDK_CLI_VERSION": "2"}
+    off, on = run.with_validation(env, False), run.with_validation(env, True)
+    assert off == {**env, "CDK_VALIDATION": "false"}
+    assert on == {**env, "CDK_VALIDATION": "true"}
+    assert env == {"CDK_CONTEXT_JSON": context, "CDK_CLI_VERSION": "2"}
 
 
 def test_verdicts_say_by_how_much_and_why() -> None:

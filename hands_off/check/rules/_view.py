@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from hands_off.assembly import Assembly, Pipeline, PipelineStage, Stack
 from hands_off.check.rule import Finding
 
-__all__ = ["COMPUTE_TYPES", "Copy", "CopyCheck", "copies", "pre_production_stages"]
+__all__ = ["COMPUTE_TYPES", "NESTED_COPY_TYPES", "Copy", "CopyCheck", "copies", "pre_production_stages"]
 
 COMPUTE_TYPES = (
     "AWS::Lambda::Function",
@@ -17,6 +17,8 @@ COMPUTE_TYPES = (
     "AWS::EC2::Instance",
 )
 """Resource types that make a deployed stack a *copy* of the service (what serves traffic)."""
+NESTED_COPY_TYPES = (*COMPUTE_TYPES, "AWS::CodeDeploy::DeploymentGroup")
+"""Resource types of a copy that its rules cannot judge inside a CloudFormation nested stack."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +30,11 @@ class Copy:
         stage: the stage that deploys it.
         wave: its production wave's position (0 = first), or ``None`` in pre-production.
         stack: the stack.
-        compute: the logical ids of its compute resources (functions, services, ...).
+        compute: the logical ids of its compute resources (functions, services, ...), in its own
+            template.
+        nested: the logical ids of its nested stacks (``AWS::CloudFormation::Stack``) whose
+            templates hold compute or a CodeDeploy deployment group: the copy rules cannot
+            judge those, and report them. Default: none.
     """
 
     pipeline: str
@@ -36,6 +42,7 @@ class Copy:
     wave: int | None
     stack: Stack
     compute: tuple[str, ...]
+    nested: tuple[str, ...] = ()
 
 
 def pre_production_stages(assembly: Assembly, pipeline: Pipeline) -> tuple[PipelineStage, ...]:
@@ -51,15 +58,27 @@ def pre_production_stages(assembly: Assembly, pipeline: Pipeline) -> tuple[Pipel
 
 
 def copies(assembly: Assembly, pipeline: Pipeline) -> tuple[Copy, ...]:
-    """The production copies of ``pipeline``, wave by wave (stacks without compute are not copies:
-    IAM, networking, data)."""
+    """The production copies of ``pipeline``, wave by wave (stacks without compute, in their own
+    template or a nested stack's, are not copies: IAM, networking, data)."""
     found: list[Copy] = []
     for wave, stage in enumerate(assembly.production_stages(pipeline)):
         for stack in assembly.stage_stacks(stage):
             compute = tuple(lid for kind in COMPUTE_TYPES for lid, _ in stack.resources_of_type(kind))
-            if compute:
+            nested = tuple(
+                dict.fromkeys(
+                    lid for kind in NESTED_COPY_TYPES for lid, _, _ in stack.nested_resources_of_type(kind)
+                )
+            )
+            if compute or nested:
                 found.append(
-                    Copy(pipeline=pipeline.name, stage=stage, wave=wave, stack=stack, compute=compute)
+                    Copy(
+                        pipeline=pipeline.name,
+                        stage=stage,
+                        wave=wave,
+                        stack=stack,
+                        compute=compute,
+                        nested=nested,
+                    )
                 )
     return tuple(found)
 

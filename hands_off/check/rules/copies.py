@@ -3,7 +3,9 @@ and runs only signed code (P3).
 
 Each check is a pure function of one production :class:`Copy` (a stack a production stage
 deploys, with its wave): ``hands-off check`` runs it over every copy of a pipeline, the cdk-nag
-pack over the copy that holds the resource it is judging.
+pack over the copy that holds the resource it is judging. Each also flags, on its
+``AWS::CloudFormation::Stack`` resource, every nested stack of the copy that holds compute or a
+deployment group: no rule reads across nested stacks, so their resources are not judged.
 """
 
 from __future__ import annotations
@@ -76,8 +78,19 @@ def _where(copy: Copy, logical_id: str = "") -> Location:
         pipeline=copy.pipeline,
         stage=copy.stage.name,
         stack=copy.stack.stack_name,
-        logical_id=logical_id or copy.compute[0],
+        logical_id=logical_id or (copy.compute or copy.nested)[0],
     )
+
+
+def _not_judged(rule: CheckRule, copy: Copy) -> Iterator[Finding]:
+    """A finding of ``rule`` on each nested stack of ``copy`` that holds its compute or deployment
+    group (see :attr:`Copy.nested`). A copy whose compute is all nested gets only these."""
+    for logical_id in copy.nested:
+        yield rule.finding(
+            _where(copy, logical_id),
+            f"{_copy_name(copy)} has compute or a deployment group inside NestedStack {logical_id}: "
+            "not judged; move it out of the NestedStack into the stack",
+        )
 
 
 def _copy_name(copy: Copy) -> str:
@@ -126,6 +139,9 @@ def _rollback_alarms(stack: Stack) -> tuple[str, ...]:
 def rolls_back(copy: Copy) -> Iterator[Finding]:
     """Flag a production copy without an alarm-triggered automatic rollback (on its first
     deployment group or ECS service, else on its first compute resource)."""
+    yield from _not_judged(ROLLS_BACK_ON_ALARMS, copy)
+    if not copy.compute:  # all of it nested: reported as not judged
+        return
     configs = copy.stack.rollback_configs()
     if any(config.on_alarm and config.alarms for config in configs):
         return
@@ -142,6 +158,9 @@ def rolls_back(copy: Copy) -> Iterator[Finding]:
 def alarms_cover(copy: Copy) -> Iterator[Finding]:
     """Flag a production copy whose rollback alarms miss faults, latency or a traffic drop (on its
     first compute resource)."""
+    yield from _not_judged(ALARMS_COVER, copy)
+    if not copy.compute:  # all of it nested: reported as not judged
+        return
     covered: set[str] = set()
     for alarm in _rollback_alarms(copy.stack):
         covered |= alarm_kinds(copy.stack.properties(alarm))
@@ -156,6 +175,9 @@ def one_box_first(copy: Copy) -> Iterator[Finding]:
     """Flag a copy of the first two waves whose first traffic step is above 10% (on the deployment
     group), or that takes all traffic at once (on its first compute resource)."""
     if copy.wave is None or copy.wave >= _FIRST_WAVES:
+        return
+    yield from _not_judged(ONE_BOX_FIRST, copy)
+    if not copy.compute:  # all of it nested: reported as not judged
         return
     configs = copy.stack.rollback_configs()
     if not configs:
@@ -186,6 +208,7 @@ def code_signing(copy: Copy) -> Iterator[Finding]:
     """Flag every Lambda function of a production copy without an enforcing code signing config
     (on the function; a literal config ARN from outside the stack is trusted: it cannot be read
     here)."""
+    yield from _not_judged(CODE_SIGNING, copy)
     for logical_id, resource in copy.stack.resources_of_type("AWS::Lambda::Function"):
         props = resource.get("Properties", {})
         reference = props.get("CodeSigningConfigArn") if isinstance(props, Mapping) else None
