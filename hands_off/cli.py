@@ -90,10 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     bootstrap = commands.add_parser(
         "bootstrap",
-        help="print the cdk bootstrap commands the fleet needs, as a shell script",
+        help="print the cdk bootstrap and account-baseline deploy commands of the fleet, as a shell script",
         description="Print, as a shell script with comments, the `cdk bootstrap` commands (and "
-        "the execution policy each target account needs) for a fleet file, or for the built-in "
-        "example fleet when --config is not given. Nothing is run.",
+        "the execution policy each target account needs), each account's followed by the `cdk "
+        "deploy` of its account-region baselines (the shared paging topic), for a fleet file, or "
+        "for the built-in example fleet when --config is not given. Nothing is run.",
     )
     bootstrap.add_argument(
         "--config", type=Path, metavar="FILE", help="fleet TOML file (default: built-in example)"
