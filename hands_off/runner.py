@@ -88,6 +88,9 @@ def run(build: Callable[[App], object], *, nag: bool = True, argv0: str | None =
             from hands_off.nag import apply_nag
 
             apply_nag(app)
+        # An output folder keeps the files of earlier synths; CDK writes no report when no plugin
+        # runs: remove the old one so the report read below is this synth's.
+        (Path(app.outdir) / _VALIDATION_REPORT).unlink(missing_ok=True)
         app.synth()
     except Exception as err:
         config = _config_error(err)

@@ -4,6 +4,7 @@ model, in a jsii callback during synth, or in a fleet file)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -235,3 +236,25 @@ def test_context_cannot_turn_a_failed_validation_into_a_passing_synth(tmp_path: 
     assert last.startswith("hands-off: synth failed validation: "), last
     assert "HandsOff (HO-W1," in last
     assert "validation-report.json" in last
+
+
+@pytest.mark.synth
+def test_a_validation_report_left_by_an_earlier_synth_is_not_read(tmp_path: Path) -> None:
+    """A synth without validation plugins writes no report: an old failing one in the output
+    folder (cdk.out is not emptied between synths) must not fail it."""
+    outdir = tmp_path / "cdk.out"
+    outdir.mkdir()
+    stale = {"pluginReports": [{"pluginName": "HandsOff", "conclusion": "failure", "violations": []}]}
+    (outdir / "validation-report.json").write_text(json.dumps(stale), encoding="utf-8")
+    result, _ = run_app(
+        tmp_path,
+        """
+        import os
+        os.environ["CDK_VALIDATION"] = "false"  # before jsii starts Node: no built-in validation
+        from aws_cdk import Stack
+        from hands_off import run
+
+        run(lambda app: Stack(app, "Plain"), nag=False)
+        """,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
