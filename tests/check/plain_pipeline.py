@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import App, CfnOutput, Environment, Stack, Stage, pipelines
+from aws_cdk import App, CfnOutput, CfnResource, Environment, Stack, Stage, pipelines
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -111,3 +111,25 @@ def plain_assembly_dir(base: Path) -> Path:
     if not (outdir / "manifest.json").is_file():
         synth_plain_pipeline(outdir)
     return outdir
+
+
+def one_wave_pipeline(scope: Construct, *, name: str | None = None) -> CfnResource:
+    """A hand-written pipeline ``Pipeline`` under ``scope`` that deploys production in one wave
+    (every region of :data:`PROD_REGIONS` at once), named ``name`` if given."""
+    deploys = [
+        {
+            "Name": f"Deploy-{region}",
+            "Region": region,
+            "ActionTypeId": {
+                "Category": "Deploy",
+                "Owner": "AWS",
+                "Provider": "CloudFormation",
+                "Version": "1",
+            },
+            "Configuration": {"StackName": f"orders-prod-{region}", "ActionMode": "CHANGE_SET_REPLACE"},
+        }
+        for region in PROD_REGIONS
+    ]
+    stages = [{"Name": "Source", "Actions": []}, {"Name": "Prod", "Actions": deploys}]
+    properties: dict[str, object] = {"Stages": stages} if name is None else {"Name": name, "Stages": stages}
+    return CfnResource(scope, "Pipeline", type="AWS::CodePipeline::Pipeline", properties=properties)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Acknowledgment, App, CfnResource, NestedStack, Stack, Stage, Validations
+from aws_cdk import Acknowledgment, App, NestedStack, Stack, Stage, Validations
 from constructs import Construct
 
 from hands_off.assembly import Assembly, AssemblyError
@@ -30,29 +30,7 @@ def _one_wave_app(outdir: Path, *, nested: bool) -> tuple[App, Stack]:
     app = App(outdir=str(outdir))
     stack = Stack(app, "Tooling")
     scope: Construct = NestedStack(stack, "Inner") if nested else stack
-    deploys = [
-        {
-            "Name": f"Deploy-{region}",
-            "Region": region,
-            "ActionTypeId": {
-                "Category": "Deploy",
-                "Owner": "AWS",
-                "Provider": "CloudFormation",
-                "Version": "1",
-            },
-            "Configuration": {"StackName": f"orders-prod-{region}", "ActionMode": "CHANGE_SET_REPLACE"},
-        }
-        for region in pp.PROD_REGIONS
-    ]
-    CfnResource(
-        scope,
-        "Pipeline",
-        type="AWS::CodePipeline::Pipeline",
-        properties={
-            "Name": "nested",
-            "Stages": [{"Name": "Source", "Actions": []}, {"Name": "Prod", "Actions": deploys}],
-        },
-    )
+    pp.one_wave_pipeline(scope, name="nested")
     return app, stack
 
 

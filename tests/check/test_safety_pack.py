@@ -30,7 +30,13 @@ from jsii._kernel.providers import process as jsii_process
 from hands_off.assembly import Assembly
 from hands_off.check import DEPLOYMENT_SAFETY, ResourceJudge, catalog, run
 from hands_off.safety import DeploymentSafetyChecks
-from tests.check.plain_pipeline import PROD_REGIONS, _PlainPipelineStack, _ServiceStack, plain_app
+from tests.check.plain_pipeline import (
+    PROD_REGIONS,
+    _PlainPipelineStack,
+    _ServiceStack,
+    one_wave_pipeline,
+    plain_app,
+)
 from tests.conftest import Fleet
 
 _ACKNOWLEDGED_STAGE = f"Prod-{PROD_REGIONS[1]}"
@@ -172,30 +178,10 @@ def _one_wave_app(outdir: Path, *, topics: int = 0, context: dict[str, object] |
     W2, W7 … on ``Tooling/Pipeline``), and ``topics`` resources that no rule judges."""
     app = App(outdir=str(outdir), context=context)
     stack = Stack(app, "Tooling")
-    _one_wave_pipeline(stack)
+    one_wave_pipeline(stack)
     for topic in range(topics):
         CfnResource(stack, f"Topic{topic}", type="AWS::SNS::Topic")
     return app
-
-
-def _one_wave_pipeline(scope: Construct) -> CfnResource:
-    """A hand-written pipeline ``Pipeline`` under ``scope`` that deploys production in one wave."""
-    deploys = [
-        {
-            "Name": f"Deploy-{region}",
-            "Region": region,
-            "ActionTypeId": {
-                "Category": "Deploy",
-                "Owner": "AWS",
-                "Provider": "CloudFormation",
-                "Version": "1",
-            },
-            "Configuration": {"StackName": f"orders-prod-{region}", "ActionMode": "CHANGE_SET_REPLACE"},
-        }
-        for region in PROD_REGIONS
-    ]
-    stages = [{"Name": "Source", "Actions": []}, {"Name": "Prod", "Actions": deploys}]
-    return CfnResource(scope, "Pipeline", type="AWS::CodePipeline::Pipeline", properties={"Stages": stages})
 
 
 def _plugin_report(outdir: Path) -> dict[str, list[str]]:
@@ -359,7 +345,7 @@ def test_a_forged_logical_id_entry_does_not_move_a_finding(tmp_path: Path) -> No
     stack = Stack(app, "Tooling")
     holder = Construct(stack, "Release")
     holder.node.set_context("aws:cdk:disable-logicalId-metadata", True)
-    pipeline = _one_wave_pipeline(holder)
+    pipeline = one_wave_pipeline(holder)
     sandbox = Construct(stack, "Sandbox")
     for rule in ("HO-W1", "HO-W2", "HO-W7", "HO-W8", "HO-W10"):
         Validations.of(sandbox).acknowledge(Acknowledgment(id=rule, reason="an experiment"))
