@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["role_permissions", "role_statements"]
+__all__ = ["identity_statements", "role_permissions", "role_statements"]
 
 
 def _listed(value: Any) -> list[Any]:
@@ -28,6 +28,20 @@ def role_statements(template: dict[str, Any], role_id: str) -> list[dict[str, An
         ):
             statements += resource["Properties"]["PolicyDocument"]["Statement"]
     return statements
+
+
+def identity_statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every identity-policy statement of ``template`` with the logical id holding it: each
+    ``AWS::IAM::Policy`` and ``AWS::IAM::ManagedPolicy``, and each role's inline ``Policies``."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for logical_id, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            found += [(logical_id, s) for s in properties["PolicyDocument"]["Statement"]]
+        elif resource["Type"] == "AWS::IAM::Role":
+            for policy in properties.get("Policies", []):
+                found += [(logical_id, s) for s in policy["PolicyDocument"]["Statement"]]
+    return found
 
 
 def role_permissions(template: dict[str, Any]) -> dict[str, list[str]]:

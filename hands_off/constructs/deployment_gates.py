@@ -57,6 +57,7 @@ from constructs import Construct
 import hands_off_gates
 from hands_off.constructs import _asl as asl
 from hands_off.constructs.alarm_factory import PAGING_FILTER_FIELD
+from hands_off.constructs.roles import inline_policy_role
 from hands_off.naming import alarm_name_prefix
 from hands_off.package import bundle_gates
 from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
@@ -126,6 +127,21 @@ _TASK_TIMEOUT_SECONDS = 90  # past the functions' 60 s: an invocation that hangs
 _FUNCTION_TIMEOUT = Duration.seconds(60)
 _RUNTIME = lambda_.Runtime.PYTHON_3_14
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+_MACHINE_LOGGING_AND_TRACING = [
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+]
+"""What ``sfn.StateMachine`` grants its role for ``logs`` (any level) and ``tracing_enabled``."""
 
 
 def config_digest(value: str) -> str:
@@ -225,34 +241,32 @@ class DeploymentGates(Construct):
                 local=_GatesBundler(),
             ),
         )
-        self.checker_role = iam.Role(
+        # Both roles hold their statements as their own inline policy (no DefaultPolicy resource:
+        # see hands_off.constructs.roles); nothing below grants them through add_to_policy.
+        self.checker_role, self._checker_policy = inline_policy_role(
             self,
             "CheckerRole",
             role_name=checker_role_name,
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{pipeline_name} gates: assume the alarm-reader roles, read the override",
         )
-        self.checker_role.add_to_policy(
-            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=reader_role_arns)
-        )
         self.override_parameter_arn = stack.format_arn(
             service="ssm", resource="parameter", resource_name=override_parameter_name.lstrip("/")
         )
-        self.checker_role.add_to_policy(
+        self._checker_policy.add_statements(
+            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=reader_role_arns),
             # The history names the AWS identity that wrote the override (its audited author).
             iam.PolicyStatement(
                 actions=["ssm:GetParameter", "ssm:GetParameterHistory"],
                 resources=[self.override_parameter_arn],
-            )
-        )
-        self.checker_role.add_to_policy(
+            ),
             iam.PolicyStatement(
                 actions=["codepipeline:GetPipelineExecution"],
                 resources=[stack.format_arn(service="codepipeline", resource=pipeline_name)],
-            )
+            ),
         )
         # One role for both state machines (they invoke the same functions; fewer IAM roles).
-        self.machine_role = iam.Role(
+        self.machine_role, machine_policy = inline_policy_role(
             self,
             "MachineRole",
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
@@ -271,14 +285,17 @@ class DeploymentGates(Construct):
         # What the tasks need, as the Step Functions tasks would grant it: invoke the functions
         # (and their versions), read the inputs' parameters.
         arns = self._function_arns.values()
-        self.machine_role.add_to_policy(
+        machine_policy.add_statements(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"], resources=[*arns, *(f"{arn}:*" for arn in arns)]
-            )
+            ),
+            iam.PolicyStatement(actions=["ssm:getParameter"], resources=config_parameter_arns),
+            # What sfn.StateMachine grants its role for logging to CloudWatch Logs and X-Ray
+            # tracing (neither has resource-level permissions), stated here: the machines get the
+            # role without policy updates, so their grants cannot make a DefaultPolicy.
+            iam.PolicyStatement(actions=_MACHINE_LOGGING_AND_TRACING, resources=["*"]),
         )
-        self.machine_role.add_to_policy(
-            iam.PolicyStatement(actions=["ssm:getParameter"], resources=config_parameter_arns)
-        )
+        self._machine_role_fixed = self.machine_role.without_policy_updates()
         self.gate = self._machine("Gate", self._gate_definition(), 7 * 24 * 3600)
         self.bake = self._machine("Bake", self._bake_definition(), 2 * 24 * 3600)
 
@@ -357,7 +374,12 @@ class DeploymentGates(Construct):
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        log_group.grant_write(self.checker_role)
+        # What log_group.grant_write(role) grants, in the role's inline policy.
+        self._checker_policy.add_statements(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
         return lambda_.Function(
             self,
             construct_id,
@@ -819,7 +841,7 @@ class DeploymentGates(Construct):
             self,
             construct_id,
             definition_body=sfn.DefinitionBody.from_string(definition),
-            role=self.machine_role,
+            role=self._machine_role_fixed,
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )

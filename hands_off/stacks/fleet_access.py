@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 
+from hands_off.constructs.roles import inline_policy_role
 from hands_off.deployment import Deployment
 from hands_off.naming import RolePurpose, ServiceNaming
 
@@ -47,10 +48,11 @@ _WHY_ARTIFACTS = (
 )
 
 
-def _read_revisions(role: iam.Role, naming: ServiceNaming) -> list[Wildcard]:
-    """Read (and decrypt) revisions in the tooling account's artifact buckets, nowhere else."""
+def _read_revisions(role: iam.Role, policy: iam.PolicyDocument, naming: ServiceNaming) -> list[Wildcard]:
+    """Read (and decrypt) revisions in the tooling account's artifact buckets, nowhere else (in
+    ``policy``, the inline policy of ``role``)."""
     tooling = naming.tooling_account
-    role.add_to_policy(
+    policy.add_statements(
         iam.PolicyStatement(
             actions=["s3:GetObject", "s3:GetObjectVersion"],
             resources=[_ANY_OBJECT],
@@ -58,7 +60,7 @@ def _read_revisions(role: iam.Role, naming: ServiceNaming) -> list[Wildcard]:
         )
     )
     keys = f"arn:aws:kms:*:{tooling}:key/*"
-    role.add_to_policy(
+    policy.add_statements(
         iam.PolicyStatement(
             actions=["kms:Decrypt"],
             resources=[keys],
@@ -85,14 +87,14 @@ def server_fleet_roles(
     regions = sorted({region for region, _ in copies})
     wildcards: list[Wildcard] = []
 
-    instance = iam.Role(
+    instance, instance_policy = inline_policy_role(
         stack,
         "InstanceRole",
         role_name=naming.role(RolePurpose.INSTANCE),
         assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
         description=f"Hosts of {naming.service}: Session Manager (no SSH), CodeDeploy revisions",
     )
-    instance.add_to_policy(iam.PolicyStatement(actions=_SESSION_MANAGER, resources=["*"]))
+    instance_policy.add_statements(iam.PolicyStatement(actions=_SESSION_MANAGER, resources=["*"]))
     wildcards.append(
         (
             instance,
@@ -103,27 +105,27 @@ def server_fleet_roles(
         )
     )
     agent_buckets = [f"arn:aws:s3:::aws-codedeploy-{r}/*" for r in regions]
-    instance.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=agent_buckets))
+    instance_policy.add_statements(iam.PolicyStatement(actions=["s3:GetObject"], resources=agent_buckets))
     wildcards += [
         (instance, arn, "The CodeDeploy agent's own installer and updates (AWS's bucket of the region).")
         for arn in agent_buckets
     ]
-    wildcards += _read_revisions(instance, naming)
+    wildcards += _read_revisions(instance, instance_policy, naming)
 
-    deploy = iam.Role(
+    deploy, deploy_policy = inline_policy_role(
         stack,
         "FleetDeployRole",
         role_name=naming.role(RolePurpose.FLEET_DEPLOY),
         assumed_by=iam.ArnPrincipal(naming.role_arn(naming.tooling_account, RolePurpose.PIPELINE)),
         description=f"The {naming.service} pipeline deploys revisions to its CodeDeploy groups here",
     )
-    deploy.add_to_policy(
+    deploy_policy.add_statements(
         iam.PolicyStatement(
             actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
             resources=[f"arn:aws:codedeploy:{r}:{acct}:deploymentgroup:{fn}/{fn}" for r, fn in copies],
         )
     )
-    deploy.add_to_policy(
+    deploy_policy.add_statements(
         iam.PolicyStatement(
             actions=[
                 "codedeploy:GetApplication",
@@ -134,12 +136,14 @@ def server_fleet_roles(
         )
     )
     configs = [f"arn:aws:codedeploy:{r}:{acct}:deploymentconfig:*" for r in regions]
-    deploy.add_to_policy(iam.PolicyStatement(actions=["codedeploy:GetDeploymentConfig"], resources=configs))
+    deploy_policy.add_statements(
+        iam.PolicyStatement(actions=["codedeploy:GetDeploymentConfig"], resources=configs)
+    )
     wildcards += [
         (deploy, arn, "Deployment configs are named by CloudFormation; reading one is harmless.")
         for arn in configs
     ]
-    wildcards += _read_revisions(deploy, naming)
+    wildcards += _read_revisions(deploy, deploy_policy, naming)
     return instance, deploy, wildcards
 
 
@@ -148,7 +152,7 @@ def endpoints_role(
 ) -> tuple[iam.Role, list[Wildcard]]:
     """The ``endpoints`` role: Zeta's tests read the account's production copies' stack outputs."""
     acct = Stack.of(stack).account
-    role = iam.Role(
+    role, policy = inline_policy_role(
         stack,
         "EndpointsRole",
         role_name=naming.role(RolePurpose.ENDPOINTS),
@@ -159,6 +163,8 @@ def endpoints_role(
         {f"arn:aws:cloudformation:{d.target.region}:{acct}:stack/{d.stack_name}/*" for d in deployments}
     )
     if stacks:
-        role.add_to_policy(iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=stacks))
+        policy.add_statements(
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=stacks)
+        )
     reason = "A stack's ARN ends with an id CloudFormation generates; DescribeStacks is read-only."
     return role, [(role, arn, reason) for arn in stacks]

@@ -17,6 +17,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS
+from hands_off.constructs.roles import inline_policy_role
 from hands_off.deployment import Deployment
 from hands_off.model import Account
 from hands_off.naming import ALIAS_NAME, ROLLBACK_ALARMS, RolePurpose, ServiceNaming, alarm_name
@@ -84,7 +85,7 @@ class ServiceAccessStack(Stack):
         copies = sorted({(d.target.region, d.function_name) for d in deployments})
         regions = sorted({region for region, _ in copies})
 
-        self.execution_role = iam.Role(
+        self.execution_role, execution_policy = inline_policy_role(
             self,
             "ExecutionRole",
             role_name=naming.role(RolePurpose.RUNTIME),
@@ -92,7 +93,7 @@ class ServiceAccessStack(Stack):
             description=f"Runs {naming.service}: writes its functions' log groups, nothing else",
         )
         log_groups = [f"arn:aws:logs:{r}:{acct}:log-group:/aws/lambda/{fn}:*" for r, fn in copies]
-        self.execution_role.add_to_policy(
+        execution_policy.add_statements(
             iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=log_groups)
         )
         self.wildcards += [
@@ -100,20 +101,20 @@ class ServiceAccessStack(Stack):
             for arn in log_groups
         ]
 
-        self.deploy_role = iam.Role(
+        self.deploy_role, deploy_policy = inline_policy_role(
             self,
             "DeployRole",
             role_name=naming.role(RolePurpose.CODEDEPLOY),
             assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
             description=f"CodeDeploy shifts traffic on {naming.service} aliases, reads their alarms",
         )
-        self.deploy_role.add_to_policy(
+        deploy_policy.add_statements(
             iam.PolicyStatement(
                 actions=CODEDEPLOY_ALIAS_ACTIONS,
                 resources=[f"arn:aws:lambda:{r}:{acct}:function:{fn}:{ALIAS_NAME}" for r, fn in copies],
             )
         )
-        self.deploy_role.add_to_policy(
+        deploy_policy.add_statements(
             iam.PolicyStatement(
                 actions=["cloudwatch:DescribeAlarms"],
                 resources=[
@@ -124,7 +125,7 @@ class ServiceAccessStack(Stack):
             )
         )
 
-        self.reader_role = iam.Role(
+        self.reader_role, reader_policy = inline_policy_role(
             self,
             "GateReaderRole",
             role_name=naming.role(RolePurpose.GATE_READER),
@@ -132,16 +133,16 @@ class ServiceAccessStack(Stack):
             description="hands-off gates read this account's alarms and request counts",
         )
         alarm_arns = [f"arn:aws:cloudwatch:{r}:{acct}:alarm:*" for r in regions]
-        self.reader_role.add_to_policy(
+        reader_policy.add_statements(
             iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=alarm_arns)
         )
-        self.reader_role.add_to_policy(
+        reader_policy.add_statements(
             iam.PolicyStatement(actions=["cloudwatch:GetMetricStatistics"], resources=["*"])
         )
         # A hotfix turns a copy's CodeDeploy alarm rollback off for one execution, and the gates
         # and bakes turn it back on: those deployment groups only (application and group are
         # both named after the copy, see LambdaService).
-        self.reader_role.add_to_policy(
+        reader_policy.add_statements(
             iam.PolicyStatement(
                 actions=["codedeploy:GetDeploymentGroup", "codedeploy:UpdateDeploymentGroup"],
                 resources=[f"arn:aws:codedeploy:{r}:{acct}:deploymentgroup:{fn}/{fn}" for r, fn in copies],

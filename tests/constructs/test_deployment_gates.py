@@ -28,7 +28,9 @@ from hands_off.constructs.deployment_gates import (
     StateMachineStep,
     config_digest,
 )
+from hands_off.constructs.roles import INLINE_POLICY_NAME
 from hands_off.naming import ServiceNaming
+from tests.iam_permissions import role_statements
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
 PIPELINE = "orders-application"
@@ -159,12 +161,8 @@ class Built:
         return "${" + self.id(self.gates.functions[module]) + ".Arn}"
 
     def policy_statements(self, role: Any) -> list[dict[str, Any]]:
-        statements = Capture()
-        self.template.has_resource_properties(
-            "AWS::IAM::Policy",
-            {"Roles": [{"Ref": self.id(role)}], "PolicyDocument": {"Statement": statements}},
-        )
-        return self.flat(statements.as_array())  # type: ignore[no-any-return]
+        statements = role_statements(self.template.to_json(), self.id(role))
+        return self.flat(statements)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -678,6 +676,34 @@ def test_checker_role_may_do_exactly_this(built: Built) -> None:
     }
     assert len(log_groups) == 7  # one log group per function
     assert all(s["Effect"] == "Allow" for s in statements)
+
+
+def test_gate_roles_hold_their_permissions_inline_with_no_separate_policy(built: Built) -> None:
+    # The checker and machine roles' statements are their own inline policy (one resource per
+    # role, not two), named unlike any DefaultPolicy; no grant made a DefaultPolicy after all.
+    built.template.resource_count_is("AWS::IAM::Policy", 0)
+    roles = built.template.to_json()["Resources"]
+    for role in (built.gates.checker_role, built.gates.machine_role):
+        policies = roles[built.id(role)]["Properties"]["Policies"]
+        assert [p["PolicyName"] for p in policies] == [INLINE_POLICY_NAME]
+
+
+def test_machine_role_may_log_and_trace_as_cdk_grants_it(built: Built) -> None:
+    # The machines get the role without policy updates: what sfn.StateMachine would grant for
+    # logging and tracing is stated in the inline policy, on '*' (no resource-level permissions).
+    statements = built.policy_statements(built.gates.machine_role)
+    on_any = [s for s in statements if s["Resource"] == "*"]
+    assert len(on_any) == 1
+    assert sorted(actions_of(on_any[0])) == sorted(
+        [
+            *(f"logs:{a}" for a in ("CreateLogDelivery", "DeleteLogDelivery", "DescribeLogGroups")),
+            *(f"logs:{a}" for a in ("DescribeResourcePolicies", "GetLogDelivery", "ListLogDeliveries")),
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+            *(f"xray:{a}" for a in ("GetSamplingRules", "GetSamplingTargets", "PutTelemetryRecords")),
+            "xray:PutTraceSegments",
+        ]
+    )
 
 
 # ------------------------------------------------------------------------- StateMachineStep

@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Environment
-from aws_cdk.assertions import Capture, Template
+from aws_cdk.assertions import Template
 
 from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS
+from hands_off.constructs.roles import INLINE_POLICY_NAME
 from hands_off.deployment import Deployment
 from hands_off.model import ONE_BOX_POLICY, PREPROD_POLICY, Account, AlarmPolicy, Target
 from hands_off.naming import ServiceNaming
 from hands_off.stacks.service_access import ServiceAccessStack
+from tests.iam_permissions import role_statements
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
 TOOLING = "111111111111"
@@ -59,12 +61,8 @@ class Built:
 
     def statements(self, role: Any) -> dict[str, Any]:
         """The role's policy statements by their actions (joined with spaces)."""
-        captured = Capture()
-        self.template.has_resource_properties(
-            "AWS::IAM::Policy", {"Roles": [{"Ref": self.id(role)}], "PolicyDocument": {"Statement": captured}}
-        )
         result = {}
-        for statement in captured.as_array():
+        for statement in role_statements(self.template.to_json(), self.id(role)):
             assert statement["Effect"] == "Allow"
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             resources = (
@@ -96,6 +94,19 @@ def test_exactly_three_roles_with_the_service_names(built: Built) -> None:
         "hands-off-orders-runtime",
     ]
     built.template.resource_count_is("AWS::IAM::ManagedPolicy", 0)
+
+
+@pytest.mark.parametrize("stack", ["built", "fleet"])
+def test_every_role_holds_its_permissions_inline_with_no_separate_policy(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    # One resource per role, not two (a role and its DefaultPolicy): each role's statements are
+    # its own inline policy, named unlike any DefaultPolicy (see hands_off.constructs.roles).
+    access: Built = request.getfixturevalue(stack)
+    access.template.resource_count_is("AWS::IAM::Policy", 0)
+    for role in access.template.find_resources("AWS::IAM::Role").values():
+        assert [p["PolicyName"] for p in role["Properties"]["Policies"]] == [INLINE_POLICY_NAME]
+        assert role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
 
 
 @pytest.mark.parametrize(
@@ -256,12 +267,8 @@ def test_fleet_deploy_role_deploys_only_the_services_groups(fleet: Built) -> Non
 
 def test_revisions_are_read_in_the_tooling_account_only(fleet: Built) -> None:
     assert fleet.stack.instance_role is not None
-    captured = Capture()
-    fleet.template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {"Roles": [{"Ref": fleet.id(fleet.stack.instance_role)}], "PolicyDocument": {"Statement": captured}},
-    )
-    reads = [s for s in captured.as_array() if s["Resource"] == "arn:aws:s3:::*/*"]
+    statements = role_statements(fleet.template.to_json(), fleet.id(fleet.stack.instance_role))
+    reads = [s for s in statements if s["Resource"] == "arn:aws:s3:::*/*"]
     assert reads[0]["Condition"] == {"StringEquals": {"s3:ResourceAccount": TOOLING}}
 
 

@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_gate_execution as tge
 from test_gate_execution import local_aws, pipeline_template  # noqa: F401  (fixtures)
 
+from tests.iam_permissions import identity_statements
+
 EXECUTION = "test-execution"  # what tge.store passes as the pipeline execution id
 
 
@@ -245,14 +247,14 @@ def test_only_the_hotfix_function_can_update_deployment_groups(
     # the target accounts' roles: a policy granting UpdateDeploymentGroup must not also read alarms
     writers = []
     for path in sorted(Path(fleet.outdir).rglob("*.template.json")):
-        resources = json.loads(path.read_text()).get("Resources", {})
-        for logical_id, r in resources.items():
-            if r["Type"] != "AWS::IAM::Policy":
-                continue
-            actions: set[str] = set()
-            for statement in r["Properties"]["PolicyDocument"]["Statement"]:
-                found = statement.get("Action", [])
-                actions.update([found] if isinstance(found, str) else found)
+        template = json.loads(path.read_text())
+        if "Resources" not in template:
+            continue
+        by_holder: dict[str, set[str]] = {}  # a role's inline policies and each policy resource
+        for logical_id, statement in identity_statements(template):
+            found = statement.get("Action", [])
+            by_holder.setdefault(logical_id, set()).update([found] if isinstance(found, str) else found)
+        for logical_id, actions in by_holder.items():
             if "codedeploy:UpdateDeploymentGroup" in actions and "cloudwatch:DescribeAlarms" in actions:
                 writers.append(f"{path.name}/{logical_id}")
     assert not shared, f"the gate functions {sorted(roles)} share one role with the hotfix function"

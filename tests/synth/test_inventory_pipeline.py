@@ -21,6 +21,7 @@ from hands_off.model import ConfigError, GatePolicy
 from hands_off.nag import apply_nag
 from hands_off.naming import RolePurpose
 from hands_off.testing import app_context
+from tests.iam_permissions import identity_statements
 
 TOOLING = "111111111111"
 
@@ -231,7 +232,7 @@ def test_access_stacks_hold_the_fleet_roles(synthesized: Synthesized) -> None:
     prod = next(s for s in access if s.account == "333333333333")
     assert prod.endpoints_role is not None
     template = synthesized.stack_template(prod)
-    statements = json.dumps(synthesized.resources(template, "AWS::IAM::Policy"))
+    statements = json.dumps(identity_statements(template))
     assert "cloudformation:DescribeStacks" in statements
     assert "stack/inventory-prod-ca-central-1/*" in statements
 

@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match, Template
 
 from hands_off.assembly import TrafficShift
 from hands_off.stacks.application_stack import ApplicationStage
+from tests.iam_permissions import identity_statements
 
 SERVICES = ("orders", "catalog")
 
@@ -206,11 +207,7 @@ def test_functions_use_least_privilege_roles_without_managed_policies(fleet: Any
         assert len(roles) == 3, f"{access.stack_name}: runtime, codedeploy and gate-reader roles"
         for role in roles.values():
             assert "ManagedPolicyArns" not in role["Properties"]
-        statements = [
-            statement
-            for policy in template.find_resources("AWS::IAM::Policy").values()
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        ]
+        statements = [statement for _, statement in identity_statements(template.to_json())]
         assert statements, f"{access.stack_name}: the roles' inline policies hold no statement"
         for statement in statements:
             if statement["Resource"] == "*":

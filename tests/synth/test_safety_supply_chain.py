@@ -18,6 +18,7 @@ from aws_cdk.assertions import Template
 
 from hands_off.nag import ACKNOWLEDGEMENTS
 from hands_off.render.codepipeline import BUILD_IMAGE, CDK_ASSETS_VERSION, CDK_CLI_VERSION
+from tests.iam_permissions import identity_statements
 
 SERVICES = ("orders", "catalog")
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,11 +35,7 @@ def install_commands(project: dict[str, Any]) -> list[str]:
 
 def statements(fleet: Any, service: str) -> list[tuple[str, dict[str, Any]]]:
     """Every identity-policy statement of the pipeline stack, with its policy's logical id."""
-    found = []
-    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-        for logical_id, policy in resources(fleet, service, kind).items():
-            found += [(logical_id, s) for s in policy["Properties"]["PolicyDocument"]["Statement"]]
-    return found
+    return identity_statements(Template.from_stack(fleet.pipeline(service)).to_json())
 
 
 def listed(value: Any) -> list[Any]:
