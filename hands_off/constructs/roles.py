@@ -12,6 +12,10 @@ deployed stack moves from the ``AWS::IAM::Policy`` to the inline policy, CloudFo
 new inline policy first and deletes the old resource (``DeleteRolePolicy`` by its name) last, so
 a shared name would delete the permissions just put.
 
+A role CDK itself grants to (CDK Pipelines' pipeline role) gets its ``DefaultPolicy`` folded in
+with :func:`inline_default_policy` instead, once its policy cannot name a resource that names
+the role (CloudFormation would see a cycle).
+
 Example::
 
     role, policy = inline_policy_role(self, "ExecutionRole", assumed_by=...)
@@ -25,7 +29,7 @@ from typing import Any
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-__all__ = ["INLINE_POLICY_NAME", "inline_policy_role"]
+__all__ = ["INLINE_POLICY_NAME", "inline_default_policy", "inline_policy_role"]
 
 INLINE_POLICY_NAME = "hands-off"
 """The name of the inline policy of :func:`inline_policy_role` roles (unlike any ``DefaultPolicy``'s)."""
@@ -42,3 +46,27 @@ def inline_policy_role(
     document = iam.PolicyDocument()
     role = iam.Role(scope, construct_id, inline_policies={INLINE_POLICY_NAME: document}, **props)
     return role, document
+
+
+def inline_default_policy(role: iam.Role) -> None:
+    """Render ``role``'s ``DefaultPolicy`` (what ``add_to_policy`` and CDK's grants made) as the
+    role's own inline policy instead of a separate ``AWS::IAM::Policy``: the same document,
+    resolved when the stack synthesizes (grants made later are in it), and one resource fewer.
+
+    For a role with no inline policy of its own, whose policy names no resource that names the
+    role (that would be a dependency cycle). Resources that depended on the ``DefaultPolicy``
+    depend on the role (which now holds the permissions) by referencing it. No-op without a
+    ``DefaultPolicy``.
+    """
+    policy = role.node.try_find_child("DefaultPolicy")
+    if not isinstance(policy, iam.Policy):
+        return
+    cfn_policy = policy.node.default_child
+    cfn_role = role.node.default_child
+    assert isinstance(cfn_policy, iam.CfnPolicy)
+    assert isinstance(cfn_role, iam.CfnRole)
+    # The document as the policy resource would render it (a token CDK resolves at synth).
+    cfn_role.policies = [
+        iam.CfnRole.PolicyProperty(policy_name=INLINE_POLICY_NAME, policy_document=cfn_policy.policy_document)
+    ]
+    policy.node.try_remove_child(cfn_policy.node.id)

@@ -53,6 +53,7 @@ from hands_off.constructs.code_signing import (
 )
 from hands_off.constructs.copies import ServiceCopy, endpoint_known_at_synth, server_deployment_of
 from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep, config_digest
+from hands_off.constructs.roles import inline_default_policy
 from hands_off.deployment import Deployment
 from hands_off.model import ConfigError
 from hands_off.naming import (
@@ -355,6 +356,9 @@ def render(
                 resources=[naming.role_arn(account, RolePurpose.ENDPOINTS) for account in accounts],
             )
         )
+    # Its statements (CDK's grants, narrowed above) as its own inline policy: nothing its
+    # policy names (projects, buckets, keys, machines, the alarm) names the pipeline role.
+    inline_default_policy(pipeline_role)
     return rendered
 
 

@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import App
 
 from hands_off.example import OrdersPipeline
+from tests.iam_permissions import identity_statements
 
 pytestmark = pytest.mark.synth
 
@@ -29,11 +30,9 @@ def test_no_value_is_rendered_as_a_javascript_object(template: dict) -> None:
 
 
 def test_replication_keys_are_named_by_arn_with_the_partition_token(template: dict) -> None:
-    policies = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
     scoped = [
         s
-        for p in policies
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        for _, s in identity_statements(template)
         if "kms:ResourceAliases" in json.dumps(s.get("Condition", {}))
     ]
     assert scoped, "the pipeline role's grant on the replication keys is narrowed to their aliases"

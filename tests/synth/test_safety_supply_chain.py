@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
+from hands_off.constructs.roles import INLINE_POLICY_NAME
 from hands_off.nag import ACKNOWLEDGEMENTS
 from hands_off.render.codepipeline import BUILD_IMAGE, CDK_ASSETS_VERSION, CDK_CLI_VERSION
 from tests.iam_permissions import identity_statements
@@ -148,15 +149,12 @@ def test_the_pipeline_role_uses_only_its_replication_keys_by_alias(fleet: Any, s
     pipeline = fleet.pipeline(service)
     tooling = pipeline.envs.toolchain
     regions = {t.region for s in pipeline.envs.stages_in_order() for t in s.targets} - {tooling.region}
-    [policy] = [
-        p
-        for k, p in resources(fleet, service, "AWS::IAM::Policy").items()
-        if k.startswith("PipelineRoleDefault")
-    ]
     [scoped] = [
         s
-        for s in policy["Properties"]["PolicyDocument"]["Statement"]
-        if "Condition" in s and any(a.startswith("kms:") for a in listed(s["Action"]))
+        for holder, s in statements(fleet, service)
+        if holder.startswith("PipelineRole")
+        and "Condition" in s
+        and any(a.startswith("kms:") for a in listed(s["Action"]))
     ]
     assert sorted(scoped["Resource"]) == sorted(
         f"arn:aws:kms:{r}:{tooling.account.account_id}:key/*" for r in regions
@@ -176,3 +174,17 @@ def test_no_acknowledgement_excuses_a_wildcard_that_is_gone() -> None:
     for ack in ACKNOWLEDGEMENTS:
         if ack.rule == "AwsSolutions-IAM5[Resource::*]":
             assert not {"PipelineRole", "Pipeline/Pipeline/Role", "Pipeline/Assets/FileRole"} & set(ack.paths)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_pipeline_role_holds_its_grants_inline_with_no_separate_policy(fleet: Any, service: str) -> None:
+    # CDK's grants to the pipeline role, narrowed, are the role's own inline policy (one
+    # resource, not two); the pipeline references the role, so it still waits for them.
+    [(role_id, role)] = [
+        (k, r) for k, r in resources(fleet, service, "AWS::IAM::Role").items() if k.startswith("PipelineRole")
+    ]
+    assert [p["PolicyName"] for p in role["Properties"]["Policies"]] == [INLINE_POLICY_NAME]
+    policies = resources(fleet, service, "AWS::IAM::Policy").values()
+    assert not [p for p in policies if {"Ref": role_id} in p["Properties"]["Roles"]]
+    [pipeline] = resources(fleet, service, "AWS::CodePipeline::Pipeline").values()
+    assert pipeline["Properties"]["RoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
