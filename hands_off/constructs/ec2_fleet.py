@@ -20,6 +20,7 @@ from constructs import Construct
 from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
 from hands_off.constructs.alb_metrics import AlbTargetMetrics
 from hands_off.constructs.copies import ServerDeployment
+from hands_off.constructs.roles import inline_default_policy
 from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, ConfigError, DeploymentPolicy, TrafficShape
 from hands_off.naming import RolePurpose, ServiceNaming
@@ -408,6 +409,9 @@ class Ec2Fleet(Construct):
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(iam_role=flow_log_role),
             traffic_type=ec2.FlowLogTrafficType.REJECT,
         )
+        # The flow log's grant (write its log group) as the role's own inline policy: one
+        # CloudFormation resource, not two (hands_off.constructs.roles).
+        inline_default_policy(flow_log_role)
         host_subnet_type = ec2.SubnetType.PRIVATE_WITH_EGRESS if private else ec2.SubnetType.PUBLIC
         self.access_logs = s3.Bucket(
             self,
@@ -610,6 +614,7 @@ class Ec2Fleet(Construct):
                     "Read-only describe calls and Auto Scaling lifecycle management CodeDeploy "
                     "makes on the copy's own group (AWSCodeDeployRole's set, inline).",
                 )
+            inline_default_policy(own_deploy)  # its statements as its own inline policy
             deploy_role = own_deploy.without_policy_updates()
         self.deployment_group = codedeploy.ServerDeploymentGroup(
             self,

@@ -32,6 +32,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
 from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
+from hands_off.constructs.roles import inline_default_policy
 from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, ConfigError, DeploymentPolicy, TrafficShape
 from hands_off.naming import ServiceNaming
@@ -283,6 +284,7 @@ class EcsService(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._role_name_prefix = role_name_prefix
+        self._own_roles: list[iam.Role] = []
         for purpose in EcsRolePurpose:
             self._role_name(purpose)  # fail early, naming the longest role name
         alarm_policy = alarm_policy or AlarmPolicy()
@@ -451,6 +453,10 @@ class EcsService(Construct):
             self.canary = self._canary(service_name, canary_path)
 
         self._acknowledge_findings(task)
+        # Each role's statements (ours and CDK's grants) as its own inline policy: one
+        # CloudFormation resource per role, not two (hands_off.constructs.roles).
+        for role in self._own_roles:
+            inline_default_policy(role)
         self.endpoint_known_at_synth = False
         """The load balancer's DNS name is only known once deployed (see ``copies.py``)."""
         self.endpoint_output = CfnOutput(
@@ -475,13 +481,15 @@ class EcsService(Construct):
         return name
 
     def _role(self, construct_id: str, service: str, purpose: EcsRolePurpose, description: str) -> iam.Role:
-        return iam.Role(
+        role = iam.Role(
             self,
             construct_id,
             role_name=self._role_name(purpose),
             assumed_by=iam.ServicePrincipal(service),
             description=description,
         )
+        self._own_roles.append(role)
+        return role
 
     # ------------------------------------------------------------------------------ alarms
 

@@ -21,6 +21,7 @@ from hands_off.constructs.ec2_fleet import (
     availability_zones,
     server_deployment_config_for,
 )
+from hands_off.constructs.roles import INLINE_POLICY_NAME
 from hands_off.deployment import Deployment
 from hands_off.model import (
     FAST_POLICY,
@@ -450,3 +451,15 @@ def test_for_deployment_names_it_like_every_copy_and_uses_the_account_instance_r
     t.has_resource_properties("AWS::IAM::InstanceProfile", {"Roles": ["hands-off-inventory-instance"]})
     # production watches traffic
     t.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmName": "inventory-prod-traffic-anomaly"})
+
+
+def test_every_role_holds_its_permissions_inline_with_no_separate_policy(either: Built) -> None:
+    # The flow log and CodeDeploy roles: their statements (CDK's grant included) are their own
+    # inline policy (one resource per role, not two).
+    _, _, t, _ = either
+    t.resource_count_is("AWS::IAM::Policy", 0)
+    roles = t.find_resources("AWS::IAM::Role")
+    inline = {k for k, r in roles.items() if r["Properties"].get("Policies")}
+    assert len(inline) == 2
+    for role_id in inline:
+        assert [p["PolicyName"] for p in roles[role_id]["Properties"]["Policies"]] == [INLINE_POLICY_NAME]

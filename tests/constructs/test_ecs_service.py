@@ -28,6 +28,7 @@ from hands_off.constructs.ecs_service import (
     ecs_deployment_for,
     host_alarm_name,
 )
+from hands_off.constructs.roles import INLINE_POLICY_NAME
 from hands_off.deployment import Deployment
 from hands_off.model import (
     FAST_POLICY,
@@ -43,6 +44,7 @@ from hands_off.model import (
 from hands_off.nag import apply_nag
 from hands_off.naming import ServiceNaming
 from hands_off.testing import app_context
+from tests.iam_permissions import role_statements
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPING = ROOT / "containers" / "shipping"
@@ -293,11 +295,9 @@ def test_infrastructure_role_is_scoped_without_managed_policies(built: Built) ->
     role_id = lb["AdvancedConfiguration"]["RoleArn"]["Fn::GetAtt"][0]
     role = built.resources("Gamma", "AWS::IAM::Role")[role_id]["Properties"]
     assert "ManagedPolicyArns" not in role
-    [policy] = [
-        p["Properties"]["PolicyDocument"]["Statement"]
-        for p in built.resources("Gamma", "AWS::IAM::Policy").values()
-        if p["Properties"]["Roles"] == [{"Ref": role_id}]
-    ]
+    # its statements are its own inline policy (no separate AWS::IAM::Policy)
+    assert [p["PolicyName"] for p in role["Policies"]] == [INLINE_POLICY_NAME]
+    policy = role_statements(built.template("Gamma").to_json(), role_id)
     writes = {a: s["Resource"] for s in policy for a in _list(s["Action"]) if "Describe" not in a}
     assert set(writes) == {
         "elasticloadbalancing:RegisterTargets",
@@ -570,3 +570,13 @@ def test_a_role_name_over_64_characters_fails_naming_the_fix(bare_stack: Callabl
             policy=ONE_BOX_POLICY,
             role_name_prefix="hands-off-" + "a" * 50,
         )
+
+
+@pytest.mark.parametrize("name", list(COPIES))
+def test_every_role_holds_its_permissions_inline_with_no_separate_policy(built: Built, name: str) -> None:
+    # The task execution, load balancer (infrastructure) and flow log roles: their statements,
+    # CDK's grants included, are their own inline policy (one resource per role, not two).
+    assert built.resources(name, "AWS::IAM::Policy") == {}
+    for role_id, role in built.resources(name, "AWS::IAM::Role").items():
+        policies = role["Properties"].get("Policies", [])
+        assert [p["PolicyName"] for p in policies] in ([], [INLINE_POLICY_NAME]), role_id
