@@ -1,7 +1,8 @@
 """Deployment gates (P14, P15) and bakes (P16, X5) as Step Functions state machines that a
-pipeline invokes before and after each wave. The decisions live in the ``hands_off_gates`` package
-(shipped in the wheel, tested on their own); these machines only loop: check → decide → wait →
-check, or watch → wait → watch.
+pipeline invokes before and after each wave, and a third, ``Restore``, for a bake that ended early.
+The decisions live in the ``hands_off_gates`` package (shipped in the wheel, tested on their own);
+these machines only loop: check → decide → wait → check, or read the override → watch → wait →
+read the override → watch.
 
 Both machines first let a rollback through (whatever its input says: see Hotfix below), then read their input
 from its SSM parameter and fail closed (``GateInputTampered``) unless its SHA-256 is the one the
@@ -13,14 +14,29 @@ Hotfix (issue 8): a gate that proceeds under a ``hotfix`` override for its stage
 turns off the alarm configuration of each copy's CodeDeploy deployment group
 (``UpdateDeploymentGroup``: CodeDeploy then does not stop on the copy's own alarms); one that
 proceeds without makes sure it is on before the deployment. The bake reads the override again at
-its start and passes it, with the stage and execution, to each poll (a hotfix for this stage and
-execution, on a group whose alarm configuration is off, lifts the copy's own alarms there, not
-the org alarms), and turns every group's alarm configuration back on when it ends, done or
-failed. A group that cannot be set fails the gate (``HotfixAlarmsUnset``) or the bake
-(``HotfixNotRestored``). A rollback execution's gate and bake turn every group back on too
-(``disarm``, ``restore``; a failed hotfix deployment may have left one off), from the verified
-input only and never blocking the rollback: what could not be done is in the ``hotfix`` field of
-the rollback's output (``ok`` false, the reason) and the hotfix function's ``ERROR`` line.
+its start and before every poll (``KeepBaking`` → ``BakeOverride`` → ``Watch``: a hotfix revoked
+mid-bake — deleted, rewritten, narrowed — stops lifting at the next poll; one that cannot be read
+is no override and lifts nothing) and passes it, with the stage and execution, to the poll (a
+hotfix for this stage and execution, on a group whose alarm configuration is off, lifts the
+copy's own alarms there, not the org alarms), and turns every group's alarm configuration back
+on when it ends, done or failed. A group that cannot be set fails the gate
+(``HotfixAlarmsUnset``) or the bake (``HotfixNotRestored``). A rollback execution's gate and bake
+turn every group back on too (``disarm``, ``restore``; a failed hotfix deployment may have left
+one off), from the verified input only and never blocking the rollback: what could not be done is
+in the ``hotfix`` field of the rollback's output (``ok`` false, the reason) and the hotfix
+function's ``ERROR`` line.
+
+A bake that ends early — stopped (``StopExecution``, a stopped or abandoned pipeline execution)
+or past its 48 h timeout — never reaches its ``RestoreHotfix``. An EventBridge rule
+(:attr:`DeploymentGates.bake_ended_early`) on the bake machine's ``ABORTED``/``TIMED_OUT``
+status-change events starts the ``Restore`` machine with the event, and pages (once
+:meth:`DeploymentGates.page_failures` is called). ``Restore`` uses nothing of the event but the
+bake's input (parameter name, digest, execution id): it reads the parameter again and uses it only
+if its SHA-256 is that digest, exactly as the bake does, then turns every group's alarm
+configuration back on (``restore``, the safe direction: it never turns one off). An input it
+cannot read or verify, or a group it cannot turn back on, fails it with a :data:`PAGED_ERRORS`
+error (``GateInputUnverified``, ``GateInputTampered``, ``HotfixNotRestored``), which pages; it never
+acts on an unverified input. EventBridge delivers these events best effort.
 """
 
 from __future__ import annotations
@@ -63,6 +79,7 @@ from hands_off.package import bundle_gates
 from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
 
 __all__ = [
+    "ENDED_EARLY_STATUSES",
     "FAILURE_STATUS_EVENT",
     "GATES_SOURCE",
     "HOTFIX_NOT_RESTORED_ERROR",
@@ -122,6 +139,12 @@ FAILURE_STATUS_EVENT = "Step Functions Execution Status Change"
 """The EventBridge detail type Step Functions sends (best effort) when an execution changes status;
 its ``detail`` carries ``status``, ``stateMachineArn`` and, for a failure, ``error`` and ``cause``."""
 
+ENDED_EARLY_STATUSES: tuple[str, ...] = ("ABORTED", "TIMED_OUT")
+"""The statuses of a bake execution that ended before it turned alarm rollback back on: stopped
+(``StopExecution``, a stopped or abandoned pipeline execution) or past the machine's timeout.
+:attr:`DeploymentGates.bake_ended_early` restores them with the ``Restore`` machine."""
+
+_RESTORE_TIMEOUT_SECONDS = 3600  # the restore's few tasks take minutes at most, with retries
 _TASK_TIMEOUT_SECONDS = 90  # past the functions' 60 s: an invocation that hangs ends
 # Made once (each is a round trip to the jsii runtime), shared by every pipeline's functions.
 _FUNCTION_TIMEOUT = Duration.seconds(60)
@@ -199,7 +222,15 @@ class _GatesBundler:
 
 
 class DeploymentGates(Construct):
-    """The gate and bake state machines of one pipeline (shared by all its waves).
+    """The gate, bake and restore state machines of one pipeline (shared by all its waves).
+
+    Attributes:
+        gate: the gate machine (7-day timeout).
+        bake: the bake machine (48 h timeout).
+        restore: the ``Restore`` machine, run for a bake that ended early (1 h timeout).
+        bake_ended_early: the EventBridge rule on the bake machine's ``ABORTED``/``TIMED_OUT``
+            status-change events (:data:`ENDED_EARLY_STATUSES`): starts ``restore`` with the
+            event (its role may start that machine only); :meth:`page_failures` adds the page.
 
     Args:
         pipeline_name: used in names and the override parameter path.
@@ -298,12 +329,17 @@ class DeploymentGates(Construct):
         self._machine_role_fixed = self.machine_role.without_policy_updates()
         self.gate = self._machine("Gate", self._gate_definition(), 7 * 24 * 3600)
         self.bake = self._machine("Bake", self._bake_definition(), 2 * 24 * 3600)
+        self.restore = self._machine("Restore", self._restore_definition(), _RESTORE_TIMEOUT_SECONDS)
+        self.bake_ended_early = self._restore_ended_bakes()
 
     def page_failures(self, topic: sns.ITopic, *, alarm_name: str | None = None) -> events.Rule:
-        """Page ``topic`` when a gate or bake execution fails with one of :data:`PAGED_ERRORS`
-        (a tampered or unverifiable input, alarm rollback that could not be set): an EventBridge
-        rule on the machines' ``FAILED`` status-change events, matching their ``error``. A topic
-        encrypted with its own KMS key lets EventBridge use the key.
+        """Page ``topic`` when a gate, bake or restore execution fails with one of
+        :data:`PAGED_ERRORS` (a tampered or unverifiable input, alarm rollback that could not be
+        set or restored): an EventBridge rule on the machines' ``FAILED`` status-change events,
+        matching their ``error``. A bake that was stopped or timed out pages too: the topic is
+        added to :attr:`bake_ended_early` (the message's ``Error`` is the status, ``ABORTED`` or
+        ``TIMED_OUT``; ``Cause`` says that the ``Restore`` machine turns alarm rollback back on).
+        A topic encrypted with its own KMS key lets EventBridge use the key.
 
         The message is JSON shaped like a CloudWatch alarm notification, so the pipeline's
         subscriptions of the shared paging topic (filtered on ``AlarmName``) receive it::
@@ -331,7 +367,11 @@ class DeploymentGates(Construct):
                 detail_type=[FAILURE_STATUS_EVENT],
                 detail={
                     "status": ["FAILED"],
-                    "stateMachineArn": [self.gate.state_machine_arn, self.bake.state_machine_arn],
+                    "stateMachineArn": [
+                        self.gate.state_machine_arn,
+                        self.bake.state_machine_arn,
+                        self.restore.state_machine_arn,
+                    ],
                     "error": list(PAGED_ERRORS),
                 },
             ),
@@ -355,6 +395,27 @@ class DeploymentGates(Construct):
             }
         )
         rule.add_target(events_targets.SnsTopic(topic, message=message))
+        # A bake that ended early pages too (the Restore machine turns alarm rollback back on,
+        # and pages through the rule above when it cannot). Its status stands in for the error:
+        # such an event may carry no error or cause, and a missing value would break the JSON.
+        ended_early = events.RuleTargetInput.from_object(
+            {
+                PAGING_FILTER_FIELD: alarm_name or f"{alarm_name_prefix(self.pipeline_name)}gate-failed",
+                "NewStateValue": "ALARM",
+                "AlarmDescription": (
+                    f"{self.pipeline_name}: a bake execution was stopped or timed out before it "
+                    "turned CodeDeploy alarm rollback back on"
+                ),
+                "Execution": name,
+                "Error": events.EventField.from_path("$.detail.status"),
+                "Cause": (
+                    "the bake ended before its RestoreHotfix: the Restore state machine turns the "
+                    "stage's CodeDeploy alarm rollback back on from the bake's verified input, and "
+                    "pages again if it cannot; the stage did not finish baking"
+                ),
+            }
+        )
+        self.bake_ended_early.add_target(events_targets.SnsTopic(topic, message=ended_early))
         key = getattr(topic, "master_key", None)
         if isinstance(key, kms.Key):
             key.add_to_resource_policy(
@@ -754,8 +815,10 @@ class DeploymentGates(Construct):
             },
             result_path="$.bake",
         )
-        # The override, read once at the start (as the gate reads it): each poll re-checks that
-        # it is a hotfix for this stage and execution before lifting a copy's own alarms.
+        # The override, read again before every poll (as the gate reads it): the poll re-checks
+        # that it is a hotfix for this stage and execution before lifting a copy's own alarms, so
+        # an override revoked (deleted, rewritten, narrowed) mid-bake stops lifting at the next
+        # poll. One that cannot be read is no override: it lifts nothing.
         read_override = self._invoke(
             "BakeOverride",
             "override",
@@ -793,7 +856,7 @@ class DeploymentGates(Construct):
             not_restored,
         )
         wait = asl.Wait("KeepBaking", seconds_path="$.input.poll_seconds")
-        wait.next(watch)
+        wait.next(read_override)
         # A poll whose Lambda failed (after its retries) saw nothing: like a poll that could not
         # read the alarms, it keeps baking within the budget of unreadable polls in a row.
         count = asl.Pass(
@@ -825,6 +888,176 @@ class DeploymentGates(Construct):
             .otherwise(wait)
         )
         return self._begin("Bake", start, "restore")
+
+    def _restore_definition(self) -> asl.State:
+        """The ``Restore`` machine: started (by :attr:`bake_ended_early`) with the status-change
+        event of a bake that was stopped or timed out, it turns the stage's CodeDeploy alarm
+        rollback back on (``restore``), as the bake would have at its end.
+
+        The event's ``detail.input`` is the bake's input (parameter name, digest, execution id);
+        nothing else of it is used. The parameter is read again and used only if its SHA-256 is
+        the digest, exactly as the bake verifies it. Whatever cannot be read, verified or
+        restored fails the execution with a :data:`PAGED_ERRORS` error (``GateInputUnverified``,
+        ``GateInputTampered``, ``HotfixNotRestored``), never acts on it: the page says to turn
+        the groups' alarm configuration back on by hand. It only ever turns alarm rollback on.
+        Returns the first state."""
+        by_hand = "CodeDeploy alarm rollback NOT restored: turn it back on by hand"
+        unverified = asl.Fail("RestoreInputUnverified", error=INPUT_UNVERIFIED_ERROR, cause_path="$.reason")
+        tampered = asl.Fail("RestoreInputTampered", error=INPUT_TAMPERED_ERROR, cause_path="$.reason")
+        no_event = asl.Pass(
+            "RestoreNoBakeEvent",
+            parameters={
+                "reason": "started without the status-change event of a bake execution (detail.input, "
+                f"detail.executionArn): nothing to verify — {by_hand}"
+            },
+        )
+        no_pointer = asl.Pass(
+            "RestoreNoGateInput",
+            parameters={
+                "reason.$": asl.format_(
+                    "bake execution {} gives no gate input parameter, digest and pipeline execution id: "
+                    f"its input cannot be verified — {by_hand}",
+                    "$.ended.execution",
+                )
+            },
+        )
+        not_bake_input = asl.Pass(
+            "RestoreNotBakeInput",
+            parameters={
+                "reason.$": asl.format_(
+                    "gate input {} of bake execution {} names no deployment groups, pipeline or stage "
+                    f"— {by_hand}",
+                    "$.config_parameter",
+                    "$.ended.execution",
+                )
+            },
+        )
+        rewritten = asl.Pass(
+            "RestoreInputRewritten",
+            parameters={
+                "reason.$": asl.format_(
+                    "gate input {} was changed outside the pipeline: its SHA-256 is {}, bake execution "
+                    f"{{}} ran with {{}}; not used — {by_hand}",
+                    "$.config_parameter",
+                    "$.loaded.sha256",
+                    "$.ended.execution",
+                    "$.config_sha256",
+                )
+            },
+        )
+        for reason, fail in ((no_event, unverified), (no_pointer, unverified), (rewritten, tampered)):
+            reason.next(fail)
+        read_event = asl.Pass(
+            "RestoreReadEvent",
+            parameters={
+                "pointer.$": asl.string_to_json("$.detail.input"),
+                "ended": {"execution.$": "$.detail.executionArn"},
+            },
+        )
+        first = (
+            asl.Choice("RestoreBakeEvent?")
+            .when(
+                asl.and_(
+                    *(
+                        c(f"$.detail.{k}")
+                        for k in ("input", "executionArn")
+                        for c in (asl.is_present, asl.is_string)
+                    )
+                ),
+                read_event,
+            )
+            .otherwise(no_event)
+        )
+        keys = ("config_parameter", "config_sha256", "pipeline_execution_id")
+        pointer = asl.Pass(
+            "RestorePointer",
+            parameters={**{f"{k}.$": f"$.pointer.{k}" for k in keys}, "ended.$": "$.ended"},
+        )
+        read_event.next(
+            asl.Choice("RestoreGateInput?")
+            .when(
+                asl.and_(*(c(f"$.pointer.{k}") for k in keys for c in (asl.is_present, asl.is_string))),
+                pointer,
+            )
+            .otherwise(no_pointer)
+        )
+        load = self._load_config("RestoreLoadConfig")
+        pointer.next(load)
+        start = asl.Pass(
+            "RestoreStart",
+            parameters={
+                "input.$": asl.string_to_json("$.loaded.value"),
+                "execution_id.$": "$.pipeline_execution_id",
+                "config_parameter.$": "$.config_parameter",
+                "ended.$": "$.ended",
+            },
+        )
+        load.next(
+            asl.Choice("RestoreInputIntact?")
+            .when(asl.string_equals_path("$.loaded.sha256", "$.config_sha256"), start)
+            .otherwise(rewritten)
+        )
+        not_restored = asl.Fail(
+            "RestoreNotRestored", error=HOTFIX_NOT_RESTORED_ERROR, cause_path="$.hotfix.reason"
+        )
+        done = (
+            asl.Choice("RestoreHotfixRestored?")
+            .when(asl.boolean_equals("$.hotfix.ok", True), asl.Succeed("Restored", output_path="$.hotfix"))
+            .otherwise(not_restored)
+        )
+        unread = self._hotfix_failed(
+            "RestoreConfigUnread",
+            f"the gate input of the bake could not be read ({{}}), so it cannot be verified — {by_hand}",
+        )
+        load.add_catch(unread, errors=["States.ALL"], result_path="$.error")
+        unread.next(done)
+        task = self._hotfix_task("RestoreHotfix", "restore")
+        failed = self._hotfix_failed(
+            "RestoreHotfixFailed", f"the hotfix function could not run ({{}}) — {by_hand}"
+        )
+        task.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        failed.next(done)
+        task.next(done)
+        has_fields = asl.and_(
+            *(asl.is_present(f"$.input.{k}") for k in ("hotfix_groups", "pipeline", "stage"))
+        )
+        start.next(asl.Choice("RestoreBakeInput?").when(has_fields, task).otherwise(not_bake_input))
+        not_bake_input.next(unverified)
+        return first
+
+    def _restore_ended_bakes(self) -> events.Rule:
+        """The EventBridge rule that starts the ``Restore`` machine with the status-change event
+        of each bake execution of this pipeline that ended early (:data:`ENDED_EARLY_STATUSES`):
+        such a bake never reached its ``RestoreHotfix``. Its role may start that machine only.
+        :meth:`page_failures` adds the page to it."""
+        role, policy = inline_policy_role(
+            self,
+            "RestoreStarterRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"{self.pipeline_name}: start the Restore machine for a stopped or timed-out bake",
+        )
+        policy.add_statements(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.restore.state_machine_arn])
+        )
+        rule = events.Rule(
+            self,
+            "RestoreEndedBakes",
+            description=(
+                f"{self.pipeline_name}: a bake was stopped or timed out before it turned CodeDeploy "
+                "alarm rollback back on"
+            ),
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=[FAILURE_STATUS_EVENT],
+                detail={
+                    "status": list(ENDED_EARLY_STATUSES),
+                    "stateMachineArn": [self.bake.state_machine_arn],
+                },
+            ),
+        )
+        # The whole event is the input; the grant is the role's inline statement above.
+        rule.add_target(events_targets.SfnStateMachine(self.restore, role=role.without_policy_updates()))
+        return rule
 
     def _machine(self, construct_id: str, start: asl.State, timeout_seconds: int) -> sfn.StateMachine:
         """A state machine from ``start``: its definition is rendered in Python

@@ -32,12 +32,14 @@ MAX_GATE_CHECKS = 600
 """Most re-checks one gate execution may make: each costs about 35 Step Functions history events
 and an execution keeps at most 25,000."""
 
-BAKE_EVENTS_PER_POLL = 9
-"""History events of one bake poll: the watch task (entered, scheduled, started, succeeded,
-exited), the choice (entered, exited) and the wait (entered, exited)."""
+BAKE_EVENTS_PER_POLL = 14
+"""History events of one bake poll: the override task and the watch task (each entered,
+scheduled, started, succeeded, exited: the override is read again before every poll, so a
+revoked hotfix stops lifting at the next one), the choice (entered, exited) and the wait
+(entered, exited)."""
 
-MAX_BAKE_POLLS = 2_400
-"""Most polls one bake execution may make: 2,400 x 9 = 21,600 events, leaving about 3,400 of the
+MAX_BAKE_POLLS = 1_600
+"""Most polls one bake execution may make: 1,600 x 14 = 22,400 events, leaving about 2,600 of the
 25,000 for the load, rollback check, retries and caught errors."""
 
 BAKE_TIMEOUT_SECONDS = 2 * 86_400
@@ -236,7 +238,7 @@ class GatePolicy:
             resumes by itself on Monday morning).
         bake_min_requests: requests a bake must see healthy (X5); 0 disables. Default: 0. A bake
             starved of requests polls until its 48 h timeout, so with requests required
-            ``bake_poll_seconds`` must be at least 73 (:data:`MAX_BAKE_POLLS` polls in 48 h).
+            ``bake_poll_seconds`` must be at least 109 (:data:`MAX_BAKE_POLLS` polls in 48 h).
         bake_poll_seconds: how often the bake looks at the alarms; a bake may poll at most
             :data:`MAX_BAKE_POLLS` times (Step Functions keeps 25,000 history events), checked
             against each stage's ``bake_minutes`` when the pipeline is planned. Default: 60.

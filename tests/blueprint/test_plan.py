@@ -348,12 +348,12 @@ def test_bake_seconds_follow_the_hook_not_the_environments() -> None:
 
 def test_bake_settings_come_from_the_gate_policy() -> None:
     bake = (
-        plan(small_environments(), GatePolicy(bake_min_requests=50, bake_poll_seconds=90))
+        plan(small_environments(), GatePolicy(bake_min_requests=50, bake_poll_seconds=120))
         .stage("Prod-1")
         .bake
     )
     assert bake is not None
-    assert (bake.value["min_requests"], bake.value["poll_seconds"]) == (50, 90)
+    assert (bake.value["min_requests"], bake.value["poll_seconds"]) == (50, 120)
 
 
 def test_bake_traffic_sums_each_copys_live_alias_invocations(example: PipelinePlan) -> None:

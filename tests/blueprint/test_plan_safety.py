@@ -84,7 +84,7 @@ def test_the_poll_budget_fits_the_execution_history_with_a_margin() -> None:
 
 
 def test_one_second_polls_over_a_sixty_minute_bake_are_rejected() -> None:
-    # GIVEN 1 s polls and the default 60-minute bakes (3,601 polls: ~32,400 history events)
+    # GIVEN 1 s polls and the default 60-minute bakes (3,601 polls: ~50,400 history events)
     # WHEN the pipeline is planned THEN the error names the field, the stage and a poll that fits
     with pytest.raises(ConfigError) as raised:
         plan(environments(), GatePolicy(bake_poll_seconds=1))
@@ -93,7 +93,7 @@ def test_one_second_polls_over_a_sixty_minute_bake_are_rejected() -> None:
     assert "Gamma" in message
     assert "3601 polls" in message
     assert "25,000" in message
-    assert "bake_poll_seconds=2 or more" in message
+    assert "bake_poll_seconds=3 or more" in message
 
 
 def test_a_day_long_bake_at_thirty_second_polls_is_rejected() -> None:
@@ -104,9 +104,9 @@ def test_a_day_long_bake_at_thirty_second_polls_is_rejected() -> None:
         plan(environments(), GatePolicy(bake_poll_seconds=30), hook=day_long)
     assert raised.value.field == "GatePolicy.bake_poll_seconds"
     assert "Prod-3 bakes 1440 min" in raised.value.message
-    assert "bake_poll_seconds=37 or more" in raised.value.message
+    assert "bake_poll_seconds=55 or more" in raised.value.message
     # ... and the poll it names fits
-    planned = plan(environments(), GatePolicy(bake_poll_seconds=37), hook=day_long)
+    planned = plan(environments(), GatePolicy(bake_poll_seconds=55), hook=day_long)
     assert planned.stage("Prod-3").bake is not None
 
 
@@ -117,9 +117,9 @@ def test_a_bake_that_needs_requests_is_checked_against_its_48_hour_timeout() -> 
         GatePolicy(bake_min_requests=1_000)
     assert raised.value.field == "GatePolicy.bake_poll_seconds"
     assert "48 h timeout" in raised.value.message
-    assert "bake_poll_seconds=73 or more" in raised.value.message
+    assert "bake_poll_seconds=109 or more" in raised.value.message
     assert BAKE_TIMEOUT_SECONDS == 172_800
-    GatePolicy(bake_min_requests=1_000, bake_poll_seconds=73)
+    GatePolicy(bake_min_requests=1_000, bake_poll_seconds=109)
 
 
 def test_defaults_and_the_example_fleet_pass() -> None:

@@ -193,19 +193,20 @@ def resources_of(statement: dict[str, Any]) -> list[str]:
 # ----------------------------------------------------------------------------- machines
 
 
-def test_two_state_machines_gate_and_bake(built: Built) -> None:
-    built.template.resource_count_is("AWS::StepFunctions::StateMachine", 2)
+def test_three_state_machines_gate_bake_and_restore(built: Built) -> None:
+    built.template.resource_count_is("AWS::StepFunctions::StateMachine", 3)
     machines = built.template.find_resources("AWS::StepFunctions::StateMachine")
-    assert set(machines) == {built.id(built.gates.gate), built.id(built.gates.bake)}
+    assert set(machines) == {built.id(m) for m in (built.gates.gate, built.gates.bake, built.gates.restore)}
     for machine in machines.values():
         properties = machine["Properties"]
-        # one role for both machines
+        # one role for the three machines
         assert properties["RoleArn"] == {"Fn::GetAtt": [built.id(built.gates.machine_role), "Arn"]}
         assert properties["TracingConfiguration"] == {"Enabled": True}
         assert properties["LoggingConfiguration"]["Level"] == "ALL"
         assert properties["LoggingConfiguration"]["IncludeExecutionData"] is True
     assert built.asl(built.gates.gate)["TimeoutSeconds"] == 7 * 86_400
     assert built.asl(built.gates.bake)["TimeoutSeconds"] == 2 * 86_400
+    assert built.asl(built.gates.restore)["TimeoutSeconds"] == 3_600
 
 
 def test_gate_machine_has_exactly_its_states(built: Built) -> None:
@@ -582,7 +583,12 @@ def test_bake_watches_until_done_or_failed(built: Built) -> None:
         ("FAILED", "FailedRestoreHotfix"),
     ]
     assert baked["Default"] == "KeepBaking"
-    assert states["KeepBaking"] == {"Type": "Wait", "SecondsPath": "$.input.poll_seconds", "Next": "Watch"}
+    # every poll reads the override again first (a revoked hotfix stops lifting at the next one)
+    assert states["KeepBaking"] == {
+        "Type": "Wait",
+        "SecondsPath": "$.input.poll_seconds",
+        "Next": "BakeOverride",
+    }
     assert states["BakeFailed"] == {"Type": "Fail", "Error": "BakeFailed", "CausePath": "$.bake.reason"}
 
 
@@ -908,7 +914,9 @@ def test_each_bake_poll_knows_its_stage_execution_groups_and_override(built: Bui
     assert parameters["override_max_hours.$"] == "$.input.override_max_hours"
 
 
-def test_the_bake_reads_the_override_once_at_its_start_as_the_gate_does(built: Built) -> None:
+def test_the_bake_reads_the_override_at_its_start_and_before_every_poll_as_the_gate_does(
+    built: Built,
+) -> None:
     states = built.asl(built.gates.bake)["States"]
     gate = built.asl(built.gates.gate)
     [check_override] = [
@@ -918,6 +926,13 @@ def test_the_bake_reads_the_override_once_at_its_start_as_the_gate_does(built: B
         if n == "CheckOverride"
     ]
     assert states["BakeStart"]["Next"] == "BakeOverride"
+    assert states["KeepBaking"]["Next"] == "BakeOverride"
+    # an unreadable poll waits and reads the override again too, never Watch on a stale one
+    assert states["UnreadableBudgetLeft?"]["Default"] == "KeepBaking"
+    assert [n for n, st in states.items() if st.get("Next") == "Watch"] == [
+        "BakeOverride",
+        "BakeOverrideFailed",
+    ]
     task = states["BakeOverride"]
     assert task["Resource"] == built.function_arn("override")
     assert task["Parameters"] == check_override["Parameters"]
@@ -950,11 +965,21 @@ def paged(bare_stack: Callable[..., Stack]) -> tuple[Stack, DeploymentGates, Tem
     return stack, gates, Template.from_stack(stack)
 
 
+def rule_on(template: Template, *statuses: str) -> dict[str, Any]:
+    """The one EventBridge rule matching the machines' status-change events of ``statuses``."""
+    [rule] = [
+        r
+        for r in template.find_resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["detail"]["status"] == list(statuses)
+    ]
+    return rule
+
+
 def test_failures_on_tampered_inputs_or_hotfix_alarms_page_the_topic(
     paged: tuple[Stack, DeploymentGates, Template],
 ) -> None:
     stack, gates, template = paged
-    [rule] = template.find_resources("AWS::Events::Rule").values()
+    rule = rule_on(template, "FAILED")
     pattern = rule["Properties"]["EventPattern"]
     assert pattern == {
         "source": ["aws.states"],
@@ -964,6 +989,7 @@ def test_failures_on_tampered_inputs_or_hotfix_alarms_page_the_topic(
             "stateMachineArn": [
                 {"Ref": stack.get_logical_id(gates.gate.node.default_child)},  # type: ignore[arg-type]
                 {"Ref": stack.get_logical_id(gates.bake.node.default_child)},  # type: ignore[arg-type]
+                {"Ref": stack.get_logical_id(gates.restore.node.default_child)},  # type: ignore[arg-type]
             ],
             "error": ["GateInputTampered", "GateInputUnverified", "HotfixAlarmsUnset", "HotfixNotRestored"],
         },
@@ -1001,7 +1027,7 @@ def test_the_page_failures_message_reaches_the_pipelines_paging_subscriptions(
     paged: tuple[Stack, DeploymentGates, Template],
 ) -> None:
     _, _, template = paged
-    [rule] = template.find_resources("AWS::Events::Rule").values()
+    rule = rule_on(template, "FAILED")
     transformer = rule["Properties"]["Targets"][0]["InputTransformer"]
     event = {
         "detail-type": "Step Functions Execution Status Change",
@@ -1028,7 +1054,7 @@ def test_the_page_failures_message_reaches_the_pipelines_paging_subscriptions(
 def test_the_paged_errors_are_the_ones_the_machines_fail_with(built: Built) -> None:
     errors = {
         state["Error"]
-        for machine in (built.gates.gate, built.gates.bake)
+        for machine in (built.gates.gate, built.gates.bake, built.gates.restore)
         for state in built.asl(machine)["States"].values()
         if state["Type"] == "Fail"
     }
@@ -1040,3 +1066,149 @@ def test_the_paged_errors_are_the_ones_the_machines_fail_with(built: Built) -> N
         HOTFIX_NOT_RESTORED_ERROR,
     }
     assert errors - set(PAGED_ERRORS) == {"DeploymentBlocked", "BakeFailed"}  # page through the copy's alarms
+
+
+# ------------------------------------------------- a bake stopped or timed out is restored (issue 8)
+
+RESTORE_STATES = {
+    "RestoreBakeEvent?",
+    "RestoreNoBakeEvent",
+    "RestoreReadEvent",
+    "RestoreGateInput?",
+    "RestoreNoGateInput",
+    "RestorePointer",
+    "RestoreLoadConfig",
+    "RestoreConfigUnread",
+    "RestoreInputIntact?",
+    "RestoreInputRewritten",
+    "RestoreInputTampered",
+    "RestoreStart",
+    "RestoreBakeInput?",
+    "RestoreNotBakeInput",
+    "RestoreInputUnverified",
+    "RestoreHotfix",
+    "RestoreHotfixFailed",
+    "RestoreHotfixRestored?",
+    "Restored",
+    "RestoreNotRestored",
+}
+
+
+def test_restore_machine_has_exactly_its_states(built: Built) -> None:
+    asl = built.asl(built.gates.restore)
+    assert set(asl["States"]) == RESTORE_STATES
+    assert asl["StartAt"] == "RestoreBakeEvent?"
+
+
+def test_the_restore_verifies_the_bakes_input_exactly_as_the_bake_does(built: Built) -> None:
+    states = built.asl(built.gates.restore)["States"]
+    bake = built.asl(built.gates.bake)["States"]
+    # only detail.input (and the execution ARN, for the reason) of the event is used
+    assert states["RestoreReadEvent"]["Parameters"] == {
+        "pointer.$": "States.StringToJson($.detail.input)",
+        "ended": {"execution.$": "$.detail.executionArn"},
+    }
+    assert states["RestorePointer"]["Next"] == "RestoreLoadConfig"
+    # the same read of the parameter (its value and SHA-256, retried when throttled) ...
+    load = {k: v for k, v in states["RestoreLoadConfig"].items() if k not in ("Next", "Catch")}
+    assert load == {k: v for k, v in bake["BakeLoadConfig"].items() if k != "Next"}
+    assert states["RestoreLoadConfig"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RestoreConfigUnread"}
+    ]
+    # ... compared with the digest the action gave, the only way to RestoreStart
+    assert states["RestoreInputIntact?"] == {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": "$.loaded.sha256", "StringEqualsPath": "$.config_sha256", "Next": "RestoreStart"}
+        ],
+        "Default": "RestoreInputRewritten",
+    }
+    assert [
+        n
+        for n, s in states.items()
+        if s.get("Next") == "RestoreStart"
+        or any(c.get("Next") == "RestoreStart" for c in s.get("Choices", []))
+    ] == ["RestoreInputIntact?"]
+    assert states["RestoreStart"]["Parameters"]["input.$"] == "States.StringToJson($.loaded.value)"
+    # a digest that is missing or not a string never gets there
+    gate_input = states["RestoreGateInput?"]["Choices"][0]["And"]
+    for key in ("config_parameter", "config_sha256", "pipeline_execution_id"):
+        assert {"Variable": f"$.pointer.{key}", "IsPresent": True} in gate_input
+        assert {"Variable": f"$.pointer.{key}", "IsString": True} in gate_input
+
+
+def test_the_restore_only_turns_alarm_rollback_on_and_fails_with_paged_errors(built: Built) -> None:
+    states = built.asl(built.gates.restore)["States"]
+    [task] = lambda_tasks(states).values()
+    assert task == states["RestoreHotfix"]
+    assert task["Resource"] == built.function_arn("hotfix")
+    assert task["Parameters"] == {"action": "restore", **HOTFIX_PAYLOAD}
+    assert states["RestoreHotfixRestored?"]["Choices"] == [
+        {"Variable": "$.hotfix.ok", "BooleanEquals": True, "Next": "Restored"}
+    ]
+    failures = {n: s["Error"] for n, s in states.items() if s["Type"] == "Fail"}
+    assert failures == {
+        "RestoreInputUnverified": INPUT_UNVERIFIED_ERROR,
+        "RestoreInputTampered": INPUT_TAMPERED_ERROR,
+        "RestoreNotRestored": HOTFIX_NOT_RESTORED_ERROR,
+    }
+    assert set(failures.values()) <= set(PAGED_ERRORS)
+
+
+def test_a_bake_that_ended_early_starts_the_restore_with_its_event(built: Built) -> None:
+    rule = rule_on(built.template, "ABORTED", "TIMED_OUT")
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        # this pipeline's bake machine only: not the gate, not the restore itself
+        "detail": {
+            "status": ["ABORTED", "TIMED_OUT"],
+            "stateMachineArn": [{"Ref": built.id(built.gates.bake)}],
+        },
+    }
+    [target] = rule["Properties"]["Targets"]  # no page without page_failures
+    assert target["Arn"] == {"Ref": built.id(built.gates.restore)}
+    assert not {"Input", "InputPath", "InputTransformer"} & set(target)  # the whole event
+    role_id = target["RoleArn"]["Fn::GetAtt"][0]
+    role = built.template.to_json()["Resources"][role_id]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}
+    ]
+    statements = role_statements(built.template.to_json(), role_id)
+    assert statements == [
+        {
+            "Action": "states:StartExecution",
+            "Effect": "Allow",
+            "Resource": {"Ref": built.id(built.gates.restore)},
+        }
+    ]
+    assert [p["PolicyName"] for p in role["Policies"]] == [INLINE_POLICY_NAME]
+
+
+def test_a_bake_that_ended_early_pages_like_a_failed_one(
+    paged: tuple[Stack, DeploymentGates, Template],
+) -> None:
+    _, _, template = paged
+    failed = rule_on(template, "FAILED")["Properties"]["Targets"][0]
+    restore, page = rule_on(template, "ABORTED", "TIMED_OUT")["Properties"]["Targets"]
+    assert "RoleArn" in restore
+    assert page["Arn"] == failed["Arn"]  # the same topic
+    event = {
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "detail": {"name": "Prod-2-Bake-abc", "status": "TIMED_OUT", "error": None, "cause": None},
+    }
+    transformer = page["InputTransformer"]
+    message = transformed(transformer["InputTemplate"], transformer["InputPathsMap"], event)
+    like = transformed(
+        failed["InputTransformer"]["InputTemplate"],
+        failed["InputTransformer"]["InputPathsMap"],
+        {**event, "detail": {**event["detail"], "error": "HotfixNotRestored", "cause": "x"}},
+    )
+    assert set(message) == set(like)  # the same shape
+    assert (message["Execution"], message["Error"]) == ("Prod-2-Bake-abc", "TIMED_OUT")
+    assert message["AlarmName"] == like["AlarmName"] == "orders-application-gate-failed"
+    # ... which the filter of the pipeline's own subscriptions lets through
+    naming = ServiceNaming(service="orders", tooling_account="111111111111", tooling_region="us-east-1")
+    assert message["AlarmName"] == naming.gate_failure_alarm
+    assert message["AlarmName"].startswith(naming.pipeline_alarm_prefix)

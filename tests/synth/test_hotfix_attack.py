@@ -13,15 +13,18 @@ import importlib
 import json
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_gate_execution as tge
 from test_gate_execution import local_aws, pipeline_template  # noqa: F401  (fixtures)
+from test_safety_paging import sns_body_filter_matches
 
 from tests.iam_permissions import identity_statements
 
@@ -56,6 +59,177 @@ def _bake(template: dict[str, Any], stage: str = "Prod-2", **changes: Any) -> di
         "poll_seconds": 1,
         **changes,
     }
+
+
+class _EventBridge:
+    """EventBridge for the status-change events of the synthesized machines (moto's Step
+    Functions sends none): each of the template's ``aws.states`` rules, its pattern matched with
+    moto's own matcher, delivers an event to its targets: a state machine target starts the
+    machine with the whole event, a topic target records the message its input transformer makes
+    (the template's JSON, each placeholder replaced by the JSON of its value)."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.template = template
+        self.machines: dict[str, str] = {}  # logical id -> moto ARN
+        self.pages: list[tuple[Any, dict[str, Any]]] = []  # (topic ARN, message)
+        self.started: list[str] = []  # execution ARNs the rules started
+        for name in ("Gate", "Bake", "Restore"):
+            self.machine(name)
+
+    def machine(self, name: str) -> str:
+        [logical_id] = [
+            k
+            for k, r in self.template["Resources"].items()
+            if r["Type"] == "AWS::StepFunctions::StateMachine" and k.startswith(f"Gates{name}")
+        ]
+        if logical_id not in self.machines:
+            self.machines[logical_id] = tge.machine(self.template, name)
+        return self.machines[logical_id]
+
+    def _resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in self.machines:
+            return self.machines[value["Ref"]]
+        if isinstance(value, dict):
+            return {k: self._resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._resolve(v) for v in value]
+        return value
+
+    def rules(self) -> dict[str, dict[str, Any]]:
+        return {
+            k: r["Properties"]
+            for k, r in self.template["Resources"].items()
+            if r["Type"] == "AWS::Events::Rule"
+            and r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]
+        }
+
+    def matching(self, event: dict[str, Any]) -> list[str]:
+        """The logical ids of the rules ``event`` matches."""
+        from moto.events.models import EventPattern
+
+        return [
+            k
+            for k, rule in self.rules().items()
+            if EventPattern.load(json.dumps(self._resolve(rule["EventPattern"]))).matches_event(event)
+        ]
+
+    def deliver(self, event: dict[str, Any]) -> list[str]:
+        """Deliver ``event`` to the targets of every rule it matches; return those rules."""
+        matched = self.matching(event)
+        for logical_id in matched:
+            for target in self.rules()[logical_id]["Targets"]:
+                arn = self._resolve(target["Arn"])
+                if "InputTransformer" in target:
+                    transformer = target["InputTransformer"]
+                    body = transformer["InputTemplate"]
+                    for name, path in transformer["InputPathsMap"].items():
+                        value: Any = event
+                        for part in path.removeprefix("$.").split("."):
+                            value = value[part]
+                        body = body.replace(f"<{name}>", json.dumps(value))
+                    self.pages.append((target["Arn"], json.loads(body)))
+                else:
+                    assert isinstance(arn, str), target
+                    assert ":stateMachine:" in arn, target
+                    assert "Input" not in target
+                    assert "InputPath" not in target
+                    self.started.append(
+                        boto3.client("stepfunctions").start_execution(
+                            stateMachineArn=arn, name=f"r-{uuid.uuid4().hex[:12]}", input=json.dumps(event)
+                        )["executionArn"]
+                    )
+        return matched
+
+    def status_event(self, execution_arn: str, status: str | None = None) -> dict[str, Any]:
+        """The "Step Functions Execution Status Change" event Step Functions sends for the
+        execution as it is now (``status`` in place of its own, e.g. TIMED_OUT)."""
+        described = boto3.client("stepfunctions").describe_execution(executionArn=execution_arn)
+        return {
+            "version": "0",
+            "id": "7bd5f5c8-0000-0000-0000-000000000000",
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "account": execution_arn.split(":")[4],
+            "region": tge.TOOLING_REGION,
+            "time": "2026-11-27T05:00:00Z",
+            "resources": [execution_arn],
+            "detail": {
+                "executionArn": execution_arn,
+                "stateMachineArn": described["stateMachineArn"],
+                "name": described.get("name") or execution_arn.rsplit(":", 1)[-1],
+                "status": status or described["status"],
+                "startDate": 1_796_000_000_000,
+                "stopDate": 1_796_000_060_000,
+                "input": described["input"],
+                "inputDetails": {"included": True},
+                "output": None,
+                "outputDetails": None,
+                "error": described.get("error"),
+                "cause": described.get("cause"),
+            },
+        }
+
+    def finish(self, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
+        """Wait for a started execution to end; return it described."""
+        sfn = boto3.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while (result := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "execution still running"
+            time.sleep(0.2)
+        return dict(result)
+
+    def subscription_filters(self, topic_arn: Any) -> list[dict[str, Any]]:
+        """The filter policies of this pipeline's subscriptions of ``topic_arn``."""
+        return [
+            r["Properties"]["FilterPolicy"]
+            for r in self.template["Resources"].values()
+            if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["TopicArn"] == topic_arn
+        ]
+
+
+def _own_alarms(bake_input: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bake's checks narrowed to the copies' own alarms, the ones a hotfix lifts (the bake
+    also watches the org alarms, which fail it whatever the override says)."""
+    return [
+        {
+            **c,
+            "alarm_names": [n for n in c["alarm_names"] if n.endswith("-health")],
+            "alarm_name_prefixes": [],
+        }
+        for c in bake_input["checks"]
+    ]
+
+
+def _stopped_bake(
+    template: dict[str, Any], bridge: _EventBridge, **changes: Any
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Start Prod-2's bake (long, its copies' alarms firing: lifted by the armed hotfix), make
+    sure it is baking, stop it; return its execution ARN, input and pointer."""
+    bake_input = _bake(template, bake_seconds=3600, **changes)
+    tge.create_alarms(_own_alarms(bake_input), state="ALARM")
+    pointer = tge.store(bake_input)
+    execution_arn = tge.start(bridge.machine("Bake"), bake_input, pointer)
+    time.sleep(2)
+    sfn = boto3.client("stepfunctions")
+    assert sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+    sfn.stop_execution(executionArn=execution_arn)
+    assert bridge.finish(execution_arn)["status"] == "ABORTED"
+    return execution_arn, bake_input, pointer
+
+
+class _ThrottledSsm:
+    """SSM answering every read of the override with ``ThrottlingException``."""
+
+    def __getattr__(self, name: str) -> Any:
+        def throttled(**_: Any) -> Any:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, name)
+
+        return throttled
+
+
+def _throttle_override_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    override = importlib.import_module("hands_off_gates.override")
+    monkeypatch.setitem(override.handler.clients, "ssm", lambda region, role: _ThrottledSsm())
 
 
 def _arm(template: dict[str, Any]) -> list[dict[str, Any]]:
@@ -121,66 +295,69 @@ class TestLeftOff:
             "the rollback execution's gate deployed with CodeDeploy alarm rollback off"
         )
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="open finding (medium): a stopped or timed-out bake does not restore the groups and "
-        "nothing pages (an EventBridge rule on ABORTED/TIMED_OUT running the restore is not built)",
-    )
+    @pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT"])
     def test_an_aborted_bake_does_not_leave_alarm_rollback_off(
-        self, pipeline_template: dict[str, Any]
+        self, pipeline_template: dict[str, Any], status: str
     ) -> None:
-        """FINDING (medium): a bake stopped mid-way (StopExecution, the machine's 2-day timeout,
-        a pipeline execution stopped/abandoned) never reaches ``RestoreHotfix``: the groups stay
-        off, and nothing pages (``page_failures`` matches status FAILED only, not ABORTED or
-        TIMED_OUT). Fix: an EventBridge rule on the bake machine's ABORTED/TIMED_OUT status that
-        invokes the hotfix function with ``restore`` (the input is in the execution's input), and
-        pages; plus the rollback-path restore above."""
-        groups = _arm(pipeline_template)
-        bake_input = _bake(pipeline_template, bake_seconds=3600)
-        tge.create_alarms(bake_input["checks"], state="ALARM")
-        sfn = boto3.client("stepfunctions")
-        execution_arn = tge.start(tge.machine(pipeline_template, "Bake"), bake_input)
-        time.sleep(2)
-        assert sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+        """FINDING (medium, fixed): a bake stopped mid-way (StopExecution, the machine's 2-day
+        timeout, a pipeline execution stopped/abandoned) never reaches ``RestoreHotfix``: the
+        groups stayed off, and nothing paged (``page_failures`` matches status FAILED only, not
+        ABORTED or TIMED_OUT). Now an EventBridge rule on the bake machine's ABORTED/TIMED_OUT
+        status starts the ``Restore`` machine with the event, which turns the groups back on from
+        the bake's verified input, and pages the pipeline's subscription."""
+        groups = _arm(pipeline_template)  # the gate turned them off
+        bridge = _EventBridge(pipeline_template)
+        execution_arn, _, _ = _stopped_bake(pipeline_template, bridge)
+        assert tge.groups_enabled(groups) == [False] * len(groups)  # the bake never restored them
 
-        sfn.stop_execution(executionArn=execution_arn)
-        time.sleep(1)
+        matched = bridge.deliver(bridge.status_event(execution_arn, status))
 
+        assert len(matched) == 1
+        assert len(bridge.started) == 1
+        restore = bridge.finish(bridge.started[0])
+        assert restore["status"] == "SUCCEEDED", restore
+        assert json.loads(restore["output"])["ok"] is True
         assert tge.groups_enabled(groups) == [True] * len(groups), (
             "an aborted bake left CodeDeploy alarm rollback off"
         )
+        # ... and the abort paged the pipeline's own subscription of the paging topic
+        [(topic, message)] = bridge.pages
+        assert message["Error"] == status
+        assert message["NewStateValue"] == "ALARM"
+        assert message["Execution"] == execution_arn.rsplit(":", 1)[-1]
+        filters = bridge.subscription_filters(topic)
+        assert filters
+        assert all(sns_body_filter_matches(f, message) for f in filters)
+        # the Restore execution's own success pages nothing more
+        assert bridge.deliver(bridge.status_event(bridge.started[0])) == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="open finding (low): the bake reads the override once, at its start; revoking a hotfix "
-        "mid-bake means turning the groups' alarm configuration back on by hand (README)",
-    )
-    def test_a_hotfix_revoked_mid_bake_stops_lifting(self, pipeline_template: dict[str, Any]) -> None:
-        """FINDING (low): the bake reads the override once, at its start; every later poll
-        re-checks that stale copy (expiry, stage, execution) but never re-reads the parameter.
+    @pytest.mark.parametrize("revoked", ["deleted", "another execution", "unreadable"])
+    def test_a_hotfix_revoked_mid_bake_stops_lifting(
+        self, pipeline_template: dict[str, Any], monkeypatch: pytest.MonkeyPatch, revoked: str
+    ) -> None:
+        """FINDING (low, fixed): the bake read the override once, at its start; every later poll
+        re-checked that stale copy (expiry, stage, execution) but never re-read the parameter.
         Deleting or narrowing the override mid-bake (an on-call engineer revoking a bad hotfix)
-        does not stop the bake ignoring the copy's alarm until the override's own expiry (up to
-        ``override_max_hours``). Fix: re-read the override in every poll (``KeepBaking`` →
-        ``BakeOverride`` → ``Watch``), or document that revoking means turning the group's alarm
-        configuration back on by hand."""
+        did not stop the bake ignoring the copy's alarm until the override's own expiry (up to
+        ``override_max_hours``). Now the override is read again before every poll
+        (``KeepBaking`` → ``BakeOverride`` → ``Watch``): deleted, rewritten for another execution
+        or unreadable (throttled), it lifts nothing from the next poll on."""
         groups = _arm(pipeline_template)
         bake_input = _bake(pipeline_template, bake_seconds=6)
-        # Only the copies' own alarms fire (the bake also watches org alarms: they stay quiet).
-        own = [
-            {
-                **c,
-                "alarm_names": [n for n in c["alarm_names"] if n.endswith("-health")],
-                "alarm_name_prefixes": [],
-            }
-            for c in bake_input["checks"]
-        ]
-        tge.create_alarms(own, state="ALARM")
+        tge.create_alarms(_own_alarms(bake_input), state="ALARM")
         execution_arn = tge.start(tge.machine(pipeline_template, "Bake"), bake_input)
         time.sleep(1.5)
-
-        boto3.client("ssm").delete_parameter(Name=bake_input["override_parameter"])  # revoked
-
         sfn = boto3.client("stepfunctions")
+        # the own alarm fires: only the hotfix, lifting it, keeps the bake going (not vacuous)
+        assert sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+
+        if revoked == "deleted":
+            boto3.client("ssm").delete_parameter(Name=bake_input["override_parameter"])
+        elif revoked == "another execution":
+            tge.write_override(bake_input, scope=["hotfix"], execution_id="another-execution")
+        else:
+            _throttle_override_reads(monkeypatch)
+
         deadline = time.monotonic() + 60
         while (result := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
             assert time.monotonic() < deadline
@@ -188,7 +365,123 @@ class TestLeftOff:
         assert (result["status"], result.get("error")) == ("FAILED", "BakeFailed"), (
             "the bake kept ignoring the copy's alarm after the hotfix was revoked"
         )
+        assert "-health" in result["cause"]  # failed on the copy's own alarm, no longer lifted
         assert tge.groups_enabled(groups) == [True] * len(groups)
+
+
+@pytest.mark.usefixtures("local_aws")
+class TestEndedEarly:
+    """The ``Restore`` machine trusts only the bake's input verified against its digest."""
+
+    @pytest.mark.parametrize(
+        ("tamper", "error"),
+        [("rewritten", "GateInputTampered"), ("deleted", "HotfixNotRestored")],
+    )
+    def test_a_tampered_gate_input_is_not_acted_on_and_pages(
+        self, pipeline_template: dict[str, Any], tamper: str, error: str
+    ) -> None:
+        # GIVEN an armed hotfix, a bake stopped mid-way, and its parameter rewritten to name
+        # other groups (or deleted) before the restore runs
+        groups = _arm(pipeline_template)
+        bridge = _EventBridge(pipeline_template)
+        execution_arn, bake_input, pointer = _stopped_bake(pipeline_template, bridge)
+        decoy = [{**g, "deployment_group": f"{g['deployment_group']}-decoy"} for g in groups]
+        tge.create_groups(decoy, enabled=False)
+        if tamper == "rewritten":
+            tge.rewrite(pointer, json.dumps({**bake_input, "hotfix_groups": decoy}))
+        else:
+            boto3.client("ssm").delete_parameter(Name=pointer["config_parameter"])
+        updates = len(tge.CODEDEPLOY.updates())
+
+        bridge.deliver(bridge.status_event(execution_arn))
+        restore = bridge.finish(bridge.started[0])
+
+        # THEN the restore fails closed and touches no group (the rewritten input is not used)
+        assert (restore["status"], restore["error"]) == ("FAILED", error), restore
+        assert "NOT restored" in restore["cause"]
+        assert len(tge.CODEDEPLOY.updates()) == updates
+        assert tge.groups_enabled(decoy) == [False] * len(decoy)
+        # AND its failure pages the pipeline's subscription, as a gate's would (page_failures)
+        assert bridge.deliver(bridge.status_event(bridge.started[0])) == [
+            k for k, r in bridge.rules().items() if r["EventPattern"]["detail"]["status"] == ["FAILED"]
+        ]
+        [_, (topic, page)] = bridge.pages  # the abort's page, then the restore's
+        assert (page["Error"], page["Cause"]) == (error, restore["cause"])
+        filters = bridge.subscription_filters(topic)
+        assert filters
+        assert all(sns_body_filter_matches(f, page) for f in filters)
+
+    def test_an_input_without_a_digest_is_not_acted_on(self, pipeline_template: dict[str, Any]) -> None:
+        # GIVEN someone starts the bake by hand without a digest and stops it
+        groups = _arm(pipeline_template)
+        bridge = _EventBridge(pipeline_template)
+        bake_input = _bake(pipeline_template, bake_seconds=3600)
+        pointer = {k: v for k, v in tge.store(bake_input).items() if k != "config_sha256"}
+        execution_arn = tge.start(bridge.machine("Bake"), bake_input, pointer)
+        bridge.finish(execution_arn)  # GateInputUnverified at once; relabelled as stopped below
+        updates = len(tge.CODEDEPLOY.updates())
+
+        bridge.deliver(bridge.status_event(execution_arn, "ABORTED"))
+        restore = bridge.finish(bridge.started[0])
+
+        assert (restore["status"], restore["error"]) == ("FAILED", "GateInputUnverified"), restore
+        assert len(tge.CODEDEPLOY.updates()) == updates
+        assert tge.groups_enabled(groups) == [False] * len(groups)
+
+    def test_a_restore_started_without_a_bake_event_fails_closed(
+        self, pipeline_template: dict[str, Any]
+    ) -> None:
+        bridge = _EventBridge(pipeline_template)
+        sfn = boto3.client("stepfunctions")
+        for event in ({}, {"detail": {"input": "[]", "executionArn": "x"}}, {"detail": {"input": 1}}):
+            execution = sfn.start_execution(
+                stateMachineArn=bridge.machine("Restore"),
+                name=f"r-{uuid.uuid4().hex[:12]}",
+                input=json.dumps(event),
+            )
+            restore = bridge.finish(execution["executionArn"])
+            assert (restore["status"], restore["error"]) == ("FAILED", "GateInputUnverified"), event
+        assert tge.CODEDEPLOY.updates() == []
+
+    @pytest.mark.parametrize(
+        ("machine", "status", "restores"),
+        [
+            ("Bake", "ABORTED", True),
+            ("Bake", "TIMED_OUT", True),
+            ("Bake", "FAILED", False),  # the bake's own RestoreHotfix ran
+            ("Bake", "SUCCEEDED", False),
+            ("Gate", "ABORTED", False),
+            ("Gate", "TIMED_OUT", False),
+            ("Restore", "ABORTED", False),
+        ],
+    )
+    def test_only_this_pipelines_bakes_that_ended_early_are_restored(
+        self, pipeline_template: dict[str, Any], machine: str, status: str, restores: bool
+    ) -> None:
+        bridge = _EventBridge(pipeline_template)
+        arn = bridge.machine(machine)
+        execution = f"{arn.replace(':stateMachine:', ':execution:')}:e-1"
+        event = {
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "detail": {
+                "executionArn": execution,
+                "stateMachineArn": arn,
+                "name": "e-1",
+                "status": status,
+                "input": "{}",
+                "error": None,
+                "cause": None,
+            },
+        }
+        ended_early = [
+            k for k, r in bridge.rules().items() if r["EventPattern"]["detail"]["status"] != ["FAILED"]
+        ]
+        assert len(ended_early) == 1
+        assert (bridge.matching(event) == ended_early) is restores
+        # another pipeline's bake (same name, another ARN) is never this pipeline's to restore
+        other = {**event, "detail": {**event["detail"], "stateMachineArn": arn + "-catalog"}}
+        assert ended_early[0] not in bridge.matching(other)
 
 
 @pytest.mark.usefixtures("local_aws")

@@ -252,11 +252,14 @@ def test_a_tampered_or_unverified_gate_input_pages_the_tooling_topic(fleet: Any,
     pipeline = fleet.pipeline(service)
     template = Template.from_stack(pipeline)
     gates = pipeline.rendered.gates
-    machines = sorted(json.dumps(pipeline.resolve(m.state_machine_arn)) for m in (gates.gate, gates.bake))
+    machines = sorted(
+        json.dumps(pipeline.resolve(m.state_machine_arn)) for m in (gates.gate, gates.bake, gates.restore)
+    )
     [rule] = [
         r["Properties"]
         for r in template.find_resources("AWS::Events::Rule").values()
         if r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]
+        and r["Properties"]["EventPattern"]["detail"]["status"] == ["FAILED"]
     ]
     pattern = rule["EventPattern"]
     assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
@@ -299,20 +302,51 @@ def test_eventbridge_may_publish_to_the_encrypted_tooling_topic(fleet: Any) -> N
 def test_a_gate_failure_reaches_the_pipelines_subscription(fleet: Any, service: str) -> None:
     pipeline = fleet.pipeline(service)
     template = Template.from_stack(pipeline).to_json()
-    [rule] = [
+    rules = [
         r["Properties"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Events::Rule"
         and r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]
     ]
-    transformer = rule["Targets"][0]["InputTransformer"]
-    body = transformer["InputTemplate"]
-    for name in transformer["InputPathsMap"]:
-        body = body.replace(f"<{name}>", json.dumps('a "quoted" value'))
-    message = json.loads(body)
+    # a gate or bake that failed paging, and a bake that was stopped or timed out
+    assert sorted(r["EventPattern"]["detail"]["status"] for r in rules) == [
+        ["ABORTED", "TIMED_OUT"],
+        ["FAILED"],
+    ]
+    topic = pipeline.resolve(pipeline.rendered.paging_topic.topic_arn)
     [subscription] = subscriptions_of(pipeline, pipeline.rendered.paging_topic)
-    assert sns_body_filter_matches(subscription["FilterPolicy"], message)
-    assert message["AlarmName"] == f"{service}-application-gate-failed"
+    for rule in rules:
+        [transformer] = [t["InputTransformer"] for t in rule["Targets"] if t["Arn"] == topic]
+        body = transformer["InputTemplate"]
+        for name in transformer["InputPathsMap"]:
+            body = body.replace(f"<{name}>", json.dumps('a "quoted" value'))
+        message = json.loads(body)
+        assert sns_body_filter_matches(subscription["FilterPolicy"], message)
+        assert message["AlarmName"] == f"{service}-application-gate-failed"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_bake_stopped_or_timed_out_is_restored_and_pages_the_tooling_topic(
+    fleet: Any, service: str
+) -> None:
+    """Before: a stopped or timed-out bake left a hotfix's alarm rollback off and paged nobody."""
+    pipeline = fleet.pipeline(service)
+    template = Template.from_stack(pipeline)
+    gates = pipeline.rendered.gates
+    [rule] = [
+        r["Properties"]
+        for r in template.find_resources("AWS::Events::Rule").values()
+        if r["Properties"].get("EventPattern", {}).get("source") == ["aws.states"]
+        and r["Properties"]["EventPattern"]["detail"]["status"] == ["ABORTED", "TIMED_OUT"]
+    ]
+    assert rule["EventPattern"]["detail"]["stateMachineArn"] == [
+        pipeline.resolve(gates.bake.state_machine_arn)
+    ]
+    assert sorted(json.dumps(t["Arn"]) for t in rule["Targets"]) == sorted(
+        json.dumps(pipeline.resolve(a))
+        for a in (gates.restore.state_machine_arn, pipeline.rendered.paging_topic.topic_arn)
+    )
+    assert rule["State"] == "ENABLED"
 
 
 # ------------------------------------------------------------------------ hotfix IAM (issue 8)
