@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -28,18 +28,21 @@ CODEDEPLOY_ALIAS_ACTIONS = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:Get
 """What CodeDeploy needs on an alias: the actions of AWSCodeDeployRoleForLambdaLimited, scoped."""
 
 
-_PREDEFINED: dict[tuple[TrafficShape, int, int], codedeploy.ILambdaDeploymentConfig] = {
-    (TrafficShape.CANARY, 10, 5): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
-    (TrafficShape.CANARY, 10, 10): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_10_MINUTES,
-    (TrafficShape.CANARY, 10, 15): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_15_MINUTES,
-    (TrafficShape.CANARY, 10, 30): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_30_MINUTES,
-    (TrafficShape.LINEAR, 10, 1): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_1_MINUTE,
-    (TrafficShape.LINEAR, 10, 2): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_2_MINUTES,
-    (TrafficShape.LINEAR, 10, 3): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_3_MINUTES,
-    (TrafficShape.LINEAR, 10, 10): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_10_MINUTES,
+_Config = codedeploy.LambdaDeploymentConfig
+
+_PREDEFINED: dict[tuple[TrafficShape, int, int], Callable[[], codedeploy.ILambdaDeploymentConfig]] = {
+    (TrafficShape.CANARY, 10, 5): lambda: _Config.CANARY_10_PERCENT_5_MINUTES,
+    (TrafficShape.CANARY, 10, 10): lambda: _Config.CANARY_10_PERCENT_10_MINUTES,
+    (TrafficShape.CANARY, 10, 15): lambda: _Config.CANARY_10_PERCENT_15_MINUTES,
+    (TrafficShape.CANARY, 10, 30): lambda: _Config.CANARY_10_PERCENT_30_MINUTES,
+    (TrafficShape.LINEAR, 10, 1): lambda: _Config.LINEAR_10_PERCENT_EVERY_1_MINUTE,
+    (TrafficShape.LINEAR, 10, 2): lambda: _Config.LINEAR_10_PERCENT_EVERY_2_MINUTES,
+    (TrafficShape.LINEAR, 10, 3): lambda: _Config.LINEAR_10_PERCENT_EVERY_3_MINUTES,
+    (TrafficShape.LINEAR, 10, 10): lambda: _Config.LINEAR_10_PERCENT_EVERY_10_MINUTES,
 }
 """CodeDeploy's predefined Lambda configs (``CodeDeployDefault.Lambda...``) by (shape, percent,
-minutes): a policy equal to one of them uses it instead of a custom config of its own."""
+minutes): a policy equal to one of them uses it instead of a custom config of its own. Each is
+read on first use (:func:`_predefined`), not at import: every read is a jsii round trip."""
 
 
 # Immutable CDK values made once per process instead of once per copy (each is a jsii round trip).
@@ -53,6 +56,12 @@ def _duration(unit: str, amount: int) -> Duration:
 @cache
 def _all_at_once() -> codedeploy.ILambdaDeploymentConfig:
     return codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
+
+
+@cache
+def _predefined(key: tuple[TrafficShape, int, int]) -> codedeploy.ILambdaDeploymentConfig | None:
+    read = _PREDEFINED.get(key)
+    return None if read is None else read()
 
 
 @cache
@@ -73,7 +82,7 @@ def deployment_config_for(
     ``CodeDeployDefault.LambdaCanary10Percent10Minutes``), else a custom config ``construct_id``."""
     if policy.shape is TrafficShape.ALL_AT_ONCE:
         return _all_at_once()
-    predefined = _PREDEFINED.get((policy.shape, policy.step_percent, policy.interval_minutes))
+    predefined = _predefined((policy.shape, policy.step_percent, policy.interval_minutes))
     if predefined is not None:
         return predefined
     interval = _duration("minutes", policy.interval_minutes)
