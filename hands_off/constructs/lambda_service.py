@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -15,7 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
+from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms, account_paging_topic
 from hands_off.constructs.code_signing import signed_lambda_package
 from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, DeploymentPolicy, TrafficShape
@@ -236,7 +236,13 @@ class LambdaService(Construct):
             )
 
         self.alarms: ServiceAlarms = AlarmFactory(
-            self, "Alarms", name_prefix=function_name, policy=alarm_policy
+            self,
+            "Alarms",
+            name_prefix=function_name,
+            policy=alarm_policy,
+            # The factory's default, without asking CDK for this construct's stack when the
+            # scope is the stack (as in a hands-off pipeline's copies): one round trip fewer.
+            paging_topic=account_paging_topic(scope) if isinstance(scope, Stack) else None,
         ).lambda_alarms(
             self.alias, watch_traffic=canary_payload is not None if watch_traffic is None else watch_traffic
         )
