@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -72,6 +73,23 @@ def _default_runtime() -> lambda_.Runtime:
 @cache
 def _every_minute() -> events.Schedule:
     return events.Schedule.rate(_duration("minutes", 1))
+
+
+_CANARY_INPUTS: dict[str, events.RuleTargetInput] = {}
+
+
+def _canary_input(payload: Mapping[str, Any]) -> events.RuleTargetInput:
+    """``RuleTargetInput.from_object(payload)``, made once per process for every payload with the
+    same JSON (a service's copies share theirs): an input is immutable, rendered anew into each rule
+    that uses it. A payload that is not plain JSON is not shared."""
+    try:
+        key = json.dumps(payload, allow_nan=False)
+    except (TypeError, ValueError):
+        return events.RuleTargetInput.from_object(dict(payload))
+    made = _CANARY_INPUTS.get(key)
+    if made is None:
+        made = _CANARY_INPUTS[key] = events.RuleTargetInput.from_object(dict(payload))
+    return made
 
 
 def deployment_config_for(
@@ -256,7 +274,7 @@ class LambdaService(Construct):
                 targets=[
                     targets.LambdaFunction(
                         self.alias,
-                        event=events.RuleTargetInput.from_object(dict(canary_payload)),
+                        event=_canary_input(canary_payload),
                         retry_attempts=0,
                     )
                 ],
