@@ -92,7 +92,8 @@ def is_account_paging_topic(topic: sns.ITopic) -> bool:
 def imports_account_paging_topic(stack: Stack) -> bool:
     """Whether ``stack`` pages its account and region's shared topic (:func:`account_paging_topic`),
     so that account and region needs its ``AccountBaseline``."""
-    return stack.node.try_find_child(_ACCOUNT_TOPIC_ID) is not None
+    # A stack account_paging_topic imported into holds the import: no round trip to ask.
+    return stack in _STACK_TOPICS or stack.node.try_find_child(_ACCOUNT_TOPIC_ID) is not None
 
 
 def paging_filter_policy(alarm_prefix: str) -> dict[str, sns.FilterOrPolicy]:
