@@ -80,7 +80,15 @@ class AccountBaseline(Stack):
                 "deployed once, before the pipelines"
             ),
         )
-        topic_arn = self.format_arn(service="sns", resource=PAGING_TOPIC_NAME)
+        # What self.format_arn(service=..., resource=...) makes (arn:<partition>:<service>:<region>:
+        # <account>:<resource>, the stack's region and account being the ones given), with the
+        # partition read once instead of one format_arn round trip per ARN.
+        partition = self.partition
+
+        def arn(service: str, resource: str) -> str:
+            return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+        topic_arn = arn("sns", PAGING_TOPIC_NAME)
         # Made (and read) once each: every jsii object made or property read is a round trip.
         publishers = {service: iam.ServicePrincipal(service) for service in PAGING_PUBLISHERS}
         self.paging_key = kms.Key(
@@ -119,9 +127,7 @@ class AccountBaseline(Stack):
                     resources=[paging_topic_arn],
                     conditions={
                         "StringEquals": {"aws:SourceAccount": account},  # what self.account is
-                        "ArnLike": {
-                            "aws:SourceArn": self.format_arn(service=service.split(".")[0], resource=resource)
-                        },
+                        "ArnLike": {"aws:SourceArn": arn(service.split(".")[0], resource)},
                     },
                 )
             )
