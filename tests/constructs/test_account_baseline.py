@@ -165,16 +165,16 @@ def test_a_topic_imported_without_account_paging_topic_still_needs_its_baseline(
 @pytest.mark.parametrize(
     "value",
     [
-        "111111111111",
-        "us-east-1",
-        "",
-        Aws.ACCOUNT_ID,
-        Aws.REGION,
-        f"prefix-{Aws.REGION}-suffix",
-        Token.as_string(Token.as_number(Aws.ACCOUNT_ID)),
-        "${Token[not a token]}",
-        "Token[",
-        f"Token[{Token.as_number(Aws.ACCOUNT_ID)}",  # a number token in a string
+        pytest.param("111111111111", id="account"),
+        pytest.param("us-east-1", id="region"),
+        pytest.param("", id="empty"),
+        pytest.param(Aws.ACCOUNT_ID, id="account-token"),
+        pytest.param(Aws.REGION, id="region-token"),
+        pytest.param(f"prefix-{Aws.REGION}-suffix", id="token-inside"),
+        pytest.param(Token.as_string(Token.as_number(Aws.ACCOUNT_ID)), id="number-token-as-string"),
+        pytest.param("${Token[not a token]}", id="not-a-token-key"),
+        pytest.param("Token[", id="marker-only"),
+        pytest.param(f"Token[{Token.as_number(Aws.ACCOUNT_ID)}", id="stringified-number-token"),
     ],
 )
 def test_unresolved_is_cdks_answer_for_strings(value: str) -> None:
