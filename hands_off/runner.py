@@ -34,8 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hands_off.model.config_file import FleetFileError
-from hands_off.model.errors import ConfigError
+from hands_off.model.errors import ConfigError, FleetFileError
 
 if TYPE_CHECKING:
     from aws_cdk import App

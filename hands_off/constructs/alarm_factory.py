@@ -6,6 +6,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol, cast
 
 import jsii
@@ -62,11 +63,16 @@ def account_paging_topic(scope: Construct) -> sns.ITopic:
     known = _STACK_TOPICS.get(stack)
     if known is not None:
         return known
-    existing = stack.node.try_find_child(_ACCOUNT_TOPIC_ID)
-    if existing is not None:
-        return cast(sns.ITopic, existing)
     arn = stack.format_arn(service="sns", resource=PAGING_TOPIC_NAME)
-    topic = sns.Topic.from_topic_arn(stack, _ACCOUNT_TOPIC_ID, arn)
+    try:
+        topic = sns.Topic.from_topic_arn(stack, _ACCOUNT_TOPIC_ID, arn)
+    except RuntimeError:
+        # Imported here before, but not by this function (or not in this process's memory): the
+        # construct is there. Looked up only then: a lookup first is two round trips per stack.
+        existing = stack.node.try_find_child(_ACCOUNT_TOPIC_ID)
+        if existing is None:
+            raise
+        topic = cast(sns.ITopic, existing)
     _STACK_TOPICS[stack] = topic
     _SHARED_TOPICS.add(topic)
     return topic
@@ -86,7 +92,8 @@ def is_account_paging_topic(topic: sns.ITopic) -> bool:
 def imports_account_paging_topic(stack: Stack) -> bool:
     """Whether ``stack`` pages its account and region's shared topic (:func:`account_paging_topic`),
     so that account and region needs its ``AccountBaseline``."""
-    return stack.node.try_find_child(_ACCOUNT_TOPIC_ID) is not None
+    # A stack account_paging_topic imported into holds the import: no round trip to ask.
+    return stack in _STACK_TOPICS or stack.node.try_find_child(_ACCOUNT_TOPIC_ID) is not None
 
 
 def paging_filter_policy(alarm_prefix: str) -> dict[str, sns.FilterOrPolicy]:
@@ -237,6 +244,13 @@ def new_paging_topic(scope: Construct, *, name: str, id_prefix: str = "Paging") 
     )
 
 
+@cache
+def _minutes(minutes: int) -> Duration:
+    """``Duration.minutes(minutes)``, made once per process: a duration is immutable, and each one
+    made is a jsii round trip (one per copy otherwise)."""
+    return Duration.minutes(minutes)
+
+
 class ServiceMetrics(Protocol):
     """Where one copy's signals come from: the metric source behind :class:`AlarmFactory`.
 
@@ -371,7 +385,7 @@ class AlarmFactory(Construct):
         self._action = cw_actions.SnsAction(self.paging_topic)
 
     def _period(self) -> Duration:
-        return Duration.minutes(self.policy.period_minutes)
+        return _minutes(self.policy.period_minutes)
 
     def _wire(self, alarm: cloudwatch.AlarmBase) -> None:
         alarm.add_alarm_action(self._action)

@@ -21,6 +21,11 @@ from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
 from hands_off.constructs.alb_metrics import AlbTargetMetrics
 from hands_off.constructs.copies import ServerDeployment
 from hands_off.constructs.roles import inline_default_policy
+from hands_off.constructs.zones import (
+    availability_zones,
+    availability_zones_context_key,
+    known_availability_zones,
+)
 from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, ConfigError, DeploymentPolicy, TrafficShape
 from hands_off.naming import RolePurpose, ServiceNaming
@@ -66,18 +71,6 @@ HOST_CPU_ALARM_SUFFIX = "host-cpu"
 """Name suffix of the host CPU alarm (``<copy>-host-cpu``): a local name, as
 :class:`~hands_off.naming.AlarmKind` has no host kind yet."""
 
-# AZ names differ from "<region>a, b, c" in a few regions (AZ names are per account; these are the
-# ones every account can use). Synth never looks zones up (no AWS call at synth).
-_ZONE_LETTERS = {
-    "ap-northeast-1": "acd",
-    "ca-central-1": "abd",
-    "us-west-1": "ac",
-    "sa-east-1": "abc",
-    "us-east-1": "abcdef",
-    "us-west-2": "abcd",
-}
-
-
 _MAX_ROLE_NAME = 64
 
 _CODEDEPLOY_SERVER_ACTIONS = (
@@ -117,34 +110,6 @@ def _role_name(prefix: str | None, purpose: str) -> str | None:
             "use a shorter service name",
         )
     return name
-
-
-def availability_zones(region: str, count: int) -> list[str]:
-    """``count`` Availability Zone names of ``region`` (``<region>a``, ``b``, ``c``... except in the
-    regions whose zone letters have gaps).
-
-    Raises:
-        ConfigError: the region has fewer zones than ``count`` (as far as hands-off knows).
-    """
-    letters = _ZONE_LETTERS.get(region, "abc")
-    if count > len(letters):
-        raise ConfigError(
-            f"Target.az_count ({region})",
-            f"{count} zones asked, hands-off knows {len(letters)} in {region} "
-            f"({', '.join(region + x for x in letters)}); lower az_count or pass availability_zones",
-        )
-    return [region + letter for letter in letters[:count]]
-
-
-def known_availability_zones(region: str) -> list[str]:
-    """Every Availability Zone of ``region`` hands-off knows (its zone table; ``a``-``c`` for a
-    region the table does not list)."""
-    return availability_zones(region, len(_ZONE_LETTERS.get(region, "abc")))
-
-
-def availability_zones_context_key(account: str, region: str) -> str:
-    """The CDK context key a stack's Availability Zone lookup reads (``cdk.context.json``)."""
-    return f"availability-zones:account={account}:region={region}"
 
 
 def server_deployment_config_for(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -15,7 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
+from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms, account_paging_topic
 from hands_off.constructs.code_signing import signed_lambda_package
 from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, DeploymentPolicy, TrafficShape
@@ -28,18 +29,21 @@ CODEDEPLOY_ALIAS_ACTIONS = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:Get
 """What CodeDeploy needs on an alias: the actions of AWSCodeDeployRoleForLambdaLimited, scoped."""
 
 
-_PREDEFINED: dict[tuple[TrafficShape, int, int], codedeploy.ILambdaDeploymentConfig] = {
-    (TrafficShape.CANARY, 10, 5): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
-    (TrafficShape.CANARY, 10, 10): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_10_MINUTES,
-    (TrafficShape.CANARY, 10, 15): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_15_MINUTES,
-    (TrafficShape.CANARY, 10, 30): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_30_MINUTES,
-    (TrafficShape.LINEAR, 10, 1): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_1_MINUTE,
-    (TrafficShape.LINEAR, 10, 2): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_2_MINUTES,
-    (TrafficShape.LINEAR, 10, 3): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_3_MINUTES,
-    (TrafficShape.LINEAR, 10, 10): codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_10_MINUTES,
+_Config = codedeploy.LambdaDeploymentConfig
+
+_PREDEFINED: dict[tuple[TrafficShape, int, int], Callable[[], codedeploy.ILambdaDeploymentConfig]] = {
+    (TrafficShape.CANARY, 10, 5): lambda: _Config.CANARY_10_PERCENT_5_MINUTES,
+    (TrafficShape.CANARY, 10, 10): lambda: _Config.CANARY_10_PERCENT_10_MINUTES,
+    (TrafficShape.CANARY, 10, 15): lambda: _Config.CANARY_10_PERCENT_15_MINUTES,
+    (TrafficShape.CANARY, 10, 30): lambda: _Config.CANARY_10_PERCENT_30_MINUTES,
+    (TrafficShape.LINEAR, 10, 1): lambda: _Config.LINEAR_10_PERCENT_EVERY_1_MINUTE,
+    (TrafficShape.LINEAR, 10, 2): lambda: _Config.LINEAR_10_PERCENT_EVERY_2_MINUTES,
+    (TrafficShape.LINEAR, 10, 3): lambda: _Config.LINEAR_10_PERCENT_EVERY_3_MINUTES,
+    (TrafficShape.LINEAR, 10, 10): lambda: _Config.LINEAR_10_PERCENT_EVERY_10_MINUTES,
 }
 """CodeDeploy's predefined Lambda configs (``CodeDeployDefault.Lambda...``) by (shape, percent,
-minutes): a policy equal to one of them uses it instead of a custom config of its own."""
+minutes): a policy equal to one of them uses it instead of a custom config of its own. Each is
+read on first use (:func:`_predefined`), not at import: every read is a jsii round trip."""
 
 
 # Immutable CDK values made once per process instead of once per copy (each is a jsii round trip).
@@ -56,6 +60,12 @@ def _all_at_once() -> codedeploy.ILambdaDeploymentConfig:
 
 
 @cache
+def _predefined(key: tuple[TrafficShape, int, int]) -> codedeploy.ILambdaDeploymentConfig | None:
+    read = _PREDEFINED.get(key)
+    return None if read is None else read()
+
+
+@cache
 def _default_runtime() -> lambda_.Runtime:
     return lambda_.Runtime.PYTHON_3_14
 
@@ -63,6 +73,23 @@ def _default_runtime() -> lambda_.Runtime:
 @cache
 def _every_minute() -> events.Schedule:
     return events.Schedule.rate(_duration("minutes", 1))
+
+
+_CANARY_INPUTS: dict[str, events.RuleTargetInput] = {}
+
+
+def _canary_input(payload: Mapping[str, Any]) -> events.RuleTargetInput:
+    """``RuleTargetInput.from_object(payload)``, made once per process for every payload with the
+    same JSON (a service's copies share theirs): an input is immutable, rendered anew into each rule
+    that uses it. A payload that is not plain JSON is not shared."""
+    try:
+        key = json.dumps(payload, allow_nan=False)
+    except (TypeError, ValueError):
+        return events.RuleTargetInput.from_object(dict(payload))
+    made = _CANARY_INPUTS.get(key)
+    if made is None:
+        made = _CANARY_INPUTS[key] = events.RuleTargetInput.from_object(dict(payload))
+    return made
 
 
 def deployment_config_for(
@@ -73,7 +100,7 @@ def deployment_config_for(
     ``CodeDeployDefault.LambdaCanary10Percent10Minutes``), else a custom config ``construct_id``."""
     if policy.shape is TrafficShape.ALL_AT_ONCE:
         return _all_at_once()
-    predefined = _PREDEFINED.get((policy.shape, policy.step_percent, policy.interval_minutes))
+    predefined = _predefined((policy.shape, policy.step_percent, policy.interval_minutes))
     if predefined is not None:
         return predefined
     interval = _duration("minutes", policy.interval_minutes)
@@ -227,7 +254,13 @@ class LambdaService(Construct):
             )
 
         self.alarms: ServiceAlarms = AlarmFactory(
-            self, "Alarms", name_prefix=function_name, policy=alarm_policy
+            self,
+            "Alarms",
+            name_prefix=function_name,
+            policy=alarm_policy,
+            # The factory's default, without asking CDK for this construct's stack when the
+            # scope is the stack (as in a hands-off pipeline's copies): one round trip fewer.
+            paging_topic=account_paging_topic(scope) if isinstance(scope, Stack) else None,
         ).lambda_alarms(
             self.alias, watch_traffic=canary_payload is not None if watch_traffic is None else watch_traffic
         )
@@ -241,7 +274,7 @@ class LambdaService(Construct):
                 targets=[
                     targets.LambdaFunction(
                         self.alias,
-                        event=events.RuleTargetInput.from_object(dict(canary_payload)),
+                        event=_canary_input(canary_payload),
                         retry_attempts=0,
                     )
                 ],

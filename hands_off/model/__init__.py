@@ -14,10 +14,12 @@ Example::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from hands_off.model.account import Account
-from hands_off.model.config_file import FleetFile, FleetFileError, load_environments, load_plan
 from hands_off.model.environments import Environments
-from hands_off.model.errors import ConfigError
+from hands_off.model.errors import ConfigError, FleetFileError
 from hands_off.model.example import (
     EXAMPLE_ACCOUNTS,
     EXAMPLE_INVENTORY,
@@ -46,6 +48,9 @@ from hands_off.model.practices import MODEL_RULES, Finding, FleetView, Level, Ru
 from hands_off.model.regions import KNOWN_REGIONS, validate_region
 from hands_off.model.target import Target
 from hands_off.model.wave import Stage, Wave
+
+if TYPE_CHECKING:
+    from hands_off.model.config_file import FleetFile, load_environments, load_plan
 
 __all__ = [
     "DEFAULT_ALARM_POLICY",
@@ -88,3 +93,21 @@ __all__ = [
     "validate_region",
     "validate_service_identity",
 ]
+
+
+# The fleet-file reader (and pydantic, which validates the file) is loaded on first use: an app
+# that builds its environments in Python never pays for it.
+_LAZY = dict.fromkeys(("FleetFile", "load_environments", "load_plan"), "hands_off.model.config_file")
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hands_off.model' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -56,7 +56,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from hands_off.model.account import Account
 from hands_off.model.environments import Environments
-from hands_off.model.errors import ConfigError
+from hands_off.model.errors import ConfigError, FleetFileError
 from hands_off.model.planner import (
     RegionTraffic,
     WavePlan,
@@ -76,41 +76,6 @@ from hands_off.model.target import Target
 from hands_off.model.wave import Stage, Wave
 
 __all__ = ["FleetFile", "FleetFileError", "load_environments", "load_plan"]
-
-
-class FleetFileError(ConfigError):
-    """A ``ConfigError`` in a fleet file, naming the file: ``str(err)`` is
-    ``f"{path}: {field}: {message}"``, e.g.
-    ``"fleet.toml: stages.alpha: is empty; list at least one region"``.
-
-    ``field`` is the dotted path of the key in the file, as in every ``ConfigError``; a syntax
-    error has the file itself as its field (and is shown once: ``"fleet.toml: is not valid TOML
-    ..."``).
-
-    Attributes:
-        path: the file, as it was given to ``load_environments`` / ``load_plan``.
-    """
-
-    path: str
-
-    def __init__(self, field: str, message: str, *, path: str) -> None:
-        """Create the error for ``field`` of the file at ``path``."""
-        super().__init__(field, message)
-        self.path = path
-        self.args = (str(self),)
-
-    def __str__(self) -> str:
-        """``path: field: message`` (``path: message`` when the field is the file itself)."""
-        where = self.path if self.field == self.path else f"{self.path}: {self.field}"
-        return f"{where}: {self.message}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle by the constructor arguments, keeping the path."""
-        return (_fleet_file_error, (self.field, self.message, self.path))
-
-
-def _fleet_file_error(field: str, message: str, path: str) -> FleetFileError:
-    return FleetFileError(field, message, path=path)
 
 
 # Fields of load_plan's own arguments, not of the file: their errors do not name the file.

@@ -1,8 +1,10 @@
-"""The one error type of the model: a user configuration mistake."""
+"""The error type of the model, a user configuration mistake, and its fleet-file form."""
 
 from __future__ import annotations
 
-__all__ = ["ConfigError"]
+from typing import Any
+
+__all__ = ["ConfigError", "FleetFileError"]
 
 
 class ConfigError(ValueError):
@@ -42,3 +44,38 @@ class ConfigError(ValueError):
         """Pickle by the constructor arguments (``ValueError`` would pass only ``str(self)``);
         the keyword-only ``code`` travels as state."""
         return (type(self), (self.field, self.message), {"code": self.code})
+
+
+class FleetFileError(ConfigError):
+    """A ``ConfigError`` in a fleet file, naming the file: ``str(err)`` is
+    ``f"{path}: {field}: {message}"``, e.g.
+    ``"fleet.toml: stages.alpha: is empty; list at least one region"``.
+
+    ``field`` is the dotted path of the key in the file, as in every ``ConfigError``; a syntax
+    error has the file itself as its field (and is shown once: ``"fleet.toml: is not valid TOML
+    ..."``).
+
+    Attributes:
+        path: the file, as it was given to ``load_environments`` / ``load_plan``.
+    """
+
+    path: str
+
+    def __init__(self, field: str, message: str, *, path: str) -> None:
+        """Create the error for ``field`` of the file at ``path``."""
+        super().__init__(field, message)
+        self.path = path
+        self.args = (str(self),)
+
+    def __str__(self) -> str:
+        """``path: field: message`` (``path: message`` when the field is the file itself)."""
+        where = self.path if self.field == self.path else f"{self.path}: {self.field}"
+        return f"{where}: {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by the constructor arguments, keeping the path."""
+        return (_fleet_file_error, (self.field, self.message, self.path))
+
+
+def _fleet_file_error(field: str, message: str, path: str) -> FleetFileError:
+    return FleetFileError(field, message, path=path)

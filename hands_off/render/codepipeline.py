@@ -813,6 +813,7 @@ def _narrow_wildcard_grants(
         aliases: list[str] = []
         result: tuple[list[Any], list[str]] | None = (keys, aliases)
         own_region = stack.region
+        arn_parts: list[str] = []  # the stack's partition and account, read once for every key
         for region in sorted(r for r in support if r != own_region):  # the own region's key: by ARN
             key = support[region].replication_bucket.encryption_key
             alias = context.resolve(key.key_id) if key is not None else None
@@ -822,7 +823,12 @@ def _narrow_wildcard_grants(
             # Kept as CDK's string (a token while the partition is one, without the
             # @aws-cdk/core:enablePartitionLiterals flag): CDK resolves what produce() returns on
             # every pass, where a value resolved once here would be re-read as a string.
-            keys.append(stack.format_arn(service="kms", region=region, resource="key", resource_name="*"))
+            # What stack.format_arn(service="kms", region=region, resource="key", resource_name="*")
+            # makes, without a round trip per region.
+            if not arn_parts:
+                arn_parts += (stack.partition, stack.account)
+            partition, account = arn_parts
+            keys.append(f"arn:{partition}:kms:{region}:{account}:key/*")
             aliases.append(alias)
         named.append(result)
         return result

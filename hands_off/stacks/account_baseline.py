@@ -27,7 +27,9 @@ Example::
 
 from __future__ import annotations
 
-from aws_cdk import Environment, RemovalPolicy, Stack, Stage, Token
+import re
+
+from aws_cdk import Environment, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -78,7 +80,17 @@ class AccountBaseline(Stack):
                 "deployed once, before the pipelines"
             ),
         )
-        topic_arn = self.format_arn(service="sns", resource=PAGING_TOPIC_NAME)
+        # What self.format_arn(service=..., resource=...) makes (arn:<partition>:<service>:<region>:
+        # <account>:<resource>, the stack's region and account being the ones given), with the
+        # partition read once instead of one format_arn round trip per ARN.
+        partition = self.partition
+
+        def arn(service: str, resource: str) -> str:
+            return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+        topic_arn = arn("sns", PAGING_TOPIC_NAME)
+        # Made (and read) once each: every jsii object made or property read is a round trip.
+        publishers = {service: iam.ServicePrincipal(service) for service in PAGING_PUBLISHERS}
         self.paging_key = kms.Key(
             self,
             "PagingKey",
@@ -91,7 +103,7 @@ class AccountBaseline(Stack):
         self.paging_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="PagingPublishers",
-                principals=[iam.ServicePrincipal(service) for service in PAGING_PUBLISHERS],
+                principals=list(publishers.values()),
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
                 conditions={"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}},
@@ -105,21 +117,30 @@ class AccountBaseline(Stack):
             master_key=self.paging_key,
             enforce_ssl=True,
         )
+        paging_topic_arn = self.paging_topic.topic_arn
         for service, resource in PAGING_PUBLISHERS.items():
             self.paging_topic.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid=_PUBLISHER_SIDS[service],
-                    principals=[iam.ServicePrincipal(service)],
+                    principals=[publishers[service]],
                     actions=["sns:Publish"],
-                    resources=[self.paging_topic.topic_arn],
+                    resources=[paging_topic_arn],
                     conditions={
-                        "StringEquals": {"aws:SourceAccount": self.account},
-                        "ArnLike": {
-                            "aws:SourceArn": self.format_arn(service=service.split(".")[0], resource=resource)
-                        },
+                        "StringEquals": {"aws:SourceAccount": account},  # what self.account is
+                        "ArnLike": {"aws:SourceArn": arn(service.split(".")[0], resource)},
                     },
                 )
             )
+
+
+# CDK's string token markers (core/lib/private/encoding.ts): a string token, or a number token
+# turned into a string. ``Token.is_unresolved`` of a string, without a jsii round trip per stack.
+_STRING_TOKEN = re.compile(r"\$\{Token\[[a-zA-Z0-9:._-]+\]\}|-1\.[0-9]{10,16}e\+289")
+
+
+def _is_unresolved(value: str) -> bool:
+    """``Token.is_unresolved(value)`` for a string (what ``Stack.account`` and ``region`` are)."""
+    return "Token[" in value and _STRING_TOKEN.search(value) is not None
 
 
 def paging_environments(scope: Construct) -> list[tuple[str, str]]:
@@ -134,9 +155,10 @@ def paging_environments(scope: Construct) -> list[tuple[str, str]]:
     def visit(node: Construct) -> None:
         for child in node.node.children:
             if isinstance(child, Stack):
-                concrete = not (Token.is_unresolved(child.account) or Token.is_unresolved(child.region))
+                account, region = child.account, child.region  # each read is a jsii round trip
+                concrete = not (_is_unresolved(account) or _is_unresolved(region))
                 if concrete and imports_account_paging_topic(child):
-                    found.setdefault((child.account, child.region), None)
+                    found.setdefault((account, region), None)
                 visit(child)  # a pipeline stack holds its copies' stages
             elif isinstance(child, Stage):
                 visit(child)

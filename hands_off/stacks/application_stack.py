@@ -7,7 +7,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from hands_off.constructs.copies import CopyFactory, ServiceCopy
-from hands_off.constructs.ec2_fleet import availability_zones_context_key, known_availability_zones
+from hands_off.constructs.zones import availability_zones_context_key, known_availability_zones
 from hands_off.deployment import Deployment
 
 __all__ = ["ApplicationStack", "ApplicationStage"]

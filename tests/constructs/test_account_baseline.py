@@ -11,16 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Environment, Stack, Stage
+from aws_cdk import App, Aws, Environment, Stack, Stage, Token
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from hands_off.constructs.alarm_factory import AlarmFactory, account_paging_topic
 from hands_off.nag import apply_nag
 from hands_off.runner import run
 from hands_off.stacks import AccountBaseline, add_account_baselines
-from hands_off.stacks.account_baseline import paging_environments
+from hands_off.stacks.account_baseline import _is_unresolved, paging_environments
 from hands_off.testing import app_context
 from tests.constructs.conftest import ROOT
+from tests.round_trips import round_trips
 
 ACCOUNT, REGION = "444455556666", "eu-west-1"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:hands-off-paging"
@@ -148,6 +150,46 @@ def test_one_baseline_per_account_region_that_pages() -> None:
     assert paging_environments(app) == [("111111111111", "us-east-1"), ("222222222222", "eu-west-1")]
     # a second call adds nothing
     assert add_account_baselines(app) == []
+
+
+def test_a_topic_imported_without_account_paging_topic_still_needs_its_baseline() -> None:
+    app = App()
+    stack = Stack(app, "Own", env=Environment(account="111111111111", region="us-east-1"))
+    sns.Topic.from_topic_arn(
+        stack, "HandsOffPagingTopic", "arn:aws:sns:us-east-1:111111111111:hands-off-paging"
+    )
+
+    assert paging_environments(app) == [("111111111111", "us-east-1")]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("111111111111", id="account"),
+        pytest.param("us-east-1", id="region"),
+        pytest.param("", id="empty"),
+        pytest.param(Aws.ACCOUNT_ID, id="account-token"),
+        pytest.param(Aws.REGION, id="region-token"),
+        pytest.param(f"prefix-{Aws.REGION}-suffix", id="token-inside"),
+        pytest.param(Token.as_string(Token.as_number(Aws.ACCOUNT_ID)), id="number-token-as-string"),
+        pytest.param("${Token[not a token]}", id="not-a-token-key"),
+        pytest.param("Token[", id="marker-only"),
+        pytest.param(f"Token[{Token.as_number(Aws.ACCOUNT_ID)}", id="stringified-number-token"),
+    ],
+)
+def test_unresolved_is_cdks_answer_for_strings(value: str) -> None:
+    assert _is_unresolved(value) == Token.is_unresolved(value)
+
+
+def test_walking_the_app_costs_four_round_trips_per_paging_stack() -> None:
+    # node and children (the walk), account and region; whether it pages is known without asking.
+    app = App()
+    for name in ("A", "B", "C"):
+        copy_stack(app, name, "111111111111", "us-east-1")
+    with round_trips() as count:
+        assert paging_environments(app) == [("111111111111", "us-east-1")]
+
+    assert count[0] <= 2 + 3 * 4
 
 
 def test_run_adds_the_baselines_once() -> None:

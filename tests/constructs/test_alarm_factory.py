@@ -28,6 +28,7 @@ from hands_off.constructs.alarm_factory import (
 from hands_off.model import AlarmPolicy
 from hands_off.naming import ROLLBACK_ALARMS, AlarmKind, alarm_name
 from tests.constructs.conftest import ACCOUNT, REGION, flatten
+from tests.round_trips import round_trips
 
 PREFIX = "orders-test"
 POLICY = AlarmPolicy(
@@ -275,6 +276,31 @@ def test_the_shared_topic_is_imported_once_per_stack(bare_stack: Callable[..., S
     second = AlarmFactory(stack, "Two", name_prefix="orders-two").paging_topic
     assert first.node.path == second.node.path == "Test/HandsOffPagingTopic"
     assert account_paging_topic(stack).node.path == first.node.path
+
+
+def test_a_topic_imported_under_the_shared_id_before_is_the_one_returned(
+    bare_stack: Callable[..., Stack],
+) -> None:
+    stack = bare_stack()
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:hands-off-paging"
+    before = sns.Topic.from_topic_arn(stack, "HandsOffPagingTopic", arn)  # not by account_paging_topic
+
+    topic = account_paging_topic(stack)
+
+    assert topic.node.path == before.node.path
+    assert is_account_paging_topic(topic)
+
+
+def test_importing_the_shared_topic_costs_two_round_trips_then_none(bare_stack: Callable[..., Stack]) -> None:
+    # The ARN and the import; no lookup of an earlier import first (issue 9: every jsii round trip
+    # is paid once per copy of every service).
+    stack = bare_stack()
+    with round_trips() as first:
+        topic = account_paging_topic(stack)
+    with round_trips() as again:
+        assert account_paging_topic(stack) is topic
+
+    assert (first[0], again[0]) == (2, 0)
 
 
 def test_a_given_paging_topic_is_used_and_no_key_is_made(bare_stack: Callable[..., Stack]) -> None:

@@ -15,7 +15,12 @@ from aws_cdk.assertions import Capture, Match, Template
 
 from hands_off.assembly import TrafficShift
 from hands_off.constructs.code_signing import enforced_code_signing_config
-from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS, LambdaService, deployment_config_for
+from hands_off.constructs.lambda_service import (
+    CODEDEPLOY_ALIAS_ACTIONS,
+    LambdaService,
+    _canary_input,
+    deployment_config_for,
+)
 from hands_off.deployment import Deployment
 from hands_off.model import (
     FAST_POLICY,
@@ -200,6 +205,24 @@ def test_canary_payload_invokes_the_alias_every_minute(canary: tuple[Stack, Lamb
             "SourceArn": {"Fn::GetAtt": [logical_id(stack, svc.canary_rule), "Arn"]},
         },
     )
+
+
+def test_copies_with_the_same_payload_share_one_input_each_rendered_in_its_own_stack(
+    bare_stack: Callable[..., Stack],
+) -> None:
+    # One RuleTargetInput per payload (a jsii round trip per copy saved), rendered into each rule.
+    first, second = bare_stack(), bare_stack()
+    inputs = []
+    for stack, payload in ((first, PAYLOAD), (second, json.loads(json.dumps(PAYLOAD)))):
+        svc = service(stack, canary_payload=payload)
+        assert svc.canary_rule is not None
+        targets = Template.from_stack(stack).find_resources("AWS::Events::Rule")
+        [rule] = targets.values()
+        inputs.append(rule["Properties"]["Targets"][0]["Input"])
+
+    assert inputs == [json.dumps(PAYLOAD, separators=(",", ":"))] * 2
+    assert _canary_input(PAYLOAD) is _canary_input(dict(PAYLOAD))
+    assert _canary_input({**PAYLOAD, "other": 1}) is not _canary_input(PAYLOAD)
 
 
 def test_canary_payload_turns_on_the_traffic_anomaly_alarm(

@@ -7,30 +7,13 @@ acknowledgements are gathered, and attached through a recorder instead of ``Vali
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from aws_cdk import aws_codebuild as codebuild
-from jsii._kernel.providers import process
 
 from hands_off import nag
-
-
-@contextmanager
-def round_trips() -> Iterator[list[int]]:
-    """Count the requests Python sends to the jsii runtime (Node) inside the block."""
-    count = [0]
-    send = process._NodeProcess.send
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
-        count[0] += 1
-        return send(self, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(process._NodeProcess, "send", counting)
-        yield count
+from tests.round_trips import round_trips
 
 
 class _Recorder:
