@@ -12,7 +12,11 @@ Event::
      "hotfix_groups", "stage", "execution_id", "override", "override_max_hours": optional (hotfix)}
 
 Result ``{"status": "BAKING" | "DONE" | "FAILED", "reason", "requests_seen",
-"elapsed_seconds", "in_alarm", "unreadable_polls"}``:
+"elapsed_seconds", "in_alarm", "unreadable_polls"}``, capped so that it stays far below the
+256 KiB a Step Functions state may return (past it the task fails ``States.DataLimitExceeded``,
+which no catch catches): ``in_alarm`` and ``lifted`` list the first :data:`MAX_LISTED_ALARMS`
+(``in_alarm_total`` / ``lifted_total`` then count them all), ``reason`` is cut at
+:data:`MAX_REASON_CHARS` characters:
 
 - FAILED at once if any watched alarm is in ALARM, or an alarm cannot be read for a lasting
   reason (AccessDenied, a missing alarm), or the bake watches no alarms or its checks matched
@@ -72,7 +76,23 @@ from .gate_common import (
 from .handler import gate_handler
 from .hotfix import HotfixTarget, alarm_rollback_off, parse_hotfix_groups
 
-__all__ = ["BakeResult", "MalformedDatapoint", "TrafficTarget", "evaluate_bake", "handler", "parse_traffic"]
+__all__ = [
+    "MAX_LISTED_ALARMS",
+    "MAX_REASON_CHARS",
+    "BakeResult",
+    "MalformedDatapoint",
+    "TrafficTarget",
+    "evaluate_bake",
+    "handler",
+    "parse_traffic",
+]
+
+MAX_LISTED_ALARMS = 20
+"""Most alarms a bake result lists in ``in_alarm`` (and in ``lifted``): an org-wide incident (or
+whoever may create alarms under a watched prefix) can put hundreds in ALARM."""
+
+MAX_REASON_CHARS = 8_000
+"""Longest ``reason`` a bake result carries (it is also a failed bake's ``Cause``, at most 32,768)."""
 
 _PERIOD = 60
 _MAX_SPAN = timedelta(seconds=_PERIOD * 1440)  # GetMetricStatistics: <= 1440 datapoints
@@ -93,6 +113,8 @@ class BakeResult(TypedDict):
         unreadable_polls: unreadable polls in a row, this one included (0 after a readable one).
         lifted: the copies' own alarms in ALARM that a hotfix lifted. Present only when a hotfix
             applies to this stage and execution.
+        in_alarm_total, lifted_total: how many there were, present only when the list was cut at
+            :data:`MAX_LISTED_ALARMS`.
     """
 
     status: Status
@@ -102,6 +124,8 @@ class BakeResult(TypedDict):
     in_alarm: list[InAlarm]
     unreadable_polls: int
     lifted: NotRequired[list[InAlarm]]
+    in_alarm_total: NotRequired[int]
+    lifted_total: NotRequired[int]
 
 
 class MalformedDatapoint(ValueError):
@@ -465,4 +489,20 @@ def handler(
     )
     # A lifted alarm is still an unhealthy copy: the next stage's entry condition sees it.
     emit_health(event, len(result["in_alarm"]) + len(result.get("lifted", [])))
-    return result
+    return capped(result)
+
+
+def capped(result: BakeResult) -> BakeResult:
+    """``result`` with at most :data:`MAX_LISTED_ALARMS` alarms in each list (the total beside
+    it) and a ``reason`` of at most :data:`MAX_REASON_CHARS` characters."""
+    out: BakeResult = {**result}
+    for key, total in (("in_alarm", "in_alarm_total"), ("lifted", "lifted_total")):
+        listed = result.get(key)
+        if isinstance(listed, list) and len(listed) > MAX_LISTED_ALARMS:
+            out[key] = listed[:MAX_LISTED_ALARMS]  # type: ignore[literal-required]
+            out[total] = len(listed)  # type: ignore[literal-required]
+    reason = result["reason"]
+    if len(reason) > MAX_REASON_CHARS:
+        cut = f" … (cut: {len(reason):,} characters)"
+        out["reason"] = reason[: MAX_REASON_CHARS - len(cut)] + cut
+    return out

@@ -1,5 +1,6 @@
 """Deployment gates (P14, P15) and bakes (P16, X5) as Step Functions state machines that a
-pipeline invokes before and after each wave, and a third, ``Restore``, for a bake that ended early.
+pipeline invokes before and after each wave, and a third, ``Restore``, for a gate or bake that ended
+early.
 The decisions live in the ``hands_off_gates`` package (shipped in the wheel, tested on their own);
 these machines only loop: check → decide → wait → check, or read the override → watch → wait →
 read the override → watch.
@@ -26,17 +27,35 @@ one off), from the verified input only and never blocking the rollback: what cou
 in the ``hotfix`` field of the rollback's output (``ok`` false, the reason) and the hotfix
 function's ``ERROR`` line.
 
-A bake that ends early — stopped (``StopExecution``, a stopped or abandoned pipeline execution)
-or past its 48 h timeout — never reaches its ``RestoreHotfix``. An EventBridge rule
-(:attr:`DeploymentGates.bake_ended_early`) on the bake machine's ``ABORTED``/``TIMED_OUT``
-status-change events starts the ``Restore`` machine with the event, and pages (once
-:meth:`DeploymentGates.page_failures` is called). ``Restore`` uses nothing of the event but the
-bake's input (parameter name, digest, execution id): it reads the parameter again and uses it only
-if its SHA-256 is that digest, exactly as the bake does, then turns every group's alarm
-configuration back on (``restore``, the safe direction: it never turns one off). An input it
-cannot read or verify, or a group it cannot turn back on, fails it with a :data:`PAGED_ERRORS`
-error (``GateInputUnverified``, ``GateInputTampered``, ``HotfixNotRestored``), which pages; it never
-acts on an unverified input. EventBridge delivers these events best effort.
+A gate or bake that ends without turning alarm rollback back on for sure — stopped
+(``StopExecution``, a stopped or abandoned pipeline execution: a gate stopped while its
+``ArmHotfix`` runs ends with the groups off), past its timeout, or failed by Step Functions itself
+(``States.Runtime`` past 25,000 history events, ``States.DataLimitExceeded`` for a result over
+256 KiB: no ``States.ALL`` catch catches them) — never reaches the bake's ``RestoreHotfix``. An
+EventBridge rule (:attr:`DeploymentGates.ended_early`) on the gate and bake machines'
+``ABORTED``/``TIMED_OUT``/``FAILED`` status-change events (all but a blocked gate, which never
+armed; after a bake's own failure it is a harmless second try) starts the ``Restore`` machine
+with the event. ``Restore`` uses nothing of the event but the execution's input (parameter name,
+digest, execution id): it reads the parameter again and uses it only if its SHA-256 is that
+digest, exactly as the gate and bake do, then turns every group's alarm configuration back on
+(``restore``, the safe direction: it never turns one off). An input it cannot read or verify, or a
+group it cannot turn back on, fails it with a :data:`PAGED_ERRORS` error (``GateInputUnverified``,
+``GateInputTampered``, ``HotfixNotRestored``); it never acts on an unverified input. A Restore
+started for one execution may turn alarm rollback back on under a later execution's hotfix in the
+same stage (seconds later): the safe direction, that deployment then stops on its alarms.
+
+Paging (:meth:`DeploymentGates.page_failures`): every ending of the three machines that nothing
+else pages — ``FAILED`` with any error but ``DeploymentBlocked`` and ``BakeFailed`` (those fail the
+stage and page through the copies' alarms), a bake or ``Restore`` ``ABORTED``/``TIMED_OUT``, a gate
+``TIMED_OUT``. A stopped gate does not page: its ``Restore`` does, if it cannot restore.
+
+The bake's history budget: a poll costs :data:`~hands_off.model.gates.BAKE_EVENTS_PER_POLL`
+events; a failed override read (the function broken: Lambda's own errors are retried) costs more,
+so a bake allows :data:`~hands_off_gates.contract.UNREADABLE_POLL_LIMIT` of them, then turns alarm
+rollback back on and fails with ``BakeOverrideUnreadable`` (paged). Step Functions and EventBridge
+deliver these status-change events best effort, and a pipeline execution stopped between a gate's
+success and its bake starts no Restore (no Step Functions execution ends): the groups stay off
+until the stage's next gate or the page of whoever stopped it.
 """
 
 from __future__ import annotations
@@ -79,6 +98,8 @@ from hands_off.package import bundle_gates
 from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
 
 __all__ = [
+    "BAKE_FAILED_ERROR",
+    "BLOCKED_ERROR",
     "ENDED_EARLY_STATUSES",
     "FAILURE_STATUS_EVENT",
     "GATES_SOURCE",
@@ -86,8 +107,10 @@ __all__ = [
     "HOTFIX_UNSET_ERROR",
     "INPUT_TAMPERED_ERROR",
     "INPUT_UNVERIFIED_ERROR",
+    "OVERRIDE_UNREADABLE_ERROR",
     "PAGED_ERRORS",
     "RETRIED_LAMBDA_ERRORS",
+    "UNPAGED_ERRORS",
     "DeploymentGates",
     "StateMachineStep",
     "config_digest",
@@ -123,26 +146,45 @@ a hotfix) or make sure it is on (without one)."""
 HOTFIX_NOT_RESTORED_ERROR = "HotfixNotRestored"
 """The error a bake fails with when it cannot turn the copies' CodeDeploy alarm rollback back on."""
 
+OVERRIDE_UNREADABLE_ERROR = "BakeOverrideUnreadable"
+"""The error a bake fails with (after turning alarm rollback back on) when the override function
+failed :data:`~hands_off_gates.contract.UNREADABLE_POLL_LIMIT` times in it: each failed read costs
+history events, so they are budgeted like unreadable polls."""
+
+BLOCKED_ERROR = "DeploymentBlocked"
+"""The error a gate fails with when an alarm or a window blocked it past ``max_wait_seconds``."""
+
+BAKE_FAILED_ERROR = "BakeFailed"
+"""The error a bake fails with when what it watched failed it (alarm rollback turned back on)."""
+
 PAGED_ERRORS: tuple[str, ...] = (
     INPUT_TAMPERED_ERROR,
     INPUT_UNVERIFIED_ERROR,
     HOTFIX_UNSET_ERROR,
     HOTFIX_NOT_RESTORED_ERROR,
+    OVERRIDE_UNREADABLE_ERROR,
 )
-"""The errors of a gate or bake execution that page the pipeline's topic
-(:meth:`DeploymentGates.page_failures`): someone rewrote a gate input, or a deployment group's
-alarm rollback could not be set for or after a hotfix. A gate blocked by an alarm or a
-window (``DeploymentBlocked``) or a failed bake (``BakeFailed``) fails its stage and pages through
-the copy's own alarms instead."""
+"""The errors of the machines' own Fail states that page the pipeline's topic
+(:meth:`DeploymentGates.page_failures`): someone rewrote a gate input, a deployment group's
+alarm rollback could not be set for or after a hotfix, or the bake's override function kept
+failing. Any other error but :data:`UNPAGED_ERRORS` pages too (one Step Functions raises itself:
+``States.Runtime`` past the history limit, ``States.DataLimitExceeded``, a Lambda error no catch
+handles)."""
+
+UNPAGED_ERRORS: tuple[str, ...] = (BLOCKED_ERROR, BAKE_FAILED_ERROR)
+"""The errors that do not page through :meth:`DeploymentGates.page_failures`: a gate blocked by an
+alarm or a window (``DeploymentBlocked``) or a failed bake (``BakeFailed``) fails its stage and
+pages through the copy's own alarms instead."""
 
 FAILURE_STATUS_EVENT = "Step Functions Execution Status Change"
 """The EventBridge detail type Step Functions sends (best effort) when an execution changes status;
 its ``detail`` carries ``status``, ``stateMachineArn`` and, for a failure, ``error`` and ``cause``."""
 
 ENDED_EARLY_STATUSES: tuple[str, ...] = ("ABORTED", "TIMED_OUT")
-"""The statuses of a bake execution that ended before it turned alarm rollback back on: stopped
+"""The statuses of an execution that ended without running to one of its own end states: stopped
 (``StopExecution``, a stopped or abandoned pipeline execution) or past the machine's timeout.
-:attr:`DeploymentGates.bake_ended_early` restores them with the ``Restore`` machine."""
+:attr:`DeploymentGates.ended_early` restores a gate or bake that ended so (or ``FAILED``) with the
+``Restore`` machine."""
 
 _RESTORE_TIMEOUT_SECONDS = 3600  # the restore's few tasks take minutes at most, with retries
 _TASK_TIMEOUT_SECONDS = 90  # past the functions' 60 s: an invocation that hangs ends
@@ -227,10 +269,11 @@ class DeploymentGates(Construct):
     Attributes:
         gate: the gate machine (7-day timeout).
         bake: the bake machine (48 h timeout).
-        restore: the ``Restore`` machine, run for a bake that ended early (1 h timeout).
-        bake_ended_early: the EventBridge rule on the bake machine's ``ABORTED``/``TIMED_OUT``
-            status-change events (:data:`ENDED_EARLY_STATUSES`): starts ``restore`` with the
-            event (its role may start that machine only); :meth:`page_failures` adds the page.
+        restore: the ``Restore`` machine, run for a gate or bake that ended early (1 h timeout).
+        ended_early: the EventBridge rule on the gate and bake machines' ``ABORTED``/``TIMED_OUT``
+            status-change events (:data:`ENDED_EARLY_STATUSES`) and ``FAILED`` ones (but a blocked
+            gate): starts ``restore`` with the event (its role may start that machine only);
+            :meth:`page_failures` pages those nothing else pages.
 
     Args:
         pipeline_name: used in names and the override parameter path.
@@ -330,15 +373,23 @@ class DeploymentGates(Construct):
         self.gate = self._machine("Gate", self._gate_definition(), 7 * 24 * 3600)
         self.bake = self._machine("Bake", self._bake_definition(), 2 * 24 * 3600)
         self.restore = self._machine("Restore", self._restore_definition(), _RESTORE_TIMEOUT_SECONDS)
-        self.bake_ended_early = self._restore_ended_bakes()
+        self.ended_early = self._restore_ended()
 
     def page_failures(self, topic: sns.ITopic, *, alarm_name: str | None = None) -> events.Rule:
-        """Page ``topic`` when a gate, bake or restore execution fails with one of
-        :data:`PAGED_ERRORS` (a tampered or unverifiable input, alarm rollback that could not be
-        set or restored): an EventBridge rule on the machines' ``FAILED`` status-change events,
-        matching their ``error``. A bake that was stopped or timed out pages too: the topic is
-        added to :attr:`bake_ended_early` (the message's ``Error`` is the status, ``ABORTED`` or
-        ``TIMED_OUT``; ``Cause`` says that the ``Restore`` machine turns alarm rollback back on).
+        """Page ``topic`` when a gate, bake or restore execution ends in a way nothing else pages:
+
+        * ``FAILED`` with any error but :data:`UNPAGED_ERRORS` (``PageFailures``): the
+          :data:`PAGED_ERRORS` (a tampered or unverifiable input, alarm rollback that could not be
+          set or restored, an override function that kept failing in a bake) and whatever Step
+          Functions raises itself (``States.Runtime`` past 25,000 history events,
+          ``States.DataLimitExceeded``, which no ``States.ALL`` catch catches). A blocked gate
+          (``DeploymentBlocked``) or a failed bake (``BakeFailed``) pages through the copies' alarms.
+        * ``ABORTED`` or ``TIMED_OUT`` (``PageEndedEarly``): a bake or a ``Restore`` execution that
+          was stopped or timed out, a gate that timed out (the message's ``Error`` is the status).
+          A stopped gate does not page (stopping a pipeline execution at its gate is an operator's
+          ordinary act): :attr:`ended_early` restores alarm rollback after it, and a ``Restore``
+          that cannot pages.
+
         A topic encrypted with its own KMS key lets EventBridge use the key.
 
         The message is JSON shaped like a CloudWatch alarm notification, so the pipeline's
@@ -354,40 +405,47 @@ class DeploymentGates(Construct):
         Args:
             topic: where to page.
             alarm_name: the message's ``AlarmName``. Default: ``<pipeline>-gate-failed``.
+
+        Returns:
+            the ``PageFailures`` rule (``FAILED`` executions).
         """
+        machines = {
+            "gate": self.gate.state_machine_arn,
+            "bake": self.bake.state_machine_arn,
+            "restore": self.restore.state_machine_arn,
+        }
         rule = events.Rule(
             self,
             "PageFailures",
             description=(
-                f"{self.pipeline_name}: a gate or bake failed because its input was rewritten or "
-                "unverifiable, or CodeDeploy alarm rollback could not be set for a hotfix"
+                f"{self.pipeline_name}: a gate, bake or restore failed other than blocked or baked "
+                "badly (input rewritten or unverifiable, alarm rollback not set or restored, a "
+                "Step Functions limit)"
             ),
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=[FAILURE_STATUS_EVENT],
                 detail={
                     "status": ["FAILED"],
-                    "stateMachineArn": [
-                        self.gate.state_machine_arn,
-                        self.bake.state_machine_arn,
-                        self.restore.state_machine_arn,
-                    ],
-                    "error": list(PAGED_ERRORS),
+                    "stateMachineArn": list(machines.values()),
+                    "error": [{"anything-but": list(UNPAGED_ERRORS)}],
                 },
             ),
         )
         name, error, cause = (
             events.EventField.from_path(f"$.detail.{k}") for k in ("name", "error", "cause")
         )
+        paging_name = alarm_name or f"{alarm_name_prefix(self.pipeline_name)}gate-failed"
         # The event's values stand alone in the JSON (never inside a string): EventBridge inserts
         # them as JSON values, so a quote in a cause cannot break the message.
         message = events.RuleTargetInput.from_object(
             {
-                PAGING_FILTER_FIELD: alarm_name or f"{alarm_name_prefix(self.pipeline_name)}gate-failed",
+                PAGING_FILTER_FIELD: paging_name,
                 "NewStateValue": "ALARM",
                 "AlarmDescription": (
-                    f"{self.pipeline_name}: a gate or bake execution failed (input rewritten or "
-                    "unverifiable, or hotfix alarm rollback not set or not restored)"
+                    f"{self.pipeline_name}: a gate, bake or restore execution failed (input rewritten "
+                    "or unverifiable, hotfix alarm rollback not set or not restored, or a Step "
+                    "Functions limit)"
                 ),
                 "Execution": name,
                 "Error": error,
@@ -395,27 +453,47 @@ class DeploymentGates(Construct):
             }
         )
         rule.add_target(events_targets.SnsTopic(topic, message=message))
-        # A bake that ended early pages too (the Restore machine turns alarm rollback back on,
-        # and pages through the rule above when it cannot). Its status stands in for the error:
-        # such an event may carry no error or cause, and a missing value would break the JSON.
+        # Ended early pages too. Its status stands in for the error: such an event may carry no
+        # error or cause, and a missing value would break the JSON.
+        ended = events.Rule(
+            self,
+            "PageEndedEarly",
+            description=(
+                f"{self.pipeline_name}: a bake or restore was stopped or timed out, or a gate timed out"
+            ),
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=[FAILURE_STATUS_EVENT],
+                detail={
+                    "$or": [
+                        {
+                            "stateMachineArn": [machines["bake"], machines["restore"]],
+                            "status": list(ENDED_EARLY_STATUSES),
+                        },
+                        {"stateMachineArn": [machines["gate"]], "status": ["TIMED_OUT"]},
+                    ]
+                },
+            ),
+        )
         ended_early = events.RuleTargetInput.from_object(
             {
-                PAGING_FILTER_FIELD: alarm_name or f"{alarm_name_prefix(self.pipeline_name)}gate-failed",
+                PAGING_FILTER_FIELD: paging_name,
                 "NewStateValue": "ALARM",
                 "AlarmDescription": (
-                    f"{self.pipeline_name}: a bake execution was stopped or timed out before it "
-                    "turned CodeDeploy alarm rollback back on"
+                    f"{self.pipeline_name}: a bake or restore execution was stopped or timed out, "
+                    "or a gate execution timed out"
                 ),
                 "Execution": name,
                 "Error": events.EventField.from_path("$.detail.status"),
                 "Cause": (
-                    "the bake ended before its RestoreHotfix: the Restore state machine turns the "
-                    "stage's CodeDeploy alarm rollback back on from the bake's verified input, and "
-                    "pages again if it cannot; the stage did not finish baking"
+                    "a gate or bake that ended so never turned CodeDeploy alarm rollback back on: "
+                    "the Restore state machine does, from its verified input, and pages again if it "
+                    "cannot; the stage did not finish. A Restore execution that ended so may have "
+                    "left alarm rollback off: turn it back on by hand on the stage's deployment groups"
                 ),
             }
         )
-        self.bake_ended_early.add_target(events_targets.SnsTopic(topic, message=ended_early))
+        ended.add_target(events_targets.SnsTopic(topic, message=ended_early))
         key = getattr(topic, "master_key", None)
         if isinstance(key, kms.Key):
             key.add_to_resource_policy(
@@ -724,7 +802,7 @@ class DeploymentGates(Construct):
             .when(asl.boolean_equals("$.decision.proceed", True), self._gate_hotfix())
             .when(
                 asl.boolean_equals("$.decision.give_up", True),
-                asl.Fail("Blocked", error="DeploymentBlocked", cause_path="$.decision.reason"),
+                asl.Fail("Blocked", error=BLOCKED_ERROR, cause_path="$.decision.reason"),
             )
             .otherwise(wait)
         )
@@ -795,7 +873,7 @@ class DeploymentGates(Construct):
         return task
 
     def _bake_definition(self) -> asl.State:
-        start = self._start("Bake", bake={"unreadable_polls": 0})
+        start = self._start("Bake", bake={"unreadable_polls": 0}, override_failures={"count": 0})
         watch = self._invoke(
             "Watch",
             "bake",
@@ -840,7 +918,6 @@ class DeploymentGates(Construct):
             },
         )
         read_override.add_catch(no_override, errors=["States.ALL"], result_path="$.error")
-        no_override.next(watch)
         not_restored = asl.Fail(
             "HotfixNotRestored",
             error=HOTFIX_NOT_RESTORED_ERROR,
@@ -852,8 +929,40 @@ class DeploymentGates(Construct):
         )
         failed = self._restore_hotfix(
             "Failed",
-            asl.Fail("BakeFailed", error="BakeFailed", cause_path="$.bake.reason"),
+            asl.Fail("BakeFailed", error=BAKE_FAILED_ERROR, cause_path="$.bake.reason"),
             not_restored,
+        )
+        # Each failed override read (a broken function: the service's own errors were retried)
+        # costs history events beyond a poll's budget: the bake allows UNREADABLE_POLL_LIMIT of
+        # them, then turns alarm rollback back on and fails with an error that pages.
+        count_override = asl.Pass(
+            "CountOverrideFailure",
+            result_path="$.override_failures",
+            parameters={"count.$": "States.MathAdd($.override_failures.count, 1)"},
+        )
+        spent = asl.Pass(
+            "OverrideBudgetSpent",
+            result_path="$.bake",
+            parameters={
+                "status": "FAILED",
+                "reason.$": (
+                    "States.Format('the override could not be read ({}) {} times in this bake: the "
+                    f"override function is failing; the bake fails at {UNREADABLE_POLL_LIMIT}', "
+                    "$.error.Error, $.override_failures.count)"
+                ),
+            },
+        )
+        spent.next(
+            self._restore_hotfix(
+                "OverrideFailed",
+                asl.Fail("OverrideUnreadable", error=OVERRIDE_UNREADABLE_ERROR, cause_path="$.bake.reason"),
+                not_restored,
+            )
+        )
+        no_override.next(count_override).next(
+            asl.Choice("OverrideBudgetLeft?")
+            .when(asl.number_greater_than_equals("$.override_failures.count", UNREADABLE_POLL_LIMIT), spent)
+            .otherwise(watch)
         )
         wait = asl.Wait("KeepBaking", seconds_path="$.input.poll_seconds")
         wait.next(read_override)
@@ -890,11 +999,12 @@ class DeploymentGates(Construct):
         return self._begin("Bake", start, "restore")
 
     def _restore_definition(self) -> asl.State:
-        """The ``Restore`` machine: started (by :attr:`bake_ended_early`) with the status-change
-        event of a bake that was stopped or timed out, it turns the stage's CodeDeploy alarm
-        rollback back on (``restore``), as the bake would have at its end.
+        """The ``Restore`` machine: started (by :attr:`ended_early`) with the status-change event
+        of a gate or bake that was stopped, timed out or failed, it turns the stage's CodeDeploy
+        alarm rollback back on (``restore``), as the bake would have at its end.
 
-        The event's ``detail.input`` is the bake's input (parameter name, digest, execution id);
+        The event's ``detail.input`` is the gate's or bake's input (parameter name, digest,
+        execution id: both inputs name the stage's deployment groups);
         nothing else of it is used. The parameter is read again and used only if its SHA-256 is
         the digest, exactly as the bake verifies it. Whatever cannot be read, verified or
         restored fails the execution with a :data:`PAGED_ERRORS` error (``GateInputUnverified``,
@@ -907,7 +1017,8 @@ class DeploymentGates(Construct):
         no_event = asl.Pass(
             "RestoreNoBakeEvent",
             parameters={
-                "reason": "started without the status-change event of a bake execution (detail.input, "
+                "reason": "started without the status-change event of a gate or bake execution "
+                "(detail.input, "
                 f"detail.executionArn): nothing to verify — {by_hand}"
             },
         )
@@ -915,7 +1026,7 @@ class DeploymentGates(Construct):
             "RestoreNoGateInput",
             parameters={
                 "reason.$": asl.format_(
-                    "bake execution {} gives no gate input parameter, digest and pipeline execution id: "
+                    "execution {} gives no gate input parameter, digest and pipeline execution id: "
                     f"its input cannot be verified — {by_hand}",
                     "$.ended.execution",
                 )
@@ -925,7 +1036,7 @@ class DeploymentGates(Construct):
             "RestoreNotBakeInput",
             parameters={
                 "reason.$": asl.format_(
-                    "gate input {} of bake execution {} names no deployment groups, pipeline or stage "
+                    "gate input {} of execution {} names no deployment groups, pipeline or stage "
                     f"— {by_hand}",
                     "$.config_parameter",
                     "$.ended.execution",
@@ -936,7 +1047,7 @@ class DeploymentGates(Construct):
             "RestoreInputRewritten",
             parameters={
                 "reason.$": asl.format_(
-                    "gate input {} was changed outside the pipeline: its SHA-256 is {}, bake execution "
+                    "gate input {} was changed outside the pipeline: its SHA-256 is {}, execution "
                     f"{{}} ran with {{}}; not used — {by_hand}",
                     "$.config_parameter",
                     "$.loaded.sha256",
@@ -1007,7 +1118,7 @@ class DeploymentGates(Construct):
         )
         unread = self._hotfix_failed(
             "RestoreConfigUnread",
-            f"the gate input of the bake could not be read ({{}}), so it cannot be verified — {by_hand}",
+            f"the gate input of the execution could not be read ({{}}), so it cannot be verified — {by_hand}",
         )
         load.add_catch(unread, errors=["States.ALL"], result_path="$.error")
         unread.next(done)
@@ -1025,33 +1136,46 @@ class DeploymentGates(Construct):
         not_bake_input.next(unverified)
         return first
 
-    def _restore_ended_bakes(self) -> events.Rule:
+    def _restore_ended(self) -> events.Rule:
         """The EventBridge rule that starts the ``Restore`` machine with the status-change event
-        of each bake execution of this pipeline that ended early (:data:`ENDED_EARLY_STATUSES`):
-        such a bake never reached its ``RestoreHotfix``. Its role may start that machine only.
-        :meth:`page_failures` adds the page to it."""
+        of each gate or bake execution of this pipeline that ended without turning alarm rollback
+        back on for sure: ``ABORTED``/``TIMED_OUT`` (:data:`ENDED_EARLY_STATUSES`: a gate stopped
+        while its ``ArmHotfix`` ran, a bake that never reached its ``RestoreHotfix``) or
+        ``FAILED`` with any error but ``DeploymentBlocked`` (which never armed): a Step Functions
+        limit fails an execution past every catch, and restoring after a bake's own failure is
+        a harmless second try. Its role may start that machine only, for EventBridge in this
+        account."""
         role, policy = inline_policy_role(
             self,
             "RestoreStarterRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=f"{self.pipeline_name}: start the Restore machine for a stopped or timed-out bake",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+            ),
+            description=f"{self.pipeline_name}: start the Restore machine for a gate or bake ended early",
         )
         policy.add_statements(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.restore.state_machine_arn])
         )
+        machines = [self.gate.state_machine_arn, self.bake.state_machine_arn]
         rule = events.Rule(
             self,
-            "RestoreEndedBakes",
+            "RestoreEnded",
             description=(
-                f"{self.pipeline_name}: a bake was stopped or timed out before it turned CodeDeploy "
-                "alarm rollback back on"
+                f"{self.pipeline_name}: a gate or bake ended (stopped, timed out, failed) without "
+                "surely turning CodeDeploy alarm rollback back on"
             ),
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=[FAILURE_STATUS_EVENT],
                 detail={
-                    "status": list(ENDED_EARLY_STATUSES),
-                    "stateMachineArn": [self.bake.state_machine_arn],
+                    "$or": [
+                        {"stateMachineArn": machines, "status": list(ENDED_EARLY_STATUSES)},
+                        {
+                            "stateMachineArn": machines,
+                            "status": ["FAILED"],
+                            "error": [{"anything-but": [BLOCKED_ERROR]}],
+                        },
+                    ]
                 },
             ),
         )

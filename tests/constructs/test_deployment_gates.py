@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,9 @@ from hands_off.constructs.deployment_gates import (
     HOTFIX_UNSET_ERROR,
     INPUT_TAMPERED_ERROR,
     INPUT_UNVERIFIED_ERROR,
+    OVERRIDE_UNREADABLE_ERROR,
     PAGED_ERRORS,
+    UNPAGED_ERRORS,
     DeploymentGates,
     StateMachineStep,
     config_digest,
@@ -108,6 +111,13 @@ BAKE_STATES = {
     "FailedRestoreHotfixFailed",
     "FailedHotfixRestored?",
     "HotfixNotRestored",
+    "CountOverrideFailure",
+    "OverrideBudgetLeft?",
+    "OverrideBudgetSpent",
+    "OverrideFailedRestoreHotfix",
+    "OverrideFailedRestoreHotfixFailed",
+    "OverrideFailedHotfixRestored?",
+    "OverrideUnreadable",
 }
 # Lambda service errors, throttling and timeouts: retried with backoff on every Lambda task.
 LAMBDA_RETRY = {
@@ -417,6 +427,7 @@ def test_a_throttled_parameter_read_is_retried(built: Built, prefix: str) -> Non
                 "Watch",
                 "DoneRestoreHotfix",
                 "FailedRestoreHotfix",
+                "OverrideFailedRestoreHotfix",
                 "BakeRollbackRestoreHotfix",
             },
         ),
@@ -929,10 +940,7 @@ def test_the_bake_reads_the_override_at_its_start_and_before_every_poll_as_the_g
     assert states["KeepBaking"]["Next"] == "BakeOverride"
     # an unreadable poll waits and reads the override again too, never Watch on a stale one
     assert states["UnreadableBudgetLeft?"]["Default"] == "KeepBaking"
-    assert [n for n, st in states.items() if st.get("Next") == "Watch"] == [
-        "BakeOverride",
-        "BakeOverrideFailed",
-    ]
+    assert [n for n, st in states.items() if st.get("Next") == "Watch"] == ["BakeOverride"]
     task = states["BakeOverride"]
     assert task["Resource"] == built.function_arn("override")
     assert task["Parameters"] == check_override["Parameters"]
@@ -943,7 +951,40 @@ def test_the_bake_reads_the_override_at_its_start_and_before_every_poll_as_the_g
     # an override that cannot be read is no override: no hotfix applies in the bake
     assert states["BakeOverrideFailed"]["ResultPath"] == "$.override"
     assert states["BakeOverrideFailed"]["Parameters"]["active"] is False
-    assert states["BakeOverrideFailed"]["Next"] == "Watch"
+    assert states["BakeOverrideFailed"]["Next"] == "CountOverrideFailure"
+
+
+def test_failed_override_reads_are_budgeted_then_fail_the_bake_with_a_paged_error(built: Built) -> None:
+    # F4: each failed read costs history events beyond a poll's budget: at most
+    # UNREADABLE_POLL_LIMIT of them in one bake, then alarm rollback back on and a paged failure
+    from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
+
+    states = built.asl(built.gates.bake)["States"]
+    assert states["BakeStart"]["Parameters"]["override_failures"] == {"count": 0}
+    assert states["CountOverrideFailure"] == {
+        "Type": "Pass",
+        "ResultPath": "$.override_failures",
+        "Parameters": {"count.$": "States.MathAdd($.override_failures.count, 1)"},
+        "Next": "OverrideBudgetLeft?",
+    }
+    left = states["OverrideBudgetLeft?"]
+    assert left["Choices"] == [
+        {
+            "Variable": "$.override_failures.count",
+            "NumericGreaterThanEquals": UNREADABLE_POLL_LIMIT,
+            "Next": "OverrideBudgetSpent",
+        }
+    ]
+    assert left["Default"] == "Watch"
+    assert states["OverrideBudgetSpent"]["ResultPath"] == "$.bake"
+    assert states["OverrideBudgetSpent"]["Next"] == "OverrideFailedRestoreHotfix"
+    assert states["OverrideFailedHotfixRestored?"]["Choices"][0]["Next"] == "OverrideUnreadable"
+    assert states["OverrideUnreadable"] == {
+        "Type": "Fail",
+        "Error": OVERRIDE_UNREADABLE_ERROR,
+        "CausePath": "$.bake.reason",
+    }
+    assert OVERRIDE_UNREADABLE_ERROR in PAGED_ERRORS
 
 
 # ------------------------------------------------------------------------------ paging (issue 8)
@@ -965,12 +1006,12 @@ def paged(bare_stack: Callable[..., Stack]) -> tuple[Stack, DeploymentGates, Tem
     return stack, gates, Template.from_stack(stack)
 
 
-def rule_on(template: Template, *statuses: str) -> dict[str, Any]:
-    """The one EventBridge rule matching the machines' status-change events of ``statuses``."""
+def rule_on(template: Template, construct_id: str) -> dict[str, Any]:
+    """The EventBridge rule ``Gates/<construct_id>``."""
     [rule] = [
         r
-        for r in template.find_resources("AWS::Events::Rule").values()
-        if r["Properties"]["EventPattern"]["detail"]["status"] == list(statuses)
+        for k, r in template.find_resources("AWS::Events::Rule").items()
+        if re.fullmatch(f"Gates{construct_id}[0-9A-F]{{8}}", k)
     ]
     return rule
 
@@ -979,7 +1020,7 @@ def test_failures_on_tampered_inputs_or_hotfix_alarms_page_the_topic(
     paged: tuple[Stack, DeploymentGates, Template],
 ) -> None:
     stack, gates, template = paged
-    rule = rule_on(template, "FAILED")
+    rule = rule_on(template, "PageFailures")
     pattern = rule["Properties"]["EventPattern"]
     assert pattern == {
         "source": ["aws.states"],
@@ -991,7 +1032,9 @@ def test_failures_on_tampered_inputs_or_hotfix_alarms_page_the_topic(
                 {"Ref": stack.get_logical_id(gates.bake.node.default_child)},  # type: ignore[arg-type]
                 {"Ref": stack.get_logical_id(gates.restore.node.default_child)},  # type: ignore[arg-type]
             ],
-            "error": ["GateInputTampered", "GateInputUnverified", "HotfixAlarmsUnset", "HotfixNotRestored"],
+            # the PAGED_ERRORS and whatever Step Functions raises itself (States.Runtime past the
+            # history limit, States.DataLimitExceeded): all but those that page through alarms
+            "error": [{"anything-but": ["DeploymentBlocked", "BakeFailed"]}],
         },
     }
     [target] = rule["Properties"]["Targets"]
@@ -1006,8 +1049,9 @@ def test_failures_on_tampered_inputs_or_hotfix_alarms_page_the_topic(
     # filter on AlarmName), the event's values inserted as JSON values, never inside a string.
     assert target["InputTransformer"]["InputTemplate"] == (
         '{"AlarmName":"orders-application-gate-failed","NewStateValue":"ALARM",'
-        '"AlarmDescription":"orders-application: a gate or bake execution failed (input rewritten '
-        'or unverifiable, or hotfix alarm rollback not set or not restored)",'
+        '"AlarmDescription":"orders-application: a gate, bake or restore execution failed (input '
+        "rewritten or unverifiable, hotfix alarm rollback not set or not restored, or a Step "
+        'Functions limit)",'
         '"Execution":<detail-name>,"Error":<detail-error>,"Cause":<detail-cause>}'
     )
 
@@ -1027,7 +1071,7 @@ def test_the_page_failures_message_reaches_the_pipelines_paging_subscriptions(
     paged: tuple[Stack, DeploymentGates, Template],
 ) -> None:
     _, _, template = paged
-    rule = rule_on(template, "FAILED")
+    rule = rule_on(template, "PageFailures")
     transformer = rule["Properties"]["Targets"][0]["InputTransformer"]
     event = {
         "detail-type": "Step Functions Execution Status Change",
@@ -1064,8 +1108,10 @@ def test_the_paged_errors_are_the_ones_the_machines_fail_with(built: Built) -> N
         INPUT_UNVERIFIED_ERROR,
         HOTFIX_UNSET_ERROR,
         HOTFIX_NOT_RESTORED_ERROR,
+        OVERRIDE_UNREADABLE_ERROR,
     }
-    assert errors - set(PAGED_ERRORS) == {"DeploymentBlocked", "BakeFailed"}  # page through the copy's alarms
+    # these page through the copy's alarms; every other error pages through page_failures
+    assert errors - set(PAGED_ERRORS) == set(UNPAGED_ERRORS) == {"DeploymentBlocked", "BakeFailed"}
 
 
 # ------------------------------------------------- a bake stopped or timed out is restored (issue 8)
@@ -1155,15 +1201,23 @@ def test_the_restore_only_turns_alarm_rollback_on_and_fails_with_paged_errors(bu
     assert set(failures.values()) <= set(PAGED_ERRORS)
 
 
-def test_a_bake_that_ended_early_starts_the_restore_with_its_event(built: Built) -> None:
-    rule = rule_on(built.template, "ABORTED", "TIMED_OUT")
+def test_a_gate_or_bake_that_ended_early_starts_the_restore_with_its_event(built: Built) -> None:
+    rule = rule_on(built.template, "RestoreEnded")
+    machines = [{"Ref": built.id(built.gates.gate)}, {"Ref": built.id(built.gates.bake)}]
     assert rule["Properties"]["EventPattern"] == {
         "source": ["aws.states"],
         "detail-type": ["Step Functions Execution Status Change"],
-        # this pipeline's bake machine only: not the gate, not the restore itself
+        # this pipeline's gate and bake machines only: never the restore itself; stopped, timed
+        # out, or failed (but a gate blocked, which never armed: restore is idempotent)
         "detail": {
-            "status": ["ABORTED", "TIMED_OUT"],
-            "stateMachineArn": [{"Ref": built.id(built.gates.bake)}],
+            "$or": [
+                {"stateMachineArn": machines, "status": ["ABORTED", "TIMED_OUT"]},
+                {
+                    "stateMachineArn": machines,
+                    "status": ["FAILED"],
+                    "error": [{"anything-but": ["DeploymentBlocked"]}],
+                },
+            ]
         },
     }
     [target] = rule["Properties"]["Targets"]  # no page without page_failures
@@ -1172,7 +1226,12 @@ def test_a_bake_that_ended_early_starts_the_restore_with_its_event(built: Built)
     role_id = target["RoleArn"]["Fn::GetAtt"][0]
     role = built.template.to_json()["Resources"][role_id]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
-        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}
+        {
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+        }
     ]
     statements = role_statements(built.template.to_json(), role_id)
     assert statements == [
@@ -1185,13 +1244,26 @@ def test_a_bake_that_ended_early_starts_the_restore_with_its_event(built: Built)
     assert [p["PolicyName"] for p in role["Policies"]] == [INLINE_POLICY_NAME]
 
 
-def test_a_bake_that_ended_early_pages_like_a_failed_one(
+def test_a_bake_or_restore_that_ended_early_pages_like_a_failed_one(
     paged: tuple[Stack, DeploymentGates, Template],
 ) -> None:
-    _, _, template = paged
-    failed = rule_on(template, "FAILED")["Properties"]["Targets"][0]
-    restore, page = rule_on(template, "ABORTED", "TIMED_OUT")["Properties"]["Targets"]
+    stack, gates, template = paged
+    failed = rule_on(template, "PageFailures")["Properties"]["Targets"][0]
+    [restore] = rule_on(template, "RestoreEnded")["Properties"]["Targets"]  # the page is its own rule
     assert "RoleArn" in restore
+    rule = rule_on(template, "PageEndedEarly")
+    ref = {
+        m: {"Ref": stack.get_logical_id(getattr(gates, m).node.default_child)}
+        for m in ("gate", "bake", "restore")
+    }
+    assert rule["Properties"]["EventPattern"]["detail"] == {
+        "$or": [
+            {"stateMachineArn": [ref["bake"], ref["restore"]], "status": ["ABORTED", "TIMED_OUT"]},
+            # a stopped gate does not page (an operator's ordinary act; its Restore pages if it fails)
+            {"stateMachineArn": [ref["gate"]], "status": ["TIMED_OUT"]},
+        ]
+    }
+    [page] = rule["Properties"]["Targets"]
     assert page["Arn"] == failed["Arn"]  # the same topic
     event = {
         "detail-type": "Step Functions Execution Status Change",

@@ -1213,3 +1213,28 @@ def test_the_handler_passes_the_hotfix_through_and_mirrors_lifted_alarms_as_unhe
     assert result["status"] == "DONE"
     [emf] = [r for r in json_lines(capsys.readouterr().out) if "_aws" in r]
     assert emf["UnhealthyCopies"] == 1  # a lifted alarm is still an unhealthy copy
+
+
+def test_a_result_lists_at_most_twenty_alarms_and_a_bounded_reason() -> None:
+    # F1 (payload): hundreds of alarms in ALARM must not push a Watch result past the 256 KiB a
+    # Step Functions state may return (States.DataLimitExceeded is caught by no catch)
+    alarms = [{"name": f"a-{i}", "region": "us-east-1", "reason": "r" * 1000} for i in range(300)]
+    result: Any = {
+        "status": "FAILED",
+        "reason": "bake failed: " + "x" * 50_000,
+        "requests_seen": 0,
+        "elapsed_seconds": 0,
+        "in_alarm": alarms,
+        "unreadable_polls": 0,
+        "lifted": alarms[:21],
+    }
+    out = bake_module.capped(result)
+    assert out["in_alarm"] == alarms[: bake_module.MAX_LISTED_ALARMS]
+    assert (out["in_alarm_total"], out["lifted_total"]) == (300, 21)
+    assert len(out["lifted"]) == bake_module.MAX_LISTED_ALARMS == 20
+    assert len(out["reason"]) == bake_module.MAX_REASON_CHARS
+    assert out["reason"].endswith("(cut: 50,013 characters)")
+    assert result["in_alarm"] is alarms  # the input is not changed
+    # a small result is returned as it is
+    small = {**result, "reason": "ok", "in_alarm": alarms[:20], "lifted": []}
+    assert bake_module.capped(small) == small

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sys
 import time
 import uuid
@@ -139,6 +140,11 @@ class _EventBridge:
                         )["executionArn"]
                     )
         return matched
+
+    def rule(self, construct_id: str) -> str:
+        """The logical id of the rule ``Gates/<construct_id>``."""
+        [logical_id] = [k for k in self.rules() if re.fullmatch(f"Gates{construct_id}[0-9A-F]{{8}}", k)]
+        return logical_id
 
     def status_event(self, execution_arn: str, status: str | None = None) -> dict[str, Any]:
         """The "Step Functions Execution Status Change" event Step Functions sends for the
@@ -304,7 +310,7 @@ class TestLeftOff:
         groups stayed off, and nothing paged (``page_failures`` matches status FAILED only, not
         ABORTED or TIMED_OUT). Now an EventBridge rule on the bake machine's ABORTED/TIMED_OUT
         status starts the ``Restore`` machine with the event, which turns the groups back on from
-        the bake's verified input, and pages the pipeline's subscription."""
+        the bake's verified input, and another pages the pipeline's subscription."""
         groups = _arm(pipeline_template)  # the gate turned them off
         bridge = _EventBridge(pipeline_template)
         execution_arn, _, _ = _stopped_bake(pipeline_template, bridge)
@@ -312,7 +318,7 @@ class TestLeftOff:
 
         matched = bridge.deliver(bridge.status_event(execution_arn, status))
 
-        assert len(matched) == 1
+        assert sorted(matched) == sorted([bridge.rule("RestoreEnded"), bridge.rule("PageEndedEarly")])
         assert len(bridge.started) == 1
         restore = bridge.finish(bridge.started[0])
         assert restore["status"] == "SUCCEEDED", restore
@@ -402,9 +408,7 @@ class TestEndedEarly:
         assert len(tge.CODEDEPLOY.updates()) == updates
         assert tge.groups_enabled(decoy) == [False] * len(decoy)
         # AND its failure pages the pipeline's subscription, as a gate's would (page_failures)
-        assert bridge.deliver(bridge.status_event(bridge.started[0])) == [
-            k for k, r in bridge.rules().items() if r["EventPattern"]["detail"]["status"] == ["FAILED"]
-        ]
+        assert bridge.deliver(bridge.status_event(bridge.started[0])) == [bridge.rule("PageFailures")]
         [_, (topic, page)] = bridge.pages  # the abort's page, then the restore's
         assert (page["Error"], page["Cause"]) == (error, restore["cause"])
         filters = bridge.subscription_filters(topic)
@@ -444,19 +448,24 @@ class TestEndedEarly:
         assert tge.CODEDEPLOY.updates() == []
 
     @pytest.mark.parametrize(
-        ("machine", "status", "restores"),
+        ("machine", "status", "error", "restores"),
         [
-            ("Bake", "ABORTED", True),
-            ("Bake", "TIMED_OUT", True),
-            ("Bake", "FAILED", False),  # the bake's own RestoreHotfix ran
-            ("Bake", "SUCCEEDED", False),
-            ("Gate", "ABORTED", False),
-            ("Gate", "TIMED_OUT", False),
-            ("Restore", "ABORTED", False),
+            ("Bake", "ABORTED", None, True),
+            ("Bake", "TIMED_OUT", None, True),
+            ("Bake", "FAILED", "BakeFailed", True),  # its own RestoreHotfix ran: a harmless 2nd try
+            ("Bake", "FAILED", "States.Runtime", True),  # past the history limit: it did not
+            ("Bake", "SUCCEEDED", None, False),
+            ("Gate", "ABORTED", None, True),  # maybe stopped while its ArmHotfix ran
+            ("Gate", "TIMED_OUT", None, True),
+            ("Gate", "FAILED", "HotfixAlarmsUnset", True),  # maybe half armed
+            ("Gate", "FAILED", "DeploymentBlocked", False),  # never armed
+            ("Gate", "SUCCEEDED", None, False),
+            ("Restore", "ABORTED", None, False),  # pages instead (no Restore of a Restore)
+            ("Restore", "FAILED", "States.Runtime", False),
         ],
     )
-    def test_only_this_pipelines_bakes_that_ended_early_are_restored(
-        self, pipeline_template: dict[str, Any], machine: str, status: str, restores: bool
+    def test_only_this_pipelines_gates_and_bakes_that_ended_early_are_restored(
+        self, pipeline_template: dict[str, Any], machine: str, status: str, error: str | None, restores: bool
     ) -> None:
         bridge = _EventBridge(pipeline_template)
         arn = bridge.machine(machine)
@@ -470,18 +479,15 @@ class TestEndedEarly:
                 "name": "e-1",
                 "status": status,
                 "input": "{}",
-                "error": None,
-                "cause": None,
+                "error": error,
+                "cause": None if error is None else "x",
             },
         }
-        ended_early = [
-            k for k, r in bridge.rules().items() if r["EventPattern"]["detail"]["status"] != ["FAILED"]
-        ]
-        assert len(ended_early) == 1
-        assert (bridge.matching(event) == ended_early) is restores
-        # another pipeline's bake (same name, another ARN) is never this pipeline's to restore
+        ended_early = bridge.rule("RestoreEnded")
+        assert (ended_early in bridge.matching(event)) is restores
+        # another pipeline's gate or bake (same name, another ARN) is never this pipeline's to restore
         other = {**event, "detail": {**event["detail"], "stateMachineArn": arn + "-catalog"}}
-        assert ended_early[0] not in bridge.matching(other)
+        assert bridge.matching(other) == []
 
 
 @pytest.mark.usefixtures("local_aws")

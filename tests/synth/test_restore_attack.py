@@ -1,0 +1,322 @@
+# ruff: noqa: F811  (the fixtures of test_gate_execution are imported by name)
+"""Attack review of the ``Restore`` machine (a hotfix's CodeDeploy alarm rollback turned back
+on when a bake or gate ends without doing it), against the synthesized machines run by moto with
+the real handlers and the template's EventBridge rules (every rule, matched with moto's
+EventPattern). Every test asserts the SAFE behaviour: F1..F4 are the review's findings."""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import test_gate_execution as tge
+from test_gate_execution import local_aws, pipeline_template  # noqa: F401  (fixtures)
+
+from hands_off.model.gates import (
+    BAKE_EVENTS_PER_POLL,
+    BAKE_TIMEOUT_SECONDS,
+    HISTORY_EVENT_LIMIT,
+    MAX_BAKE_POLLS,
+)
+from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
+
+# tests/gates has a test_hotfix_attack too: this directory's, by its path (its helpers reused)
+_spec = importlib.util.spec_from_file_location(
+    "synth_test_hotfix_attack", Path(__file__).with_name("test_hotfix_attack.py")
+)
+assert _spec is not None
+assert _spec.loader is not None
+tha = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tha)
+
+SHORTEST_POLL = 109  # what GatePolicy accepts with bake_min_requests (README)
+
+
+class _AllRules(tha._EventBridge):
+    """The repo's EventBridge harness, but every rule of the template (not only aws.states)."""
+
+    def rules(self) -> dict[str, dict[str, Any]]:
+        return {
+            k: r["Properties"]
+            for k, r in self.template["Resources"].items()
+            if r["Type"] == "AWS::Events::Rule" and "EventPattern" in r["Properties"]
+        }
+
+
+# ---------------------------------------------------------------- F1: FAILED by Step Functions itself
+@pytest.mark.usefixtures("local_aws")
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        (
+            "States.DataLimitExceeded",
+            "The state/task 'Watch' returned a result with a size exceeding the maximum number of bytes "
+            "service limit.",
+        ),
+        ("States.Runtime", "The execution reached the maximum number of history events (25000)."),
+    ],
+)
+def test_a_bake_failed_by_step_functions_itself_restores_and_pages(
+    pipeline_template: dict[str, Any], error: str, cause: str
+) -> None:
+    """F1: a bake FAILED by Step Functions itself (history limit; a result over 256 KiB, which
+    States.ALL does not catch) never reaches RestoreHotfix: it must restore and page."""
+    groups = tha._arm(pipeline_template)
+    bridge = _AllRules(pipeline_template)
+    execution_arn, _, _ = tha._stopped_bake(pipeline_template, bridge)  # a real bake mid-hotfix
+    event = bridge.status_event(execution_arn, "FAILED")
+    event["detail"]["error"], event["detail"]["cause"] = error, cause
+
+    matched = bridge.deliver(event)
+    for started in bridge.started:
+        assert bridge.finish(started)["status"] == "SUCCEEDED"
+
+    assert bridge.pages, f"a bake that FAILED with {error} paged nobody (rules matched: {matched})"
+    [(_, page)] = bridge.pages
+    assert (page["Error"], page["Cause"]) == (error, cause)
+    assert tge.groups_enabled(groups) == [True] * len(groups), (
+        f"a bake that FAILED with {error} left CodeDeploy alarm rollback off"
+    )
+
+
+@pytest.mark.usefixtures("local_aws")
+@pytest.mark.parametrize(("error", "pages"), [("BakeFailed", False), ("HotfixNotRestored", True)])
+def test_a_failed_bake_is_restored_again_and_pages_once_at_most(
+    pipeline_template: dict[str, Any], error: str, pages: bool
+) -> None:
+    """The bake's own failures: restored again (idempotent); BakeFailed pages through the
+    copies' alarms (not here), a PAGED_ERRORS error pages once (PageFailures), not twice."""
+    groups = tha._arm(pipeline_template)
+    bridge = _AllRules(pipeline_template)
+    execution_arn, _, _ = tha._stopped_bake(pipeline_template, bridge)
+    event = bridge.status_event(execution_arn, "FAILED")
+    event["detail"]["error"], event["detail"]["cause"] = error, "x"
+
+    bridge.deliver(event)
+    [restore] = bridge.started
+    assert bridge.finish(restore)["status"] == "SUCCEEDED"
+    assert tge.groups_enabled(groups) == [True] * len(groups)
+    assert len(bridge.pages) == int(pages)
+
+
+@pytest.mark.usefixtures("local_aws")
+def test_a_bake_watch_result_stays_under_the_step_functions_payload_limit(
+    pipeline_template: dict[str, Any],
+) -> None:
+    """The trigger for States.DataLimitExceeded: enough ``org-critical-*`` alarms in ALARM make
+    the Watch result exceed the 256 KiB a state may return (F1 then restores and pages)."""
+    bake_input = tha._bake(pipeline_template)
+    [check] = bake_input["checks"]
+    cloudwatch = tge.cloudwatch_as(check["role_arn"], check["region"])
+    for i in range(300):
+        name = f"org-critical-{i:03d}-" + "x" * 230
+        cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            MetricName="Errors",
+            Namespace="AWS/Lambda",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="r" * 1000)
+    tge.create_alarms([{**check, "alarm_name_prefixes": []}])
+    bake = importlib.import_module("hands_off_gates.bake")
+    keys = ("checks", "traffic", "bake_seconds", "min_requests", "pipeline")
+    result = bake.handler(
+        {**{k: bake_input[k] for k in keys}, "started_at": "2026-11-27T00:00:00Z", "unreadable_polls": 0},
+        None,
+    )
+    assert result["status"] == "FAILED"
+    size = len(json.dumps(result).encode())
+    assert size <= 256 * 1024, f"the Watch result is {size} bytes: States.DataLimitExceeded, uncatchable"
+    # the first alarms, and how many there were
+    assert (len(result["in_alarm"]), result["in_alarm_total"]) == (bake.MAX_LISTED_ALARMS, 300)
+    assert result["reason"].startswith("bake failed: ")
+    assert result["reason"].endswith("characters)")
+
+
+# ---------------------------------------------------------------- F2: stopped after arm, before the bake
+def _succeeded_gate(bridge: tha._EventBridge) -> str:
+    sfn = boto3.client("stepfunctions")
+    [gate_arn] = [
+        e["executionArn"]
+        for e in sfn.list_executions(stateMachineArn=bridge.machine("Gate"))["executions"]
+        if e["status"] == "SUCCEEDED"
+    ]
+    return gate_arn
+
+
+@pytest.mark.usefixtures("local_aws")
+@pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
+def test_a_gate_that_ended_after_arming_is_restored(pipeline_template: dict[str, Any], status: str) -> None:
+    """F2: a gate stopped while its ArmHotfix Lambda runs (the invocation completes after
+    StopExecution) ends ABORTED with the groups off; no bake follows. The gate's own ending
+    starts Restore with the gate's input (same verification)."""
+    groups = tha._arm(pipeline_template)
+    bridge = _AllRules(pipeline_template)
+    event = bridge.status_event(_succeeded_gate(bridge), status)
+    if status == "FAILED":
+        event["detail"]["error"], event["detail"]["cause"] = "States.Runtime", "x"
+
+    bridge.deliver(event)
+    [restore] = bridge.started
+    assert bridge.finish(restore)["status"] == "SUCCEEDED"
+    assert tge.groups_enabled(groups) == [True] * len(groups), f"gate {status}: alarm rollback left off"
+    # an operator's stop of a gate does not page (the Restore pages if it cannot restore);
+    # a gate that timed out or failed unexpectedly does
+    assert len(bridge.pages) == (0 if status == "ABORTED" else 1)
+
+
+@pytest.mark.usefixtures("local_aws")
+def test_a_blocked_gate_starts_no_restore(pipeline_template: dict[str, Any]) -> None:
+    bridge = _AllRules(pipeline_template)
+    event = {
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "detail": {
+            "executionArn": "x",
+            "stateMachineArn": bridge.machine("Gate"),
+            "name": "e-1",
+            "status": "FAILED",
+            "input": "{}",
+            "error": "DeploymentBlocked",
+            "cause": "blocked",
+        },
+    }
+    assert bridge.matching(event) == []
+
+
+@pytest.mark.usefixtures("local_aws")
+@pytest.mark.xfail(strict=True, reason="open: no rule on CodePipeline's stage STOPPED/CANCELED events yet")
+def test_a_hotfix_armed_whose_pipeline_was_stopped_before_the_bake_is_restored_or_pages(
+    pipeline_template: dict[str, Any],
+) -> None:
+    """F2 (stage-stop part): the gate armed and SUCCEEDED; the pipeline execution is stopped
+    during the deploy actions: no bake, no Step Functions ending to start a Restore."""
+    groups = tha._arm(pipeline_template)
+    bridge = _AllRules(pipeline_template)
+    for event in (
+        bridge.status_event(_succeeded_gate(bridge)),
+        {
+            "version": "0",
+            "source": "aws.codepipeline",
+            "detail-type": "CodePipeline Pipeline Execution State Change",
+            "detail": {
+                "pipeline": "orders-application",
+                "execution-id": tha.EXECUTION,
+                "state": "STOPPED",
+                "execution-trigger": {},
+            },
+        },
+    ):
+        bridge.deliver(event)
+    for started in bridge.started:
+        bridge.finish(started)
+
+    assert tge.groups_enabled(groups) == [True] * len(groups) or bridge.pages
+
+
+# ---------------------------------------------------------------- F3: the Restore itself ends early
+@pytest.mark.usefixtures("local_aws")
+@pytest.mark.parametrize(
+    ("status", "error"), [("ABORTED", None), ("TIMED_OUT", None), ("FAILED", "States.Runtime")]
+)
+def test_a_restore_that_ends_early_pages(
+    pipeline_template: dict[str, Any], status: str, error: str | None
+) -> None:
+    """F3: a Restore stopped (by an operator, a clean-up) or timed out, or failed by Step
+    Functions itself, pages: the groups may still be off."""
+    groups = tha._arm(pipeline_template)
+    bridge = _AllRules(pipeline_template)
+    execution_arn, _, _ = tha._stopped_bake(pipeline_template, bridge)
+    bridge.deliver(bridge.status_event(execution_arn))  # starts Restore, pages once
+    [restore_arn] = bridge.started
+    pages_before = len(bridge.pages)
+    bridge.finish(restore_arn)  # (relabelled below as stopped before it ran its task)
+    for g in groups:
+        tge.CODEDEPLOY.add_group(g["region"], g["application"], g["deployment_group"], enabled=False)
+    event = bridge.status_event(restore_arn, status)
+    if error:
+        event["detail"]["error"], event["detail"]["cause"] = error, "x"
+
+    bridge.deliver(event)
+
+    assert len(bridge.pages) == pages_before + 1, f"a Restore that ended {status} paged nobody"
+    assert bridge.started == [restore_arn], "a Restore's ending must not start another Restore"
+
+
+# ---------------------------------------------------------------- F4: the bake's history budget
+def _history(arn: str) -> list[dict[str, Any]]:
+    sfn = boto3.client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        if "nextToken" not in page:
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+class _OverrideFunctionBroken(Exception):
+    """The override function failing at every invocation with an error the task does not retry."""
+
+
+@pytest.mark.usefixtures("local_aws")
+def test_a_starved_bake_fits_the_history_at_the_shortest_valid_poll(
+    pipeline_template: dict[str, Any],
+) -> None:
+    """A healthy poll costs what the limits budget (BAKE_EVENTS_PER_POLL), so a bake polling
+    for 48 h at the shortest accepted poll fits the 25,000 events."""
+    bake_input = tha._bake(pipeline_template, bake_seconds=5)
+    tge.create_alarms(bake_input["checks"])
+    arn = tge.start(tge.machine(pipeline_template, "Bake"), bake_input)
+    assert tha._EventBridge.finish(None, arn)["status"] == "SUCCEEDED"  # type: ignore[arg-type]
+    events = _history(arn)
+    entered = [i for i, e in enumerate(events) if e["type"] == "WaitStateEntered"]
+    per_poll = (entered[-1] - entered[0]) / (len(entered) - 1)
+    assert per_poll <= BAKE_EVENTS_PER_POLL
+    polls = BAKE_TIMEOUT_SECONDS // SHORTEST_POLL + 1
+    assert polls <= MAX_BAKE_POLLS
+    assert polls * per_poll + 40 <= HISTORY_EVENT_LIMIT
+
+
+@pytest.mark.usefixtures("local_aws")
+def test_a_bake_whose_override_function_keeps_failing_fails_within_its_budget(
+    pipeline_template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F4: BakeOverride's catch had no budget: an override function that keeps failing cost
+    extra events at every poll, silently, and a starved bake overran 25,000 events at ~47 h
+    (then F1). Its failures now count: past UNREADABLE_POLL_LIMIT the bake restores alarm
+    rollback and fails with an error that pages."""
+    override = importlib.import_module("hands_off_gates.override")
+
+    def broken(event: Any, context: Any) -> Any:
+        raise _OverrideFunctionBroken("The function is currently in the following state: Failed")
+
+    groups = tha._arm(pipeline_template)
+    monkeypatch.setattr(override, "handler", broken)
+    bake_input = tha._bake(pipeline_template, bake_seconds=3600)
+    tge.create_alarms(bake_input["checks"])
+    bridge = _AllRules(pipeline_template)
+    arn = tge.start(bridge.machine("Bake"), bake_input)
+    finished = bridge.finish(arn)
+
+    assert (finished["status"], finished["error"]) == ("FAILED", "BakeOverrideUnreadable"), finished
+    assert f"{UNREADABLE_POLL_LIMIT} times" in finished["cause"]
+    assert tge.groups_enabled(groups) == [True] * len(groups)
+    failures = collections.Counter(e["type"] for e in _history(arn))["LambdaFunctionFailed"]
+    assert failures == UNREADABLE_POLL_LIMIT
+    bridge.deliver(bridge.status_event(arn))
+    assert len(bridge.pages) == 1
