@@ -564,13 +564,16 @@ def verdicts(results: Mapping[str, Any]) -> dict[str, str]:
 def measure_make_test() -> dict[str, Any]:
     """Wall time and peak RSS (largest single process) of one ``make test``, after install."""
     start = time.perf_counter()
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "test"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
+    # Its output goes to a file: a failing run says why (the tail is printed) without the log
+    # filling the bench's own output.
+    with tempfile.NamedTemporaryFile("w+", prefix="bench-make-test-", suffix=".log", delete=False) as log:
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "test"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        tail = Path(log.name).read_text(errors="replace").splitlines()[-40:]
+        print(f"make test failed (full log: {log.name}):", *tail, sep="\n", file=sys.stderr, flush=True)
     return {
         "command": "make test",
         "wall_s": time.perf_counter() - start,
