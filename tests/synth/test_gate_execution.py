@@ -201,22 +201,27 @@ def cloudwatch_as(role_arn: str, region: str) -> Any:
     )
 
 
+def put_alarm(cloudwatch: Any, name: str, state: str, reason: str = "test") -> None:
+    """Create one alarm (a Lambda errors metric) and set its state."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        MetricName="Errors",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+
+
 def create_alarms(checks: list[dict[str, Any]], state: str = "OK", extra: str | None = None) -> None:
     """Create each check's alarms (exact names, or the name a prefix stands for) in its account."""
     for check in checks:
         cloudwatch = cloudwatch_as(check["role_arn"], check["region"])
         for name in [*check["alarm_names"], *check["alarm_name_prefixes"], *([extra] if extra else [])]:
-            cloudwatch.put_metric_alarm(
-                AlarmName=name,
-                MetricName="Errors",
-                Namespace="AWS/Lambda",
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=1,
-                ComparisonOperator="GreaterThanThreshold",
-            )
-            cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+            put_alarm(cloudwatch, name, state)
 
 
 def create_groups(hotfix_groups: list[dict[str, Any]], *, enabled: bool = True) -> None:

@@ -118,18 +118,7 @@ def test_a_bake_watch_result_stays_under_the_step_functions_payload_limit(
     [check] = bake_input["checks"]
     cloudwatch = tge.cloudwatch_as(check["role_arn"], check["region"])
     for i in range(300):
-        name = f"org-critical-{i:03d}-" + "x" * 230
-        cloudwatch.put_metric_alarm(
-            AlarmName=name,
-            MetricName="Errors",
-            Namespace="AWS/Lambda",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanThreshold",
-        )
-        cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="r" * 1000)
+        tge.put_alarm(cloudwatch, f"org-critical-{i:03d}-" + "x" * 230, "ALARM", reason="r" * 1000)
     tge.create_alarms([{**check, "alarm_name_prefixes": []}])
     bake = importlib.import_module("hands_off_gates.bake")
     keys = ("checks", "traffic", "bake_seconds", "min_requests", "pipeline")
