@@ -17,7 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from hands_off.model import AlarmPolicy, ConfigError
 from hands_off.naming import PAGING_TOPIC_NAME, AlarmKind, alarm_name
@@ -28,6 +28,7 @@ __all__ = [
     "AlarmFactory",
     "AlarmNameFilteredSubscription",
     "LambdaAliasMetrics",
+    "PagingSubscriptions",
     "ServiceAlarms",
     "ServiceMetrics",
     "account_paging_topic",
@@ -75,6 +76,7 @@ def account_paging_topic(scope: Construct) -> sns.ITopic:
         topic = cast(sns.ITopic, existing)
     _STACK_TOPICS[stack] = topic
     _SHARED_TOPICS.add(topic)
+    _TOPIC_ARNS[topic] = arn
     return topic
 
 
@@ -82,6 +84,7 @@ def account_paging_topic(scope: Construct) -> sns.ITopic:
 # call into the CDK's runtime (jsii). Weak: an app's constructs go with it.
 _STACK_TOPICS: weakref.WeakKeyDictionary[Stack, sns.ITopic] = weakref.WeakKeyDictionary()
 _SHARED_TOPICS: weakref.WeakSet[sns.ITopic] = weakref.WeakSet()
+_TOPIC_ARNS: weakref.WeakKeyDictionary[sns.ITopic, str] = weakref.WeakKeyDictionary()
 
 
 def is_account_paging_topic(topic: sns.ITopic) -> bool:
@@ -158,12 +161,117 @@ class AlarmNameFilteredSubscription:
         )
 
 
+@dataclass
+class _Subscribed:
+    """A subscription of a shared paging topic made for a pipeline, and whose alarms it receives."""
+
+    resource: sns.CfnSubscription
+    prefixes: list[str]
+    pipeline: str
+    owner: str
+    other_filters: dict[str, object]
+
+
+class PagingSubscriptions:
+    """The subscriptions of the shared paging topics made in one app, one per topic, protocol and
+    endpoint.
+
+    SNS keeps one subscription per topic, protocol and endpoint: a second ``Subscribe`` with other
+    attributes (another ``AlarmName`` filter) fails ("Subscription already exists with different
+    attributes"), and one with the same attributes returns the first, so deleting either stack
+    would unsubscribe both. So when copies of one pipeline in the same account and region (Alpha,
+    Beta and Gamma in a pre-production account) page the same endpoint, :func:`subscribe_paging`
+    makes one subscription, in the first of them to deploy (the pipeline's own stack, then the
+    copies in pipeline order), whose filter lists every one of their alarm-name prefixes. Two
+    *pipelines* cannot share one: each pipeline deploys its stacks, and neither may own the
+    other's paging. Their same endpoint in the same account and region is a synth error.
+
+    Example::
+
+        registry = PagingSubscriptions.of(app)
+        subscribe_paging(topic, [oncall], alarm_prefix="orders-alpha-", owner="orders-alpha",
+                         pipeline="orders-application", registry=registry)
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str, str], _Subscribed] = {}
+
+    @classmethod
+    def of(cls, scope: IConstruct) -> PagingSubscriptions:
+        """The registry of ``scope``'s app (made on first use)."""
+        root = scope.node.root
+        registry = _REGISTRIES.get(root)
+        if registry is None:
+            registry = _REGISTRIES[root] = cls()
+        return registry
+
+    def subscribe(
+        self,
+        topic: sns.ITopic,
+        subscription: sns.ITopicSubscription,
+        *,
+        alarm_prefix: str,
+        owner: str,
+        pipeline: str,
+    ) -> sns.CfnSubscription:
+        """Subscribe ``subscription`` to the shared ``topic`` for ``owner``'s alarms (those whose
+        name starts with ``alarm_prefix``), or widen the filter of the subscription ``pipeline``
+        already made for the same topic, protocol and endpoint.
+
+        Returns:
+            the subscription resource that receives ``owner``'s alarms.
+
+        Raises:
+            ConfigError: another pipeline subscribed the same endpoint to ``topic``, or this
+                pipeline did with other settings (another filter, raw delivery, retries...).
+        """
+        added = topic.add_subscription(subscription)
+        resource = cast(sns.CfnSubscription, added.node.default_child)
+        protocol, endpoint = resource.protocol, resource.endpoint
+        topic_arn = _TOPIC_ARNS.get(topic) or topic.topic_arn
+        key = (topic_arn, protocol, str(endpoint))
+        first = self._made.get(key)
+        if first is None:
+            other_filters = _filter_on_alarm_names(resource, [alarm_prefix])
+            self._made[key] = _Subscribed(resource, [alarm_prefix], pipeline, owner, other_filters)
+            return resource
+        where = f"{endpoint} ({protocol}) on {topic_arn}"
+        if first.pipeline != pipeline:
+            raise ConfigError(
+                "ServicePipeline.paging_subscriptions()",
+                f"{where} is subscribed for {first.owner} (pipeline {first.pipeline}) and for {owner} "
+                f"(pipeline {pipeline}); SNS keeps one subscription per topic, protocol and endpoint, "
+                "so the second fails to deploy: give each pipeline its own endpoint there (e.g. the "
+                "incident tool's per-service integration URL, or a per-service address)",
+            )
+        other_filters = _other_filters(resource, alarm_prefix)
+        if other_filters != first.other_filters or _settings(resource) != _settings(first.resource):
+            raise ConfigError(
+                "ServicePipeline.paging_subscriptions()",
+                f"{where} is subscribed for {first.owner} and {owner} with different settings (filter "
+                "or delivery); SNS keeps one subscription per topic, protocol and endpoint, shared by "
+                "the copies of one account and region: return the same subscription for both",
+            )
+        node = added.node
+        cast(IConstruct, node.scope).node.try_remove_child(node.id)
+        if alarm_prefix not in first.prefixes:
+            first.prefixes.append(alarm_prefix)
+            _filter_on_alarm_names(first.resource, first.prefixes, first.other_filters)
+        return first.resource
+
+
+# One registry per app (the root construct); weak: an app's constructs go with it.
+_REGISTRIES: weakref.WeakKeyDictionary[IConstruct, PagingSubscriptions] = weakref.WeakKeyDictionary()
+
+
 def subscribe_paging(
     topic: sns.ITopic,
     subscriptions: Sequence[sns.ITopicSubscription],
     *,
     alarm_prefix: str,
     owner: str,
+    pipeline: str | None = None,
+    registry: PagingSubscriptions | None = None,
 ) -> None:
     """Subscribe ``subscriptions`` to ``topic`` for one owner (a copy, or a pipeline): on the
     shared account topic each receives only the alarms whose names start with ``alarm_prefix``
@@ -171,11 +279,18 @@ def subscribe_paging(
     subscription, synth warns (:data:`UNSUBSCRIBED_PAGING_WARNING`) on ``topic``: alarms that page
     nobody are found at the incident, not before.
 
+    Given ``pipeline``, the shared topic gets one subscription per protocol and endpoint for all
+    of that pipeline's owners in its account and region (:class:`PagingSubscriptions`): SNS keeps
+    one per topic, protocol and endpoint, so a second would fail to deploy.
+
     Args:
         topic: where the owner's alarms page.
         subscriptions: whom they page (``ServicePipeline.paging_subscriptions()``).
         alarm_prefix: what the owner's alarm names start with (``naming.alarm_name_prefix``).
         owner: what the warning names, e.g. ``"orders-prod (us-east-1)"``.
+        pipeline: the pipeline deploying the owner's stack. Default: none (one subscription per
+            call, as given).
+        registry: the app's subscriptions. Default: ``PagingSubscriptions.of(topic)``.
     """
     if not subscriptions:
         Annotations.of(topic).add_warning_v2(
@@ -185,31 +300,61 @@ def subscribe_paging(
             "ServicePipeline.paging_subscriptions(), or subscribe the topic yourself",
         )
     shared = is_account_paging_topic(topic)
+    if shared and pipeline is not None:
+        known = registry or PagingSubscriptions.of(topic)
+        for subscription in subscriptions:
+            known.subscribe(topic, subscription, alarm_prefix=alarm_prefix, owner=owner, pipeline=pipeline)
+        return
     for subscription in subscriptions:
         added = topic.add_subscription(subscription)
         if shared:
-            _filter_on_alarm_names(added, alarm_prefix)
+            _filter_on_alarm_names(cast(sns.CfnSubscription, added.node.default_child), [alarm_prefix])
 
 
-def _filter_on_alarm_names(subscription: sns.Subscription, alarm_prefix: str) -> None:
-    """What :class:`AlarmNameFilteredSubscription` does, on a subscription already made: the same
-    resource and properties in a few calls instead of one per field of the subscription's config."""
-    resource = cast(sns.CfnSubscription, subscription.node.default_child)
-    rule = {PAGING_FILTER_FIELD: [{"prefix": alarm_prefix}]}
+def _other_filters(resource: sns.CfnSubscription, alarm_prefix: str) -> dict[str, object]:
+    """The message-body filter ``resource`` was made with, which must not name ``AlarmName``."""
     policy = resource.filter_policy
-    if policy is not None:
-        body = resource.filter_policy_scope == "MessageBody"
-        if not body or PAGING_FILTER_FIELD in policy:
-            raise ConfigError(
-                "ServicePipeline.paging_subscriptions()",
-                f"a subscription of the shared paging topic ({resource.endpoint}) already has a filter "
-                f"policy on message attributes or on {PAGING_FILTER_FIELD}; hands-off filters each "
-                f"subscription on {PAGING_FILTER_FIELD} (prefix {alarm_prefix!r}): drop that "
-                "filter, or filter on other fields of the message body",
-            )
-        rule = {**policy, **rule}
-    resource.filter_policy = rule
+    if policy is None:
+        return {}
+    if resource.filter_policy_scope != "MessageBody" or PAGING_FILTER_FIELD in policy:
+        raise ConfigError(
+            "ServicePipeline.paging_subscriptions()",
+            f"a subscription of the shared paging topic ({resource.endpoint}) already has a filter "
+            f"policy on message attributes or on {PAGING_FILTER_FIELD}; hands-off filters each "
+            f"subscription on {PAGING_FILTER_FIELD} (prefix {alarm_prefix!r}): drop that "
+            "filter, or filter on other fields of the message body",
+        )
+    return dict(policy)
+
+
+def _settings(resource: sns.CfnSubscription) -> tuple[object, ...]:
+    """What else a subscription says besides its topic, endpoint and filter."""
+    return (
+        resource.raw_message_delivery,
+        resource.delivery_policy,
+        resource.redrive_policy,
+        resource.subscription_role_arn,
+        resource.region,
+    )
+
+
+def _filter_on_alarm_names(
+    resource: sns.CfnSubscription,
+    alarm_prefixes: Sequence[str],
+    other_filters: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """What :class:`AlarmNameFilteredSubscription` does, on a subscription already made: the same
+    resource and properties in a few calls instead of one per field of the subscription's config;
+    several prefixes for one subscription shared by the copies of an account and region.
+
+    Returns:
+        the other fields of the message-body filter it was made with.
+    """
+    if other_filters is None:
+        other_filters = _other_filters(resource, alarm_prefixes[0])
+    resource.filter_policy = {**other_filters, PAGING_FILTER_FIELD: [{"prefix": p} for p in alarm_prefixes]}
     resource.filter_policy_scope = "MessageBody"
+    return other_filters
 
 
 def new_paging_topic(scope: Construct, *, name: str, id_prefix: str = "Paging") -> sns.Topic:

@@ -49,11 +49,14 @@ class ExampleOrgPipeline(ServicePipeline):
 
     def paging_subscriptions(self, deployment: Deployment | None) -> list[sns.ITopicSubscription]:
         """Production alarms and the pipeline's own (an override used) page the on-call through
-        the incident tool's HTTPS endpoint; pre-production alarms mail the service's team."""
+        the incident tool's HTTPS endpoint for this service; pre-production alarms mail the
+        service's team. Each service has its own endpoint: SNS keeps one subscription per topic
+        and endpoint, and the services share each account and region's paging topic."""
         if deployment is None or deployment.production:
             return [
                 subscriptions.UrlSubscription(
-                    "https://incidents.example.com/hooks/hands-off", protocol=sns.SubscriptionProtocol.HTTPS
+                    f"https://incidents.example.com/hooks/hands-off/{self.service_name}",
+                    protocol=sns.SubscriptionProtocol.HTTPS,
                 )
             ]
         return [subscriptions.EmailSubscription(f"{self.service_name}-team@example.com")]

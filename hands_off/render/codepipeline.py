@@ -43,7 +43,7 @@ from constructs import Construct
 
 from hands_off.blueprint import ZETA_STAGE, PipelinePlan, PlannedStage, StepInput
 from hands_off.build import CodeArtifactRepository, PackageIndex
-from hands_off.constructs.alarm_factory import account_paging_topic, subscribe_paging
+from hands_off.constructs.alarm_factory import PagingSubscriptions, account_paging_topic, subscribe_paging
 from hands_off.constructs.code_signing import (
     GATES_PACKAGE_NAME,
     SIGNED_CODE_DIR_CONTEXT,
@@ -291,11 +291,16 @@ def render(
     )
     # The account-region topic (AccountBaseline), shared with every other service there.
     paging_topic = account_paging_topic(stack)
+    # One subscription per topic and endpoint (PagingSubscriptions): the pipeline's own first,
+    # then its copies', in the order they deploy.
+    paging_registry = PagingSubscriptions.of(stack)
     subscribe_paging(
         paging_topic,
         list(paging(None)),
         alarm_prefix=naming.pipeline_alarm_prefix,
         owner=f"the {naming.pipeline} pipeline",
+        pipeline=naming.pipeline,
+        registry=paging_registry,
     )
     pipeline_role.add_to_policy(
         iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[observed_health.alarm_arn])
@@ -449,6 +454,7 @@ def _add_stages(
     paging: PagingHook,
 ) -> None:
     revision: list[pipelines.FileSet] = []  # the Build's revision output, made once if needed
+    paging_registry = PagingSubscriptions.of(stack)  # the app's: made by render() already
 
     def add_copy(deployment: Deployment, stage_id: str) -> CopyStage:
         copy_stage = stage_factory(stack, stage_id, deployment)
@@ -457,6 +463,8 @@ def _add_stages(
             list(paging(deployment)),
             alarm_prefix=alarm_name_prefix(deployment.function_name),  # the copy's alarm names
             owner=f"{deployment.function_name} ({deployment.target.region})",
+            pipeline=plan.naming.pipeline,
+            registry=paging_registry,
         )
         rendered.stages.append(copy_stage)
         return copy_stage
@@ -475,10 +483,16 @@ def _add_stages(
             )
         ]
 
+    # Every copy first, in deployment order, then the waves: CDK Pipelines synthesizes a stage when
+    # it is added to a wave, and the first copy of an account-region holds the paging subscription
+    # of every copy there (its filter lists them all).
+    built = {
+        copy.stage_id: add_copy(copy.deployment, copy.stage_id) for s in plan.stages for copy in s.copies
+    }
     for stage in plan.preproduction:
         wave = _add_wave(stack, rendered, stage)
         for copy in stage.copies:
-            copy_stage = add_copy(copy.deployment, copy.stage_id)
+            copy_stage = built[copy.stage_id]
             assert isinstance(copy_stage, Stage)
             if stage is plan.stages[0] and copy is stage.copies[0]:
                 access = _add_access_stacks(plan, stage.name, copy_stage, access_stack_factory, rendered)
@@ -508,7 +522,7 @@ def _add_stages(
     for stage in plan.production:
         wave = _add_wave(stack, rendered, stage)
         for copy in stage.copies:
-            copy_stage = add_copy(copy.deployment, copy.stage_id)
+            copy_stage = built[copy.stage_id]
             assert isinstance(copy_stage, Stage)
             wave.add_stage(copy_stage, post=server_deploy(copy_stage, copy.deployment, copy.stage_id))
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aws_cdk import Duration, Stack
+from aws_cdk import App, Duration, Environment, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -25,7 +25,7 @@ from hands_off.constructs.alarm_factory import (
     new_paging_topic,
     subscribe_paging,
 )
-from hands_off.model import AlarmPolicy
+from hands_off.model import AlarmPolicy, ConfigError
 from hands_off.naming import ROLLBACK_ALARMS, AlarmKind, alarm_name
 from tests.constructs.conftest import ACCOUNT, REGION, flatten
 from tests.round_trips import round_trips
@@ -452,6 +452,88 @@ def test_the_filter_lets_a_copys_alarms_through_and_no_other_services(
         assert sns_body_filter_matches(policy, cloudwatch_notification(alarm_name("orders-prod", kind)))
     for other in ("catalog-prod-fault-rate", "orders-gamma-fault-rate", "orders-application-override-used"):
         assert not sns_body_filter_matches(policy, cloudwatch_notification(other))
+
+
+def two_stacks_in_one_account_region() -> tuple[Stack, Stack]:
+    """Two stacks of one app in one account and region (two copies, e.g. Alpha and Beta)."""
+    app = App()
+    env = Environment(account=ACCOUNT, region=REGION)
+    return Stack(app, "Alpha", env=env), Stack(app, "Beta", env=env)
+
+
+def subscriptions_in(stack: Stack) -> list[dict[str, Any]]:
+    return [
+        s["Properties"] for s in Template.from_stack(stack).find_resources("AWS::SNS::Subscription").values()
+    ]
+
+
+def test_copies_of_one_pipeline_share_one_subscription_per_endpoint() -> None:
+    # SNS keeps one subscription per topic, protocol and endpoint: a second one with another filter
+    # fails to deploy. The first copy's stack holds it, filtered to both copies' alarms.
+    alpha, beta = two_stacks_in_one_account_region()
+    for stack, prefix in ((alpha, "orders-alpha-"), (beta, "orders-beta-")):
+        subscribe_paging(
+            account_paging_topic(stack),
+            [
+                subscriptions.EmailSubscription("team@example.com"),
+                subscriptions.EmailSubscription(f"{prefix}x@example.com"),
+            ],
+            alarm_prefix=prefix,
+            owner=prefix,
+            pipeline="orders-application",
+        )
+    held = {s["Endpoint"]: s["FilterPolicy"] for s in subscriptions_in(alpha)}
+    assert held == {
+        "team@example.com": {"AlarmName": [{"prefix": "orders-alpha-"}, {"prefix": "orders-beta-"}]},
+        "orders-alpha-x@example.com": {"AlarmName": [{"prefix": "orders-alpha-"}]},
+    }
+    assert {s["Endpoint"]: s["FilterPolicy"] for s in subscriptions_in(beta)} == {
+        "orders-beta-x@example.com": {"AlarmName": [{"prefix": "orders-beta-"}]}
+    }
+    policy = held["team@example.com"]
+    assert sns_body_filter_matches(policy, cloudwatch_notification("orders-beta-fault-rate"))
+    assert not sns_body_filter_matches(policy, cloudwatch_notification("orders-gamma-fault-rate"))
+
+
+def test_two_pipelines_subscribing_one_endpoint_in_one_account_region_is_a_synth_error() -> None:
+    alpha, other = two_stacks_in_one_account_region()
+    subscribe_paging(
+        account_paging_topic(alpha),
+        [subscriptions.UrlSubscription("https://incidents.example.com/hook")],
+        alarm_prefix="orders-prod-",
+        owner="orders-prod",
+        pipeline="orders-application",
+    )
+    with pytest.raises(
+        ConfigError, match=r"https://incidents.example.com/hook .*catalog-application.*own endpoint"
+    ):
+        subscribe_paging(
+            account_paging_topic(other),
+            [subscriptions.UrlSubscription("https://incidents.example.com/hook")],
+            alarm_prefix="catalog-prod-",
+            owner="catalog-prod",
+            pipeline="catalog-application",
+        )
+
+
+def test_one_endpoint_with_other_settings_for_two_copies_is_a_synth_error() -> None:
+    # One subscription cannot deliver raw to one copy and wrapped to the other.
+    alpha, beta = two_stacks_in_one_account_region()
+    subscribe_paging(
+        account_paging_topic(alpha),
+        [subscriptions.UrlSubscription("https://hook.example.com", raw_message_delivery=True)],
+        alarm_prefix="orders-alpha-",
+        owner="orders-alpha",
+        pipeline="orders-application",
+    )
+    with pytest.raises(ConfigError, match="different settings"):
+        subscribe_paging(
+            account_paging_topic(beta),
+            [subscriptions.UrlSubscription("https://hook.example.com")],
+            alarm_prefix="orders-beta-",
+            owner="orders-beta",
+            pipeline="orders-application",
+        )
 
 
 def test_new_paging_topic_is_encrypted_and_tls_only(bare_stack: Callable[..., Stack]) -> None:

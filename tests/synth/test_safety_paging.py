@@ -27,7 +27,12 @@ from hands_off.testing import app_context
 from tests.iam_permissions import identity_statements
 
 SERVICES = ("orders", "catalog")
-INCIDENTS = "https://incidents.example.com/hooks/hands-off"
+
+
+def incidents(service: str) -> str:
+    """The example's incident-tool endpoint of ``service`` (one per service: SNS keeps one
+    subscription per topic and endpoint, and the services share each account-region's topic)."""
+    return f"https://incidents.example.com/hooks/hands-off/{service}"
 
 
 def flat(value: Any) -> Any:
@@ -62,24 +67,39 @@ def subscriptions_of(stack: Stack, topic: sns.ITopic) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_copy_pages_someone(fleet: Any, service: str) -> None:
     # The example's hook: production pages the incident tool (HTTPS), pre-production mails the team.
+    # One subscription per account-region topic and endpoint, made by the first of the pipeline's
+    # copies there to deploy, filtered to the alarms of every copy there that pages it.
     pipeline = fleet.pipeline(service)
     assert len(pipeline.rendered.stages) == 13
+    made: dict[tuple[str, str, str], list[tuple[str, dict[str, Any]]]] = {}
+    for stage in pipeline.rendered.stages:
+        for props in subscriptions_of(stage.stack, stage.paging_topic):
+            key = (props["TopicArn"], props["Protocol"], props["Endpoint"])
+            made.setdefault(key, []).append((stage.stack.node.path, props))
+    first_in: dict[str, str] = {}  # topic ARN -> the first copy's stack there, in pipeline order
     for stage in pipeline.rendered.stages:
         deployment = stage.stack.deployment
-        [subscription] = subscriptions_of(stage.stack, stage.paging_topic)
-        # the account-region's shared topic, filtered to this copy's alarms (issue 9)
-        assert subscription["TopicArn"] == (
+        topic = (
             f"arn:aws:sns:{deployment.target.region}:{deployment.target.account.account_id}:hands-off-paging"
         )
-        assert subscription["FilterPolicyScope"] == "MessageBody"
-        assert subscription["FilterPolicy"] == {"AlarmName": [{"prefix": f"{deployment.function_name}-"}]}
+        first_in.setdefault(topic, stage.stack.node.path)
         if deployment.production:
-            assert (subscription["Protocol"], subscription["Endpoint"]) == ("https", INCIDENTS)
+            protocol, endpoint = "https", incidents(service)
         else:
-            assert (subscription["Protocol"], subscription["Endpoint"]) == (
-                "email",
-                f"{service}-team@example.com",
-            )
+            protocol, endpoint = "email", f"{service}-team@example.com"
+        [(path, subscription)] = made[(topic, protocol, endpoint)]
+        assert path == first_in[topic]
+        assert subscription["FilterPolicyScope"] == "MessageBody"
+        assert {"prefix": f"{deployment.function_name}-"} in subscription["FilterPolicy"]["AlarmName"]
+    # Alpha, Beta and Gamma share the pre-production account's us-west-2 topic: one subscription
+    preprod = made[
+        ("arn:aws:sns:us-west-2:222222222222:hands-off-paging", "email", f"{service}-team@example.com")
+    ]
+    [(path, subscription)] = preprod
+    assert path.endswith("/Alpha/App")
+    assert subscription["FilterPolicy"] == {
+        "AlarmName": [{"prefix": f"{service}-{stage}-"} for stage in ("alpha", "beta", "gamma")]
+    }
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -90,12 +110,32 @@ def test_the_pipeline_pages_the_incident_tool_through_the_tooling_accounts_topic
     topic = pipeline.rendered.paging_topic
     assert pipeline.resolve(topic.topic_arn) == "arn:aws:sns:us-east-1:111111111111:hands-off-paging"
     [subscription] = subscriptions_of(pipeline, topic)
-    assert (subscription["Protocol"], subscription["Endpoint"]) == ("https", INCIDENTS)
+    assert (subscription["Protocol"], subscription["Endpoint"]) == ("https", incidents(service))
     assert subscription["FilterPolicy"] == {"AlarmName": [{"prefix": f"{service}-application-"}]}
     # no topic or key of its own: only CDK Pipelines' artifact key is left (issue 9)
     template = Template.from_stack(pipeline)
     template.resource_count_is("AWS::SNS::Topic", 0)
     template.resource_count_is("AWS::KMS::Key", 1)
+
+
+def test_one_subscription_per_topic_protocol_and_endpoint(fleet: Any) -> None:
+    """SNS keeps one subscription per topic, protocol and endpoint: a second ``Subscribe`` with
+    other attributes (another filter) fails ("Subscription already exists with different
+    attributes"), so the second stack's deploy fails; with the same attributes it returns the first
+    subscription, and deleting either stack then unsubscribes both. Before the fix, the example
+    fleet made 56 subscriptions for 18 such keys: Alpha, Beta and Gamma mailing their team through
+    one account-region's topic, and the four services' production copies and pipelines posting to
+    one incident URL through the same topics."""
+    made: dict[tuple[str, str, str], list[str]] = {}
+    stacks = list(fleet.pipelines) + [s.stack for p in fleet.pipelines for s in p.rendered.stages]
+    for stack in stacks:
+        for logical_id, resource in (
+            Template.from_stack(stack).find_resources("AWS::SNS::Subscription").items()
+        ):
+            props = resource["Properties"]
+            key = (json.dumps(props["TopicArn"]), props["Protocol"], json.dumps(props["Endpoint"]))
+            made.setdefault(key, []).append(f"{stack.node.path}/{logical_id}")
+    assert {key: owners for key, owners in made.items() if len(owners) > 1} == {}
 
 
 def test_no_copy_stack_makes_a_key_or_a_topic(fleet: Any) -> None:
@@ -122,10 +162,19 @@ def sns_body_filter_matches(policy: dict[str, Any], message: dict[str, Any]) -> 
 def test_each_subscription_receives_its_own_alarms_and_no_other_services(fleet: Any) -> None:
     """Every alarm paging a shared topic, in every account-region of the example fleet (four
     services, their copies and pipelines), reaches the subscriptions of its own copy or pipeline
-    only: evaluated on the CloudWatch notification body each alarm would publish."""
+    only (the endpoint its own service's hook names for it; a subscription shared by the copies of
+    one account-region is one endpoint): evaluated on the CloudWatch notification body each alarm
+    would publish."""
     paging: dict[str, list[tuple[str, str]]] = {}  # topic ARN -> (owner stack path, alarm name)
-    subscribed: dict[str, list[tuple[str, dict[str, Any]]]] = {}  # topic ARN -> (stack path, filter)
+    subscribed: dict[str, list[tuple[str, dict[str, Any]]]] = {}  # topic ARN -> (endpoint, filter)
     stacks = list(fleet.pipelines) + [s.stack for p in fleet.pipelines for s in p.rendered.stages]
+    expected = {p.node.path: incidents(p.service_name) for p in fleet.pipelines} | {
+        s.stack.node.path: incidents(p.service_name)
+        if s.stack.deployment.production
+        else f"{p.service_name}-team@example.com"
+        for p in fleet.pipelines
+        for s in p.rendered.stages
+    }
     for stack in stacks:
         template = Template.from_stack(stack).to_json()
         for resource in template["Resources"].values():
@@ -137,15 +186,17 @@ def test_each_subscription_receives_its_own_alarms_and_no_other_services(fleet: 
             if resource["Type"] == "AWS::SNS::Subscription" and str(props["TopicArn"]).endswith(
                 ":hands-off-paging"
             ):
-                subscribed.setdefault(props["TopicArn"], []).append((stack.node.path, props["FilterPolicy"]))
+                subscribed.setdefault(props["TopicArn"], []).append(
+                    (props["Endpoint"], props["FilterPolicy"])
+                )
     assert len(paging) == 12  # account-regions
     shared = [arn for arn, alarms in paging.items() if len({owner for owner, _ in alarms}) > 2]
     assert shared  # topics several services' copies page
     for arn, alarms in paging.items():
         for owner, alarm in alarms:
             message = {"AlarmName": alarm, "NewStateValue": "ALARM", "AlarmDescription": "..."}
-            receivers = {path for path, policy in subscribed[arn] if sns_body_filter_matches(policy, message)}
-            assert receivers == {owner}, (arn, alarm)
+            receivers = [url for url, policy in subscribed[arn] if sns_body_filter_matches(policy, message)]
+            assert receivers == [expected[owner]], (arn, alarm)
 
 
 def test_the_example_fleet_synthesizes_without_an_unsubscribed_topic(fleet: Any) -> None:
