@@ -495,45 +495,33 @@ def test_copies_of_one_pipeline_share_one_subscription_per_endpoint() -> None:
     assert not sns_body_filter_matches(policy, cloudwatch_notification("orders-gamma-fault-rate"))
 
 
+def page_from(stack: Stack, subscription: sns.ITopicSubscription, copy: str, pipeline: str) -> None:
+    """Subscribe ``subscription`` for the copy ``copy`` (its alarm prefix ``<copy>-``) of ``pipeline``."""
+    subscribe_paging(
+        account_paging_topic(stack), [subscription], alarm_prefix=f"{copy}-", owner=copy, pipeline=pipeline
+    )
+
+
 def test_two_pipelines_subscribing_one_endpoint_in_one_account_region_is_a_synth_error() -> None:
     alpha, other = two_stacks_in_one_account_region()
-    subscribe_paging(
-        account_paging_topic(alpha),
-        [subscriptions.UrlSubscription("https://incidents.example.com/hook")],
-        alarm_prefix="orders-prod-",
-        owner="orders-prod",
-        pipeline="orders-application",
-    )
-    with pytest.raises(
-        ConfigError, match=r"https://incidents.example.com/hook .*catalog-application.*own endpoint"
-    ):
-        subscribe_paging(
-            account_paging_topic(other),
-            [subscriptions.UrlSubscription("https://incidents.example.com/hook")],
-            alarm_prefix="catalog-prod-",
-            owner="catalog-prod",
-            pipeline="catalog-application",
-        )
+    hook = "https://incidents.example.com/hook"
+    page_from(alpha, subscriptions.UrlSubscription(hook), "orders-prod", "orders-application")
+    with pytest.raises(ConfigError, match=rf"{hook} .*catalog-application.*own endpoint"):
+        page_from(other, subscriptions.UrlSubscription(hook), "catalog-prod", "catalog-application")
 
 
 def test_one_endpoint_with_other_settings_for_two_copies_is_a_synth_error() -> None:
     # One subscription cannot deliver raw to one copy and wrapped to the other.
     alpha, beta = two_stacks_in_one_account_region()
-    subscribe_paging(
-        account_paging_topic(alpha),
-        [subscriptions.UrlSubscription("https://hook.example.com", raw_message_delivery=True)],
-        alarm_prefix="orders-alpha-",
-        owner="orders-alpha",
-        pipeline="orders-application",
+    hook = "https://hook.example.com"
+    page_from(
+        alpha,
+        subscriptions.UrlSubscription(hook, raw_message_delivery=True),
+        "orders-alpha",
+        "orders-application",
     )
     with pytest.raises(ConfigError, match="different settings"):
-        subscribe_paging(
-            account_paging_topic(beta),
-            [subscriptions.UrlSubscription("https://hook.example.com")],
-            alarm_prefix="orders-beta-",
-            owner="orders-beta",
-            pipeline="orders-application",
-        )
+        page_from(beta, subscriptions.UrlSubscription(hook), "orders-beta", "orders-application")
 
 
 def test_new_paging_topic_is_encrypted_and_tls_only(bare_stack: Callable[..., Stack]) -> None:
