@@ -17,6 +17,7 @@ import hashlib
 import importlib
 import json
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -109,6 +110,18 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             return json.dumps({"errorType": error_type, "errorMessage": str(exc)}).encode()
 
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
+    # moto runs each execution in a thread of its own, whose handlers make clients from boto3's
+    # default session while the test thread makes its own: the session is not thread-safe (a
+    # client made concurrently failed once under load with "'dict' object has no attribute
+    # 'region'"). A Lambda runs one invocation at a time; here, one client is made at a time.
+    made_one_at_a_time = threading.Lock()
+    new_client = boto3.client
+
+    def client(*args: Any, **kwargs: Any) -> Any:
+        with made_one_at_a_time:
+            return new_client(*args, **kwargs)
+
+    monkeypatch.setattr(boto3, "client", client)
     monkeypatch.setattr(sys.modules[__name__], "CODEDEPLOY", FakeCodeDeploy())
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
         for module in (
