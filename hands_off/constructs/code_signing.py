@@ -4,15 +4,17 @@ and the build commands that sign the packaged code before ``cdk synth`` turns it
 from __future__ import annotations
 
 import shlex
+from functools import cache
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_signer as signer
 from constructs import Construct
 
+from hands_off.constructs import _once
 from hands_off.model import ConfigError
 from hands_off.naming import ServiceNaming
 from hands_off.package import GATES_ZIP_NAME
@@ -44,11 +46,10 @@ def signing_profile_arn_context(service_name: str) -> str:
 
 def _signing_context(scope: Construct, naming: ServiceNaming) -> tuple[object, object]:
     """The signed-code directory and the profile version ARN the Build stage passed in (context),
-    read through one ``node``."""
-    node = scope.node
-    return node.try_get_context(SIGNED_CODE_DIR_CONTEXT), node.try_get_context(
-        signing_profile_arn_context(naming.service)
-    )
+    read in one call: the scope's whole context is what ``try_get_context`` reads from (each
+    construct's own context overriding its scopes'), and a round trip per key otherwise."""
+    context = scope.node.get_all_context()
+    return context.get(SIGNED_CODE_DIR_CONTEXT), context.get(signing_profile_arn_context(naming.service))
 
 
 def _profile_version_arn(naming: ServiceNaming, context_value: object) -> str:
@@ -167,6 +168,12 @@ def gates_code_signing(
     )
 
 
+@cache
+def _platform() -> signer.Platform:
+    """The Signer platform of Lambda packages, read once per process (a round trip each time)."""
+    return signer.Platform.AWS_LAMBDA_SHA384_ECDSA
+
+
 class CodeSigning(Construct):
     """A Signer profile and a signing bucket in the tooling account, for one service.
 
@@ -199,9 +206,9 @@ class CodeSigning(Construct):
         self.profile = signer.SigningProfile(
             self,
             "Profile",
-            platform=signer.Platform.AWS_LAMBDA_SHA384_ECDSA,
+            platform=_platform(),
             signing_profile_name=self.profile_name,
-            signature_validity=Duration.days(365 * 3),
+            signature_validity=_once.days(365 * 3),
         )
         # Signer needs a versioned source bucket.
         self.bucket = s3.Bucket(
@@ -210,11 +217,11 @@ class CodeSigning(Construct):
             versioned=True,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            block_public_access=_once.block_all(),
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=f"signing-{service_name}/",
             lifecycle_rules=[
-                s3.LifecycleRule(expiration=Duration.days(30), noncurrent_version_expiration=Duration.days(7))
+                s3.LifecycleRule(expiration=_once.days(30), noncurrent_version_expiration=_once.days(7))
             ],
             removal_policy=RemovalPolicy.DESTROY,
             auto_delete_objects=False,
