@@ -61,6 +61,7 @@ until the stage's next gate or the page of whoever stopped it.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -1200,15 +1201,19 @@ class DeploymentGates(Construct):
 
     def _machine(self, construct_id: str, start: asl.State, timeout_seconds: int) -> sfn.StateMachine:
         """A state machine from ``start``: its definition is rendered in Python
-        (:func:`~hands_off.constructs._asl.render`) and turned into a CloudFormation string in one
-        call, the function ARNs staying references."""
+        (:func:`~hands_off.constructs._asl.render`) and serialized there too, as ``JSON.stringify``
+        would (what ``Stack.to_json_string`` did, a round trip per machine). The only tokens in it
+        are the function ARNs and the partition, whose values need no JSON escaping: CDK resolves
+        the string into the same ``Fn::Join``, the ARNs staying references."""
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        definition = self._stack.to_json_string(asl.render(start, timeout_seconds=timeout_seconds))
+        definition = json.dumps(
+            asl.render(start, timeout_seconds=timeout_seconds), ensure_ascii=False, separators=(",", ":")
+        )
         return sfn.StateMachine(
             self,
             construct_id,

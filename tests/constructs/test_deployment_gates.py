@@ -18,6 +18,7 @@ from aws_cdk import aws_codepipeline_actions as cp_actions
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Capture, Match, Template
 
+from hands_off.constructs import _asl as asl
 from hands_off.constructs.alarm_factory import new_paging_topic, paging_filter_policy
 from hands_off.constructs.deployment_gates import (
     HOTFIX_NOT_RESTORED_ERROR,
@@ -217,6 +218,20 @@ def test_three_state_machines_gate_bake_and_restore(built: Built) -> None:
     assert built.asl(built.gates.gate)["TimeoutSeconds"] == 7 * 86_400
     assert built.asl(built.gates.bake)["TimeoutSeconds"] == 2 * 86_400
     assert built.asl(built.gates.restore)["TimeoutSeconds"] == 3_600
+
+
+def test_definitions_are_what_stack_to_json_string_renders(built: Built) -> None:
+    """The machines' definitions are serialized in Python (no round trip): exactly the string
+    CDK's token-aware ``to_json_string`` makes of the same states, references included."""
+    gates, stack = built.gates, built.stack
+    resources = built.template.to_json()["Resources"]
+    for machine, definition, timeout in (
+        (gates.gate, gates._gate_definition, 7 * 86_400),
+        (gates.bake, gates._bake_definition, 2 * 86_400),
+        (gates.restore, gates._restore_definition, 3_600),
+    ):
+        expected = stack.resolve(stack.to_json_string(asl.render(definition(), timeout_seconds=timeout)))
+        assert resources[built.id(machine)]["Properties"]["DefinitionString"] == expected
 
 
 def test_gate_machine_has_exactly_its_states(built: Built) -> None:
