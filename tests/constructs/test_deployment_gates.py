@@ -35,6 +35,7 @@ from hands_off.constructs.deployment_gates import (
 from hands_off.constructs.roles import INLINE_POLICY_NAME
 from hands_off.naming import ServiceNaming
 from tests.iam_permissions import role_statements
+from tests.round_trips import round_trips
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
 PIPELINE = "orders-application"
@@ -736,6 +737,31 @@ def test_machine_role_may_log_and_trace_as_cdk_grants_it(built: Built) -> None:
             "xray:PutTraceSegments",
         ]
     )
+
+
+def test_building_the_gates_costs_a_fixed_number_of_round_trips(bare_stack: Callable[..., Stack]) -> None:
+    """Issue 9: each jsii round trip is paid once per pipeline. Counted on a second build: the
+    values made once per process (principals, pseudo-parameter tokens) and the bundled gate
+    runtime (one asset per process) are made by then."""
+
+    def build() -> int:
+        stack = bare_stack()
+        with round_trips() as count:
+            DeploymentGates(
+                stack,
+                "Gates",
+                pipeline_name=PIPELINE,
+                reader_role_arns=READERS,
+                override_parameter_name=OVERRIDE,
+                checker_role_name="hands-off-orders-gate-checker",
+                config_parameter_arns=CONFIG_PARAMETERS,
+            )
+        return count[0]
+
+    build()
+    # 105 before the checker statements were added in one call, the machine ARNs read once, the
+    # definitions serialized in Python and the principals made once per process.
+    assert build() == 90
 
 
 # ------------------------------------------------------------------------- StateMachineStep
