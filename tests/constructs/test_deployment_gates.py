@@ -177,10 +177,8 @@ class Built:
         return self.flat(statements)  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="module")
-def built(bare_stack: Callable[..., Stack], flat: Callable[[Any], Any]) -> Built:
-    stack = bare_stack()
-    gates = DeploymentGates(
+def new_gates(stack: Stack) -> DeploymentGates:
+    return DeploymentGates(
         stack,
         "Gates",
         pipeline_name=PIPELINE,
@@ -189,6 +187,12 @@ def built(bare_stack: Callable[..., Stack], flat: Callable[[Any], Any]) -> Built
         checker_role_name="hands-off-orders-gate-checker",
         config_parameter_arns=CONFIG_PARAMETERS,
     )
+
+
+@pytest.fixture(scope="module")
+def built(bare_stack: Callable[..., Stack], flat: Callable[[Any], Any]) -> Built:
+    stack = bare_stack()
+    gates = new_gates(stack)
     return Built(stack, gates, Template.from_stack(stack), flat)
 
 
@@ -747,15 +751,7 @@ def test_building_the_gates_costs_a_fixed_number_of_round_trips(bare_stack: Call
     def build() -> int:
         stack = bare_stack()
         with round_trips() as count:
-            DeploymentGates(
-                stack,
-                "Gates",
-                pipeline_name=PIPELINE,
-                reader_role_arns=READERS,
-                override_parameter_name=OVERRIDE,
-                checker_role_name="hands-off-orders-gate-checker",
-                config_parameter_arns=CONFIG_PARAMETERS,
-            )
+            new_gates(stack)
         return count[0]
 
     build()
