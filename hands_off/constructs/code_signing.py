@@ -199,6 +199,8 @@ class CodeSigning(Construct):
         profile_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Stack.of(self) is the scope when that is a stack (the pipeline's): no round trip then.
+        self._stack = scope if isinstance(scope, Stack) else None
         self.service_name = service_name
         self.profile_name = profile_name or "HandsOff" + "".join(
             p.capitalize() for p in service_name.split("-")
@@ -229,12 +231,13 @@ class CodeSigning(Construct):
 
     def policy_statements(self) -> list[iam.PolicyStatement]:
         """What the Build role needs to sign: put/get in the bucket, start and read its Signer jobs."""
-        stack = Stack.of(self)
+        stack = self._stack or Stack.of(self)
+        bucket_arn = self.bucket.bucket_arn  # what bucket.arn_for_objects(key) joins to key, read once
         return [
             iam.PolicyStatement(
                 actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
                 resources=[
-                    self.bucket.arn_for_objects(key)
+                    f"{bucket_arn}/{key}"
                     for name in (self.service_name, GATES_PACKAGE_NAME)
                     for key in (f"unsigned/{name}.zip", f"signed/{name}/*")
                 ],
