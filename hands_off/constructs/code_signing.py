@@ -4,15 +4,17 @@ and the build commands that sign the packaged code before ``cdk synth`` turns it
 from __future__ import annotations
 
 import shlex
+from functools import cache
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_signer as signer
 from constructs import Construct
 
+from hands_off.constructs import _once
 from hands_off.model import ConfigError
 from hands_off.naming import ServiceNaming
 from hands_off.package import GATES_ZIP_NAME
@@ -44,11 +46,10 @@ def signing_profile_arn_context(service_name: str) -> str:
 
 def _signing_context(scope: Construct, naming: ServiceNaming) -> tuple[object, object]:
     """The signed-code directory and the profile version ARN the Build stage passed in (context),
-    read through one ``node``."""
-    node = scope.node
-    return node.try_get_context(SIGNED_CODE_DIR_CONTEXT), node.try_get_context(
-        signing_profile_arn_context(naming.service)
-    )
+    read in one call: the scope's whole context is what ``try_get_context`` reads from (each
+    construct's own context overriding its scopes'), and a round trip per key otherwise."""
+    context = scope.node.get_all_context()
+    return context.get(SIGNED_CODE_DIR_CONTEXT), context.get(signing_profile_arn_context(naming.service))
 
 
 def _profile_version_arn(naming: ServiceNaming, context_value: object) -> str:
@@ -167,6 +168,12 @@ def gates_code_signing(
     )
 
 
+@cache
+def _platform() -> signer.Platform:
+    """The Signer platform of Lambda packages, read once per process (a round trip each time)."""
+    return signer.Platform.AWS_LAMBDA_SHA384_ECDSA
+
+
 class CodeSigning(Construct):
     """A Signer profile and a signing bucket in the tooling account, for one service.
 
@@ -192,6 +199,8 @@ class CodeSigning(Construct):
         profile_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Stack.of(self) is the scope when that is a stack (the pipeline's): no round trip then.
+        self._stack = scope if isinstance(scope, Stack) else None
         self.service_name = service_name
         self.profile_name = profile_name or "HandsOff" + "".join(
             p.capitalize() for p in service_name.split("-")
@@ -199,9 +208,9 @@ class CodeSigning(Construct):
         self.profile = signer.SigningProfile(
             self,
             "Profile",
-            platform=signer.Platform.AWS_LAMBDA_SHA384_ECDSA,
+            platform=_platform(),
             signing_profile_name=self.profile_name,
-            signature_validity=Duration.days(365 * 3),
+            signature_validity=_once.days(365 * 3),
         )
         # Signer needs a versioned source bucket.
         self.bucket = s3.Bucket(
@@ -210,11 +219,11 @@ class CodeSigning(Construct):
             versioned=True,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            block_public_access=_once.block_all(),
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=f"signing-{service_name}/",
             lifecycle_rules=[
-                s3.LifecycleRule(expiration=Duration.days(30), noncurrent_version_expiration=Duration.days(7))
+                s3.LifecycleRule(expiration=_once.days(30), noncurrent_version_expiration=_once.days(7))
             ],
             removal_policy=RemovalPolicy.DESTROY,
             auto_delete_objects=False,
@@ -222,12 +231,13 @@ class CodeSigning(Construct):
 
     def policy_statements(self) -> list[iam.PolicyStatement]:
         """What the Build role needs to sign: put/get in the bucket, start and read its Signer jobs."""
-        stack = Stack.of(self)
+        stack = self._stack or Stack.of(self)
+        bucket_arn = self.bucket.bucket_arn  # what bucket.arn_for_objects(key) joins to key, read once
         return [
             iam.PolicyStatement(
                 actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
                 resources=[
-                    self.bucket.arn_for_objects(key)
+                    f"{bucket_arn}/{key}"
                     for name in (self.service_name, GATES_PACKAGE_NAME)
                     for key in (f"unsigned/{name}.zip", f"signed/{name}/*")
                 ],

@@ -61,13 +61,14 @@ until the stage's next gate or the page of whoever stopped it.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsii
 from aws_cdk import (
-    Aws,
     BundlingOptions,
     DockerImage,
     Duration,
@@ -91,6 +92,7 @@ from constructs import Construct
 
 import hands_off_gates
 from hands_off.constructs import _asl as asl
+from hands_off.constructs import _once
 from hands_off.constructs.alarm_factory import PAGING_FILTER_FIELD
 from hands_off.constructs.roles import inline_policy_role
 from hands_off.naming import alarm_name_prefix
@@ -234,6 +236,13 @@ def config_digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+@cache
+def _event_field(path: str) -> str:
+    """``events.EventField.from_path(path)``, made once per process: a token standing for the path
+    wherever a rule's input names it (each one made is a round trip)."""
+    return events.EventField.from_path(path)
+
+
 def _failure_reason(template: str) -> str:
     """``template`` with the caught error's name in place of ``{}`` (an intrinsic function)."""
     return asl.format_(template, "$.error.Error")
@@ -303,7 +312,8 @@ class DeploymentGates(Construct):
         code_signing_config: lambda_.ICodeSigningConfig | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._stack = stack = Stack.of(self)
+        # Stack.of(self) is the scope when that is a stack (the pipeline's): no round trip then.
+        self._stack = stack = scope if isinstance(scope, Stack) else Stack.of(self)
         self.code_signing_config = code_signing_config
         code = code or lambda_.Code.from_asset(
             str(GATES_SOURCE),
@@ -321,13 +331,13 @@ class DeploymentGates(Construct):
             self,
             "CheckerRole",
             role_name=checker_role_name,
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            assumed_by=_once.service_principal("lambda.amazonaws.com"),
             description=f"{pipeline_name} gates: assume the alarm-reader roles, read the override",
         )
         self.override_parameter_arn = stack.format_arn(
             service="ssm", resource="parameter", resource_name=override_parameter_name.lstrip("/")
         )
-        self._checker_policy.add_statements(
+        checker_statements = [
             iam.PolicyStatement(actions=["sts:AssumeRole"], resources=reader_role_arns),
             # The history names the AWS identity that wrote the override (its audited author).
             iam.PolicyStatement(
@@ -338,24 +348,26 @@ class DeploymentGates(Construct):
                 actions=["codepipeline:GetPipelineExecution"],
                 resources=[stack.format_arn(service="codepipeline", resource=pipeline_name)],
             ),
-        )
+        ]
         # One role for both state machines (they invoke the same functions; fewer IAM roles).
         self.machine_role, machine_policy = inline_policy_role(
             self,
             "MachineRole",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            assumed_by=_once.service_principal("states.amazonaws.com"),
             description=f"{pipeline_name} gate and bake state machines",
         )
         self.pipeline_name = pipeline_name
         self.config_parameter_arns = config_parameter_arns
         self.functions = {
-            name: self._function(name, code)
+            name: self._function(name, code, checker_statements)
             for name in ("alarms", "time_window", "override", "decide", "bake", "execution", "hotfix")
         }
+        # Added in one call (a round trip each otherwise), the functions' log statements last.
+        self._checker_policy.add_statements(*checker_statements)
         # The definitions are plain values (hands_off.constructs._asl), with these references in
         # them: each read once.
         self._function_arns = {name: function.function_arn for name, function in self.functions.items()}
-        self._get_parameter = f"arn:{Aws.PARTITION}:states:::aws-sdk:ssm:getParameter"
+        self._get_parameter = f"arn:{_once.partition()}:states:::aws-sdk:ssm:getParameter"
         # What the tasks need, as the Step Functions tasks would grant it: invoke the functions
         # (and their versions), read the inputs' parameters.
         arns = self._function_arns.values()
@@ -373,6 +385,12 @@ class DeploymentGates(Construct):
         self.gate = self._machine("Gate", self._gate_definition(), 7 * 24 * 3600)
         self.bake = self._machine("Bake", self._bake_definition(), 2 * 24 * 3600)
         self.restore = self._machine("Restore", self._restore_definition(), _RESTORE_TIMEOUT_SECONDS)
+        # Read once, for the rules on the machines' status changes (ended_early, page_failures).
+        self._machine_arns = {
+            "gate": self.gate.state_machine_arn,
+            "bake": self.bake.state_machine_arn,
+            "restore": self.restore.state_machine_arn,
+        }
         self.ended_early = self._restore_ended()
 
     def page_failures(self, topic: sns.ITopic, *, alarm_name: str | None = None) -> events.Rule:
@@ -409,11 +427,7 @@ class DeploymentGates(Construct):
         Returns:
             the ``PageFailures`` rule (``FAILED`` executions).
         """
-        machines = {
-            "gate": self.gate.state_machine_arn,
-            "bake": self.bake.state_machine_arn,
-            "restore": self.restore.state_machine_arn,
-        }
+        machines = self._machine_arns
         rule = events.Rule(
             self,
             "PageFailures",
@@ -432,9 +446,7 @@ class DeploymentGates(Construct):
                 },
             ),
         )
-        name, error, cause = (
-            events.EventField.from_path(f"$.detail.{k}") for k in ("name", "error", "cause")
-        )
+        name, error, cause = (_event_field(f"$.detail.{k}") for k in ("name", "error", "cause"))
         paging_name = alarm_name or f"{alarm_name_prefix(self.pipeline_name)}gate-failed"
         # The event's values stand alone in the JSON (never inside a string): EventBridge inserts
         # them as JSON values, so a quote in a cause cannot break the message.
@@ -484,7 +496,7 @@ class DeploymentGates(Construct):
                     "or a gate execution timed out"
                 ),
                 "Execution": name,
-                "Error": events.EventField.from_path("$.detail.status"),
+                "Error": _event_field("$.detail.status"),
                 "Cause": (
                     "a gate or bake that ended so never turned CodeDeploy alarm rollback back on: "
                     "the Restore state machine does, from its verified input, and pages again if it "
@@ -505,7 +517,11 @@ class DeploymentGates(Construct):
             )
         return rule
 
-    def _function(self, module: str, code: lambda_.Code) -> lambda_.Function:
+    def _function(
+        self, module: str, code: lambda_.Code, checker_statements: list[iam.PolicyStatement]
+    ) -> lambda_.Function:
+        """The gate function ``module``; what it may write (its log group) goes to
+        ``checker_statements``, for the checker role's policy."""
         construct_id = "".join(p.capitalize() for p in module.split("_")) + "Function"
         log_group = logs.LogGroup(
             self,
@@ -514,7 +530,7 @@ class DeploymentGates(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
         # What log_group.grant_write(role) grants, in the role's inline policy.
-        self._checker_policy.add_statements(
+        checker_statements.append(
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
             )
@@ -1149,14 +1165,14 @@ class DeploymentGates(Construct):
             self,
             "RestoreStarterRole",
             assumed_by=iam.ServicePrincipal(
-                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": _once.account_id()}}
             ),
             description=f"{self.pipeline_name}: start the Restore machine for a gate or bake ended early",
         )
         policy.add_statements(
-            iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.restore.state_machine_arn])
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[self._machine_arns["restore"]])
         )
-        machines = [self.gate.state_machine_arn, self.bake.state_machine_arn]
+        machines = [self._machine_arns["gate"], self._machine_arns["bake"]]
         rule = events.Rule(
             self,
             "RestoreEnded",
@@ -1185,15 +1201,19 @@ class DeploymentGates(Construct):
 
     def _machine(self, construct_id: str, start: asl.State, timeout_seconds: int) -> sfn.StateMachine:
         """A state machine from ``start``: its definition is rendered in Python
-        (:func:`~hands_off.constructs._asl.render`) and turned into a CloudFormation string in one
-        call, the function ARNs staying references."""
+        (:func:`~hands_off.constructs._asl.render`) and serialized there too, as ``JSON.stringify``
+        would (what ``Stack.to_json_string`` did, a round trip per machine). The only tokens in it
+        are the function ARNs and the partition, whose values need no JSON escaping: CDK resolves
+        the string into the same ``Fn::Join``, the ARNs staying references."""
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        definition = self._stack.to_json_string(asl.render(start, timeout_seconds=timeout_seconds))
+        definition = json.dumps(
+            asl.render(start, timeout_seconds=timeout_seconds), ensure_ascii=False, separators=(",", ":")
+        )
         return sfn.StateMachine(
             self,
             construct_id,

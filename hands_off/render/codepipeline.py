@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
 import jsii
 from aws_cdk import (
     CfnOutput,
-    Duration,
     IAnyProducer,
     IResolveContext,
     Lazy,
@@ -43,6 +43,7 @@ from constructs import Construct
 
 from hands_off.blueprint import ZETA_STAGE, PipelinePlan, PlannedStage, StepInput
 from hands_off.build import CodeArtifactRepository, PackageIndex
+from hands_off.constructs import _once
 from hands_off.constructs.alarm_factory import PagingSubscriptions, account_paging_topic, subscribe_paging
 from hands_off.constructs.code_signing import (
     GATES_PACKAGE_NAME,
@@ -106,6 +107,7 @@ GATES_PACKAGE_COMMAND = "make package-gates PACKAGE=build/hands-off-gates.zip"
 """What the Build runs to package the gate runtime before signing it (the repository's Makefile has
 a ``package-gates`` target: ``python -m hands_off.package --gates $(PACKAGE)``)."""
 _SIGNED_DIR = "build/signed"
+
 _OVERRIDE_ALARM_METRICS = 10  # metrics one CloudWatch metric-math alarm may use
 
 PagingHook = Callable[[Deployment | None], Sequence[sns.ITopicSubscription]]
@@ -226,7 +228,7 @@ def render(
         "AccessLogs",
         encryption=s3.BucketEncryption.S3_MANAGED,
         enforce_ssl=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        block_public_access=_once.block_all(),
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
         removal_policy=RemovalPolicy.RETAIN,
     )
@@ -241,7 +243,7 @@ def render(
         stack,
         "IntegrationTestRole",
         role_name=naming.role(RolePurpose.INTEG_TESTS),
-        assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+        assumed_by=_once.service_principal("codebuild.amazonaws.com"),
         description=f"Runs {naming.service} integration tests against its deployed aliases",
     )
     gates_code, gates_signing = gates_code_signing(stack, naming)  # signed by the Build, Enforce
@@ -260,7 +262,7 @@ def render(
         stack,
         "PipelineRole",
         role_name=naming.role(RolePurpose.PIPELINE),
-        assumed_by=iam.ServicePrincipal("codepipeline.amazonaws.com"),
+        assumed_by=_once.service_principal("codepipeline.amazonaws.com"),
         description=f"CodePipeline role of {naming.pipeline}",
     )
     # X4: CodePipeline's CloudWatchAlarm rule reads alarms in the pipeline's own account, so the
@@ -281,7 +283,7 @@ def render(
             metric_name=UNHEALTHY_COPIES_METRIC,
             dimensions_map={PIPELINE_DIMENSION: naming.pipeline},
             statistic="Maximum",
-            period=Duration.seconds(mirror.period_seconds),
+            period=_once.seconds(mirror.period_seconds),
         ),
         threshold=1,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -321,7 +323,7 @@ def render(
         cdk_assets_cli_version=CDK_ASSETS_VERSION,
         code_build_defaults=pipelines.CodeBuildOptions(
             build_environment=codebuild.BuildEnvironment(
-                build_image=codebuild.LinuxBuildImage.from_code_build_image_id(BUILD_IMAGE),
+                build_image=_build_image(),
                 compute_type=codebuild.ComputeType.SMALL,
             )
         ),
@@ -365,6 +367,13 @@ def render(
     # policy names (projects, buckets, keys, machines, the alarm) names the pipeline role.
     inline_default_policy(pipeline_role)
     return rendered
+
+
+@cache
+def _build_image() -> codebuild.IBuildImage:
+    """:data:`BUILD_IMAGE` as a CodeBuild image, made once per process (an immutable value; each
+    one made is a jsii round trip)."""
+    return codebuild.LinuxBuildImage.from_code_build_image_id(BUILD_IMAGE)
 
 
 def _synth_step(
@@ -613,7 +622,7 @@ def _log_artifact_access(stack: Stack, pipeline: codepipeline.Pipeline, access_l
     )
     access_logs.add_to_resource_policy(
         iam.PolicyStatement(
-            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            principals=[_once.service_principal("logging.s3.amazonaws.com")],
             actions=["s3:PutObject"],
             resources=[access_logs.arn_for_objects("artifacts/*")],
             conditions={
@@ -624,15 +633,21 @@ def _log_artifact_access(stack: Stack, pipeline: codepipeline.Pipeline, access_l
     )
 
 
+def _stage_name(stage: codepipeline.IStage) -> str:
+    """``stage.stage_name`` in one round trip. A pipeline's stages come back as interface proxies,
+    on which a property read is two (jsii asks ``hasattr``, then reads it again)."""
+    return str(jsii.get(stage, "stageName"))
+
+
 def _stage_indexes(plan: PipelinePlan, pipeline: codepipeline.Pipeline) -> dict[str, int]:
     """Where each wave's CodePipeline stage is: the waves (one CodePipeline stage each) come last,
     in the order :func:`_add_stages` added them. Reads two stage names to check it instead of all."""
     waves = [*(s.name for s in plan.preproduction), ZETA_STAGE, *(s.name for s in plan.production)]
     stages = pipeline.stages
     first = len(stages) - len(waves)
-    if first >= 0 and stages[first].stage_name == waves[0] and stages[-1].stage_name == waves[-1]:
+    if first >= 0 and _stage_name(stages[first]) == waves[0] and _stage_name(stages[-1]) == waves[-1]:
         return {name: first + i for i, name in enumerate(waves)}
-    names = [stage.stage_name for stage in stages]
+    names = [_stage_name(stage) for stage in stages]
     return {name: names.index(name) for name in waves if name in names}
 
 
@@ -642,10 +657,15 @@ def _add_stage_conditions(plan: PipelinePlan, pipeline: codepipeline.Pipeline) -
     cfn = pipeline.node.default_child
     assert isinstance(cfn, codepipeline.CfnPipeline)
     indexes = _stage_indexes(plan, pipeline)
+    # One override for every stage (a round trip per key otherwise): CDK merges
+    # ``{"Stages": {"<index>": {...}}}`` into the rendered stages key by key, as it merges the same
+    # keys given one path each. It would replace an earlier override under ``Stages``: there is
+    # none (CDK Pipelines makes none, and render() makes only these).
+    stages: dict[str, dict[str, Any]] = {}
     for stage in plan.stages:
-        index = indexes[stage.name]
+        index = str(indexes[stage.name])
         if stage.rollback_on_failure:
-            cfn.add_property_override(f"Stages.{index}.OnFailure", {"Result": "ROLLBACK"})
+            stages.setdefault(index, {})["OnFailure"] = {"Result": "ROLLBACK"}
         if stage.entry_alarm is not None:
             rule = {
                 "Name": "ObservedHealth",
@@ -659,9 +679,10 @@ def _add_stage_conditions(plan: PipelinePlan, pipeline: codepipeline.Pipeline) -
                 "Configuration": {"AlarmName": stage.entry_alarm, "WaitTime": "1"},
                 "Region": plan.naming.tooling_region,
             }
-            cfn.add_property_override(
-                f"Stages.{index}.BeforeEntry", {"Conditions": [{"Result": "FAIL", "Rules": [rule]}]}
-            )
+            conditions = [{"Result": "FAIL", "Rules": [rule]}]
+            stages.setdefault(index, {})["BeforeEntry"] = {"Conditions": conditions}
+    if stages:
+        cfn.add_property_override("Stages", stages)
 
 
 def _override_used_alarms(stack: Stack, plan: PipelinePlan, topic: sns.ITopic) -> list[cloudwatch.Alarm]:
@@ -680,7 +701,7 @@ def _override_used_alarms(stack: Stack, plan: PipelinePlan, topic: sns.ITopic) -
                 metric_name=OVERRIDE_USED_METRIC,
                 dimensions_map={PIPELINE_DIMENSION: naming.pipeline, STAGE_DIMENSION: name},
                 statistic="Sum",
-                period=Duration.minutes(1),
+                period=_once.minutes(1),
             )
             for i, name in enumerate(stages)
         }
@@ -696,7 +717,7 @@ def _override_used_alarms(stack: Stack, plan: PipelinePlan, topic: sns.ITopic) -
                 expression=f"SUM([{','.join(metrics)}])",
                 using_metrics=metrics,
                 label="Overrides used",
-                period=Duration.minutes(1),
+                period=_once.minutes(1),
             ),
             threshold=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -762,6 +783,12 @@ class _NarrowedDocument:
         return {**document, "Statement": statements}
 
 
+def _jsii_id(construct: Any) -> str:
+    """jsii's id of the JavaScript object behind ``construct`` (the same for every Python proxy of
+    it, where ``is`` tells two proxies of one object apart), read without a round trip."""
+    return str(construct.__jsii_ref__.ref)
+
+
 def _narrow(role: iam.IRole, narrow: Callable[[dict[str, Any], IResolveContext], Any]) -> None:
     policy = role.node.try_find_child("DefaultPolicy")
     if isinstance(policy, iam.Policy):
@@ -796,21 +823,22 @@ def _narrow_wildcard_grants(
     assets = pipeline.node.try_find_child("Assets")
     children = assets.node.children if assets is not None else []
     roles = [child for child in children if isinstance(child, iam.Role)]
-    role_paths = [role.node.path for role in roles]
-    project_roles: list[tuple[codebuild.Project, str | None]] = []
+    # Each project's role (by jsii's id: a new proxy on every read) and ARN, read once here. The
+    # ARN stays CDK's token: CDK resolves what produce() returns, on every pass.
+    project_roles: list[tuple[str | None, str]] = []
     for project in (child for child in children if isinstance(child, codebuild.Project)):
         project_role = project.role
-        project_roles.append((project, project_role.node.path if project_role is not None else None))
-    for role, path in zip(roles, role_paths, strict=True):
-        own = [project for project, role_path in project_roles if role_path == path]
+        role_id = _jsii_id(project_role) if project_role is not None else None
+        project_roles.append((role_id, project.project_arn))
+    for role in roles:
+        own = [arn for role_id, arn in project_roles if role_id == _jsii_id(role)]
 
         def own_projects(
-            statement: dict[str, Any], context: IResolveContext, own: list[codebuild.Project] = own
+            statement: dict[str, Any], context: IResolveContext, own: list[str] = own
         ) -> list[dict[str, Any]] | None:
             if not all(a.startswith("codebuild:") for a in _actions(statement)):
                 return None
-            arns = [context.resolve(p.project_arn) for p in own]
-            return [{**statement, "Resource": arns[0] if len(arns) == 1 else arns}] if arns else []
+            return [{**statement, "Resource": own[0] if len(own) == 1 else list(own)}] if own else []
 
         _narrow(role, own_projects)
 
@@ -823,27 +851,28 @@ def _narrow_wildcard_grants(
         Resolved once: the support stacks are all known when the pipeline stack synthesizes."""
         if named:
             return named[0]
-        keys: list[Any] = []
-        aliases: list[str] = []
-        result: tuple[list[Any], list[str]] | None = (keys, aliases)
         own_region = stack.region
-        arn_parts: list[str] = []  # the stack's partition and account, read once for every key
-        for region in sorted(r for r in support if r != own_region):  # the own region's key: by ARN
+        regions = sorted(r for r in support if r != own_region)  # the own region's key: by ARN
+        key_ids: list[str] = []
+        for region in regions:
             key = support[region].replication_bucket.encryption_key
-            alias = context.resolve(key.key_id) if key is not None else None
-            if not (isinstance(alias, str) and alias.startswith("alias/")):
-                result = None  # a key we cannot name: keep CDK's grant (and nag reports it)
+            if key is None:
                 break
+            key_ids.append(key.key_id)
+        # Every alias in one resolve (a round trip each otherwise).
+        aliases = context.resolve(key_ids) if len(key_ids) == len(regions) and regions else []
+        # A key we cannot name (no key, or no alias): keep CDK's grant (and nag reports it).
+        result: tuple[list[Any], list[str]] | None = None
+        named_all = len(aliases) == len(regions)
+        if named_all and all(isinstance(a, str) and a.startswith("alias/") for a in aliases):
             # Kept as CDK's string (a token while the partition is one, without the
             # @aws-cdk/core:enablePartitionLiterals flag): CDK resolves what produce() returns on
             # every pass, where a value resolved once here would be re-read as a string.
             # What stack.format_arn(service="kms", region=region, resource="key", resource_name="*")
             # makes, without a round trip per region.
-            if not arn_parts:
-                arn_parts += (stack.partition, stack.account)
-            partition, account = arn_parts
-            keys.append(f"arn:{partition}:kms:{region}:{account}:key/*")
-            aliases.append(alias)
+            partition, account = (stack.partition, stack.account) if regions else ("", "")
+            keys = [f"arn:{partition}:kms:{region}:{account}:key/*" for region in regions]
+            result = (keys, list(aliases))
         named.append(result)
         return result
 

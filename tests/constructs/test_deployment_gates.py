@@ -18,6 +18,7 @@ from aws_cdk import aws_codepipeline_actions as cp_actions
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Capture, Match, Template
 
+from hands_off.constructs import _asl as asl
 from hands_off.constructs.alarm_factory import new_paging_topic, paging_filter_policy
 from hands_off.constructs.deployment_gates import (
     HOTFIX_NOT_RESTORED_ERROR,
@@ -34,6 +35,7 @@ from hands_off.constructs.deployment_gates import (
 from hands_off.constructs.roles import INLINE_POLICY_NAME
 from hands_off.naming import ServiceNaming
 from tests.iam_permissions import role_statements
+from tests.round_trips import round_trips
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
 PIPELINE = "orders-application"
@@ -175,10 +177,8 @@ class Built:
         return self.flat(statements)  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="module")
-def built(bare_stack: Callable[..., Stack], flat: Callable[[Any], Any]) -> Built:
-    stack = bare_stack()
-    gates = DeploymentGates(
+def new_gates(stack: Stack) -> DeploymentGates:
+    return DeploymentGates(
         stack,
         "Gates",
         pipeline_name=PIPELINE,
@@ -187,6 +187,12 @@ def built(bare_stack: Callable[..., Stack], flat: Callable[[Any], Any]) -> Built
         checker_role_name="hands-off-orders-gate-checker",
         config_parameter_arns=CONFIG_PARAMETERS,
     )
+
+
+@pytest.fixture(scope="module")
+def built(bare_stack: Callable[..., Stack], flat: Callable[[Any], Any]) -> Built:
+    stack = bare_stack()
+    gates = new_gates(stack)
     return Built(stack, gates, Template.from_stack(stack), flat)
 
 
@@ -217,6 +223,20 @@ def test_three_state_machines_gate_bake_and_restore(built: Built) -> None:
     assert built.asl(built.gates.gate)["TimeoutSeconds"] == 7 * 86_400
     assert built.asl(built.gates.bake)["TimeoutSeconds"] == 2 * 86_400
     assert built.asl(built.gates.restore)["TimeoutSeconds"] == 3_600
+
+
+def test_definitions_are_what_stack_to_json_string_renders(built: Built) -> None:
+    """The machines' definitions are serialized in Python (no round trip): exactly the string
+    CDK's token-aware ``to_json_string`` makes of the same states, references included."""
+    gates, stack = built.gates, built.stack
+    resources = built.template.to_json()["Resources"]
+    for machine, definition, timeout in (
+        (gates.gate, gates._gate_definition, 7 * 86_400),
+        (gates.bake, gates._bake_definition, 2 * 86_400),
+        (gates.restore, gates._restore_definition, 3_600),
+    ):
+        expected = stack.resolve(stack.to_json_string(asl.render(definition(), timeout_seconds=timeout)))
+        assert resources[built.id(machine)]["Properties"]["DefinitionString"] == expected
 
 
 def test_gate_machine_has_exactly_its_states(built: Built) -> None:
@@ -721,6 +741,23 @@ def test_machine_role_may_log_and_trace_as_cdk_grants_it(built: Built) -> None:
             "xray:PutTraceSegments",
         ]
     )
+
+
+def test_building_the_gates_costs_a_fixed_number_of_round_trips(bare_stack: Callable[..., Stack]) -> None:
+    """Issue 9: each jsii round trip is paid once per pipeline. Counted on a second build: the
+    values made once per process (principals, pseudo-parameter tokens) and the bundled gate
+    runtime (one asset per process) are made by then."""
+
+    def build() -> int:
+        stack = bare_stack()
+        with round_trips() as count:
+            new_gates(stack)
+        return count[0]
+
+    build()
+    # 105 before the checker statements were added in one call, the machine ARNs read once, the
+    # definitions serialized in Python and the principals made once per process.
+    assert build() == 90
 
 
 # ------------------------------------------------------------------------- StateMachineStep
