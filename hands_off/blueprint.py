@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from hands_off.deployment import Deployment
 from hands_off.model import Account, ConfigError, DeploymentPolicy, Environments, GatePolicy, Stage, Wave
-from hands_off.naming import ALIAS_NAME, RolePurpose, ServiceNaming
+from hands_off.naming import ALIAS_NAME, LAMBDA_APPLICATION_NAME, RolePurpose, ServiceNaming
 
 __all__ = [
     "MIRROR_LAG_SECONDS",
@@ -296,6 +296,7 @@ def plan_pipeline(
     deployment_policy: DeploymentPolicyHook,
     gate_policy: GatePolicy,
     traffic: Callable[[Deployment], TrafficMetric] = lambda_invocations,
+    codedeploy_application: str = LAMBDA_APPLICATION_NAME,
     owner: str = "ServicePipeline",
 ) -> PipelinePlan:
     """Decide the whole pipeline once.
@@ -309,6 +310,9 @@ def plan_pipeline(
         gate_policy: the gate policy (the pipeline's hook, already called).
         traffic: the request-count metric of a copy, summed by the bakes. Default: Lambda
             invocations of the ``live`` alias.
+        codedeploy_application: the account-region's shared CodeDeploy application the copies'
+            deployment groups are in (a hotfix names it). Default: ``hands-off-lambda``
+            (:data:`~hands_off.naming.LAMBDA_APPLICATION_NAME`).
         owner: names the class in errors, e.g. ``"OrdersPipeline"``.
 
     Raises:
@@ -324,8 +328,14 @@ def plan_pipeline(
                 name=stage.name,
                 production=False,
                 copies=_copies(deployments),
-                gate=_gate(naming, gate_policy, stage.name, deployments, owner) if gated else None,
-                bake=_bake(naming, gate_policy, stage.name, deployments, traffic, owner) if gated else None,
+                gate=_gate(naming, gate_policy, stage.name, deployments, codedeploy_application, owner)
+                if gated
+                else None,
+                bake=_bake(
+                    naming, gate_policy, stage.name, deployments, traffic, codedeploy_application, owner
+                )
+                if gated
+                else None,
                 integration_tests=True,
             )
         )
@@ -336,8 +346,10 @@ def plan_pipeline(
                 name=wave.name,
                 production=True,
                 copies=_copies(deployments),
-                gate=_gate(naming, gate_policy, wave.name, deployments, owner),
-                bake=_bake(naming, gate_policy, wave.name, deployments, traffic, owner),
+                gate=_gate(naming, gate_policy, wave.name, deployments, codedeploy_application, owner),
+                bake=_bake(
+                    naming, gate_policy, wave.name, deployments, traffic, codedeploy_application, owner
+                ),
                 rollback_on_failure=True,
                 entry_alarm=naming.observed_health_alarm,
             )
@@ -427,7 +439,12 @@ def _step(
 
 
 def _gate(
-    naming: ServiceNaming, policy: GatePolicy, stage: str, deployments: Sequence[Deployment], owner: str
+    naming: ServiceNaming,
+    policy: GatePolicy,
+    stage: str,
+    deployments: Sequence[Deployment],
+    application: str,
+    owner: str,
 ) -> StepInput:
     has_org = bool(policy.org_alarm_names or policy.org_alarm_prefixes)
     org_checks = (
@@ -449,7 +466,7 @@ def _gate(
             # Follow the sun (X6): the window is read in the local time of the wave's first region.
             "window": policy.window_config(deployments[0].target.region),
             "override_parameter": naming.override_parameter,
-            "hotfix_groups": _hotfix_groups(naming, deployments),
+            "hotfix_groups": _hotfix_groups(naming, deployments, application),
             "check_interval_seconds": policy.check_interval_seconds,
             "max_wait_seconds": policy.max_wait_seconds,
             "override_max_hours": policy.override_max_hours,
@@ -464,6 +481,7 @@ def _bake(
     stage: str,
     deployments: Sequence[Deployment],
     traffic: Callable[[Deployment], TrafficMetric],
+    application: str,
     owner: str,
 ) -> StepInput:
     metrics = [traffic(d) for d in deployments]
@@ -501,7 +519,7 @@ def _bake(
             "bake_seconds": bake_seconds,
             "min_requests": policy.bake_min_requests,
             "poll_seconds": policy.bake_poll_seconds,
-            "hotfix_groups": _hotfix_groups(naming, deployments),
+            "hotfix_groups": _hotfix_groups(naming, deployments, application),
             # The bake re-reads the override: it honours a hotfix for its stage and execution.
             "override_parameter": naming.override_parameter,
             "override_max_hours": policy.override_max_hours,
@@ -510,15 +528,18 @@ def _bake(
     )
 
 
-def _hotfix_groups(naming: ServiceNaming, deployments: Sequence[Deployment]) -> list[dict[str, Any]]:
-    """Each copy's CodeDeploy deployment group (application and group named after the copy, as
-    ``LambdaService`` and ``Ec2Fleet`` name them), whose alarm configuration a hotfix turns off,
-    and the own alarm the bake then lifts (see ``hands_off_gates.hotfix``)."""
+def _hotfix_groups(
+    naming: ServiceNaming, deployments: Sequence[Deployment], application: str
+) -> list[dict[str, Any]]:
+    """Each copy's CodeDeploy deployment group (named after the copy, in the account-region's
+    shared ``application``, as ``LambdaService`` and ``Ec2Fleet`` make them), whose alarm
+    configuration a hotfix turns off, and the own alarm the bake then lifts (see
+    ``hands_off_gates.hotfix``)."""
     return [
         {
             "region": d.target.region,
             "role_arn": naming.role_arn(d.target.account.account_id, RolePurpose.GATE_READER),
-            "application": d.function_name,
+            "application": application,
             "deployment_group": d.function_name,
             "own_alarms": [d.health_alarm_name],
         }

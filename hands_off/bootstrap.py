@@ -13,8 +13,9 @@ Pure Python (no ``aws_cdk`` import). What needs bootstrapping, and why:
   uses for the application and access stacks (``--cloudformation-execution-policies``). An
   account that is both tooling and a target is bootstrapped once, as tooling;
 - then, in each account, the **account-region baselines** (``hands_off.stacks.AccountBaseline``,
-  stack ``hands-off-baseline``: the paging topic and its KMS key that every service of an account
-  and region shares) with ``cdk deploy``, in every region a stage or wave deploys to and in the
+  stack ``hands-off-baseline``: the paging topic and its KMS key, and the CodeDeploy applications
+  ``hands-off-lambda`` and ``hands-off-server``, that every service of an account and region
+  shares) with ``cdk deploy``, in every region a stage or wave deploys to and in the
   pipelines' region of the tooling account. Like the bootstrap, they are deployed once, before the
   pipelines, which never deploy them (``hands_off.run`` adds them to the app).
 
@@ -39,7 +40,7 @@ from typing import Any
 from hands_off.model.account import Account
 from hands_off.model.environments import Environments
 from hands_off.model.target import Target
-from hands_off.naming import ORG_PREFIX, baseline_stack_id
+from hands_off.naming import CODEDEPLOY_APPLICATIONS, ORG_PREFIX, baseline_stack_id
 
 __all__ = [
     "CDK_QUALIFIER",
@@ -75,9 +76,10 @@ _WIDTH = 100
 
 # Services whose resources the application stacks create, all actions: LambdaService (function,
 # version, alias, permissions, code-signing config), AlarmFactory (alarms, composite alarm,
-# anomaly detection), CodeDeploy (application, deployment group and config), the canary rule, the
-# function's log group, the paging topic. Scoped per action below for IAM and KMS only, where a
-# service-wide grant would let CloudFormation escalate (iam:*) or read data (kms:Decrypt).
+# anomaly detection), CodeDeploy (deployment group and config; the baseline's shared
+# applications), the canary rule, the function's log group, the paging topic. Scoped per action
+# below for IAM and KMS only, where a service-wide grant would let CloudFormation escalate (iam:*)
+# or read data (kms:Decrypt).
 # EcsService and Ec2Fleet add the cluster, service and task definition (ecs), the load balancer
 # (elasticloadbalancing), the Auto Scaling group (autoscaling) and the VPC, security groups,
 # launch template and flow logs (ec2).
@@ -474,8 +476,9 @@ def _baseline_block(entry: AccountBootstrap, *, cdk: str) -> list[str]:
         return []
     text = (
         f"Then its account-region baselines ({', '.join(entry.baseline_regions)}): the paging topic "
-        "and key every service here shares (hands_off.stacks.AccountBaseline, stack "
-        "hands-off-baseline). Before any pipeline deploys here; the pipelines never deploy them."
+        f"and key, and the CodeDeploy applications {' and '.join(CODEDEPLOY_APPLICATIONS.values())}, "
+        "that every service here shares (hands_off.stacks.AccountBaseline, stack hands-off-baseline). "
+        "Before any pipeline deploys here; the pipelines never deploy them."
     )
     return [*_comment(text, rest=""), *_wrap(words)]
 

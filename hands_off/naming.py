@@ -30,12 +30,15 @@ from hands_off_gates.contract import (
 __all__ = [
     "ALIAS_NAME",
     "BASELINE_STACK_NAME",
+    "CODEDEPLOY_APPLICATIONS",
     "GATES_NAMESPACE",
+    "LAMBDA_APPLICATION_NAME",
     "ORG_PREFIX",
     "OVERRIDE_USED_METRIC",
     "PAGING_TOPIC_NAME",
     "PIPELINE_DIMENSION",
     "ROLLBACK_ALARMS",
+    "SERVER_APPLICATION_NAME",
     "STAGE_DIMENSION",
     "UNHEALTHY_COPIES_METRIC",
     "AlarmKind",
@@ -55,6 +58,24 @@ PAGING_TOPIC_NAME = f"{ORG_PREFIX}-paging"
 
 BASELINE_STACK_NAME = f"{ORG_PREFIX}-baseline"
 """CloudFormation name of the account-region baseline stack (one per account and region)."""
+
+LAMBDA_APPLICATION_NAME = f"{ORG_PREFIX}-lambda"
+"""The CodeDeploy application (compute platform ``Lambda``) of an account and region, shared by
+every Lambda copy there: each copy's deployment group (named after the copy) lives in it.
+``hands_off.stacks.AccountBaseline`` creates it; copies and roles name it (no cross-stack export)."""
+
+SERVER_APPLICATION_NAME = f"{ORG_PREFIX}-server"
+"""The CodeDeploy application (compute platform ``Server``) of an account and region, shared by
+every EC2 fleet copy there (see :data:`LAMBDA_APPLICATION_NAME`)."""
+
+CODEDEPLOY_APPLICATIONS: dict[str, str] = {
+    "Lambda": LAMBDA_APPLICATION_NAME,
+    "Server": SERVER_APPLICATION_NAME,
+}
+"""The shared CodeDeploy application of each compute platform the copies deploy with, by
+CloudFormation ``ComputePlatform``. ECS copies use ECS-native deployments (no CodeDeploy), so
+there is no ``ECS`` application. Every baseline creates all of them, whichever platforms an app
+uses: every app deploys the same ``hands-off-baseline`` template."""
 
 
 def baseline_stack_id(account_id: str, region: str) -> str:

@@ -249,8 +249,9 @@ def test_execution_policy_fits_iam_limits_and_shell_quotes() -> None:
 
 
 def test_each_account_deploys_its_baselines_right_after_its_bootstrap() -> None:
-    """Issue 9: the account-region baselines (the shared paging topic) are deployed once, by the
-    organization, before the pipelines: in every region a copy runs in, and the pipelines' region."""
+    """Issue 9: the account-region baselines (the shared paging topic and CodeDeploy applications)
+    are deployed once, by the organization, before the pipelines: in every region a copy runs in,
+    and the pipelines' region."""
     commands = bootstrap_commands(example_environments())
     deploys = [c for c in commands if c.startswith("cdk deploy")]
     baselines = "HandsOffBaseline-{}-{}"
@@ -265,6 +266,10 @@ def test_each_account_deploys_its_baselines_right_after_its_bootstrap() -> None:
     script = render_bootstrap(bootstrap_plan(example_environments()), source="x")
     assert "AccountBaseline" in script
     assert "the pipelines never deploy them" in script
+    # what the baseline holds, as the copies need it before their first deploy
+    assert "CodeDeploy applications hands-off-lambda and hands-off-server" in " ".join(
+        line.lstrip("# ") for line in script.splitlines()
+    )
 
 
 def _as_list(value: str | list[str]) -> list[str]:

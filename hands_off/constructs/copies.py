@@ -9,20 +9,25 @@ the pipeline.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from aws_cdk import CfnOutput
-from constructs import Construct
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct, IConstruct
 
 from hands_off.constructs.alarm_factory import ServiceAlarms
 from hands_off.deployment import Deployment
+from hands_off.model import ConfigError
+from hands_off.naming import SERVER_APPLICATION_NAME
 
 __all__ = [
     "CopyFactory",
     "ServerDeployment",
     "ServiceCopy",
+    "claim_deployment_group",
+    "codedeploy_application_of",
     "endpoint_known_at_synth",
     "server_deployment_of",
 ]
@@ -35,12 +40,19 @@ class ServerDeployment:
     and region, right after the copy's CloudFormation deployment, with the revision the Build made.
 
     Args:
-        application_name: the CodeDeploy application (in the copy's account and region).
+        application_name: the CodeDeploy application (in the copy's account and region): the
+            account-region baseline's shared ``hands-off-server``
+            (:data:`~hands_off.naming.SERVER_APPLICATION_NAME`).
         deployment_group_name: its deployment group, one per copy.
     """
 
     application_name: str
     deployment_group_name: str
+
+    @classmethod
+    def in_shared_application(cls, deployment_group_name: str) -> ServerDeployment:
+        """The group ``deployment_group_name`` of the baseline's shared server application."""
+        return cls(application_name=SERVER_APPLICATION_NAME, deployment_group_name=deployment_group_name)
 
 
 class ServiceCopy(Protocol):
@@ -51,14 +63,17 @@ class ServiceCopy(Protocol):
             it to the integration tests as ``$ENDPOINTS``).
         alarms: its alarms; ``alarms.health`` is the composite alarm the gates and bakes watch.
 
-    Two optional attributes (read with :func:`server_deployment_of` and
-    :func:`endpoint_known_at_synth`; a Lambda copy has neither):
+    Three optional attributes (read with :func:`server_deployment_of`,
+    :func:`endpoint_known_at_synth` and :func:`codedeploy_application_of`):
 
     - ``server_deployment``: a :class:`ServerDeployment` the pipeline runs after the stack
       deploys. Default: none.
     - ``endpoint_known_at_synth``: False when the endpoint is only known once deployed (a load
       balancer's DNS name): Zeta then reads each production copy's :attr:`endpoint_output` from
       its stack. Default: True (the planner predicts it, e.g. a Lambda alias ARN).
+    - ``codedeploy_application``: the account-region's shared CodeDeploy application its
+      deployment group is in (``hands-off-lambda``, ``hands-off-server``). Default: none (no
+      CodeDeploy group, e.g. an ECS copy).
     """
 
     @property
@@ -81,3 +96,46 @@ def server_deployment_of(copy: ServiceCopy) -> ServerDeployment | None:
 def endpoint_known_at_synth(copy: ServiceCopy) -> bool:
     """Whether the planner's endpoint of the copy (``Deployment.alias_arn``) is its endpoint."""
     return bool(getattr(copy, "endpoint_known_at_synth", True))
+
+
+def codedeploy_application_of(copy: object) -> str | None:
+    """The shared CodeDeploy application the deployment group of ``copy`` (a copy, or its class)
+    is in, or ``None`` (no CodeDeploy group: ECS copies)."""
+    value = getattr(copy, "codedeploy_application", None)
+    return value if isinstance(value, str) else None
+
+
+# Deployment groups claimed so far, per construct tree (its root, the app): (account, region,
+# application, group) -> the path of the copy that claimed it.
+_CLAIMED: weakref.WeakKeyDictionary[IConstruct, dict[tuple[str, str, str, str], str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def claim_deployment_group(scope: Construct, application_name: str, deployment_group_name: str) -> None:
+    """Record that the copy at ``scope`` makes the group ``deployment_group_name`` of the shared
+    application ``application_name`` in its stack's account and region.
+
+    Every copy of every service in one account and region puts its group in the same shared
+    application, where group names must be unique: two copies of the app claiming one name fail
+    the synth here, instead of the second deploy failing in CloudFormation. A stack without a
+    concrete account and region (an environment-agnostic test stack) is not checked.
+
+    Raises:
+        ConfigError: another copy in the same account and region already claimed the name.
+    """
+    stack = Stack.of(scope)
+    account, region = stack.account, stack.region  # each read is a jsii round trip
+    if "Token[" in account or "Token[" in region:
+        return
+    claimed = _CLAIMED.setdefault(scope.node.root, {})
+    key = (account, region, application_name, deployment_group_name)
+    path = scope.node.path
+    other = claimed.setdefault(key, path)
+    if other != path:
+        raise ConfigError(
+            "deployment_group_name",
+            f"{deployment_group_name!r} in CodeDeploy application {application_name!r} of "
+            f"{account}/{region} is the deployment group of both {other} and {path}; give each copy "
+            "in one account and region its own name (service_name and stage names make it)",
+        )

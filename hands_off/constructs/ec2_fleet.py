@@ -4,7 +4,7 @@ CodeDeploy and rolled back on its alarms (P6, P8-P13 for servers)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, get_args
+from typing import ClassVar, Literal, get_args
 
 from aws_cdk import Acknowledgment, CfnOutput, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_autoscaling as autoscaling
@@ -19,7 +19,7 @@ from constructs import Construct
 
 from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms
 from hands_off.constructs.alb_metrics import AlbTargetMetrics
-from hands_off.constructs.copies import ServerDeployment
+from hands_off.constructs.copies import ServerDeployment, claim_deployment_group
 from hands_off.constructs.roles import inline_default_policy
 from hands_off.constructs.zones import (
     availability_zones,
@@ -28,7 +28,7 @@ from hands_off.constructs.zones import (
 )
 from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, ConfigError, DeploymentPolicy, TrafficShape
-from hands_off.naming import RolePurpose, ServiceNaming
+from hands_off.naming import SERVER_APPLICATION_NAME, RolePurpose, ServiceNaming
 
 __all__ = [
     "DEFAULT_NETWORK",
@@ -220,8 +220,9 @@ class Ec2Fleet(Construct):
                  network="private-with-nat")
 
     Args:
-        name: names the alarms (prefix, as every copy's), the CodeDeploy application and group;
-            unique per account and region.
+        name: names the alarms (prefix, as every copy's) and the CodeDeploy deployment group (in
+            the account-region's shared application ``hands-off-server``); unique per account
+            and region (checked at synth).
         policy: the stage's or wave's deployment policy (see :func:`server_deployment_config_for`).
         availability_zones: at least :data:`MIN_ZONES` zone names of the stack's region.
         hosts_per_zone: Default: 2.
@@ -244,6 +245,10 @@ class Ec2Fleet(Construct):
 
     endpoint_known_at_synth = False
     """The load balancer's DNS name is only known once deployed: Zeta reads it from the stack."""
+
+    codedeploy_application: ClassVar[str] = SERVER_APPLICATION_NAME
+    """The shared application its deployment group is in (created by ``AccountBaseline``, see
+    :data:`~hands_off.naming.SERVER_APPLICATION_NAME`)."""
 
     @classmethod
     def for_deployment(
@@ -547,7 +552,11 @@ class Ec2Fleet(Construct):
         self.rollback_alarms: tuple[cloudwatch.IAlarm, ...] = (*self.alarms.rollback, self.cpu_alarm)
         """What CodeDeploy stops and rolls back on: the service's rollback alarms plus host CPU."""
 
-        self.application = codedeploy.ServerApplication(self, "Application", application_name=name)
+        # The account-region baseline's shared server application, imported by name (no resource).
+        claim_deployment_group(self, self.codedeploy_application, name)
+        self.application = codedeploy.ServerApplication.from_server_application_name(
+            self, "Application", self.codedeploy_application
+        )
         if deploy_role is None:
             own_deploy = iam.Role(
                 self,
@@ -583,7 +592,11 @@ class Ec2Fleet(Construct):
             deploy_role = own_deploy.without_policy_updates()
         self.deployment_group = codedeploy.ServerDeploymentGroup(
             self,
-            "DeploymentGroup",
+            # Not "DeploymentGroup", the id of the group of the per-copy application it replaces:
+            # a new logical id makes CloudFormation create this group beside the old one and
+            # delete the old one, where a changed ApplicationName under the same id would be a
+            # replacement CloudFormation refuses for a named group (README, Upgrading).
+            "Group",
             application=self.application,
             deployment_group_name=name,
             deployment_config=server_deployment_config_for(
@@ -598,7 +611,7 @@ class Ec2Fleet(Construct):
             ),
             role=deploy_role,
         )
-        self.server_deployment = ServerDeployment(application_name=name, deployment_group_name=name)
+        self.server_deployment = ServerDeployment.in_shared_application(name)
         """The pipeline deploys the Build's revision to this group after the stack (see
         :class:`~hands_off.constructs.copies.ServerDeployment`)."""
         self.endpoint_output = CfnOutput(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codedeploy as codedeploy
@@ -18,9 +18,10 @@ from constructs import Construct
 
 from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms, account_paging_topic
 from hands_off.constructs.code_signing import signed_lambda_package
+from hands_off.constructs.copies import claim_deployment_group
 from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, DeploymentPolicy, TrafficShape
-from hands_off.naming import ALIAS_NAME, RolePurpose, ServiceNaming
+from hands_off.naming import ALIAS_NAME, LAMBDA_APPLICATION_NAME, RolePurpose, ServiceNaming
 
 __all__ = ["ALIAS_NAME", "CODEDEPLOY_ALIAS_ACTIONS", "LambdaService", "deployment_config_for"]
 
@@ -118,10 +119,13 @@ class LambdaService(Construct):
     Creates the function (least-privilege role, its own log group, optional code-signing config),
     a ``live`` alias, the service's alarms from :class:`AlarmFactory`, and a CodeDeploy
     ``LambdaDeploymentGroup`` that shifts traffic as ``policy`` says and rolls back on deployment
-    failure, on a stopped deployment and on any (metric) rollback alarm (P9-P13). The CodeDeploy
-    application and deployment group are both named after the function, so the gates can find
-    them: a hotfix turns the group's alarm configuration off for one execution
-    (``hands_off_gates.hotfix``).
+    failure, on a stopped deployment and on any (metric) rollback alarm (P9-P13). The deployment
+    group is named after the function and lives in the account-region's shared CodeDeploy
+    application ``hands-off-lambda`` (created by ``AccountBaseline``, imported by name: a copy
+    creates no application), so the gates can find it: a hotfix turns the group's alarm
+    configuration off for one execution (``hands_off_gates.hotfix``). Two copies in one account
+    and region with the same function name fail the synth (:func:`~hands_off.constructs.copies.
+    claim_deployment_group`).
 
     Example::
 
@@ -150,6 +154,10 @@ class LambdaService(Construct):
             only this function's log group.
         deploy_role: CodeDeploy's role. Default: a new role scoped to this alias and its alarms.
     """
+
+    codedeploy_application: ClassVar[str] = LAMBDA_APPLICATION_NAME
+    """The shared application its deployment group is in (see :data:`~hands_off.naming.
+    LAMBDA_APPLICATION_NAME`)."""
 
     @classmethod
     def for_deployment(
@@ -297,12 +305,20 @@ class LambdaService(Construct):
                 )
             )
             deploy_role = own_deploy_role.without_policy_updates()
+        claim_deployment_group(self, self.codedeploy_application, function_name)
         self.deployment_group = codedeploy.LambdaDeploymentGroup(
             self,
-            "DeploymentGroup",
-            # Named after the copy (as EC2 fleets name theirs): the gates' hotfix step and the
+            # Not "DeploymentGroup", the id of the group of the per-copy application it replaces:
+            # a new logical id makes CloudFormation create this group beside the old one and
+            # delete the old one, where a changed ApplicationName under the same id would be a
+            # replacement CloudFormation refuses for a named group (README, Upgrading).
+            "Group",
+            # Named after the copy (as EC2 fleets name theirs), in the account-region baseline's
+            # shared application (imported by name: no resource): the gates' hotfix step and the
             # gate-reader role's codedeploy permissions find the group by these names.
-            application=codedeploy.LambdaApplication(self, "Application", application_name=function_name),
+            application=codedeploy.LambdaApplication.from_lambda_application_name(
+                self, "Application", self.codedeploy_application
+            ),
             deployment_group_name=function_name,
             alias=self.alias,
             deployment_config=deployment_config_for(self, "DeploymentConfig", policy),

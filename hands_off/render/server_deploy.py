@@ -35,14 +35,15 @@ class ServerDeployStep(pipelines.Step):
     Example::
 
         step = ServerDeployStep("Prod-1-Deploy", revision=synth.add_output_directory("build/revision"),
-                                target=ServerDeployment("inventory-prod", "inventory-prod"),
+                                target=ServerDeployment.in_shared_application("inventory-prod"),
                                 deployment=deployment, naming=naming)
         wave.add_stage(stage, post=[step])
 
     Args:
         step_id: the action's name, unique in its stage.
         revision: the Build's revision directory (``appspec.yml`` at its root).
-        target: the copy's application and deployment group.
+        target: the copy's deployment group and the application it is in (the account-region
+            baseline's shared ``hands-off-server``).
         deployment: the copy (its account and region).
         naming: names the target account's ``fleet-deploy`` role the action assumes.
     """
@@ -68,7 +69,8 @@ class ServerDeployStep(pipelines.Step):
         self, stage: codepipeline.IStage, options: pipelines.ProduceActionOptions
     ) -> pipelines.CodePipelineActionFactoryResult:
         """One ``CodeDeployServerDeployAction`` against the imported group, with the target
-        account's role."""
+        account's role. The application is imported by its ARN in the copy's account and region
+        (by name it would be the pipeline's): the baseline there created it."""
         scope = options.scope
         name = options.action_name
         application = codedeploy.ServerApplication.from_server_application_arn(

@@ -1,10 +1,21 @@
 """The account-region baseline: what every service in one account and region shares, created once.
 
-Today that is the paging topic, ``hands-off-paging`` (:data:`~hands_off.naming.PAGING_TOPIC_NAME`),
-encrypted with one rotated KMS key. Every copy's alarms and every pipeline's own alarms in that
-account and region page it: they import it by an ARN built from its name (no cross-stack export, no
-key or topic per copy), and each service's ``paging_subscriptions()`` subscribe to it from the
-service's stacks, filtered to that service's alarm names (``AlarmNameFilteredSubscription``).
+Today that is:
+
+* the paging topic, ``hands-off-paging`` (:data:`~hands_off.naming.PAGING_TOPIC_NAME`), encrypted
+  with one rotated KMS key. Every copy's alarms and every pipeline's own alarms in that account and
+  region page it: they import it by an ARN built from its name (no cross-stack export, no key or
+  topic per copy), and each service's ``paging_subscriptions()`` subscribe to it from the service's
+  stacks, filtered to that service's alarm names (``AlarmNameFilteredSubscription``);
+* one CodeDeploy application per compute platform the copies deploy with
+  (:data:`~hands_off.naming.CODEDEPLOY_APPLICATIONS`): ``hands-off-lambda`` (Lambda copies) and
+  ``hands-off-server`` (EC2 fleets). An application is only a namespace: each copy keeps its own
+  deployment group (named after the copy, unique per account and region, checked at synth) and
+  imports the application by name, instead of creating one application per copy. ECS copies use
+  ECS-native deployments and need none. Every baseline creates both, whichever platforms the app
+  uses: all apps (each team synthesizes its own) deploy the same ``hands-off-baseline`` template.
+  They are retained if the baseline stack is deleted: deleting an application would delete every
+  service's deployment groups in it.
 
 Deploying: like ``cdk bootstrap``, the baselines are deployed **once per account and region, by the
 organization, before the pipelines** — the pipelines never deploy them. ``hands_off.run`` adds one
@@ -16,7 +27,15 @@ baselines, right after its ``cdk bootstrap``::
     cdk deploy --exclusively HandsOffBaseline-222222222222-us-west-2 HandsOffBaseline-222222222222-eu-west-1
 
 A copy deployed to an account and region without its baseline fails to create its subscriptions
-(the topic does not exist), so the deploy stops before the copy runs without paging.
+(the topic does not exist) and its deployment group (the application does not exist), so the
+deploy stops before the copy runs without paging or rollback.
+
+Upgrading from copies with their own application (one per copy, named after it): deploy the new
+baselines first, then let the pipelines deploy. CloudFormation refuses to replace a named
+deployment group whose ``ApplicationName`` changed, so the copies' groups have a new logical id:
+each copy's next deployment creates its group (same name) in the shared application, then deletes
+the old group and its per-copy application. Without the baseline, creating the group fails and
+the copy's stack rolls back to the old one (README, Upgrading).
 
 Example::
 
@@ -30,13 +49,19 @@ from __future__ import annotations
 import re
 
 from aws_cdk import Environment, RemovalPolicy, Stack, Stage
+from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from hands_off.constructs.alarm_factory import imports_account_paging_topic
-from hands_off.naming import BASELINE_STACK_NAME, PAGING_TOPIC_NAME, baseline_stack_id
+from hands_off.naming import (
+    BASELINE_STACK_NAME,
+    CODEDEPLOY_APPLICATIONS,
+    PAGING_TOPIC_NAME,
+    baseline_stack_id,
+)
 
 __all__ = ["PAGING_PUBLISHERS", "AccountBaseline", "add_account_baselines", "paging_environments"]
 
@@ -51,7 +76,8 @@ _PUBLISHER_SIDS = {"cloudwatch.amazonaws.com": "CloudWatchAlarms", "events.amazo
 
 
 class AccountBaseline(Stack):
-    """The shared resources of one account and region: the paging topic and its key.
+    """The shared resources of one account and region: the paging topic and its key, and the
+    CodeDeploy applications.
 
     * a KMS key (rotated) that only CloudWatch and EventBridge may use besides the account, and only
       for this topic (``kms:EncryptionContext:aws:sns:topicArn``);
@@ -59,6 +85,9 @@ class AccountBaseline(Stack):
       EventBridge rules of this account only may publish to (``aws:SourceAccount``,
       ``aws:SourceArn``). It has no subscription of its own: each service subscribes from its
       stacks (see the module docstring).
+    * the CodeDeploy applications ``hands-off-lambda`` (compute platform ``Lambda``) and
+      ``hands-off-server`` (``Server``), retained on stack deletion (see the module docstring);
+      :attr:`codedeploy_applications` holds them by platform.
 
     Args:
         scope: the app.
@@ -76,8 +105,8 @@ class AccountBaseline(Stack):
             env=Environment(account=account, region=region),
             stack_name=BASELINE_STACK_NAME,
             description=(
-                "hands-off: account-region baseline (the paging topic every service here shares); "
-                "deployed once, before the pipelines"
+                "hands-off: account-region baseline (the paging topic and CodeDeploy applications "
+                "every service here shares); deployed once, before the pipelines"
             ),
         )
         # What self.format_arn(service=..., resource=...) makes (arn:<partition>:<service>:<region>:
@@ -117,6 +146,15 @@ class AccountBaseline(Stack):
             master_key=self.paging_key,
             enforce_ssl=True,
         )
+        # Only namespaces for the copies' deployment groups (one per copy, in the copy's stack). An
+        # application's deletion deletes its groups, every service's: retained with the stack's.
+        self.codedeploy_applications: dict[str, codedeploy.CfnApplication] = {}
+        for platform, name in CODEDEPLOY_APPLICATIONS.items():
+            application = codedeploy.CfnApplication(
+                self, f"{platform}Application", application_name=name, compute_platform=platform
+            )
+            application.apply_removal_policy(RemovalPolicy.RETAIN)
+            self.codedeploy_applications[platform] = application
         paging_topic_arn = self.paging_topic.topic_arn
         for service, resource in PAGING_PUBLISHERS.items():
             self.paging_topic.add_to_resource_policy(

@@ -21,7 +21,7 @@ from aws_cdk import aws_iam as iam
 
 from hands_off.constructs.roles import inline_policy_role
 from hands_off.deployment import Deployment
-from hands_off.naming import RolePurpose, ServiceNaming
+from hands_off.naming import SERVER_APPLICATION_NAME, RolePurpose, ServiceNaming
 
 __all__ = ["Wildcard", "endpoints_role", "server_fleet_roles"]
 
@@ -119,10 +119,13 @@ def server_fleet_roles(
         assumed_by=iam.ArnPrincipal(naming.role_arn(naming.tooling_account, RolePurpose.PIPELINE)),
         description=f"The {naming.service} pipeline deploys revisions to its CodeDeploy groups here",
     )
+    # The copies' groups only, in the account-region baseline's shared server application; the
+    # revision actions name the application (CodeDeploy authorizes them on it, not on a group).
+    app = SERVER_APPLICATION_NAME
     deploy_policy.add_statements(
         iam.PolicyStatement(
             actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
-            resources=[f"arn:aws:codedeploy:{r}:{acct}:deploymentgroup:{fn}/{fn}" for r, fn in copies],
+            resources=[f"arn:aws:codedeploy:{r}:{acct}:deploymentgroup:{app}/{fn}" for r, fn in copies],
         )
     )
     deploy_policy.add_statements(
@@ -132,7 +135,7 @@ def server_fleet_roles(
                 "codedeploy:GetApplicationRevision",
                 "codedeploy:RegisterApplicationRevision",
             ],
-            resources=[f"arn:aws:codedeploy:{r}:{acct}:application:{fn}" for r, fn in copies],
+            resources=[f"arn:aws:codedeploy:{r}:{acct}:application:{app}" for r in regions],
         )
     )
     configs = [f"arn:aws:codedeploy:{r}:{acct}:deploymentconfig:*" for r in regions]

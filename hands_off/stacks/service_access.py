@@ -20,7 +20,15 @@ from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS
 from hands_off.constructs.roles import inline_policy_role
 from hands_off.deployment import Deployment
 from hands_off.model import Account
-from hands_off.naming import ALIAS_NAME, ROLLBACK_ALARMS, RolePurpose, ServiceNaming, alarm_name
+from hands_off.naming import (
+    ALIAS_NAME,
+    LAMBDA_APPLICATION_NAME,
+    ROLLBACK_ALARMS,
+    SERVER_APPLICATION_NAME,
+    RolePurpose,
+    ServiceNaming,
+    alarm_name,
+)
 from hands_off.render.codepipeline import AccessNeeds
 from hands_off.stacks.fleet_access import endpoints_role, server_fleet_roles
 
@@ -38,6 +46,10 @@ class ServiceAccessStack(Stack):
             pipeline's CodeDeploy action assumes (server fleets). Default: False.
         stack_endpoints: also the ``endpoints`` role Zeta's tests assume to read the account's
             production endpoints from their stacks (when it holds any). Default: False.
+        codedeploy_application: the account-region baseline's shared CodeDeploy application the
+            copies' deployment groups are in (the gate-reader role may read and update those
+            groups only). Default: ``hands-off-server`` with ``server_fleet``, else
+            ``hands-off-lambda``.
     """
 
     @classmethod
@@ -47,10 +59,11 @@ class ServiceAccessStack(Stack):
         naming: ServiceNaming,
         deployments: Sequence[Deployment],
         needs: AccessNeeds | None = None,
+        codedeploy_application: str | None = None,
     ) -> ServiceAccessStack:
         """The access stack of the account of ``deployments`` (all in one account), in the region
         of the first, named ``<service>-access``, with the roles ``needs`` asks for beyond the
-        Lambda ones (default: none)."""
+        Lambda ones (default: none); the copies' groups are in ``codedeploy_application``."""
         needs = needs or AccessNeeds()
         first = deployments[0].target
         return cls(
@@ -63,6 +76,7 @@ class ServiceAccessStack(Stack):
             deployments=deployments,
             server_fleet=needs.server_fleet,
             stack_endpoints=needs.stack_endpoints,
+            codedeploy_application=codedeploy_application,
             description=f"hands-off: IAM roles of {naming.service} in account {first.account.name}",
         )
 
@@ -76,6 +90,7 @@ class ServiceAccessStack(Stack):
         deployments: Sequence[Deployment],
         server_fleet: bool = False,
         stack_endpoints: bool = False,
+        codedeploy_application: str | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -140,12 +155,14 @@ class ServiceAccessStack(Stack):
             iam.PolicyStatement(actions=["cloudwatch:GetMetricStatistics"], resources=["*"])
         )
         # A hotfix turns a copy's CodeDeploy alarm rollback off for one execution, and the gates
-        # and bakes turn it back on: those deployment groups only (application and group are
-        # both named after the copy, see LambdaService).
+        # and bakes turn it back on: those deployment groups only (each named after its copy, in
+        # the account-region's shared application, see LambdaService), not the application's
+        # other groups (other services').
+        app = codedeploy_application or (SERVER_APPLICATION_NAME if server_fleet else LAMBDA_APPLICATION_NAME)
         reader_policy.add_statements(
             iam.PolicyStatement(
                 actions=["codedeploy:GetDeploymentGroup", "codedeploy:UpdateDeploymentGroup"],
-                resources=[f"arn:aws:codedeploy:{r}:{acct}:deploymentgroup:{fn}/{fn}" for r, fn in copies],
+                resources=[f"arn:aws:codedeploy:{r}:{acct}:deploymentgroup:{app}/{fn}" for r, fn in copies],
             )
         )
         self.wildcards += [

@@ -8,6 +8,7 @@ decides the pipeline once, :func:`~hands_off.render.codepipeline.render` renders
 
 from __future__ import annotations
 
+import typing
 from typing import Any, ClassVar
 
 from aws_cdk import Annotations, Environment, Stack, pipelines
@@ -17,12 +18,12 @@ from constructs import Construct
 from hands_off import model
 from hands_off.blueprint import PipelinePlan, plan_pipeline
 from hands_off.build import CodeArtifactRepository, PackageIndex
-from hands_off.constructs.copies import ServiceCopy
+from hands_off.constructs.copies import ServiceCopy, codedeploy_application_of
 from hands_off.constructs.lambda_service import LambdaService
 from hands_off.deployment import Deployment
 from hands_off.model import ConfigError, DeploymentPolicy, Environments, GatePolicy, validate_service_identity
 from hands_off.model._checks import check_json_object
-from hands_off.naming import ServiceNaming
+from hands_off.naming import LAMBDA_APPLICATION_NAME, ServiceNaming
 from hands_off.render.codepipeline import BuildInputs, render
 from hands_off.stacks.application_stack import ApplicationStage
 from hands_off.stacks.service_access import ServiceAccessStack
@@ -73,6 +74,12 @@ class ServicePipeline(Stack):
     once in the organization class, e.g. to a :class:`~hands_off.build.CodeArtifactRepository`."""
     signs_lambda_package: ClassVar[bool] = True
     """Sign ``build/<service>.zip`` with AWS Signer before synth (P3). Default: True (False: no zip)."""
+    codedeploy_application: ClassVar[str | None] = None
+    """The account-region baseline's shared CodeDeploy application the copies' deployment groups
+    are in: the gates' hotfix and the gate-reader role name it before any copy is built.
+    Default: ``None``, read from the class the :meth:`application` hook says it returns
+    (``-> Ec2Fleet``: ``hands-off-server``; ``-> LambdaService``: ``hands-off-lambda``), else
+    ``hands-off-lambda``. Checked at synth against the copies built."""
 
     def __init__(
         self,
@@ -103,6 +110,7 @@ class ServicePipeline(Stack):
             self.naming,
             deployment_policy=self.deployment_policy,
             gate_policy=self.gate_policy(),
+            codedeploy_application=self._codedeploy_application(),
             owner=type(self).__name__,
         )
         """Every layout decision, made once (each hook above ran once per stage)."""
@@ -119,7 +127,9 @@ class ServicePipeline(Stack):
                 signs_lambda_package=self.signs_lambda_package,
             ),
             stage_factory=lambda s, i, d: ApplicationStage(s, i, deployment=d, build=self.application),
-            access_stack_factory=lambda s, d, needs: ServiceAccessStack.for_account(s, self.naming, d, needs),
+            access_stack_factory=lambda s, d, needs: ServiceAccessStack.for_account(
+                s, self.naming, d, needs, codedeploy_application=self._codedeploy_application()
+            ),
             paging=self.paging_subscriptions,
         )
         self.pipeline = rendered.pipeline
@@ -127,6 +137,7 @@ class ServicePipeline(Stack):
         self.code_signing = rendered.code_signing
         self.pipeline_role = rendered.pipeline_role
         self.access_stacks = [s for s in rendered.access_stacks if isinstance(s, ServiceAccessStack)]
+        self._check_codedeploy_application()
 
     # ----------------------------------------------------------------------------------- hooks
 
@@ -242,6 +253,30 @@ class ServicePipeline(Stack):
             requires_source=type(self).source is ServicePipeline.source,
             code_directory=self.code_directory,
         )
+
+    def _codedeploy_application(self) -> str:
+        """:attr:`codedeploy_application`, or its default (see there)."""
+        if self.codedeploy_application is not None:
+            return self.codedeploy_application
+        try:
+            returned = typing.get_type_hints(type(self).application).get("return")
+        except Exception:  # an annotation that does not resolve: the check after render decides
+            returned = None
+        return codedeploy_application_of(returned) or LAMBDA_APPLICATION_NAME
+
+    def _check_codedeploy_application(self) -> None:
+        """The copies' deployment groups are in the application the gates and roles name."""
+        planned = self._codedeploy_application()
+        for stage in self.rendered.stages:
+            actual = codedeploy_application_of(stage.service)
+            if actual is not None and actual != planned:
+                raise ConfigError(
+                    f"{type(self).__name__}.codedeploy_application",
+                    f"the copies' deployment groups are in CodeDeploy application {actual!r}, but "
+                    f"the gates' hotfix and the gate-reader role would name {planned!r}; set "
+                    f"codedeploy_application = {actual!r} (or annotate application() with the "
+                    "copy class it returns)",
+                )
 
     def _check_unique_in(self, scope: Construct, construct_id: str | None) -> None:
         """One service name, one pipeline: its roles, parameters and pipeline are named after it."""

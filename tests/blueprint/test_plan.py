@@ -547,3 +547,21 @@ def test_the_default_owner_is_service_pipeline() -> None:
 def test_a_plain_plan_is_far_below_the_limit(small: PipelinePlan) -> None:
     # The largest input of a plain plan leaves room: the limit is about org alarms, not the fleet.
     assert max(len(s.json) for s in small.step_inputs) < SSM_STANDARD_LIMIT // 2
+
+
+def test_hotfix_groups_name_each_copys_group_in_the_shared_application() -> None:
+    """Issue 9: a copy's deployment group is named after it, in the account-region baseline's
+    shared CodeDeploy application (``hands-off-lambda`` by default; a fleet's ``hands-off-server``)."""
+    for kwargs, application in (
+        ({}, "hands-off-lambda"),
+        ({"codedeploy_application": "hands-off-server"}, "hands-off-server"),
+    ):
+        planned = plan(**kwargs)
+        for stage in planned.stages:
+            for step in (stage.gate, stage.bake):
+                if step is None:
+                    continue
+                groups = step.value["hotfix_groups"]
+                assert [(g["region"], g["application"], g["deployment_group"]) for g in groups] == [
+                    (d.target.region, application, d.function_name) for d in stage.deployments
+                ]

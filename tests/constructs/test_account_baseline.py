@@ -1,5 +1,6 @@
-"""Issue 9: the account-region baseline (one paging topic and key per account and region, shared by
-every service there) and who creates it (``hands_off.run``, once per account and region)."""
+"""Issue 9: the account-region baseline (one paging topic and key per account and region, and one
+CodeDeploy application per compute platform, shared by every service there) and who creates it
+(``hands_off.run``, once per account and region)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from aws_cdk.assertions import Template
 
 from hands_off.constructs.alarm_factory import AlarmFactory, account_paging_topic
 from hands_off.nag import apply_nag
+from hands_off.naming import CODEDEPLOY_APPLICATIONS, LAMBDA_APPLICATION_NAME, SERVER_APPLICATION_NAME
 from hands_off.runner import run
 from hands_off.stacks import AccountBaseline, add_account_baselines
 from hands_off.stacks.account_baseline import _is_unresolved, paging_environments
@@ -51,6 +53,8 @@ def resources(built: Built, kind: str) -> list[dict[str, Any]]:
 
 def test_one_rotated_key_and_one_named_topic_encrypted_with_it(built: Built) -> None:
     assert sorted(r["Type"] for r in built.template["Resources"].values()) == [
+        "AWS::CodeDeploy::Application",
+        "AWS::CodeDeploy::Application",
         "AWS::KMS::Key",
         "AWS::SNS::Topic",
         "AWS::SNS::TopicPolicy",
@@ -63,6 +67,20 @@ def test_one_rotated_key_and_one_named_topic_encrypted_with_it(built: Built) -> 
     assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert built.stack.stack_name == "hands-off-baseline"
     assert built.stack.node.id == f"HandsOffBaseline-{ACCOUNT}-{REGION}"
+
+
+def test_one_retained_codedeploy_application_per_platform_named_by_the_constants(built: Built) -> None:
+    """Every platform a copy deploys with through CodeDeploy, whichever the app uses (the baseline
+    takes no input on it: every app deploys the same template); ECS copies deploy natively."""
+    applications = {
+        r["Properties"]["ComputePlatform"]: r for r in resources(built, "AWS::CodeDeploy::Application")
+    }
+    assert CODEDEPLOY_APPLICATIONS == {"Lambda": LAMBDA_APPLICATION_NAME, "Server": SERVER_APPLICATION_NAME}
+    assert (LAMBDA_APPLICATION_NAME, SERVER_APPLICATION_NAME) == ("hands-off-lambda", "hands-off-server")
+    assert {p: a["Properties"]["ApplicationName"] for p, a in applications.items()} == CODEDEPLOY_APPLICATIONS
+    for application in applications.values():
+        # deleting an application deletes every service's deployment groups in it
+        assert (application["DeletionPolicy"], application["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
 def test_cloudwatch_and_eventbridge_may_use_the_key_for_this_topic_only(built: Built) -> None:

@@ -14,7 +14,12 @@ from aws_cdk import App, Environment, Stack, Validations
 from aws_cdk.assertions import Capture, Match, Template
 from cdk_nag import AwsSolutionsChecks
 
-from hands_off.constructs.copies import ServerDeployment, endpoint_known_at_synth, server_deployment_of
+from hands_off.constructs.copies import (
+    ServerDeployment,
+    codedeploy_application_of,
+    endpoint_known_at_synth,
+    server_deployment_of,
+)
 from hands_off.constructs.ec2_fleet import (
     HOST_CPU_ALARM_SUFFIX,
     Ec2Fleet,
@@ -32,7 +37,7 @@ from hands_off.model import (
     ConfigError,
     Target,
 )
-from hands_off.naming import ServiceNaming
+from hands_off.naming import SERVER_APPLICATION_NAME, ServiceNaming
 from hands_off.testing import app_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -365,9 +370,15 @@ def test_server_group_rolls_back_on_failure_and_on_every_alarm(
     expected = {stack.get_logical_id(a.node.default_child) for a in fleet.rollback_alarms}  # type: ignore[arg-type]
     assert watched == expected
     assert len(watched) >= 3
+    # in the account-region baseline's shared server application: the copy creates none
     t.has_resource_properties(
-        "AWS::CodeDeploy::Application", {"ApplicationName": NAME, "ComputePlatform": "Server"}
+        "AWS::CodeDeploy::DeploymentGroup",
+        {"DeploymentGroupName": NAME, "ApplicationName": SERVER_APPLICATION_NAME},
     )
+    t.resource_count_is("AWS::CodeDeploy::Application", 0)
+    assert SERVER_APPLICATION_NAME == "hands-off-server"
+    assert codedeploy_application_of(fleet) == codedeploy_application_of(Ec2Fleet) == SERVER_APPLICATION_NAME
+    assert fleet.deployment_group.node.id != "DeploymentGroup"  # a new logical id (README, Upgrading)
 
 
 def test_deployment_config_is_zonal_with_a_one_host_first_batch(
@@ -391,7 +402,9 @@ def test_copy_declares_its_server_deployment_and_a_deploy_time_endpoint(
     built: Built,
 ) -> None:
     _, fleet, t, _ = built
-    assert server_deployment_of(fleet) == ServerDeployment(application_name=NAME, deployment_group_name=NAME)
+    assert server_deployment_of(fleet) == ServerDeployment(
+        application_name=SERVER_APPLICATION_NAME, deployment_group_name=NAME
+    )
     assert endpoint_known_at_synth(fleet) is False
     outputs = t.find_outputs("*", {"Description": "URL of the fleet's load balancer"})
     assert len(outputs) == 1

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack
+from aws_cdk import Environment, Stack
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Capture, Match, Template
 
 from hands_off.assembly import TrafficShift
 from hands_off.constructs.code_signing import enforced_code_signing_config
+from hands_off.constructs.copies import codedeploy_application_of
 from hands_off.constructs.lambda_service import (
     CODEDEPLOY_ALIAS_ACTIONS,
     LambdaService,
@@ -28,11 +29,13 @@ from hands_off.model import (
     PREPROD_POLICY,
     Account,
     AlarmPolicy,
+    ConfigError,
     DeploymentPolicy,
     Target,
     TrafficShape,
 )
-from hands_off.naming import ServiceNaming
+from hands_off.naming import LAMBDA_APPLICATION_NAME, ServiceNaming
+from tests.constructs.conftest import ENV
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
 FUNCTION = "orders-test"
@@ -301,15 +304,60 @@ def test_every_deployment_group_watches_only_metric_alarms_with_alarm_rollback_o
     assert svc.alarms.deployment_rollback == svc.alarms.rollback  # kept for earlier callers
 
 
-def test_the_codedeploy_application_and_group_are_named_after_the_function(
+def test_the_group_is_named_after_the_function_in_the_shared_application(
     canary: tuple[Stack, LambdaService, Template],
 ) -> None:
-    """The gates' hotfix step and the gate-reader role's codedeploy permissions find them by name."""
-    _, _, t = canary
+    """The gates' hotfix step and the gate-reader role's codedeploy permissions find the group by
+    name, in the account-region baseline's application: the copy creates no application."""
+    _, svc, t = canary
+    t.resource_count_is("AWS::CodeDeploy::Application", 0)
     t.has_resource_properties(
-        "AWS::CodeDeploy::Application", {"ApplicationName": FUNCTION, "ComputePlatform": "Lambda"}
+        "AWS::CodeDeploy::DeploymentGroup",
+        {"DeploymentGroupName": FUNCTION, "ApplicationName": LAMBDA_APPLICATION_NAME},
     )
-    t.has_resource_properties("AWS::CodeDeploy::DeploymentGroup", {"DeploymentGroupName": FUNCTION})
+    assert LAMBDA_APPLICATION_NAME == "hands-off-lambda"
+    # CloudFormation shifts the alias through the same application
+    t.has_resource(
+        "AWS::Lambda::Alias",
+        {
+            "UpdatePolicy": {
+                "CodeDeployLambdaAliasUpdate": {
+                    "ApplicationName": LAMBDA_APPLICATION_NAME,
+                    "DeploymentGroupName": Match.any_value(),
+                }
+            }
+        },
+    )
+    assert (
+        codedeploy_application_of(svc) == codedeploy_application_of(LambdaService) == LAMBDA_APPLICATION_NAME
+    )
+    # a new logical id (not the per-copy application's group's "DeploymentGroup"): CloudFormation
+    # creates the group in the shared application and deletes the old one, instead of refusing to
+    # replace a named group whose ApplicationName changed (README, Upgrading)
+    assert svc.deployment_group.node.id != "DeploymentGroup"
+    assert svc.node.try_find_child("DeploymentGroup") is None
+
+
+def test_two_copies_with_one_group_name_in_one_account_region_fail_the_synth(
+    bare_stack: Callable[..., Stack],
+) -> None:
+    """The shared application holds every service's groups there: a second copy named the same
+    fails at synth (one line naming both copies), not in CloudFormation."""
+    stack = bare_stack()
+    service(stack)
+    other = Stack(stack.node.scope, "Other", env=ENV)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError) as caught:
+        service(other)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(
+        f"deployment_group_name: {FUNCTION!r} in CodeDeploy application 'hands-off-lambda'"
+    )
+    assert "Test/Service" in message
+    assert "Other/Service" in message
+    # another region (or account) of the same app is another namespace
+    elsewhere = Environment(account=ENV.account, region="us-west-2")
+    service(Stack(stack.node.scope, "Elsewhere", env=elsewhere))  # type: ignore[arg-type]
 
 
 def test_no_hotfix_alarm_or_deployment_rollback_composite_is_made(

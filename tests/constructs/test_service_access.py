@@ -167,9 +167,10 @@ def test_reader_role_reads_alarms_in_the_copies_regions(built: Built) -> None:
         ],
         "cloudwatch:GetMetricStatistics": ["*"],
         # a hotfix turns each copy's CodeDeploy alarm rollback off and back on: the service's own
-        # deployment groups only, nothing else of CodeDeploy (issue 8)
+        # deployment groups only (in the baseline's shared application, not the application's
+        # other groups), nothing else of CodeDeploy (issue 8)
         "codedeploy:GetDeploymentGroup codedeploy:UpdateDeploymentGroup": sorted(
-            f"arn:aws:codedeploy:{r}:{ACCOUNT}:deploymentgroup:{fn}/{fn}" for r, fn in COPIES
+            f"arn:aws:codedeploy:{r}:{ACCOUNT}:deploymentgroup:hands-off-lambda/{fn}" for r, fn in COPIES
         ),
     }
 
@@ -259,8 +260,22 @@ def test_fleet_deploy_role_deploys_only_the_services_groups(fleet: Built) -> Non
     assert fleet.stack.fleet_deploy_role is not None
     statements = fleet.statements(fleet.stack.fleet_deploy_role)
     assert statements["codedeploy:CreateDeployment codedeploy:GetDeployment"] == [
-        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:orders-gamma/orders-gamma",
-        f"arn:aws:codedeploy:us-west-2:{ACCOUNT}:deploymentgroup:orders-prod/orders-prod",
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:hands-off-server/orders-gamma",
+        f"arn:aws:codedeploy:us-west-2:{ACCOUNT}:deploymentgroup:hands-off-server/orders-prod",
+    ]
+    # the revision actions are authorized on the application: the shared one, once per region
+    assert statements[
+        "codedeploy:GetApplication codedeploy:GetApplicationRevision codedeploy:RegisterApplicationRevision"
+    ] == [
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:application:hands-off-server",
+        f"arn:aws:codedeploy:us-west-2:{ACCOUNT}:application:hands-off-server",
+    ]
+    # the gates' hotfix reads and updates the same groups
+    assert fleet.statements(fleet.stack.reader_role)[
+        "codedeploy:GetDeploymentGroup codedeploy:UpdateDeploymentGroup"
+    ] == [
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:hands-off-server/orders-gamma",
+        f"arn:aws:codedeploy:us-west-2:{ACCOUNT}:deploymentgroup:hands-off-server/orders-prod",
     ]
     assert statements["s3:GetObject s3:GetObjectVersion"] == ["arn:aws:s3:::*/*"]
 

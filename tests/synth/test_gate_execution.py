@@ -733,7 +733,9 @@ def test_the_synthesized_inputs_have_the_contract_shapes(pipeline_template: dict
     assert bake["hotfix_groups"] == gate["hotfix_groups"]
     for group in gate["hotfix_groups"]:
         assert set(group) == _shape_keys(contract.HotfixGroup)
-        assert group["application"] == group["deployment_group"]  # both named after the copy
+        # the group is named after the copy, in the account-region baseline's shared application
+        assert group["application"] == "hands-off-lambda"
+        assert group["deployment_group"].startswith("orders-")
         assert group["own_alarms"] == [group["deployment_group"] + contract.HEALTH_ALARM_SUFFIX]
         assert group["role_arn"].endswith(":role/hands-off-orders-gate-reader")
     assert (bake["override_parameter"], bake["override_max_hours"]) == (
@@ -748,26 +750,27 @@ def test_the_synthesized_inputs_have_the_contract_shapes(pipeline_template: dict
 # ------------------------------------------------------------------------- hotfix (issue 8)
 
 
-def test_the_gate_inputs_name_the_deployment_groups_the_copies_create(
-    pipeline_template: dict[str, Any], fleet: Any
-) -> None:
-    """The groups a hotfix turns off are the ones the copies' stacks create (names, not references)."""
-    pipeline = fleet.pipeline("orders")
+@pytest.mark.parametrize("service", ["orders", "catalog", "inventory"])
+def test_the_gate_inputs_name_the_deployment_groups_the_copies_create(service: str, fleet: Any) -> None:
+    """The groups a hotfix turns off are the ones the copies' stacks create (names, not references):
+    Lambda copies' and server fleets' alike, each in its platform's shared application."""
+    pipeline = fleet.pipeline(service)
+    template = dict(Template.from_stack(pipeline).to_json())
     created = set()
     for stage in pipeline.rendered.stages:
         resources = Template.from_stack(stage.stack).to_json()["Resources"].values()
-        [application] = [r for r in resources if r["Type"] == "AWS::CodeDeploy::Application"]
         [group] = [r for r in resources if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"]
         created.add(
             (
                 stage.stack.deployment.target.region,
-                application["Properties"]["ApplicationName"],
+                group["Properties"]["ApplicationName"],
                 group["Properties"]["DeploymentGroupName"],
             )
         )
+    assert len(created) == len(pipeline.rendered.stages)
     for step in ("Prod-2-Gate", "Prod-2-Bake", "Gamma-Gate"):
         stage_name = step.rsplit("-", 1)[0]
-        groups = action_input(pipeline_template, stage_name, step)["hotfix_groups"]
+        groups = action_input(template, stage_name, step)["hotfix_groups"]
         assert groups
         assert {(g["region"], g["application"], g["deployment_group"]) for g in groups} <= created
 

@@ -84,7 +84,7 @@ def test_every_copy_gets_the_revision_by_codedeploy_after_its_stack(synthesized:
             d = by_copy[(account, action.get("Region", pipeline.region), stage["Name"])]
             assert action["RoleArn"] == pipeline.naming.role_arn(account, RolePurpose.FLEET_DEPLOY)
             assert action["Configuration"] == {
-                "ApplicationName": d.function_name,
+                "ApplicationName": "hands-off-server",  # the account-region baseline's
                 "DeploymentGroupName": d.function_name,
             }
             assert action["InputArtifacts"] == [{"Name": "Synth_build_revision"}]

@@ -94,3 +94,27 @@ def test_a_bad_canary_payload_is_one_line(repo_root: Path, payload: object, expe
     assert re.match(rf"^BadCanary\.canary_payload\(\): .*{expected}", _one_line(caught.value)), str(
         caught.value
     )
+
+
+def test_a_fleet_pipeline_that_does_not_say_its_copy_class_is_refused(repo_root: Path) -> None:
+    """Issue 9: the gates' hotfix and the gate-reader role name the shared CodeDeploy application
+    before any copy is built. An ``application()`` hook annotated with no copy class plans the
+    Lambda application; copies built into the server one fail the synth, saying what to set."""
+    from hands_off.example import InventoryPipeline
+
+    class Vague(InventoryPipeline):
+        def application(self, scope: Any, deployment: Any) -> Any:
+            return super().application(scope, deployment)
+
+    with pytest.raises(ConfigError) as caught:
+        Vague(App())
+    assert re.match(
+        r"^Vague\.codedeploy_application: the copies' deployment groups are in CodeDeploy "
+        r"application 'hands-off-server', but .* 'hands-off-lambda'; set codedeploy_application = "
+        r"'hands-off-server'",
+        _one_line(caught.value),
+    ), str(caught.value)
+    # said explicitly, it is planned right: the gates' hotfix names the groups the copies make
+    explicit = type("Explicit", (Vague,), {"codedeploy_application": "hands-off-server"})(App())
+    groups = {g["application"] for s in explicit.plan.step_inputs for g in s.value["hotfix_groups"]}
+    assert groups == {"hands-off-server"}

@@ -419,10 +419,12 @@ def test_the_gate_reader_may_switch_only_this_services_deployment_groups(fleet: 
         ]
         resources = switch["Resource"] if isinstance(switch["Resource"], list) else [switch["Resource"]]
         copies = [d for d in pipeline.deployments if d.target.account.account_id == access.account]
+        # each copy's own group, in the account-region's shared application (issue 9): never the
+        # application's other groups (other services')
         assert sorted(resources) == sorted(
             {
                 f"arn:aws:codedeploy:{d.target.region}:{access.account}:deploymentgroup:"
-                f"{d.function_name}/{d.function_name}"
+                f"hands-off-lambda/{d.function_name}"
                 for d in copies
             }
         )
