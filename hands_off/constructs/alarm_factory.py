@@ -3,6 +3,7 @@ conditions, dashboards) reuses the :class:`ServiceAlarms` it returns."""
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ def account_paging_topic(scope: Construct) -> sns.ITopic:
     _STACK_TOPICS[stack] = topic
     _SHARED_TOPICS.add(topic)
     _TOPIC_ARNS[topic] = arn
+    _TOPIC_STACKS[topic] = stack
     return topic
 
 
@@ -85,6 +87,7 @@ def account_paging_topic(scope: Construct) -> sns.ITopic:
 _STACK_TOPICS: weakref.WeakKeyDictionary[Stack, sns.ITopic] = weakref.WeakKeyDictionary()
 _SHARED_TOPICS: weakref.WeakSet[sns.ITopic] = weakref.WeakSet()
 _TOPIC_ARNS: weakref.WeakKeyDictionary[sns.ITopic, str] = weakref.WeakKeyDictionary()
+_TOPIC_STACKS: weakref.WeakKeyDictionary[sns.ITopic, Stack] = weakref.WeakKeyDictionary()
 
 
 def is_account_paging_topic(topic: sns.ITopic) -> bool:
@@ -163,11 +166,11 @@ class AlarmNameFilteredSubscription:
 
 @dataclass
 class _Subscribed:
-    """A subscription of a shared paging topic made for a pipeline, and whose alarms it receives."""
+    """A subscription of a shared paging topic, and whose alarms it receives."""
 
     resource: sns.CfnSubscription
     prefixes: list[str]
-    pipeline: str
+    pipeline: str | None
     owner: str
     other_filters: dict[str, object]
 
@@ -183,18 +186,19 @@ class PagingSubscriptions:
     Beta and Gamma in a pre-production account) page the same endpoint, :func:`subscribe_paging`
     makes one subscription, in the first of them to deploy (the pipeline's own stack, then the
     copies in pipeline order), whose filter lists every one of their alarm-name prefixes. Two
-    *pipelines* cannot share one: each pipeline deploys its stacks, and neither may own the
-    other's paging. Their same endpoint in the same account and region is a synth error.
+    *pipelines* cannot share one (each deploys its own stacks, and neither may own the other's
+    paging), nor can a subscription made outside a pipeline: their same endpoint in the same
+    account and region is a synth error. An endpoint given as a token (an export, a dynamic
+    reference) is compared by what it resolves to.
 
-    Example::
-
-        registry = PagingSubscriptions.of(app)
-        subscribe_paging(topic, [oncall], alarm_prefix="orders-alpha-", owner="orders-alpha",
-                         pipeline="orders-application", registry=registry)
+    ``render`` closes a pipeline once its stages are added to its waves (CDK Pipelines has then
+    synthesized them): a later subscription of that pipeline is a synth error, not a filter
+    widened in no template.
     """
 
     def __init__(self) -> None:
         self._made: dict[tuple[str, str, str], _Subscribed] = {}
+        self._closed: set[str] = set()
 
     @classmethod
     def of(cls, scope: IConstruct) -> PagingSubscriptions:
@@ -205,6 +209,10 @@ class PagingSubscriptions:
             registry = _REGISTRIES[root] = cls()
         return registry
 
+    def close(self, pipeline: str) -> None:
+        """No more subscriptions for ``pipeline``: its stages are synthesized."""
+        self._closed.add(pipeline)
+
     def subscribe(
         self,
         topic: sns.ITopic,
@@ -212,7 +220,7 @@ class PagingSubscriptions:
         *,
         alarm_prefix: str,
         owner: str,
-        pipeline: str,
+        pipeline: str | None,
     ) -> sns.CfnSubscription:
         """Subscribe ``subscription`` to the shared ``topic`` for ``owner``'s alarms (those whose
         name starts with ``alarm_prefix``), or widen the filter of the subscription ``pipeline``
@@ -222,27 +230,53 @@ class PagingSubscriptions:
             the subscription resource that receives ``owner``'s alarms.
 
         Raises:
-            ConfigError: another pipeline subscribed the same endpoint to ``topic``, or this
-                pipeline did with other settings (another filter, raw delivery, retries...).
+            ConfigError: another pipeline (or a subscription made outside any) subscribed the same
+                endpoint to ``topic``; this pipeline did with other settings (another filter, raw
+                delivery, retries...); ``owner`` named the endpoint twice; the subscription is
+                made in another stack than the topic's; ``pipeline`` is closed.
         """
-        added = topic.add_subscription(subscription)
-        resource = cast(sns.CfnSubscription, added.node.default_child)
-        protocol, endpoint = resource.protocol, resource.endpoint
+        if pipeline is not None and pipeline in self._closed:
+            raise ConfigError(
+                "ServicePipeline.paging_subscriptions()",
+                f"a paging subscription for {owner} after the {pipeline} pipeline's stages were "
+                "synthesized would be in no template: subscribe from the copy's stage before it is "
+                "added to its wave (the paging hook), not later",
+            )
+        try:
+            added = topic.add_subscription(subscription)
+        except RuntimeError as error:  # jsii: a construct of that id (endpoint) is there already
+            if "SubscriptionAlreadyExists" not in str(error):
+                raise
+            raise ConfigError(
+                "ServicePipeline.paging_subscriptions()",
+                f"{owner} names the same paging endpoint twice for one topic ({error}); return it once",
+            ) from None
+        node = added.node
+        # A Lambda or SQS subscription is made in its subscriber's scope: the topic's stack only.
+        if node.scope is not topic and Stack.of(added) is not (_TOPIC_STACKS.get(topic) or Stack.of(topic)):
+            raise ConfigError(
+                "ServicePipeline.paging_subscriptions()",
+                f"the paging subscription for {owner} is made in the stack of its subscriber "
+                f"({node.path}), not in the stack that imports the shared topic: subscribe a "
+                "queue or function of the copy's own stack, or an email or HTTPS endpoint",
+            )
+        resource = cast(sns.CfnSubscription, node.default_child)
+        protocol, endpoint = resource.protocol, _endpoint_key(resource)
         topic_arn = _TOPIC_ARNS.get(topic) or topic.topic_arn
-        key = (topic_arn, protocol, str(endpoint))
+        key = (topic_arn, protocol, endpoint)
         first = self._made.get(key)
         if first is None:
             other_filters = _filter_on_alarm_names(resource, [alarm_prefix])
             self._made[key] = _Subscribed(resource, [alarm_prefix], pipeline, owner, other_filters)
             return resource
-        where = f"{endpoint} ({protocol}) on {topic_arn}"
-        if first.pipeline != pipeline:
+        where = f"{endpoint} ({protocol}) on {_topic_name(topic_arn)}"
+        if first.pipeline is None or first.pipeline != pipeline:
             raise ConfigError(
                 "ServicePipeline.paging_subscriptions()",
-                f"{where} is subscribed for {first.owner} (pipeline {first.pipeline}) and for {owner} "
-                f"(pipeline {pipeline}); SNS keeps one subscription per topic, protocol and endpoint, "
-                "so the second fails to deploy: give each pipeline its own endpoint there (e.g. the "
-                "incident tool's per-service integration URL, or a per-service address)",
+                f"{where} is subscribed twice, for {_whose(first.owner, first.pipeline)} and for "
+                f"{_whose(owner, pipeline)}; SNS keeps one subscription per topic, protocol and "
+                "endpoint, so the second fails to deploy: give each pipeline its own endpoint "
+                "there (e.g. the incident tool's per-service integration URL, or a per-service address)",
             )
         other_filters = _other_filters(resource, alarm_prefix)
         if other_filters != first.other_filters or _settings(resource) != _settings(first.resource):
@@ -252,7 +286,6 @@ class PagingSubscriptions:
                 "or delivery); SNS keeps one subscription per topic, protocol and endpoint, shared by "
                 "the copies of one account and region: return the same subscription for both",
             )
-        node = added.node
         cast(IConstruct, node.scope).node.try_remove_child(node.id)
         if alarm_prefix not in first.prefixes:
             first.prefixes.append(alarm_prefix)
@@ -262,6 +295,33 @@ class PagingSubscriptions:
 
 # One registry per app (the root construct); weak: an app's constructs go with it.
 _REGISTRIES: weakref.WeakKeyDictionary[IConstruct, PagingSubscriptions] = weakref.WeakKeyDictionary()
+
+
+def _endpoint_key(resource: sns.CfnSubscription) -> str:
+    """What ``resource``'s endpoint is, to compare with another's: a literal as is; a token as
+    what it resolves to (a new token at every call stands for the same export or dynamic
+    reference), and a reference to a resource of the stack as that stack's resource."""
+    endpoint = str(resource.endpoint)
+    if "${Token[" not in endpoint:
+        return endpoint
+    stack = Stack.of(resource)
+    resolved = json.dumps(stack.resolve(resource.endpoint), sort_keys=True)
+    if '"Ref"' in resolved or '"Fn::GetAtt"' in resolved:
+        return f"{stack.node.path}:{resolved}"  # this stack's own queue or function
+    return resolved
+
+
+def _topic_name(topic_arn: str) -> str:
+    """``hands-off-paging in <account>/<region>`` for the ARN :func:`account_paging_topic` built."""
+    parts = topic_arn.split(":")
+    return f"{parts[-1]} in {parts[-2]}/{parts[-3]}" if len(parts) == 6 else topic_arn
+
+
+def _whose(owner: str, pipeline: str | None) -> str:
+    """Who subscribed, for an error: the owner, and its pipeline when the owner is a copy."""
+    if pipeline is None:
+        return f"{owner} (outside any pipeline)"
+    return owner if pipeline in owner else f"{owner} (pipeline {pipeline})"
 
 
 def subscribe_paging(
@@ -279,17 +339,17 @@ def subscribe_paging(
     subscription, synth warns (:data:`UNSUBSCRIBED_PAGING_WARNING`) on ``topic``: alarms that page
     nobody are found at the incident, not before.
 
-    Given ``pipeline``, the shared topic gets one subscription per protocol and endpoint for all
-    of that pipeline's owners in its account and region (:class:`PagingSubscriptions`): SNS keeps
-    one per topic, protocol and endpoint, so a second would fail to deploy.
+    On the shared topic there is one subscription per protocol and endpoint in the app
+    (:class:`PagingSubscriptions`): the owners of one ``pipeline`` share it, and anyone else
+    subscribing that endpoint there is a synth error (a second would fail to deploy).
 
     Args:
         topic: where the owner's alarms page.
         subscriptions: whom they page (``ServicePipeline.paging_subscriptions()``).
         alarm_prefix: what the owner's alarm names start with (``naming.alarm_name_prefix``).
         owner: what the warning names, e.g. ``"orders-prod (us-east-1)"``.
-        pipeline: the pipeline deploying the owner's stack. Default: none (one subscription per
-            call, as given).
+        pipeline: the pipeline deploying the owner's stack. Default: none (a subscription of its
+            own, which no other may share).
         registry: the app's subscriptions. Default: ``PagingSubscriptions.of(topic)``.
     """
     if not subscriptions:
@@ -299,16 +359,13 @@ def subscribe_paging(
             "subscriptions (email, the HTTPS endpoint of an incident tool, Chatbot) from "
             "ServicePipeline.paging_subscriptions(), or subscribe the topic yourself",
         )
-    shared = is_account_paging_topic(topic)
-    if shared and pipeline is not None:
-        known = registry or PagingSubscriptions.of(topic)
+    if not is_account_paging_topic(topic):
         for subscription in subscriptions:
-            known.subscribe(topic, subscription, alarm_prefix=alarm_prefix, owner=owner, pipeline=pipeline)
+            topic.add_subscription(subscription)
         return
+    known = registry or PagingSubscriptions.of(topic)
     for subscription in subscriptions:
-        added = topic.add_subscription(subscription)
-        if shared:
-            _filter_on_alarm_names(cast(sns.CfnSubscription, added.node.default_child), [alarm_prefix])
+        known.subscribe(topic, subscription, alarm_prefix=alarm_prefix, owner=owner, pipeline=pipeline)
 
 
 def _other_filters(resource: sns.CfnSubscription, alarm_prefix: str) -> dict[str, object]:

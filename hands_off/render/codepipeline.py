@@ -341,6 +341,7 @@ def render(
         pipeline=pipeline,
     )
     _add_stages(stack, plan, build, synth, rendered, stage_factory, access_stack_factory, paging)
+    paging_registry.close(naming.pipeline)  # its stages are synthesized: no subscription may follow
     _check_bake_traffic(plan, rendered)
     pipeline.build_pipeline()
     built = pipeline.pipeline  # read once: every jsii property read is a round trip

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aws_cdk import App, Duration, Environment, Stack
+from aws_cdk import App, Duration, Environment, Fn, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -19,6 +19,7 @@ from aws_cdk.assertions import Annotations, Capture, Match, Matcher, Template
 from hands_off.constructs.alarm_factory import (
     UNSUBSCRIBED_PAGING_WARNING,
     AlarmFactory,
+    PagingSubscriptions,
     ServiceAlarms,
     account_paging_topic,
     is_account_paging_topic,
@@ -522,6 +523,88 @@ def test_one_endpoint_with_other_settings_for_two_copies_is_a_synth_error() -> N
     )
     with pytest.raises(ConfigError, match="different settings"):
         page_from(beta, subscriptions.UrlSubscription(hook), "orders-beta", "orders-application")
+
+
+def test_one_endpoint_given_as_a_token_is_one_subscription() -> None:
+    # Attack F1: an incident URL kept out of the code (an export, a dynamic reference) is a new
+    # token at every call of the hook; every template resolves it to the same value.
+    alpha, beta = two_stacks_in_one_account_region()
+    for stack, copy in ((alpha, "orders-alpha"), (beta, "orders-beta")):
+        page_from(
+            stack,
+            subscriptions.UrlSubscription(
+                Fn.import_value("incident-url"), protocol=sns.SubscriptionProtocol.HTTPS
+            ),
+            copy,
+            "orders-application",
+        )
+    assert [s["FilterPolicy"]["AlarmName"] for s in subscriptions_in(alpha)] == [
+        [{"prefix": "orders-alpha-"}, {"prefix": "orders-beta-"}]
+    ]
+    assert subscriptions_in(beta) == []
+    with pytest.raises(ConfigError, match="catalog-application"):
+        page_from(
+            beta,
+            subscriptions.UrlSubscription(
+                Fn.import_value("incident-url"), protocol=sns.SubscriptionProtocol.HTTPS
+            ),
+            "catalog",
+            "catalog-application",
+        )
+
+
+def test_subscribing_without_a_pipeline_an_endpoint_a_pipeline_holds_is_a_synth_error() -> None:
+    # Attack F2: a stack of one's own in a copy's account-region, paging the same address.
+    alpha, mine = two_stacks_in_one_account_region()
+    page_from(
+        alpha, subscriptions.EmailSubscription("team@example.com"), "orders-alpha", "orders-application"
+    )
+    with pytest.raises(ConfigError, match=r"team@example\.com .*outside any pipeline"):
+        subscribe_paging(
+            account_paging_topic(mine),
+            [subscriptions.EmailSubscription("team@example.com")],
+            alarm_prefix="orders-reports-",
+            owner="orders-reports",
+        )
+
+
+def test_widening_a_subscription_after_its_pipeline_was_rendered_is_a_synth_error() -> None:
+    # Attack F2: CDK Pipelines synthesized the holder's stage when it was added to its wave; a
+    # prefix added later would be in no template (its alarms would page nobody).
+    alpha, late = two_stacks_in_one_account_region()
+    page_from(
+        alpha, subscriptions.EmailSubscription("team@example.com"), "orders-alpha", "orders-application"
+    )
+    PagingSubscriptions.of(alpha).close("orders-application")
+    with pytest.raises(ConfigError, match="after"):
+        page_from(
+            late, subscriptions.EmailSubscription("team@example.com"), "orders-late", "orders-application"
+        )
+
+
+def test_one_endpoint_twice_for_one_owner_is_a_one_line_error() -> None:
+    # Attack F5: was a jsii traceback (SubscriptionAlreadyExistsUnder).
+    alpha, _ = two_stacks_in_one_account_region()
+    with pytest.raises(ConfigError, match="twice"):
+        subscribe_paging(
+            account_paging_topic(alpha),
+            [
+                subscriptions.EmailSubscription("team@example.com"),
+                subscriptions.EmailSubscription("team@example.com"),
+            ],
+            alarm_prefix="orders-alpha-",
+            owner="orders-alpha",
+            pipeline="orders-application",
+        )
+
+
+def test_a_subscription_made_in_another_stack_than_the_topics_is_a_synth_error() -> None:
+    # Attack F4: a queue or function of another stack (the hook has no scope: the pipeline's)
+    # would hold the subscription of a topic in another account or region.
+    alpha, other = two_stacks_in_one_account_region()
+    queue = sqs.Queue(other, "Pages")
+    with pytest.raises(ConfigError, match="stack"):
+        page_from(alpha, subscriptions.SqsSubscription(queue), "orders-alpha", "orders-application")
 
 
 def test_new_paging_topic_is_encrypted_and_tls_only(bare_stack: Callable[..., Stack]) -> None:
