@@ -115,6 +115,25 @@ PagingHook = Callable[[Deployment | None], Sequence[sns.ITopicSubscription]]
 the account's shared paging topic, each receiving only that copy's (or pipeline's) alarms."""
 
 
+def _subscriptions(paging: PagingHook, deployment: Deployment | None) -> list[sns.ITopicSubscription]:
+    """What ``paging`` returns for ``deployment``, checked: a list of SNS subscriptions (a single
+    subscription, or an address as a string, would be a jsii traceback further on)."""
+    returned = paging(deployment)
+    if isinstance(returned, (list, tuple)) and all(hasattr(s, "bind") for s in returned):
+        return list(returned)
+    wrong = (
+        returned
+        if not isinstance(returned, (list, tuple))
+        else next(s for s in returned if not hasattr(s, "bind"))
+    )
+    raise ConfigError(
+        "ServicePipeline.paging_subscriptions()",
+        f"returned {type(wrong).__name__} {wrong!r} for "
+        f"{'the pipeline' if deployment is None else deployment.function_name}; return a list of SNS "
+        'subscriptions, e.g. [EmailSubscription("team@example.com")] (aws_cdk.aws_sns_subscriptions)',
+    )
+
+
 class CopyStage(Protocol):
     """A CDK stage holding one copy: its application stack, the copy itself, the copy's endpoint
     output and the topic its alarms page."""
@@ -298,7 +317,7 @@ def render(
     paging_registry = PagingSubscriptions.of(stack)
     subscribe_paging(
         paging_topic,
-        list(paging(None)),
+        _subscriptions(paging, None),
         alarm_prefix=naming.pipeline_alarm_prefix,
         owner=f"the {naming.pipeline} pipeline",
         pipeline=naming.pipeline,
@@ -470,7 +489,7 @@ def _add_stages(
         copy_stage = stage_factory(stack, stage_id, deployment)
         subscribe_paging(
             copy_stage.paging_topic,
-            list(paging(deployment)),
+            _subscriptions(paging, deployment),
             alarm_prefix=alarm_name_prefix(deployment.function_name),  # the copy's alarm names
             owner=f"{deployment.function_name} ({deployment.target.region})",
             pipeline=plan.naming.pipeline,

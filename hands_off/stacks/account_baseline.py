@@ -104,6 +104,9 @@ class AccountBaseline(Stack):
             construct_id or baseline_stack_id(account, region),
             env=Environment(account=account, region=region),
             stack_name=BASELINE_STACK_NAME,
+            # Every service of the account and region pages through it and deploys into its
+            # CodeDeploy applications: deleting it by mistake must take a deliberate step first.
+            termination_protection=True,
             description=(
                 "hands-off: account-region baseline (the paging topic and CodeDeploy applications "
                 "every service here shares); deployed once, before the pipelines"

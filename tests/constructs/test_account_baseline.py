@@ -229,3 +229,11 @@ def test_run_adds_the_baselines_once() -> None:
     ]
     template = Template.from_stack(baselines[0])
     template.resource_count_is("AWS::KMS::Key", 1)
+
+
+def test_the_baseline_is_protected_from_deletion() -> None:
+    # Found by a new-user trial: every service of the account-region pages through the baseline's
+    # topic and deploys into its CodeDeploy applications; one `cdk destroy` removed them all.
+    app = App()
+    baseline = AccountBaseline(app, account="222222222222", region="us-west-2")
+    assert baseline.termination_protection is True

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import App
+from aws_cdk import aws_sns_subscriptions as subscriptions
 
 from hands_off.example import OrdersPipeline
 from hands_off.model import ConfigError
@@ -118,3 +119,28 @@ def test_a_fleet_pipeline_that_does_not_say_its_copy_class_is_refused(repo_root:
     explicit = type("Explicit", (Vague,), {"codedeploy_application": "hands-off-server"})(App())
     groups = {g["application"] for s in explicit.plan.step_inputs for g in s.value["hotfix_groups"]}
     assert groups == {"hands-off-server"}
+
+
+@pytest.mark.usefixtures("repo_root")
+@pytest.mark.parametrize(
+    ("returned", "expected"),
+    [
+        (
+            lambda: subscriptions.EmailSubscription("team@example.com"),
+            r"returned EmailSubscription .*for the pipeline",
+        ),
+        (lambda: ["team@example.com"], r"returned str 'team@example.com' for the pipeline; return a list"),
+    ],
+)
+def test_a_paging_hook_returning_no_list_of_subscriptions_is_one_line(returned: Any, expected: str) -> None:
+    # Found by a new-user trial: a single subscription was "'EmailSubscription' object is not
+    # iterable", a list of addresses 40 lines of jsii SerializationError.
+    class Paging(OrdersPipeline):
+        service_name = "paging"
+
+        def paging_subscriptions(self, deployment: Any) -> Any:
+            return returned()
+
+    with pytest.raises(ConfigError) as caught:
+        Paging(App())
+    assert re.search(r"^ServicePipeline\.paging_subscriptions\(\): " + expected, _one_line(caught.value))
