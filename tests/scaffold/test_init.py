@@ -41,6 +41,7 @@ def test_writes_a_repository_that_depends_on_this_version(tmp_path: Path) -> Non
     assert "class PaymentsPipeline(OrgServicePipeline):" in service
     assert 'code_directory = "payments"' in service
     assert "{{" not in "".join(p.read_text() for p in target.rglob("*") if p.is_file())
+    assert "`make -s bootstrap > bootstrap.sh`" in (target / "README.md").read_text()
     # No copy of hands-off's code: the scaffold imports it.
     assert not (target / "hands_off").exists()
     assert not list(target.rglob("hands_off_gates"))
@@ -64,6 +65,11 @@ def test_the_org_class_can_come_from_a_shared_package(tmp_path: Path) -> None:
     # Nothing written refers to the files the shared package provides instead.
     assert "infra/org.py" not in (target / "README.md").read_text()
     assert "--config fleet.toml" not in (target / "Makefile").read_text()
+    # Its README does not send the reader to `make bootstrap`, which refuses without a fleet file
+    # (found by a new-user trial): it names the command that works.
+    readme = (target / "README.md").read_text()
+    assert "make -s bootstrap" not in readme
+    assert "hands-off bootstrap --config <the fleet file of acme-pipelines==1.2.0>" in readme
 
 
 def test_never_overwrites_anything(tmp_path: Path) -> None:
