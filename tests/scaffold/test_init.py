@@ -42,6 +42,11 @@ def test_writes_a_repository_that_depends_on_this_version(tmp_path: Path) -> Non
     assert 'code_directory = "payments"' in service
     assert "{{" not in "".join(p.read_text() for p in target.rglob("*") if p.is_file())
     assert "`make -s bootstrap > bootstrap.sh`" in (target / "README.md").read_text()
+    # One list of pipelines for the app and the snapshot test: a second service added to the app
+    # is snapshotted and nag-checked too (found by the new-user trial: the test built the first only).
+    assert "def build(app: App) -> list[OrgServicePipeline]:" in service
+    assert "hands_off.run(build)" in (target / "app.py").read_text()
+    assert "built = build(app)" in (target / "tests/test_pipeline.py").read_text()
     # No copy of hands-off's code: the scaffold imports it.
     assert not (target / "hands_off").exists()
     assert not list(target.rglob("hands_off_gates"))
