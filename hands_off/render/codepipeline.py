@@ -359,7 +359,9 @@ def render(
         override_writer=_override_writer(stack, plan),
         pipeline=pipeline,
     )
-    _add_stages(stack, plan, build, synth, rendered, stage_factory, access_stack_factory, paging)
+    _add_stages(
+        stack, plan, build, synth, rendered, stage_factory, access_stack_factory, paging, paging_registry
+    )
     paging_registry.close(naming.pipeline)  # its stages are synthesized: no subscription may follow
     _check_bake_traffic(plan, rendered)
     pipeline.build_pipeline()
@@ -481,9 +483,9 @@ def _add_stages(
     stage_factory: Callable[[Construct, str, Deployment], CopyStage],
     access_stack_factory: AccessStackFactory,
     paging: PagingHook,
+    paging_registry: PagingSubscriptions,
 ) -> None:
     revision: list[pipelines.FileSet] = []  # the Build's revision output, made once if needed
-    paging_registry = PagingSubscriptions.of(stack)  # the app's: made by render() already
 
     def add_copy(deployment: Deployment, stage_id: str) -> CopyStage:
         copy_stage = stage_factory(stack, stage_id, deployment)
