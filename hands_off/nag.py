@@ -274,7 +274,7 @@ def acknowledge_pipeline(pipeline: ServicePipeline, acks: _Acknowledgements | No
     names = pipeline.resolve(
         {
             "projects": [p.project_name for p in projects],
-            "functions": [f.function_arn for f in gates.functions.values()],
+            "functions": [f.function_arn for f in dict.fromkeys(gates.functions.values())],
             "machines": [m.state_machine_arn for m in (gates.gate, gates.bake)],
             "buckets": {r: b.bucket_name for r, b in buckets.items()},
             "signing": pipeline.code_signing.bucket.bucket_arn,

@@ -19,6 +19,8 @@ from typing import NotRequired, TypedDict
 
 __all__ = [
     "ALIAS_NAME",
+    "CHECK_FUNCTION_KEY",
+    "CHECK_MODULES",
     "DEFAULT_OVERRIDE_MAX_HOURS",
     "GATES_NAMESPACE",
     "HEALTH_ALARM_SUFFIX",
@@ -44,6 +46,14 @@ __all__ = [
 ]
 
 # ------------------------------------------------------------------------------------ names
+
+CHECK_MODULES = ("alarms", "time_window", "override", "decide", "bake", "execution")
+"""The gate modules one Lambda function serves (``hands_off_gates.dispatch.handler``); ``hotfix``,
+the only one that changes anything (CodeDeploy alarm rollback), has a function of its own."""
+
+CHECK_FUNCTION_KEY = "gate_function"
+"""The event field naming which of :data:`CHECK_MODULES` the dispatching function runs; the state
+machines set it in each task's payload, and the dispatcher removes it before the module sees it."""
 
 GATES_NAMESPACE = "HandsOff/Gates"
 """CloudWatch namespace of the metrics the gates emit (as Embedded Metric Format log lines)."""

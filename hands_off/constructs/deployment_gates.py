@@ -97,7 +97,7 @@ from hands_off.constructs.alarm_factory import PAGING_FILTER_FIELD
 from hands_off.constructs.roles import inline_policy_role
 from hands_off.naming import alarm_name_prefix
 from hands_off.package import bundle_gates
-from hands_off_gates.contract import UNREADABLE_POLL_LIMIT
+from hands_off_gates.contract import CHECK_FUNCTION_KEY, CHECK_MODULES, UNREADABLE_POLL_LIMIT
 
 __all__ = [
     "BAKE_FAILED_ERROR",
@@ -120,7 +120,8 @@ __all__ = [
 
 GATES_SOURCE = Path(hands_off_gates.__file__).parent
 """The gate runtime package, found through the installed package (never the working directory).
-One asset holds it with ``tzdata``; the handlers are ``hands_off_gates.<module>.handler``."""
+One asset holds it with ``tzdata``; the handlers are ``hands_off_gates.dispatch.handler`` (the six
+checks, by the payload's ``gate_function``) and ``hands_off_gates.hotfix.handler``."""
 _GATES_PACKAGE = hands_off_gates.__name__
 
 RETRIED_LAMBDA_ERRORS: tuple[str, ...] = (
@@ -283,6 +284,10 @@ class DeploymentGates(Construct):
             status-change events (:data:`ENDED_EARLY_STATUSES`) and ``FAILED`` ones (but a blocked
             gate): starts ``restore`` with the event (its role may start that machine only);
             :meth:`page_failures` pages those nothing else pages.
+        functions: the Lambda function running each gate module: one function (handler
+            ``hands_off_gates.dispatch.handler``) for the six checks, whose tasks name their module
+            in the payload's ``gate_function``, and one for ``hotfix``. Both run as the checker
+            role and log to a log group each; the three machines log to one.
 
     Args:
         pipeline_name: used in names and the override parameter path.
@@ -358,19 +363,26 @@ class DeploymentGates(Construct):
         )
         self.pipeline_name = pipeline_name
         self.config_parameter_arns = config_parameter_arns
-        self.functions = {
-            name: self._function(name, code, checker_statements)
-            for name in ("alarms", "time_window", "override", "decide", "bake", "execution", "hotfix")
-        }
+        # One function serves the six checks (same role, package and settings: one function and
+        # one log group instead of six); hotfix, the one that changes deployment groups, has its own.
+        checks = self._function(
+            "ChecksFunction", "dispatch", code, checker_statements, ", ".join(CHECK_MODULES)
+        )
+        hotfix = self._function("HotfixFunction", "hotfix", code, checker_statements, "hotfix")
+        self.functions = {**dict.fromkeys(CHECK_MODULES, checks), "hotfix": hotfix}
+        self._machine_logs = logs.LogGroup(
+            self, "MachineLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.DESTROY
+        )
         # Added in one call (a round trip each otherwise), the functions' log statements last.
         self._checker_policy.add_statements(*checker_statements)
         # The definitions are plain values (hands_off.constructs._asl), with these references in
         # them: each read once.
-        self._function_arns = {name: function.function_arn for name, function in self.functions.items()}
+        checks_arn, hotfix_arn = checks.function_arn, hotfix.function_arn
+        self._function_arns = {**dict.fromkeys(CHECK_MODULES, checks_arn), "hotfix": hotfix_arn}
         self._get_parameter = f"arn:{_once.partition()}:states:::aws-sdk:ssm:getParameter"
         # What the tasks need, as the Step Functions tasks would grant it: invoke the functions
         # (and their versions), read the inputs' parameters.
-        arns = self._function_arns.values()
+        arns = (checks_arn, hotfix_arn)
         machine_policy.add_statements(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"], resources=[*arns, *(f"{arn}:*" for arn in arns)]
@@ -518,11 +530,16 @@ class DeploymentGates(Construct):
         return rule
 
     def _function(
-        self, module: str, code: lambda_.Code, checker_statements: list[iam.PolicyStatement]
+        self,
+        construct_id: str,
+        module: str,
+        code: lambda_.Code,
+        checker_statements: list[iam.PolicyStatement],
+        runs: str,
     ) -> lambda_.Function:
-        """The gate function ``module``; what it may write (its log group) goes to
-        ``checker_statements``, for the checker role's policy."""
-        construct_id = "".join(p.capitalize() for p in module.split("_")) + "Function"
+        """A gate function running ``hands_off_gates.<module>.handler`` (the checks it ``runs``,
+        for its description); what it may write (its log group) goes to ``checker_statements``,
+        for the checker role's policy."""
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
@@ -545,7 +562,7 @@ class DeploymentGates(Construct):
             log_group=log_group,
             timeout=_FUNCTION_TIMEOUT,
             memory_size=256,
-            description=f"hands-off gate: {module}",
+            description=f"hands-off gate: {runs}",
             code_signing_config=self.code_signing_config,
         )
 
@@ -561,6 +578,8 @@ class DeploymentGates(Construct):
         function's response). Lambda's own transient failures (service errors, throttling,
         timeouts) are retried with backoff: none of them says anything about the service being
         deployed."""
+        if module in CHECK_MODULES:  # the checks function runs the module its payload names
+            payload = {**payload, CHECK_FUNCTION_KEY: module}
         task = asl.Task(
             state_id,
             resource=self._function_arns[module],
@@ -1205,12 +1224,6 @@ class DeploymentGates(Construct):
         would (what ``Stack.to_json_string`` did, a round trip per machine). The only tokens in it
         are the function ARNs and the partition, whose values need no JSON escaping: CDK resolves
         the string into the same ``Fn::Join``, the ARNs staying references."""
-        log_group = logs.LogGroup(
-            self,
-            f"{construct_id}Logs",
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
         definition = json.dumps(
             asl.render(start, timeout_seconds=timeout_seconds), ensure_ascii=False, separators=(",", ":")
         )
@@ -1220,7 +1233,9 @@ class DeploymentGates(Construct):
             definition_body=sfn.DefinitionBody.from_string(definition),
             role=self._machine_role_fixed,
             tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            logs=sfn.LogOptions(
+                destination=self._machine_logs, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
         )
 
 

@@ -34,6 +34,7 @@ from hands_off.constructs.deployment_gates import (
 )
 from hands_off.constructs.roles import INLINE_POLICY_NAME
 from hands_off.naming import ServiceNaming
+from hands_off_gates.contract import CHECK_FUNCTION_KEY, CHECK_MODULES
 from tests.iam_permissions import role_statements
 from tests.round_trips import round_trips
 
@@ -254,7 +255,11 @@ def test_rollbacks_are_let_through_before_the_parameter_is_even_read(built: Buil
     assert asl["StartAt"] == f"{prefix}CheckExecution"
     check = states[f"{prefix}CheckExecution"]
     assert check["Resource"] == built.function_arn("execution")
-    assert check["Parameters"] == {"pipeline": PIPELINE, "execution_id.$": "$.pipeline_execution_id"}
+    assert check["Parameters"] == {
+        "pipeline": PIPELINE,
+        "execution_id.$": "$.pipeline_execution_id",
+        CHECK_FUNCTION_KEY: "execution",
+    }
     assert check["ResultPath"] == "$.execution"
     assert check["Next"] == f"{prefix}Rollback?"
     choice = states[f"{prefix}Rollback?"]
@@ -626,21 +631,60 @@ def test_bake_watches_until_done_or_failed(built: Built) -> None:
 # ---------------------------------------------------------------------------- functions
 
 
-def test_seven_functions_with_package_handlers_on_python_314(built: Built) -> None:
+def test_two_functions_one_for_the_checks_one_for_hotfix_on_python_314(built: Built) -> None:
     t = built.template
-    t.resource_count_is("AWS::Lambda::Function", 7)
+    t.resource_count_is("AWS::Lambda::Function", 2)
     functions = t.find_resources("AWS::Lambda::Function")
-    assert sorted(f["Properties"]["Handler"] for f in functions.values()) == sorted(
-        f"hands_off_gates.{m}.handler" for m in MODULES
-    )
+    assert sorted(f["Properties"]["Handler"] for f in functions.values()) == [
+        "hands_off_gates.dispatch.handler",
+        "hands_off_gates.hotfix.handler",
+    ]
     checker = {"Fn::GetAtt": [built.id(built.gates.checker_role), "Arn"]}
     for function in functions.values():
         assert function["Properties"]["Runtime"] == "python3.14"
         assert function["Properties"]["Role"] == checker
+    # the checks share one function; hotfix (it changes deployment groups) has its own
+    assert {built.function_arn(m) for m in CHECK_MODULES} == {built.function_arn("alarms")}
+    assert built.function_arn("hotfix") != built.function_arn("alarms")
+    # one log group per function, one for the three machines
+    t.resource_count_is("AWS::Logs::LogGroup", 3)
+
+
+def test_every_task_of_the_checks_function_names_its_module_and_hotfix_tasks_do_not(built: Built) -> None:
+    checks_arn, hotfix_arn = built.function_arn("alarms"), built.function_arn("hotfix")
+    named: set[str] = set()
+    for machine in (built.gates.gate, built.gates.bake, built.gates.restore):
+        for name, task in lambda_tasks(built.asl(machine)["States"]).items():
+            module = task["Parameters"].get(CHECK_FUNCTION_KEY)
+            if task["Resource"] == hotfix_arn:
+                assert module is None, name
+            else:
+                assert task["Resource"] == checks_arn, name
+                assert module in CHECK_MODULES, name
+                named.add(module)
+    # each check the machines run is dispatched to its own module
+    assert named == set(CHECK_MODULES)
+
+
+def test_check_tasks_name_the_module_their_state_runs(built: Built) -> None:
+    gate = built.asl(built.gates.gate)["States"]
+    bake = built.asl(built.gates.bake)["States"]
+    branches = {b["StartAt"]: b["States"][b["StartAt"]] for b in gate["CheckAll"]["Branches"]}
+    expected = {
+        "AppAlarms": (branches, "alarms"),
+        "OrgAlarms": (branches, "alarms"),
+        "CheckWindow": (branches, "time_window"),
+        "CheckOverride": (branches, "override"),
+        "Decide": (gate, "decide"),
+        "GateCheckExecution": (gate, "execution"),
+        "Watch": (bake, "bake"),
+    }
+    for state, (states, module) in expected.items():
+        assert states[state]["Parameters"][CHECK_FUNCTION_KEY] == module, state
 
 
 def test_the_bundle_holds_every_handler_module_and_tzdata(built: Built) -> None:
-    # GIVEN the one asset all six functions share
+    # GIVEN the one asset both functions share
     keys = {
         f["Properties"]["Code"]["S3Key"]
         for f in built.template.find_resources("AWS::Lambda::Function").values()
@@ -649,7 +693,7 @@ def test_the_bundle_holds_every_handler_module_and_tzdata(built: Built) -> None:
     outdir = Path(Stage.of(built.stack).outdir)  # type: ignore[union-attr]
     bundle = outdir / f"asset.{key.removesuffix('.zip')}"
     # THEN each handler string names a module inside it, and zoneinfo's data ships with it
-    for module in MODULES:
+    for module in (*MODULES, "dispatch"):
         assert (bundle / "hands_off_gates" / f"{module}.py").is_file(), module
         assert callable(importlib.import_module(f"hands_off_gates.{module}").handler)
     assert (bundle / "tzdata" / "zoneinfo").is_dir()
@@ -663,6 +707,7 @@ def test_state_machines_may_invoke_only_the_gate_functions(built: Built) -> None
         if "lambda:InvokeFunction" in actions_of(s)
     ]
     arns = {built.function_arn(m) for m in MODULES}
+    assert len(arns) == 2  # the checks function and the hotfix function
     assert set(resources_of(invoke)) == arns | {f"{arn}:*" for arn in arns}
 
 
@@ -711,7 +756,7 @@ def test_checker_role_may_do_exactly_this(built: Built) -> None:
         "ssm:GetParameter ssm:GetParameterHistory": [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{OVERRIDE}"],
         "codepipeline:GetPipelineExecution": [f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{PIPELINE}"],
     }
-    assert len(log_groups) == 7  # one log group per function
+    assert len(log_groups) == 2  # one log group per function: the checks and hotfix
     assert all(s["Effect"] == "Allow" for s in statements)
 
 
@@ -756,8 +801,9 @@ def test_building_the_gates_costs_a_fixed_number_of_round_trips(bare_stack: Call
 
     build()
     # 105 before the checker statements were added in one call, the machine ARNs read once, the
-    # definitions serialized in Python and the principals made once per process.
-    assert build() == 90
+    # definitions serialized in Python and the principals made once per process; 90 before the
+    # six checks shared one function and the three machines one log group.
+    assert build() == 63
 
 
 # ------------------------------------------------------------------------- StateMachineStep

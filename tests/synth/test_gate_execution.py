@@ -32,6 +32,8 @@ from aws_cdk.assertions import Template
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gates"))  # the gate tests' helpers
 from codedeploy_fake import FakeCodeDeploy
 
+from hands_off_gates.contract import CHECK_FUNCTION_KEY, CHECK_MODULES
+
 TOOLING_REGION = "us-east-1"
 CODEDEPLOY = FakeCodeDeploy()
 """The target accounts' CodeDeploy in the current test (replaced by ``local_aws``)."""
@@ -99,9 +101,12 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         response_headers: dict[str, str],
     ) -> bytes:
         module = importlib.import_module(f"hands_off_gates.{function_name.rsplit(':', 1)[-1]}")
-        if "codedeploy" in getattr(module.handler, "services", ()):
-            module.handler.clients["codedeploy"] = CODEDEPLOY.factory
         event = json.loads(body) if body else {}
+        # the checks function (dispatch) runs the module its event names: that one's clients
+        served = event.get(CHECK_FUNCTION_KEY) if isinstance(event, dict) else None
+        runs = importlib.import_module(f"hands_off_gates.{served}") if served in CHECK_MODULES else module
+        if "codedeploy" in getattr(runs.handler, "services", ()):
+            runs.handler.clients["codedeploy"] = CODEDEPLOY.factory
         try:
             return json.dumps(module.handler(event, None)).encode()
         except Exception as exc:  # as Lambda answers an unhandled error
@@ -132,6 +137,7 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "time_window",
             "execution",
             "hotfix",
+            "dispatch",
             "handler",
             "gate_common",
             "contract",
@@ -144,7 +150,7 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def machine(template: dict[str, Any], name: str) -> str:
     """Create the synthesized state machine ``name`` ("Gate" or "Bake") in moto; return its ARN."""
     functions = {
-        logical_id: r["Properties"]["Handler"].split(".")[-2]  # hands_off_gates.<module>.handler
+        logical_id: r["Properties"]["Handler"].split(".")[-2]  # hands_off_gates.<dispatch|hotfix>.handler
         for logical_id, r in template["Resources"].items()
         if r["Type"] == "AWS::Lambda::Function" and "Gates" in logical_id
     }

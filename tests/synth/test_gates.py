@@ -105,9 +105,11 @@ def test_gate_state_machine_loops_until_clear_or_gives_up(fleet: Any) -> None:
     definition = json.dumps(gate["Properties"]["DefinitionString"])
     for state in ("CheckAll", "Decide", "WaitAndRecheck", "Clear", "Blocked"):
         assert state in definition
+    # the window check runs in the checks function, which runs the module each task names
     template.has_resource_properties(
-        "AWS::Lambda::Function", {"Handler": "hands_off_gates.time_window.handler", "Runtime": "python3.14"}
+        "AWS::Lambda::Function", {"Handler": "hands_off_gates.dispatch.handler", "Runtime": "python3.14"}
     )
+    assert '"gate_function":"time_window"' in definition.replace("\\", "")
 
 
 def test_gate_asset_bundles_tzdata(fleet: Any) -> None:
