@@ -252,7 +252,7 @@ def acknowledge_pipeline(pipeline: ServicePipeline, acks: _Acknowledgements | No
     """Attach every acknowledgement that concerns ``pipeline`` (and its gates and access stacks).
 
     The cost in jsii round trips is fixed per pipeline but for a few per CodeBuild project
-    (integration tests: one per copy) and per cross-region replication bucket: acknowledgements
+    (synth, self-mutation, assets, the integration tests) and per cross-region replication bucket: acknowledgements
     are gathered and attached with one call per scope, and the names in finding ids (logical ids,
     bucket names) are resolved in one call.
     """

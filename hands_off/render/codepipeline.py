@@ -66,7 +66,7 @@ from hands_off.naming import (
     RolePurpose,
     alarm_name_prefix,
 )
-from hands_off.render import pins
+from hands_off.render.integration_tests import ZETA_ENDPOINTS, IntegrationTests
 from hands_off.render.server_deploy import (
     ServerDeployStep,
     grant_revision_reads,
@@ -452,22 +452,6 @@ def _state_machine_step(stack: Stack, gates: DeploymentGates, step: StepInput) -
     )
 
 
-def _integration_test(
-    build: BuildInputs,
-    role: iam.IRole,
-    step_id: str,
-    commands: Sequence[str] | None = None,
-    **endpoints: object,
-) -> pipelines.CodeBuildStep:
-    return pipelines.CodeBuildStep(
-        step_id,
-        install_commands=pins.install_commands(),  # boto3 and its dependencies, by sha256
-        commands=list(build.integration_test_commands if commands is None else commands),
-        role=role,
-        **endpoints,  # type: ignore[arg-type]
-    )
-
-
 def _add_wave(stack: Stack, rendered: RenderedPipeline, stage: PlannedStage) -> pipelines.Wave:
     gate = [_state_machine_step(stack, rendered.gates, stage.gate)] if stage.gate else []
     bake = [_state_machine_step(stack, rendered.gates, stage.bake)] if stage.bake else []
@@ -520,6 +504,7 @@ def _add_stages(
     built = {
         copy.stage_id: add_copy(copy.deployment, copy.stage_id) for s in plan.stages for copy in s.copies
     }
+    tests = _integration_tests(plan, build, rendered)
     for stage in plan.preproduction:
         wave = _add_wave(stack, rendered, stage)
         for copy in stage.copies:
@@ -531,18 +516,15 @@ def _add_stages(
                     copy_stage.stack.add_stack_dependency(access_stack)  # roles before the copy
                 rendered.access_stacks += access
             deploy = server_deploy(copy_stage, copy.deployment, copy.stage_id)
-            test = _integration_test(
-                build,
-                rendered.integration_test_role,
-                f"{copy_stage.stage_name}-IntegrationTest",
-                env_from_cfn_outputs={"ENDPOINTS": copy_stage.endpoint_output},
+            test = tests.step(
+                f"{copy_stage.stage_name}-IntegrationTest", endpoints=copy_stage.endpoint_output
             )
             for step in deploy:
                 test.add_step_dependency(step)  # test the revision, not the empty hosts
             wave.add_stage(copy_stage, post=[*deploy, test] if stage.integration_tests else deploy)
     # Zeta (P7): the same tests, against what runs in production right now; before them, the
     # roles of the accounts holding only production copies (P8: after pre-production ran them).
-    zeta = rendered.pipeline.add_wave(ZETA_STAGE, post=[_zeta_test(plan, build, rendered)])
+    zeta = rendered.pipeline.add_wave(ZETA_STAGE, post=[tests.zeta_step("Zeta-IntegrationTest")])
     if any(a.stage == ZETA_STAGE for a in plan.access):
         # One CDK stage alone in a wave names the CodePipeline stage: call it Zeta.
         zeta_stage = Stage(stack, ZETA_STAGE)
@@ -558,30 +540,32 @@ def _add_stages(
             wave.add_stage(copy_stage, post=server_deploy(copy_stage, copy.deployment, copy.stage_id))
 
 
-def _zeta_test(plan: PipelinePlan, build: BuildInputs, rendered: RenderedPipeline) -> pipelines.CodeBuildStep:
-    """Zeta's tests against every production copy. The planner predicts Lambda endpoints (alias
-    ARNs); a copy whose endpoint is only known once deployed (a load balancer) has its endpoint
-    read from its stack's output, through the account's ``endpoints`` role."""
-    role = rendered.integration_test_role
+def _integration_tests(
+    plan: PipelinePlan, build: BuildInputs, rendered: RenderedPipeline
+) -> IntegrationTests:
+    """The pipeline's one integration-test project (see :mod:`~hands_off.render.integration_tests`).
+
+    Zeta tests every production copy. The planner predicts Lambda endpoints (alias ARNs); a copy
+    whose endpoint is only known once deployed (a load balancer) has its endpoint read from its
+    stack's output, through the account's ``endpoints`` role. Called once every copy is built."""
+    tests = build.integration_test_commands
     copies = [s for s in rendered.stages if not endpoint_known_at_synth(s.service)]
     if not copies:
-        return _integration_test(
-            build,
-            role,
-            "Zeta-IntegrationTest",
-            env={"ENDPOINTS": ",".join(plan.zeta_endpoints), "SKIP_NOT_DEPLOYED": "1"},
-        )
-    output = copies[0].endpoint_output  # every copy of the service has the same construct tree
-    production = [d for s in plan.production for d in s.deployments]
-    return _integration_test(
-        build,
-        role,
-        "Zeta-IntegrationTest",
-        commands=stack_endpoint_commands(build.integration_test_commands),
-        env={
-            **stack_endpoint_env(plan.naming, production, Stack.of(output).get_logical_id(output)),
-            "SKIP_NOT_DEPLOYED": "1",
-        },
+        zeta_commands = [f'export ENDPOINTS="${ZETA_ENDPOINTS}"', *tests]
+        zeta_env = {ZETA_ENDPOINTS: ",".join(plan.zeta_endpoints)}
+    else:
+        output = copies[0].endpoint_output  # every copy of the service has the same construct tree
+        production = [d for s in plan.production for d in s.deployments]
+        zeta_commands = stack_endpoint_commands(tests)
+        zeta_env = stack_endpoint_env(plan.naming, production, Stack.of(output).get_logical_id(output))
+    return IntegrationTests(
+        rendered.pipeline,
+        "IntegrationTests",
+        role=rendered.integration_test_role,
+        build_image=_build_image(),
+        commands=tests,
+        zeta_commands=zeta_commands,
+        zeta_env=zeta_env,
     )
 
 

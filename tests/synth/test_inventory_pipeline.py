@@ -20,6 +20,7 @@ from hands_off.example.inventory import InventoryPipeline
 from hands_off.model import ConfigError, GatePolicy
 from hands_off.nag import apply_nag
 from hands_off.naming import RolePurpose
+from hands_off.render.integration_tests import ZETA_VARIABLE
 from hands_off.testing import app_context
 from tests.iam_permissions import identity_statements
 
@@ -185,25 +186,27 @@ def test_build_signs_only_the_gate_runtime_and_outputs_the_revision(synthesized:
 
 def test_zeta_reads_every_production_endpoint_from_its_stack(synthesized: Synthesized) -> None:
     template = synthesized.pipeline_template
-    (zeta,) = [
-        v["Properties"]
-        for k, v in synthesized.resources(template, "AWS::CodeBuild::Project").items()
-        if "Zeta" in k
-    ]
+    (zeta_stage,) = [s for s in synthesized.stages() if s["Name"] == "Zeta"]
+    (action,) = [a for a in zeta_stage["Actions"] if a["Name"] == "Zeta-IntegrationTest"]
+    # Zeta runs the pipeline's one integration-test project, its own commands selected by its action.
+    project_id = action["Configuration"]["ProjectName"]["Ref"]
+    zeta = synthesized.resources(template, "AWS::CodeBuild::Project")[project_id]["Properties"]
+    action_env = {e["name"]: e["value"] for e in json.loads(action["Configuration"]["EnvironmentVariables"])}
+    assert action_env == {ZETA_VARIABLE: "1", "SKIP_NOT_DEPLOYED": "1"}
     env = {e["Name"]: e["Value"] for e in zeta["Environment"]["EnvironmentVariables"]}
     production = [d for d in synthesized.pipeline.deployments if d.production]
     assert env["ENDPOINT_STACKS"].split(",") == [
         f"{d.target.region}:{d.target.account.account_id}:{d.stack_name}" for d in production
     ]
     assert env["ENDPOINT_ROLE"] == "hands-off-inventory-endpoints"
-    assert env["SKIP_NOT_DEPLOYED"] == "1"
     assert "ENDPOINTS" not in env  # not predicted: read at run time
     for d in production:  # the output the resolver reads exists in every production stack
         outputs = synthesized.app_template(d.stack_name)["Outputs"]
         assert outputs[env["ENDPOINT_OUTPUT"]]["Description"] == "URL of the fleet's load balancer"
-    commands = json.dumps(json.loads(zeta["Source"]["BuildSpec"])["phases"]["build"]["commands"])
-    assert "describe_stacks" in commands
-    assert "python servers/inventory/integ_test.py" in commands
+    commands = json.loads(zeta["Source"]["BuildSpec"])["phases"]["build"]["commands"]
+    zeta_only = json.dumps([c for c in commands if c.startswith(f'if [ -n "${{{ZETA_VARIABLE}:-}}" ]')])
+    assert "describe_stacks" in zeta_only
+    assert "python servers/inventory/integ_test.py" in zeta_only
     assumed = json.dumps(synthesized.resources(template, "AWS::IAM::Policy"))
     assert '"arn:aws:iam::333333333333:role/hands-off-inventory-endpoints"' in assumed
 

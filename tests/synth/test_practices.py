@@ -9,6 +9,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from hands_off.assembly import TrafficShift
+from hands_off.render.integration_tests import ZETA_ENDPOINTS, ZETA_VARIABLE
 from hands_off.stacks.application_stack import ApplicationStage
 from tests.iam_permissions import identity_statements
 
@@ -188,10 +189,19 @@ def test_integration_tests_follow_preprod_and_zeta_calls_prod(fleet: Any, servic
     # Zeta may first deploy an access stack (its own account's roles); then its one test run.
     [zeta] = [a for a in stages["Zeta"]["Actions"] if "IntegrationTest" in a["Name"]]
     assert zeta["RunOrder"] == max(a["RunOrder"] for a in stages["Zeta"]["Actions"])
-    project_id = zeta["Configuration"]["ProjectName"]["Ref"]
+    # Every test action runs the pipeline's one project: Zeta's selects its endpoints there.
+    project_ids = {
+        a["Configuration"]["ProjectName"]["Ref"]
+        for s in stages.values()
+        for a in s["Actions"]
+        if "IntegrationTest" in a["Name"]
+    }
+    assert project_ids == {zeta["Configuration"]["ProjectName"]["Ref"]}
+    action_env = {e["name"]: e["value"] for e in json.loads(zeta["Configuration"]["EnvironmentVariables"])}
+    assert action_env == {ZETA_VARIABLE: "1", "SKIP_NOT_DEPLOYED": "1"}
     projects = Template.from_stack(fleet.pipeline(service)).find_resources("AWS::CodeBuild::Project")
-    env = projects[project_id]["Properties"]["Environment"]["EnvironmentVariables"]
-    endpoints = next(v["Value"] for v in env if v["Name"] == "ENDPOINTS").split(",")
+    env = projects[project_ids.pop()]["Properties"]["Environment"]["EnvironmentVariables"]
+    endpoints = next(v["Value"] for v in env if v["Name"] == ZETA_ENDPOINTS).split(",")
     prod = [s for s in app_stages(fleet, service) if s.stack.deployment.production]
     assert sorted(endpoints) == sorted(s.stack.deployment.alias_arn for s in prod)
     assert all(":333333333333:" in e for e in endpoints)

@@ -88,7 +88,7 @@ def test_every_pip_install_of_the_pipeline_checks_hashes(fleet: Any, service: st
         for command in install_commands(project)
         if "pip install" in command
     ]
-    assert len(pip_installs) >= 4  # Alpha, Beta, Gamma (two regions) and Zeta test steps
+    assert len(pip_installs) == 1  # the one integration-test project every test action runs
     assert all("--require-hashes -r " in command for command in pip_installs), pip_installs
 
 
@@ -98,7 +98,7 @@ def test_every_codebuild_project_runs_the_pinned_image(fleet: Any, service: str)
     # floating aws/codebuild/standard:7.0 that CodeBuild updates in place.
     assert re.fullmatch(r"aws/codebuild/standard:\d+\.\d+-\d{2}\.\d{2}\.\d{2}", BUILD_IMAGE)
     projects = resources(fleet, service, "AWS::CodeBuild::Project")
-    assert len(projects) >= 8
+    assert len(projects) >= 4  # synth, self-mutation, asset publishing, integration tests
     assert {p["Properties"]["Environment"]["Image"] for p in projects.values()} == {BUILD_IMAGE}
 
 
