@@ -280,6 +280,15 @@ class PipelinePlan:
         return {a.account.account_id: list(a.deployments) for a in self.access}
 
     @property
+    def hotfix_role_arns(self) -> tuple[str, ...]:
+        """The hotfix roles the gates' hotfix function assumes (sorted, one per gated account)."""
+        gated = (d for s in self.stages if s.gate is not None for d in s.deployments)
+        naming = self.naming
+        return tuple(
+            sorted({naming.role_arn(d.target.account.account_id, RolePurpose.HOTFIX) for d in gated})
+        )
+
+    @property
     def reader_role_arns(self) -> tuple[str, ...]:
         """The gate-reader roles the gates assume (sorted, one per gated account)."""
         gated = (d for s in self.stages if s.gate is not None for d in s.deployments)
@@ -539,6 +548,7 @@ def _hotfix_groups(
         {
             "region": d.target.region,
             "role_arn": naming.role_arn(d.target.account.account_id, RolePurpose.GATE_READER),
+            "hotfix_role_arn": naming.role_arn(d.target.account.account_id, RolePurpose.HOTFIX),
             "application": application,
             "deployment_group": d.function_name,
             "own_alarms": [d.health_alarm_name],

@@ -252,9 +252,9 @@ def acknowledge_pipeline(pipeline: ServicePipeline, acks: _Acknowledgements | No
     """Attach every acknowledgement that concerns ``pipeline`` (and its gates and access stacks).
 
     The cost in jsii round trips is fixed per pipeline but for a few per CodeBuild project
-    (synth, self-mutation, assets, the integration tests) and per cross-region replication bucket: acknowledgements
-    are gathered and attached with one call per scope, and the names in finding ids (logical ids,
-    bucket names) are resolved in one call.
+    (synth, self-mutation, assets, the integration tests) and per cross-region replication
+    bucket: acknowledgements are gathered and attached with one call per scope, and the names in
+    finding ids (logical ids, bucket names) are resolved in one call.
     """
     own = acks is None
     acks = acks if acks is not None else _Acknowledgements()

@@ -91,6 +91,12 @@ class RolePurpose(enum.StrEnum):
     CODEDEPLOY = "codedeploy"
     GATE_READER = "gate-reader"
     GATE_CHECKER = "gate-checker"
+    GATE_HOTFIX = "gate-hotfix"
+    """Role of the gates' hotfix function (tooling account): may assume the :attr:`HOTFIX` roles only."""
+    HOTFIX = "hotfix"
+    """Role in a target account that reads and updates the copies' CodeDeploy deployment groups
+    (a hotfix turns their alarm rollback off, the gates turn it back on); only :attr:`GATE_HOTFIX`
+    may assume it."""
     PIPELINE = "pipeline"
     INTEG_TESTS = "integ-tests"
     INSTANCE = "instance"

@@ -136,9 +136,13 @@ class HotfixGroup(TypedDict):
 
     Attributes:
         region: the copy's region.
-        role_arn: the role to assume to read and update it (the gate-reader role). Default:
-            absent, the function's own credentials.
-        application: the CodeDeploy application, e.g. ``orders-prod`` (named after the copy).
+        role_arn: the role to assume to read it (the gate-reader role: the bake reads whether
+            its alarm configuration is off). Default: absent, the function's own credentials.
+        hotfix_role_arn: the role the hotfix function assumes to update it (the account's
+            ``hotfix`` role, which only that function's role may assume and which may only read
+            and update the copies' deployment groups). Default: absent, ``role_arn``.
+        application: the CodeDeploy application, e.g. ``hands-off-lambda`` (shared per
+            account and region).
         deployment_group: the deployment group, e.g. ``orders-prod`` (named after the copy).
         own_alarms: the copy's own alarms the bake ignores while the hotfix applies, e.g. its
             ``<copy>-health``.
@@ -146,6 +150,7 @@ class HotfixGroup(TypedDict):
 
     region: str
     role_arn: NotRequired[str]
+    hotfix_role_arn: NotRequired[str]
     application: str
     deployment_group: str
     own_alarms: list[str]

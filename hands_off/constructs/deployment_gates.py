@@ -238,6 +238,11 @@ def config_digest(value: str) -> str:
 
 
 @cache
+def _hotfix_role_name(checker_role_name: str) -> str:
+    """The hotfix function's role name beside the checker's: ``...-gate-checker`` → ``...-gate-hotfix``."""
+    return f"{checker_role_name.removesuffix('-checker')}-hotfix"
+
+
 def _event_field(path: str) -> str:
     """``events.EventField.from_path(path)``, made once per process: a token standing for the path
     wherever a rule's input names it (each one made is a round trip)."""
@@ -293,7 +298,11 @@ class DeploymentGates(Construct):
         pipeline_name: used in names and the override parameter path.
         reader_role_arns: roles in target accounts the checks assume to read alarms/metrics.
         override_parameter_name: SSM parameter holding an override (read only).
-        checker_role_name: physical name of the role the gate Lambdas run with.
+        checker_role_name: physical name of the role the checks function runs with.
+        hotfix_role_name: physical name of the role the hotfix function runs with. Default:
+            ``checker_role_name`` without its ``-checker`` suffix, then ``-hotfix``.
+        hotfix_role_arns: roles in target accounts the hotfix function assumes to update the
+            copies' deployment groups (no other function may). Default: none.
         config_parameter_arns: the SSM parameters holding each gate's and bake's input (a
             CodePipeline action configuration value is limited to 1,000 characters, so the action only
             passes the parameter's name).
@@ -313,6 +322,8 @@ class DeploymentGates(Construct):
         override_parameter_name: str,
         checker_role_name: str,
         config_parameter_arns: list[str],
+        hotfix_role_name: str | None = None,
+        hotfix_role_arns: list[str] | None = None,
         code: lambda_.Code | None = None,
         code_signing_config: lambda_.ICodeSigningConfig | None = None,
     ) -> None:
@@ -354,7 +365,21 @@ class DeploymentGates(Construct):
                 resources=[stack.format_arn(service="codepipeline", resource=pipeline_name)],
             ),
         ]
-        # One role for both state machines (they invoke the same functions; fewer IAM roles).
+        # The hotfix function alone may change deployment groups: its own role, which may only
+        # assume the target accounts' hotfix roles (and write its log group).
+        self.hotfix_role, hotfix_policy = inline_policy_role(
+            self,
+            "HotfixRole",
+            role_name=hotfix_role_name or _hotfix_role_name(checker_role_name),
+            assumed_by=_once.service_principal("lambda.amazonaws.com"),
+            description=f"{pipeline_name} gates: the hotfix function (turns alarm rollback off and on)",
+        )
+        hotfix_statements = (
+            [iam.PolicyStatement(actions=["sts:AssumeRole"], resources=list(hotfix_role_arns))]
+            if hotfix_role_arns
+            else []
+        )
+        # One role for the three state machines (they invoke the same functions; fewer IAM roles).
         self.machine_role, machine_policy = inline_policy_role(
             self,
             "MachineRole",
@@ -366,15 +391,23 @@ class DeploymentGates(Construct):
         # One function serves the six checks (same role, package and settings: one function and
         # one log group instead of six); hotfix, the one that changes deployment groups, has its own.
         checks = self._function(
-            "ChecksFunction", "dispatch", code, checker_statements, ", ".join(CHECK_MODULES)
+            "ChecksFunction",
+            "dispatch",
+            code,
+            self.checker_role,
+            checker_statements,
+            ", ".join(CHECK_MODULES),
         )
-        hotfix = self._function("HotfixFunction", "hotfix", code, checker_statements, "hotfix")
+        hotfix = self._function(
+            "HotfixFunction", "hotfix", code, self.hotfix_role, hotfix_statements, "hotfix"
+        )
         self.functions = {**dict.fromkeys(CHECK_MODULES, checks), "hotfix": hotfix}
         self._machine_logs = logs.LogGroup(
             self, "MachineLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.DESTROY
         )
         # Added in one call (a round trip each otherwise), the functions' log statements last.
         self._checker_policy.add_statements(*checker_statements)
+        hotfix_policy.add_statements(*hotfix_statements)
         # The definitions are plain values (hands_off.constructs._asl), with these references in
         # them: each read once.
         checks_arn, hotfix_arn = checks.function_arn, hotfix.function_arn
@@ -534,12 +567,13 @@ class DeploymentGates(Construct):
         construct_id: str,
         module: str,
         code: lambda_.Code,
-        checker_statements: list[iam.PolicyStatement],
+        role: iam.IRole,
+        statements: list[iam.PolicyStatement],
         runs: str,
     ) -> lambda_.Function:
         """A gate function running ``hands_off_gates.<module>.handler`` (the checks it ``runs``,
-        for its description); what it may write (its log group) goes to ``checker_statements``,
-        for the checker role's policy."""
+        for its description) as ``role``; what it may write (its log group) goes to
+        ``statements``, for that role's policy."""
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
@@ -547,7 +581,7 @@ class DeploymentGates(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
         # What log_group.grant_write(role) grants, in the role's inline policy.
-        checker_statements.append(
+        statements.append(
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
             )
@@ -558,7 +592,7 @@ class DeploymentGates(Construct):
             code=code,
             handler=f"{_GATES_PACKAGE}.{module}.handler",
             runtime=_RUNTIME,
-            role=self.checker_role,
+            role=role,
             log_group=log_group,
             timeout=_FUNCTION_TIMEOUT,
             memory_size=256,

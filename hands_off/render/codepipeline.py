@@ -276,6 +276,8 @@ def render(
         override_parameter_name=naming.override_parameter,
         checker_role_name=naming.role(RolePurpose.GATE_CHECKER),
         config_parameter_arns=[naming.gate_input_parameter_arn(i.step_id) for i in plan.step_inputs],
+        hotfix_role_name=naming.role(RolePurpose.GATE_HOTFIX),
+        hotfix_role_arns=list(plan.hotfix_role_arns),
     )
     pipeline_role = iam.Role(
         stack,

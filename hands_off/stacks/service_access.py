@@ -157,12 +157,24 @@ class ServiceAccessStack(Stack):
         # A hotfix turns a copy's CodeDeploy alarm rollback off for one execution, and the gates
         # and bakes turn it back on: those deployment groups only (each named after its copy, in
         # the account-region's shared application, see LambdaService), not the application's
-        # other groups (other services').
+        # other groups (other services'). The bake reads whether it is off (the reader role); only
+        # the hotfix function's role may assume the role that updates them, which reads nothing else.
         app = codedeploy_application or (SERVER_APPLICATION_NAME if server_fleet else LAMBDA_APPLICATION_NAME)
+        groups = [f"arn:aws:codedeploy:{r}:{acct}:deploymentgroup:{app}/{fn}" for r, fn in copies]
         reader_policy.add_statements(
+            iam.PolicyStatement(actions=["codedeploy:GetDeploymentGroup"], resources=groups)
+        )
+        self.hotfix_role, hotfix_policy = inline_policy_role(
+            self,
+            "HotfixRole",
+            role_name=naming.role(RolePurpose.HOTFIX),
+            assumed_by=iam.ArnPrincipal(naming.role_arn(naming.tooling_account, RolePurpose.GATE_HOTFIX)),
+            description="hands-off hotfix: turn the copies' CodeDeploy alarm rollback off and back on",
+        )
+        hotfix_policy.add_statements(
             iam.PolicyStatement(
                 actions=["codedeploy:GetDeploymentGroup", "codedeploy:UpdateDeploymentGroup"],
-                resources=[f"arn:aws:codedeploy:{r}:{acct}:deploymentgroup:{app}/{fn}" for r, fn in copies],
+                resources=groups,
             )
         )
         self.wildcards += [

@@ -44,6 +44,10 @@ READERS = [
     "arn:aws:iam::222222222222:role/hands-off-orders-gate-reader",
     "arn:aws:iam::333333333333:role/hands-off-orders-gate-reader",
 ]
+HOTFIXERS = [
+    "arn:aws:iam::222222222222:role/hands-off-orders-hotfix",
+    "arn:aws:iam::333333333333:role/hands-off-orders-hotfix",
+]
 OVERRIDE = f"/hands-off/{PIPELINE}/override"
 CONFIG_PARAMETERS = [
     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/hands-off/{PIPELINE}/gates/Gamma-Gate",
@@ -187,6 +191,7 @@ def new_gates(stack: Stack) -> DeploymentGates:
         override_parameter_name=OVERRIDE,
         checker_role_name="hands-off-orders-gate-checker",
         config_parameter_arns=CONFIG_PARAMETERS,
+        hotfix_role_arns=HOTFIXERS,
     )
 
 
@@ -639,10 +644,13 @@ def test_two_functions_one_for_the_checks_one_for_hotfix_on_python_314(built: Bu
         "hands_off_gates.dispatch.handler",
         "hands_off_gates.hotfix.handler",
     ]
-    checker = {"Fn::GetAtt": [built.id(built.gates.checker_role), "Arn"]}
     for function in functions.values():
         assert function["Properties"]["Runtime"] == "python3.14"
-        assert function["Properties"]["Role"] == checker
+    # the checks run as the checker role, hotfix as its own (the one that may change groups)
+    resources = built.template.to_json()["Resources"]
+    role_of = {m: resources[built.id(built.gates.functions[m])]["Properties"]["Role"] for m in MODULES}
+    assert {role_of[m]["Fn::GetAtt"][0] for m in CHECK_MODULES} == {built.id(built.gates.checker_role)}
+    assert role_of["hotfix"] == {"Fn::GetAtt": [built.id(built.gates.hotfix_role), "Arn"]}
     # the checks share one function; hotfix (it changes deployment groups) has its own
     assert {built.function_arn(m) for m in CHECK_MODULES} == {built.function_arn("alarms")}
     assert built.function_arn("hotfix") != built.function_arn("alarms")
@@ -756,8 +764,40 @@ def test_checker_role_may_do_exactly_this(built: Built) -> None:
         "ssm:GetParameter ssm:GetParameterHistory": [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{OVERRIDE}"],
         "codepipeline:GetPipelineExecution": [f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{PIPELINE}"],
     }
-    assert len(log_groups) == 2  # one log group per function: the checks and hotfix
+    [log_group] = log_groups  # the checks function's own: the hotfix function has its own role
+    assert "ChecksFunctionLogs" in log_group
     assert all(s["Effect"] == "Allow" for s in statements)
+
+
+def test_hotfix_role_may_only_assume_the_hotfix_roles_and_write_its_log_group(built: Built) -> None:
+    # the one role that reaches a target account's hotfix role (UpdateDeploymentGroup); no read of
+    # alarms, overrides or pipelines, and no reader role
+    built.template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "RoleName": "hands-off-orders-gate-hotfix",
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                    }
+                ],
+                "Version": "2012-10-17",
+            },
+        },
+    )
+    statements = built.policy_statements(built.gates.hotfix_role)
+    by_action = {" ".join(actions_of(s)): resources_of(s) for s in statements}
+    assert by_action.pop("sts:AssumeRole") == sorted(HOTFIXERS)
+    [log_group] = by_action.pop("logs:CreateLogStream logs:PutLogEvents")
+    assert "HotfixFunctionLogs" in log_group
+    assert by_action == {}
+    # and the checker role reaches no hotfix role
+    checker = built.policy_statements(built.gates.checker_role)
+    assumed = [r for s in checker if "sts:AssumeRole" in actions_of(s) for r in resources_of(s)]
+    assert sorted(assumed) == sorted(READERS)
 
 
 def test_gate_roles_hold_their_permissions_inline_with_no_separate_policy(built: Built) -> None:
@@ -802,8 +842,9 @@ def test_building_the_gates_costs_a_fixed_number_of_round_trips(bare_stack: Call
     build()
     # 105 before the checker statements were added in one call, the machine ARNs read once, the
     # definitions serialized in Python and the principals made once per process; 90 before the
-    # six checks shared one function and the three machines one log group.
-    assert build() == 63
+    # six checks shared one function and the three machines one log group (63), then +4 for the
+    # hotfix function's own role.
+    assert build() == 67
 
 
 # ------------------------------------------------------------------------- StateMachineStep

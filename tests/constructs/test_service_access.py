@@ -85,12 +85,13 @@ def built(bare_app: Callable[..., App], flat: Callable[[Any], Any]) -> Built:
     return Built(stack, Template.from_stack(stack), flat)
 
 
-def test_exactly_three_roles_with_the_service_names(built: Built) -> None:
-    built.template.resource_count_is("AWS::IAM::Role", 3)
+def test_exactly_four_roles_with_the_service_names(built: Built) -> None:
+    built.template.resource_count_is("AWS::IAM::Role", 4)
     roles = built.template.find_resources("AWS::IAM::Role").values()
     assert sorted(r["Properties"]["RoleName"] for r in roles) == [
         "hands-off-orders-codedeploy",
         "hands-off-orders-gate-reader",
+        "hands-off-orders-hotfix",
         "hands-off-orders-runtime",
     ]
     built.template.resource_count_is("AWS::IAM::ManagedPolicy", 0)
@@ -118,6 +119,11 @@ def test_every_role_holds_its_permissions_inline_with_no_separate_policy(
         (
             "hands-off-orders-gate-reader",
             {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-orders-gate-checker"},
+        ),
+        # only the tooling account's hotfix-function role: not the checker, not the account
+        (
+            "hands-off-orders-hotfix",
+            {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-orders-gate-hotfix"},
         ),
     ],
 )
@@ -166,22 +172,29 @@ def test_reader_role_reads_alarms_in_the_copies_regions(built: Built) -> None:
             f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:*",
         ],
         "cloudwatch:GetMetricStatistics": ["*"],
-        # a hotfix turns each copy's CodeDeploy alarm rollback off and back on: the service's own
-        # deployment groups only (in the baseline's shared application, not the application's
-        # other groups), nothing else of CodeDeploy (issue 8)
-        "codedeploy:GetDeploymentGroup codedeploy:UpdateDeploymentGroup": sorted(
+        # the bake reads whether a hotfix turned a copy's CodeDeploy alarm rollback off: the
+        # service's own deployment groups only (in the baseline's shared application, not the
+        # application's other groups), read-only
+        "codedeploy:GetDeploymentGroup": sorted(
             f"arn:aws:codedeploy:{r}:{ACCOUNT}:deploymentgroup:hands-off-lambda/{fn}" for r, fn in COPIES
         ),
     }
 
 
-def test_the_reader_role_has_no_other_codedeploy_action_and_no_alarm_writes(built: Built) -> None:
+def test_the_reader_role_reads_only_no_codedeploy_or_alarm_writes(built: Built) -> None:
     actions = {a for joined in built.statements(built.stack.reader_role) for a in joined.split()}
-    assert {a for a in actions if a.startswith("codedeploy:")} == {
-        "codedeploy:GetDeploymentGroup",
-        "codedeploy:UpdateDeploymentGroup",
-    }
+    assert {a for a in actions if a.startswith("codedeploy:")} == {"codedeploy:GetDeploymentGroup"}
     assert "cloudwatch:SetAlarmState" not in actions
+
+
+def test_only_the_hotfix_role_updates_the_copies_groups_and_it_reads_nothing_else(built: Built) -> None:
+    # a hotfix turns each copy's CodeDeploy alarm rollback off and the gates turn it back on
+    # (issue 8): the service's own groups only, and nothing but that (no alarms, no metrics)
+    assert built.statements(built.stack.hotfix_role) == {
+        "codedeploy:GetDeploymentGroup codedeploy:UpdateDeploymentGroup": sorted(
+            f"arn:aws:codedeploy:{r}:{ACCOUNT}:deploymentgroup:hands-off-lambda/{fn}" for r, fn in COPIES
+        ),
+    }
 
 
 def test_every_wildcard_is_recorded_with_a_reason(built: Built) -> None:
@@ -206,7 +219,7 @@ def test_for_account_names_the_stack_and_deploys_where_the_first_copy_is(
     assert stack.stack_name == "orders-access"
     assert stack.node.id == "Access-preprod"
     assert (stack.account, stack.region) == (ACCOUNT, "us-west-2")
-    Template.from_stack(stack).resource_count_is("AWS::IAM::Role", 3)
+    Template.from_stack(stack).resource_count_is("AWS::IAM::Role", 4)
 
 
 # ------------------------------------------------------- server fleets and stack endpoints
@@ -270,10 +283,18 @@ def test_fleet_deploy_role_deploys_only_the_services_groups(fleet: Built) -> Non
         f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:application:hands-off-server",
         f"arn:aws:codedeploy:us-west-2:{ACCOUNT}:application:hands-off-server",
     ]
-    # the gates' hotfix reads and updates the same groups
-    assert fleet.statements(fleet.stack.reader_role)[
-        "codedeploy:GetDeploymentGroup codedeploy:UpdateDeploymentGroup"
-    ] == [
+    # the gates' hotfix updates the same groups (its own role), the bake reads them (the reader)
+    groups = [
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:hands-off-server/orders-gamma",
+        f"arn:aws:codedeploy:us-west-2:{ACCOUNT}:deploymentgroup:hands-off-server/orders-prod",
+    ]
+    assert (
+        fleet.statements(fleet.stack.hotfix_role)[
+            "codedeploy:GetDeploymentGroup codedeploy:UpdateDeploymentGroup"
+        ]
+        == groups
+    )
+    assert fleet.statements(fleet.stack.reader_role)["codedeploy:GetDeploymentGroup"] == [
         f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:hands-off-server/orders-gamma",
         f"arn:aws:codedeploy:us-west-2:{ACCOUNT}:deploymentgroup:hands-off-server/orders-prod",
     ]

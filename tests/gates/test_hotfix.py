@@ -391,6 +391,27 @@ def test_each_group_is_reached_through_its_own_region_and_role(cd: FakeCodeDeplo
     assert sorted((r, role) for r, role, _ in cd.updates()) == [("us-east-1", READER), ("us-west-2", None)]
 
 
+def test_groups_are_updated_through_the_hotfix_role_when_one_is_given(cd: FakeCodeDeploy) -> None:
+    # the reader role (role_arn) may only read; the hotfix role alone may update
+    hotfix_role = "arn:aws:iam::333333333333:role/hands-off-orders-hotfix"
+
+    set_hotfix("arm", [{**EAST, "role_arn": READER, "hotfix_role_arn": hotfix_role}], cd.factory, **WHO)
+
+    assert [(r, role, op) for r, role, op, _ in cd.calls] == [
+        ("us-east-1", hotfix_role, "GetDeploymentGroup"),
+        ("us-east-1", hotfix_role, "UpdateDeploymentGroup"),
+    ]
+
+
+def test_the_bake_reads_through_the_reader_role_even_with_a_hotfix_role(cd: FakeCodeDeploy) -> None:
+    hotfix_role = "arn:aws:iam::333333333333:role/hands-off-orders-hotfix"
+    [target] = parse_hotfix_groups([{**EAST, "role_arn": READER, "hotfix_role_arn": hotfix_role}])
+
+    alarm_rollback_off(target, cd.factory)
+
+    assert [(role, op) for _, role, op, _ in cd.calls] == [(READER, "GetDeploymentGroup")]
+
+
 def test_an_unknown_action_fails_closed(cd: FakeCodeDeploy) -> None:
     result = set_hotfix("enable", [EAST], cd.factory, **WHO)
 
@@ -418,6 +439,7 @@ def test_an_unknown_action_fails_closed(cd: FakeCodeDeploy) -> None:
             "hotfix_groups[0].deployment_group: expected the copy's deployment",
         ),
         ([{**EAST, "role_arn": "reader"}], "hotfix_groups[0].role_arn: expected an IAM role ARN"),
+        ([{**EAST, "hotfix_role_arn": 7}], "hotfix_groups[0].hotfix_role_arn: expected an IAM role ARN"),
         ([{**EAST, "own_alarms": "x"}], "hotfix_groups[0].own_alarms: expected a list of alarm names"),
         ([{**EAST, "own_alarms": [""]}], "hotfix_groups[0].own_alarms: expected a list of alarm names"),
     ],
@@ -439,7 +461,7 @@ def test_an_unknown_key_names_the_keys_expected(cd: FakeCodeDeploy) -> None:
         "groups": [],
         "changed": [],
         "reason": "hotfix event invalid: hotfix_groups[0].alarm: unknown key; expected one of application, "
-        "deployment_group, own_alarms, region, role_arn",
+        "deployment_group, hotfix_role_arn, own_alarms, region, role_arn",
     }
 
 

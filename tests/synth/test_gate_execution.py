@@ -820,13 +820,15 @@ class TestHotfix:
         # WHEN the gate runs
         gate = run(machine(pipeline_template, "Gate"), fast(gate_input, window=ALWAYS_OPEN))
 
-        # THEN it proceeds and every copy's group has alarm rollback off, through the gate-reader role
+        # THEN it proceeds and every copy's group has alarm rollback off, through the account's
+        # hotfix role (not the gate-reader role the checks use)
         assert gate["status"] == "SUCCEEDED", gate
         assert json.loads(gate["output"])["hotfix"] is True
         assert groups_enabled(groups) == [False] * len(groups)
         assert sorted((r, role) for r, role, _ in CODEDEPLOY.updates()) == sorted(
-            (g["region"], g["role_arn"]) for g in groups
+            (g["region"], g["hotfix_role_arn"]) for g in groups
         )
+        assert all(g["hotfix_role_arn"].endswith(":role/hands-off-orders-hotfix") for g in groups)
 
         # WHEN the bake of that stage runs while the copy's own alarm still fires
         bake_input = {

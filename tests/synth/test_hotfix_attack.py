@@ -514,11 +514,6 @@ def test_a_hotfix_bake_still_fails_on_an_org_alarm(pipeline_template: dict[str, 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open finding (medium, least privilege): every gate function shares the checker role, "
-    "and the gate-reader role it assumes may UpdateDeploymentGroup; a hotfix-only role is not built",
-)
 def test_only_the_hotfix_function_can_update_deployment_groups(
     pipeline_template: dict[str, Any], fleet: Any
 ) -> None:

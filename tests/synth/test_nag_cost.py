@@ -69,7 +69,9 @@ def test_acknowledgements_are_attached_with_one_call_per_scope(
     assert len(shared) <= max(_shape(p)[1] for p in fleet.pipelines)
     assert len(scopes) - len(shared) <= 15 * pipelines
     rules = [rule for _, ids in recorder.calls for rule in ids]
-    assert len(rules) > 10 * len(scopes), "expected many rules per call"
+    # (about 10 per call: fewer since the gates' checks share one function and the integration
+    # tests one project, whose per-function and per-project acknowledgements went with them)
+    assert len(rules) > 8 * len(scopes), "expected many rules per call"
     # Attaching again attaches nothing: what was gathered is attached once.
     acks.attach()
     assert len(recorder.calls) == len(scopes)

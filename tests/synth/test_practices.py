@@ -214,7 +214,7 @@ def test_functions_use_least_privilege_roles_without_managed_policies(fleet: Any
     for access in access_stacks:
         template = Template.from_stack(access)
         roles = template.find_resources("AWS::IAM::Role")
-        assert len(roles) == 3, f"{access.stack_name}: runtime, codedeploy and gate-reader roles"
+        assert len(roles) == 4, f"{access.stack_name}: runtime, codedeploy, gate-reader and hotfix roles"
         for role in roles.values():
             assert "ManagedPolicyArns" not in role["Properties"]
         statements = [statement for _, statement in identity_statements(template.to_json())]
@@ -237,7 +237,9 @@ def test_iam_roles_live_once_per_account_and_deploy_first(fleet: Any, service: s
             r["Properties"]["RoleName"]
             for r in Template.from_stack(stack).find_resources("AWS::IAM::Role").values()
         }
-        assert names == {f"hands-off-{service}-{p}" for p in ("runtime", "codedeploy", "gate-reader")}
+        assert names == {
+            f"hands-off-{service}-{p}" for p in ("runtime", "codedeploy", "gate-reader", "hotfix")
+        }
     for stage in app_stages(fleet, service):
         Template.from_stack(stage.stack).resource_count_is("AWS::IAM::Role", 0)
     alpha = stages_by_name(fleet, service)["Alpha"]
