@@ -282,20 +282,17 @@ class PipelinePlan:
     @property
     def hotfix_role_arns(self) -> tuple[str, ...]:
         """The hotfix roles the gates' hotfix function assumes (sorted, one per gated account)."""
-        gated = (d for s in self.stages if s.gate is not None for d in s.deployments)
-        naming = self.naming
-        return tuple(
-            sorted({naming.role_arn(d.target.account.account_id, RolePurpose.HOTFIX) for d in gated})
-        )
+        return self._gated_account_roles(RolePurpose.HOTFIX)
 
     @property
     def reader_role_arns(self) -> tuple[str, ...]:
         """The gate-reader roles the gates assume (sorted, one per gated account)."""
+        return self._gated_account_roles(RolePurpose.GATE_READER)
+
+    def _gated_account_roles(self, purpose: RolePurpose) -> tuple[str, ...]:
+        """The ``purpose`` role ARN of every account a gated stage deploys to, sorted."""
         gated = (d for s in self.stages if s.gate is not None for d in s.deployments)
-        naming = self.naming
-        return tuple(
-            sorted({naming.role_arn(d.target.account.account_id, RolePurpose.GATE_READER) for d in gated})
-        )
+        return tuple(sorted({self.naming.role_arn(d.target.account.account_id, purpose) for d in gated}))
 
 
 def plan_pipeline(

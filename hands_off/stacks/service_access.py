@@ -140,12 +140,12 @@ class ServiceAccessStack(Stack):
             )
         )
 
-        self.reader_role, reader_policy = inline_policy_role(
-            self,
+        self.reader_role, reader_policy = self._for_gate_role(
             "GateReaderRole",
-            role_name=naming.role(RolePurpose.GATE_READER),
-            assumed_by=iam.ArnPrincipal(naming.role_arn(naming.tooling_account, RolePurpose.GATE_CHECKER)),
-            description="hands-off gates read this account's alarms and request counts",
+            naming,
+            RolePurpose.GATE_READER,
+            RolePurpose.GATE_CHECKER,
+            "hands-off gates read this account's alarms and request counts",
         )
         alarm_arns = [f"arn:aws:cloudwatch:{r}:{acct}:alarm:*" for r in regions]
         reader_policy.add_statements(
@@ -164,12 +164,12 @@ class ServiceAccessStack(Stack):
         reader_policy.add_statements(
             iam.PolicyStatement(actions=["codedeploy:GetDeploymentGroup"], resources=groups)
         )
-        self.hotfix_role, hotfix_policy = inline_policy_role(
-            self,
+        self.hotfix_role, hotfix_policy = self._for_gate_role(
             "HotfixRole",
-            role_name=naming.role(RolePurpose.HOTFIX),
-            assumed_by=iam.ArnPrincipal(naming.role_arn(naming.tooling_account, RolePurpose.GATE_HOTFIX)),
-            description="hands-off hotfix: turn the copies' CodeDeploy alarm rollback off and back on",
+            naming,
+            RolePurpose.HOTFIX,
+            RolePurpose.GATE_HOTFIX,
+            "hands-off hotfix: turn the copies' CodeDeploy alarm rollback off and back on",
         )
         hotfix_policy.add_statements(
             iam.PolicyStatement(
@@ -199,3 +199,21 @@ class ServiceAccessStack(Stack):
         if stack_endpoints and production:
             self.endpoints_role, more = endpoints_role(self, naming, production)
             self.wildcards += more
+
+    def _for_gate_role(
+        self,
+        construct_id: str,
+        naming: ServiceNaming,
+        purpose: RolePurpose,
+        trusted: RolePurpose,
+        description: str,
+    ) -> tuple[iam.Role, iam.PolicyDocument]:
+        """The service's ``purpose`` role in this account, which only the tooling account's
+        ``trusted`` role (a gate function's) may assume; its statements inline."""
+        return inline_policy_role(
+            self,
+            construct_id,
+            role_name=naming.role(purpose),
+            assumed_by=iam.ArnPrincipal(naming.role_arn(naming.tooling_account, trusted)),
+            description=description,
+        )

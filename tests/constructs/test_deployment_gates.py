@@ -733,11 +733,12 @@ def test_state_machines_read_exactly_the_config_parameters(built: Built) -> None
 # ------------------------------------------------------------------------------ checker role
 
 
-def test_checker_role_is_named_and_assumed_by_lambda(built: Built) -> None:
-    built.template.has_resource_properties(
+def assumed_only_by_lambda(template: Template, role_name: str) -> None:
+    """The role ``role_name`` exists and only Lambda may assume it."""
+    template.has_resource_properties(
         "AWS::IAM::Role",
         {
-            "RoleName": "hands-off-orders-gate-checker",
+            "RoleName": role_name,
             "AssumeRolePolicyDocument": {
                 "Statement": [
                     {
@@ -750,6 +751,10 @@ def test_checker_role_is_named_and_assumed_by_lambda(built: Built) -> None:
             },
         },
     )
+
+
+def test_checker_role_is_named_and_assumed_by_lambda(built: Built) -> None:
+    assumed_only_by_lambda(built.template, "hands-off-orders-gate-checker")
 
 
 def test_checker_role_may_do_exactly_this(built: Built) -> None:
@@ -772,22 +777,7 @@ def test_checker_role_may_do_exactly_this(built: Built) -> None:
 def test_hotfix_role_may_only_assume_the_hotfix_roles_and_write_its_log_group(built: Built) -> None:
     # the one role that reaches a target account's hotfix role (UpdateDeploymentGroup); no read of
     # alarms, overrides or pipelines, and no reader role
-    built.template.has_resource_properties(
-        "AWS::IAM::Role",
-        {
-            "RoleName": "hands-off-orders-gate-hotfix",
-            "AssumeRolePolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": "sts:AssumeRole",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                    }
-                ],
-                "Version": "2012-10-17",
-            },
-        },
-    )
+    assumed_only_by_lambda(built.template, "hands-off-orders-gate-hotfix")
     statements = built.policy_statements(built.gates.hotfix_role)
     by_action = {" ".join(actions_of(s)): resources_of(s) for s in statements}
     assert by_action.pop("sts:AssumeRole") == sorted(HOTFIXERS)
