@@ -365,6 +365,10 @@ def render(
         stack, plan, build, synth, rendered, stage_factory, access_stack_factory, paging, paging_registry
     )
     paging_registry.close(naming.pipeline)  # its stages are synthesized: no subscription may follow
+    # An execution that ends unsucceeded between a gate that armed a hotfix and its bake: restore.
+    gates.restore_when_pipeline_ends(
+        [(s.gate.parameter_name, config_digest(s.gate.json)) for s in plan.stages if s.gate is not None]
+    )
     _check_bake_traffic(plan, rendered)
     pipeline.build_pipeline()
     built = pipeline.pipeline  # read once: every jsii property read is a round trip

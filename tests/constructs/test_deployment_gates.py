@@ -1398,3 +1398,55 @@ def test_a_bake_or_restore_that_ended_early_pages_like_a_failed_one(
     naming = ServiceNaming(service="orders", tooling_account="111111111111", tooling_region="us-east-1")
     assert message["AlarmName"] == naming.gate_failure_alarm
     assert message["AlarmName"].startswith(naming.pipeline_alarm_prefix)
+
+
+# ----------------------------------------------------------- the pipeline execution ended
+
+
+def test_an_unsucceeded_pipeline_execution_restores_every_gated_stage_five_per_rule(
+    bare_stack: Callable[..., Stack],
+) -> None:
+    # GIVEN six gated stages (EventBridge allows five targets per rule)
+    stack = bare_stack()
+    gates = new_gates(stack)
+    inputs = [(f"/hands-off/{PIPELINE}/gates/S{i}-Gate", f"{i:064x}") for i in range(6)]
+    rules = gates.restore_when_pipeline_ends(inputs)
+    template = Template.from_stack(stack).to_json()
+    # THEN two rules on this pipeline's executions that ended unsucceeded
+    assert len(rules) == 2
+    found = [template["Resources"][stack.get_logical_id(r.node.default_child)]["Properties"] for r in rules]
+    for rule in found:
+        assert rule["EventPattern"] == {
+            "source": ["aws.codepipeline"],
+            "detail-type": ["CodePipeline Pipeline Execution State Change"],
+            "detail": {"pipeline": [PIPELINE], "state": ["STOPPED", "FAILED", "SUPERSEDED", "CANCELED"]},
+        }
+    targets = [t for rule in found for t in rule["Targets"]]
+    assert [len(rule["Targets"]) for rule in found] == [5, 1]
+    starter = rule_on(Template.from_stack(stack), "RestoreEnded")["Properties"]["Targets"][0]["RoleArn"]
+    for target, (parameter, digest) in zip(targets, inputs, strict=True):
+        # each starts Restore, with the role that may start Restore only
+        assert target["Arn"] == {"Ref": stack.get_logical_id(gates.restore.node.default_child)}
+        assert target["RoleArn"] == starter
+        # with what a gate's status-change event gives it: the stage gate's pointer
+        transformer = target["InputTransformer"]
+        assert transformer["InputPathsMap"] == {
+            "detail-execution-id": "$.detail.execution-id",
+            "detail-state": "$.detail.state",
+        }
+        body = json.loads(
+            transformer["InputTemplate"]
+            .replace("<detail-execution-id>", "e-1")
+            .replace("<detail-state>", "STOPPED")
+        )
+        assert json.loads(body["detail"]["input"]) == {
+            "config_parameter": parameter,
+            "config_sha256": digest,
+            "pipeline_execution_id": "e-1",
+        }
+        assert body["detail"]["executionArn"] == f"pipeline {PIPELINE} execution e-1 STOPPED"
+
+
+def test_no_gated_stage_no_pipeline_ended_rule(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack()
+    assert new_gates(stack).restore_when_pipeline_ends([]) == []

@@ -62,6 +62,36 @@ def _bake(template: dict[str, Any], stage: str = "Prod-2", **changes: Any) -> di
     }
 
 
+def _transformed(transformer: dict[str, Any], event: dict[str, Any]) -> str:
+    """What EventBridge makes of ``event`` with an input transformer: a placeholder outside any
+    JSON string becomes the JSON of its value; one inside a string, the value's text."""
+    values = {}
+    for name, path in transformer["InputPathsMap"].items():
+        value: Any = event
+        for part in path.removeprefix("$.").split("."):
+            value = value[part]
+        values[name] = value
+    template: str = transformer["InputTemplate"]
+    out, in_string, i = [], False, 0
+    while i < len(template):
+        found = re.match(r"<([A-Za-z0-9_.-]+)>", template[i:])
+        if found and found.group(1) in values:
+            value = values[found.group(1)]
+            out.append(str(value) if in_string else json.dumps(value))
+            i += found.end()
+            continue
+        char = template[i]
+        if char == "\\":  # an escaped character never ends a string
+            out.append(template[i : i + 2])
+            i += 2
+            continue
+        if char == '"':
+            in_string = not in_string
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 class _EventBridge:
     """EventBridge for the status-change events of the synthesized machines (moto's Step
     Functions sends none): each of the template's ``aws.states`` rules, its pattern matched with
@@ -120,25 +150,20 @@ class _EventBridge:
         for logical_id in matched:
             for target in self.rules()[logical_id]["Targets"]:
                 arn = self._resolve(target["Arn"])
+                assert "Input" not in target
+                assert "InputPath" not in target
+                body = json.dumps(event)
                 if "InputTransformer" in target:
-                    transformer = target["InputTransformer"]
-                    body = transformer["InputTemplate"]
-                    for name, path in transformer["InputPathsMap"].items():
-                        value: Any = event
-                        for part in path.removeprefix("$.").split("."):
-                            value = value[part]
-                        body = body.replace(f"<{name}>", json.dumps(value))
-                    self.pages.append((target["Arn"], json.loads(body)))
-                else:
-                    assert isinstance(arn, str), target
-                    assert ":stateMachine:" in arn, target
-                    assert "Input" not in target
-                    assert "InputPath" not in target
+                    body = _transformed(target["InputTransformer"], event)
+                if isinstance(arn, str) and ":stateMachine:" in arn:
                     self.started.append(
                         boto3.client("stepfunctions").start_execution(
-                            stateMachineArn=arn, name=f"r-{uuid.uuid4().hex[:12]}", input=json.dumps(event)
+                            stateMachineArn=arn, name=f"r-{uuid.uuid4().hex[:12]}", input=body
                         )["executionArn"]
                     )
+                else:
+                    assert "InputTransformer" in target, target
+                    self.pages.append((target["Arn"], json.loads(body)))
         return matched
 
     def rule(self, construct_id: str) -> str:

@@ -10,6 +10,7 @@ import collections
 import importlib
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -186,34 +187,97 @@ def test_a_blocked_gate_starts_no_restore(pipeline_template: dict[str, Any]) -> 
     assert bridge.matching(event) == []
 
 
+def _pipeline_event(state: str, pipeline: str = "orders-application") -> dict[str, Any]:
+    """CodePipeline's event for an execution of ``pipeline`` that changed to ``state``."""
+    return {
+        "version": "0",
+        "source": "aws.codepipeline",
+        "detail-type": "CodePipeline Pipeline Execution State Change",
+        "detail": {
+            "pipeline": pipeline,
+            "execution-id": tha.EXECUTION,
+            "state": state,
+            "execution-trigger": {},
+        },
+    }
+
+
+def _deploy_gate_parameters(template: dict[str, Any]) -> None:
+    """The pipeline stack's gate and bake input parameters, as deploying it writes them."""
+    ssm = boto3.client("ssm")
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::SSM::Parameter" and "/gates/" in resource["Properties"]["Name"]:
+            properties = resource["Properties"]
+            ssm.put_parameter(
+                Name=properties["Name"], Value=properties["Value"], Type="String", Overwrite=True
+            )
+
+
 @pytest.mark.usefixtures("local_aws")
-@pytest.mark.xfail(strict=True, reason="open: no rule on CodePipeline's stage STOPPED/CANCELED events yet")
+@pytest.mark.parametrize("state", ["STOPPED", "FAILED", "SUPERSEDED", "CANCELED"])
 def test_a_hotfix_armed_whose_pipeline_was_stopped_before_the_bake_is_restored_or_pages(
-    pipeline_template: dict[str, Any],
+    pipeline_template: dict[str, Any], state: str
 ) -> None:
     """F2 (stage-stop part): the gate armed and SUCCEEDED; the pipeline execution is stopped
-    during the deploy actions: no bake, no Step Functions ending to start a Restore."""
+    during the deploy actions: no bake, no Step Functions ending to start a Restore. The
+    pipeline's own ending starts one per gated stage, from the stage gate's deployed input."""
+    _deploy_gate_parameters(pipeline_template)
     groups = tha._arm(pipeline_template)
     bridge = _AllRules(pipeline_template)
-    for event in (
-        bridge.status_event(_succeeded_gate(bridge)),
-        {
-            "version": "0",
-            "source": "aws.codepipeline",
-            "detail-type": "CodePipeline Pipeline Execution State Change",
-            "detail": {
-                "pipeline": "orders-application",
-                "execution-id": tha.EXECUTION,
-                "state": "STOPPED",
-                "execution-trigger": {},
-            },
-        },
-    ):
+    for event in (bridge.status_event(_succeeded_gate(bridge)), _pipeline_event(state)):
         bridge.deliver(event)
+    gated = [
+        k for k in pipeline_template["Resources"] if re.fullmatch(r"(Gamma|Prod\d)GateConfig[0-9A-F]{8}", k)
+    ]
+    assert len(bridge.started) == len(gated) == 5  # Gamma and Prod-1..4
     for started in bridge.started:
-        bridge.finish(started)
+        assert bridge.finish(started)["status"] == "SUCCEEDED"
 
-    assert tge.groups_enabled(groups) == [True] * len(groups) or bridge.pages
+    assert tge.groups_enabled(groups) == [True] * len(groups)
+
+
+@pytest.mark.usefixtures("local_aws")
+@pytest.mark.parametrize(
+    "event",
+    [
+        _pipeline_event("SUCCEEDED"),
+        _pipeline_event("STARTED"),
+        _pipeline_event("STOPPING"),
+        _pipeline_event("STOPPED", pipeline="catalog-application"),
+    ],
+)
+def test_a_succeeded_running_or_other_pipelines_execution_starts_no_restore(
+    pipeline_template: dict[str, Any], event: dict[str, Any]
+) -> None:
+    bridge = _AllRules(pipeline_template)
+    assert [r for r in bridge.matching(event) if "RestorePipelineEnded" in r] == []
+
+
+@pytest.mark.usefixtures("local_aws")
+def test_a_pipeline_ended_restore_of_a_rewritten_input_acts_on_nothing_and_fails_paged(
+    pipeline_template: dict[str, Any],
+) -> None:
+    """The pipeline-ended Restore verifies the parameter as every Restore does: a rewritten gate
+    input is not used (the groups stay as they are) and the Restore fails with a paged error."""
+    _deploy_gate_parameters(pipeline_template)
+    groups = tha._arm(pipeline_template)
+    ssm = boto3.client("ssm")
+    [prod2] = [
+        r["Properties"]
+        for k, r in pipeline_template["Resources"].items()
+        if re.fullmatch(r"Prod2GateConfig[0-9A-F]{8}", k)
+    ]
+    rewritten = json.loads(prod2["Value"])
+    rewritten["hotfix_groups"] = []
+    ssm.put_parameter(Name=prod2["Name"], Value=json.dumps(rewritten), Type="String", Overwrite=True)
+    bridge = _AllRules(pipeline_template)
+    bridge.deliver(_pipeline_event("STOPPED"))
+
+    results = [bridge.finish(started) for started in bridge.started]
+    failed = [r for r in results if r["status"] == "FAILED"]
+    assert [r["error"] for r in failed] == ["GateInputTampered"]
+    assert prod2["Name"] in failed[0]["cause"]
+    assert tge.groups_enabled(groups) == [False] * len(groups)  # Prod-2's were not touched
 
 
 # ---------------------------------------------------------------- F3: the Restore itself ends early
