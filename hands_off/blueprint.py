@@ -545,7 +545,6 @@ def _hotfix_groups(
         {
             "region": d.target.region,
             "role_arn": naming.role_arn(d.target.account.account_id, RolePurpose.GATE_READER),
-            "hotfix_role_arn": naming.role_arn(d.target.account.account_id, RolePurpose.HOTFIX),
             "application": application,
             "deployment_group": d.function_name,
             "own_alarms": [d.health_alarm_name],

@@ -23,8 +23,10 @@ from hands_off_gates.contract import (
     GATES_NAMESPACE,
     OVERRIDE_USED_METRIC,
     PIPELINE_DIMENSION,
+    READER_ROLE_PURPOSE,
     STAGE_DIMENSION,
     UNHEALTHY_COPIES_METRIC,
+    WRITER_ROLE_PURPOSE,
 )
 
 __all__ = [
@@ -89,14 +91,15 @@ class RolePurpose(enum.StrEnum):
 
     RUNTIME = "runtime"
     CODEDEPLOY = "codedeploy"
-    GATE_READER = "gate-reader"
+    GATE_READER = READER_ROLE_PURPOSE
     GATE_CHECKER = "gate-checker"
     GATE_HOTFIX = "gate-hotfix"
     """Role of the gates' hotfix function (tooling account): may assume the :attr:`HOTFIX` roles only."""
-    HOTFIX = "hotfix"
+    HOTFIX = WRITER_ROLE_PURPOSE
     """Role in a target account that reads and updates the copies' CodeDeploy deployment groups
     (a hotfix turns their alarm rollback off, the gates turn it back on); only :attr:`GATE_HOTFIX`
-    may assume it."""
+    may assume it. The gate runtime derives it from the account's :attr:`GATE_READER` role
+    (``hands_off_gates.contract.hotfix_writer_role_arn``)."""
     PIPELINE = "pipeline"
     INTEG_TESTS = "integ-tests"
     INSTANCE = "instance"

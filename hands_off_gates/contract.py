@@ -29,9 +29,11 @@ __all__ = [
     "OVERRIDE_MAX_HOURS_LIMIT",
     "OVERRIDE_USED_METRIC",
     "PIPELINE_DIMENSION",
+    "READER_ROLE_PURPOSE",
     "STAGE_DIMENSION",
     "UNHEALTHY_COPIES_METRIC",
     "UNREADABLE_POLL_LIMIT",
+    "WRITER_ROLE_PURPOSE",
     "AlarmCheck",
     "BakeInput",
     "BlackoutSpec",
@@ -43,6 +45,7 @@ __all__ = [
     "TrafficTargetInput",
     "WindowInput",
     "WindowSpec",
+    "hotfix_writer_role_arn",
 ]
 
 # ------------------------------------------------------------------------------------ names
@@ -50,6 +53,26 @@ __all__ = [
 CHECK_MODULES = ("alarms", "time_window", "override", "decide", "bake", "execution")
 """The gate modules one Lambda function serves (``hands_off_gates.dispatch.handler``); ``hotfix``,
 the only one that changes anything (CodeDeploy alarm rollback), has a function of its own."""
+
+READER_ROLE_PURPOSE = "gate-reader"
+"""The suffix of a target account's gate-reader role (``hands-off-<service>-gate-reader``): reads
+alarms, request counts and the copies' deployment groups; the checks assume it."""
+
+WRITER_ROLE_PURPOSE = "hotfix-writer"
+"""The suffix of the same account's role that may update the copies' deployment groups
+(``hands-off-<service>-hotfix-writer``); only the hotfix function's role may assume it."""
+
+
+def hotfix_writer_role_arn(reader_role_arn: str | None) -> str | None:
+    """The writer role beside a gate-reader role (same account and service), or None for a role
+    not named as a gate-reader (the hotfix then updates through that role itself, which a
+    gate-reader cannot: it fails closed). Derived, not carried: the inputs name each copy's
+    reader role once, and the SHA-256 of the input covers it."""
+    suffix = f"-{READER_ROLE_PURPOSE}"
+    if reader_role_arn is None or not reader_role_arn.endswith(suffix) or ":role/" not in reader_role_arn:
+        return None
+    return reader_role_arn.removesuffix(suffix) + f"-{WRITER_ROLE_PURPOSE}"
+
 
 CHECK_FUNCTION_KEY = "gate_function"
 """The event field naming which of :data:`CHECK_MODULES` the dispatching function runs; the state
@@ -137,10 +160,9 @@ class HotfixGroup(TypedDict):
     Attributes:
         region: the copy's region.
         role_arn: the role to assume to read it (the gate-reader role: the bake reads whether
-            its alarm configuration is off). Default: absent, the function's own credentials.
-        hotfix_role_arn: the role the hotfix function assumes to update it (the account's
-            ``hotfix`` role, which only that function's role may assume and which may only read
-            and update the copies' deployment groups). Default: absent, ``role_arn``.
+            its alarm configuration is off). The hotfix function updates it through the same
+            account's writer role, :func:`hotfix_writer_role_arn` of this one. Default: absent,
+            the function's own credentials.
         application: the CodeDeploy application, e.g. ``hands-off-lambda`` (shared per
             account and region).
         deployment_group: the deployment group, e.g. ``orders-prod`` (named after the copy).
@@ -150,7 +172,6 @@ class HotfixGroup(TypedDict):
 
     region: str
     role_arn: NotRequired[str]
-    hotfix_role_arn: NotRequired[str]
     application: str
     deployment_group: str
     own_alarms: list[str]

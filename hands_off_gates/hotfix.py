@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict
 
+from .contract import hotfix_writer_role_arn
 from .gate_common import (
     READ_DEADLINE_SECONDS,
     ClientFactory,
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_KEYS = frozenset({"region", "role_arn", "hotfix_role_arn", "application", "deployment_group", "own_alarms"})
+_KEYS = frozenset({"region", "role_arn", "application", "deployment_group", "own_alarms"})
 MISSING_GROUP_CODES = frozenset({"DeploymentGroupDoesNotExistException", "ApplicationDoesNotExistException"})
 """CodeDeploy's answers for a group (or its application) that does not exist."""
 
@@ -99,10 +100,8 @@ class HotfixTarget:
         application: its CodeDeploy application.
         deployment_group: its deployment group.
         own_alarms: the copy's own alarms a hotfix lifts in the bake.
-        role_arn: the role to assume to read the group (the bake). Default: None, the
-            function's own credentials.
-        hotfix_role_arn: the role to assume to update it (the hotfix function). Default: None,
-            ``role_arn``.
+        role_arn: the role to assume to read the group (the bake): the account's gate-reader
+            role. Default: None, the function's own credentials.
     """
 
     region: str
@@ -110,12 +109,13 @@ class HotfixTarget:
     deployment_group: str
     own_alarms: tuple[str, ...]
     role_arn: str | None = None
-    hotfix_role_arn: str | None = None
 
     @property
     def writer_role_arn(self) -> str | None:
-        """The role :func:`set_hotfix` updates the group with."""
-        return self.hotfix_role_arn or self.role_arn
+        """The role :func:`set_hotfix` reads and updates the group with: the same account's
+        writer role beside the gate-reader (:func:`~.contract.hotfix_writer_role_arn`), else
+        ``role_arn`` itself."""
+        return hotfix_writer_role_arn(self.role_arn) or self.role_arn
 
     @property
     def where(self) -> str:
@@ -151,12 +151,9 @@ def _parse_one(raw: object, field: str) -> HotfixTarget:
         if not isinstance(value, str) or not value:
             raise GateConfigError(f"{field}.{key}", f"expected the copy's {what} name, got {value!r}")
         names[key] = value
-    roles: dict[str, str | None] = {}
-    for key in ("role_arn", "hotfix_role_arn"):
-        value = raw.get(key)
-        if value is not None and (not isinstance(value, str) or not value.startswith("arn:")):
-            raise GateConfigError(f"{field}.{key}", f"expected an IAM role ARN, got {value!r}")
-        roles[key] = value
+    role_arn = raw.get("role_arn")
+    if role_arn is not None and (not isinstance(role_arn, str) or not role_arn.startswith("arn:")):
+        raise GateConfigError(f"{field}.role_arn", f"expected an IAM role ARN, got {role_arn!r}")
     own = raw.get("own_alarms")
     if not isinstance(own, list) or not all(isinstance(a, str) and a for a in own):
         raise GateConfigError(f"{field}.own_alarms", f"expected a list of alarm names, got {own!r}")
@@ -165,8 +162,7 @@ def _parse_one(raw: object, field: str) -> HotfixTarget:
         application=names["application"],
         deployment_group=names["deployment_group"],
         own_alarms=tuple(own),
-        role_arn=roles["role_arn"],
-        hotfix_role_arn=roles["hotfix_role_arn"],
+        role_arn=role_arn,
     )
 
 

@@ -250,6 +250,14 @@ def config_digest(value: str) -> str:
 
 
 @cache
+def _retained_log_group(scope: Construct, construct_id: str) -> logs.LogGroup:
+    """A gate log group, kept a year and retained when its resource leaves the template (a
+    refactor or a removed pipeline must not delete the gates' AUDIT lines)."""
+    return logs.LogGroup(
+        scope, construct_id, retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN
+    )
+
+
 def _hotfix_role_name(checker_role_name: str) -> str:
     """The hotfix function's role name beside the checker's: ``...-gate-checker`` → ``...-gate-hotfix``."""
     return f"{checker_role_name.removesuffix('-checker')}-hotfix"
@@ -402,6 +410,9 @@ class DeploymentGates(Construct):
         self.config_parameter_arns = config_parameter_arns
         # One function serves the six checks (same role, package and settings: one function and
         # one log group instead of six); hotfix, the one that changes deployment groups, has its own.
+        # Log groups keep the ids of the ones they continue (an id change would replace, and so
+        # delete, a group): the checks log where decide (override AUDIT lines) logged, the three
+        # machines where the gate machine logged. All are retained when their resource goes.
         checks = self._function(
             "ChecksFunction",
             "dispatch",
@@ -409,14 +420,16 @@ class DeploymentGates(Construct):
             self.checker_role,
             checker_statements,
             ", ".join(CHECK_MODULES),
+            log_group_id="DecideFunctionLogs",
         )
         hotfix = self._function(
             "HotfixFunction", "hotfix", code, self.hotfix_role, hotfix_statements, "hotfix"
         )
         self.functions = {**dict.fromkeys(CHECK_MODULES, checks), "hotfix": hotfix}
-        self._machine_logs = logs.LogGroup(
-            self, "MachineLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.DESTROY
-        )
+        self._machine_logs = _retained_log_group(self, "GateLogs")
+        # The execution check's own group of releases before the checks shared one function: its
+        # rollback AUDIT lines are kept, retained, until a later release drops the resource.
+        _retained_log_group(self, "ExecutionFunctionLogs")
         # Added in one call (a round trip each otherwise), the functions' log statements last.
         self._checker_policy.add_statements(*checker_statements)
         hotfix_policy.add_statements(*hotfix_statements)
@@ -582,16 +595,13 @@ class DeploymentGates(Construct):
         role: iam.IRole,
         statements: list[iam.PolicyStatement],
         runs: str,
+        *,
+        log_group_id: str | None = None,
     ) -> lambda_.Function:
         """A gate function running ``hands_off_gates.<module>.handler`` (the checks it ``runs``,
-        for its description) as ``role``; what it may write (its log group) goes to
-        ``statements``, for that role's policy."""
-        log_group = logs.LogGroup(
-            self,
-            f"{construct_id}Logs",
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        for its description) as ``role``; what it may write (its log group, ``log_group_id``,
+        default ``<construct_id>Logs``) goes to ``statements``, for that role's policy."""
+        log_group = _retained_log_group(self, log_group_id or f"{construct_id}Logs")
         # What log_group.grant_write(role) grants, in the role's inline policy.
         statements.append(
             iam.PolicyStatement(

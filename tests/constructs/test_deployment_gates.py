@@ -45,8 +45,8 @@ READERS = [
     "arn:aws:iam::333333333333:role/hands-off-orders-gate-reader",
 ]
 HOTFIXERS = [
-    "arn:aws:iam::222222222222:role/hands-off-orders-hotfix",
-    "arn:aws:iam::333333333333:role/hands-off-orders-hotfix",
+    "arn:aws:iam::222222222222:role/hands-off-orders-hotfix-writer",
+    "arn:aws:iam::333333333333:role/hands-off-orders-hotfix-writer",
 ]
 OVERRIDE = f"/hands-off/{PIPELINE}/override"
 CONFIG_PARAMETERS = [
@@ -654,8 +654,18 @@ def test_two_functions_one_for_the_checks_one_for_hotfix_on_python_314(built: Bu
     # the checks share one function; hotfix (it changes deployment groups) has its own
     assert {built.function_arn(m) for m in CHECK_MODULES} == {built.function_arn("alarms")}
     assert built.function_arn("hotfix") != built.function_arn("alarms")
-    # one log group per function, one for the three machines
-    t.resource_count_is("AWS::Logs::LogGroup", 3)
+    # one log group per function, one for the three machines, and the execution check's group of
+    # releases before the checks shared a function (kept for its AUDIT lines); all retained
+    groups = t.find_resources("AWS::Logs::LogGroup")
+    assert sorted(k.removeprefix("Gates")[:-8] for k in groups) == [
+        "DecideFunctionLogs",
+        "ExecutionFunctionLogs",
+        "GateLogs",
+        "HotfixFunctionLogs",
+    ]
+    for group in groups.values():
+        assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        assert group["Properties"] == {"RetentionInDays": 365}
 
 
 def test_every_task_of_the_checks_function_names_its_module_and_hotfix_tasks_do_not(built: Built) -> None:
@@ -770,7 +780,7 @@ def test_checker_role_may_do_exactly_this(built: Built) -> None:
         "codepipeline:GetPipelineExecution": [f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{PIPELINE}"],
     }
     [log_group] = log_groups  # the checks function's own: the hotfix function has its own role
-    assert "ChecksFunctionLogs" in log_group
+    assert "DecideFunctionLogs" in log_group  # (the id of the group it continues)
     assert all(s["Effect"] == "Allow" for s in statements)
 
 
@@ -833,8 +843,8 @@ def test_building_the_gates_costs_a_fixed_number_of_round_trips(bare_stack: Call
     # 105 before the checker statements were added in one call, the machine ARNs read once, the
     # definitions serialized in Python and the principals made once per process; 90 before the
     # six checks shared one function and the three machines one log group (63), then +4 for the
-    # hotfix function's own role.
-    assert build() == 67
+    # hotfix function's own role (67), +1 for the execution check's old log group kept (retained).
+    assert build() == 68
 
 
 # ------------------------------------------------------------------------- StateMachineStep

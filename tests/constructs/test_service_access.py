@@ -91,7 +91,7 @@ def test_exactly_four_roles_with_the_service_names(built: Built) -> None:
     assert sorted(r["Properties"]["RoleName"] for r in roles) == [
         "hands-off-orders-codedeploy",
         "hands-off-orders-gate-reader",
-        "hands-off-orders-hotfix",
+        "hands-off-orders-hotfix-writer",
         "hands-off-orders-runtime",
     ]
     built.template.resource_count_is("AWS::IAM::ManagedPolicy", 0)
@@ -122,7 +122,7 @@ def test_every_role_holds_its_permissions_inline_with_no_separate_policy(
         ),
         # only the tooling account's hotfix-function role: not the checker, not the account
         (
-            "hands-off-orders-hotfix",
+            "hands-off-orders-hotfix-writer",
             {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-orders-gate-hotfix"},
         ),
     ],

@@ -27,6 +27,7 @@ EAST = {
 WEST = {**EAST, "region": "us-west-2"}
 WHO = {"pipeline": "orders-application", "stage": "Prod-2", "execution_id": "exec-1"}
 READER = "arn:aws:iam::222222222222:role/hands-off-orders-gate-reader"
+WRITER = "arn:aws:iam::222222222222:role/hands-off-orders-hotfix-writer"
 
 
 @pytest.fixture
@@ -129,11 +130,11 @@ def test_a_failed_arm_turns_back_on_each_group_it_turned_off_with_its_own_audit_
     alarms = [{"name": "a-fault-rate"}, {"name": "a-latency-p99"}]
     assert sorted(sent[:2], key=str) == [
         ("us-east-1", None, {"enabled": False, "ignorePollAlarmFailure": False, "alarms": alarms}),
-        ("us-west-2", READER, {"enabled": False, "ignorePollAlarmFailure": False, "alarms": alarms}),
+        ("us-west-2", WRITER, {"enabled": False, "ignorePollAlarmFailure": False, "alarms": alarms}),
     ]
     assert sorted(sent[2:], key=str) == [
         ("us-east-1", None, {"enabled": True, "ignorePollAlarmFailure": False, "alarms": alarms}),
-        ("us-west-2", READER, {"enabled": True, "ignorePollAlarmFailure": False, "alarms": alarms}),
+        ("us-west-2", WRITER, {"enabled": True, "ignorePollAlarmFailure": False, "alarms": alarms}),
     ]
     lines = json_lines(capsys.readouterr().out)
     assert sorted((x["level"], x["group"]) for x in lines) == [
@@ -388,24 +389,28 @@ def test_each_group_is_reached_through_its_own_region_and_role(cd: FakeCodeDeplo
 
     set_hotfix("arm", [{**EAST, "role_arn": READER}, WEST], cd.factory, **WHO)
 
-    assert sorted((r, role) for r, role, _ in cd.updates()) == [("us-east-1", READER), ("us-west-2", None)]
+    assert sorted((r, role) for r, role, _ in cd.updates()) == [("us-east-1", WRITER), ("us-west-2", None)]
 
 
-def test_groups_are_updated_through_the_hotfix_role_when_one_is_given(cd: FakeCodeDeploy) -> None:
-    # the reader role (role_arn) may only read; the hotfix role alone may update
-    hotfix_role = "arn:aws:iam::333333333333:role/hands-off-orders-hotfix"
-
-    set_hotfix("arm", [{**EAST, "role_arn": READER, "hotfix_role_arn": hotfix_role}], cd.factory, **WHO)
+def test_groups_are_updated_through_the_accounts_writer_role_beside_the_reader(cd: FakeCodeDeploy) -> None:
+    # the reader role (role_arn) may only read; the same account's writer role alone may update
+    set_hotfix("arm", [{**EAST, "role_arn": READER}], cd.factory, **WHO)
 
     assert [(r, role, op) for r, role, op, _ in cd.calls] == [
-        ("us-east-1", hotfix_role, "GetDeploymentGroup"),
-        ("us-east-1", hotfix_role, "UpdateDeploymentGroup"),
+        ("us-east-1", WRITER, "GetDeploymentGroup"),
+        ("us-east-1", WRITER, "UpdateDeploymentGroup"),
     ]
 
 
-def test_the_bake_reads_through_the_reader_role_even_with_a_hotfix_role(cd: FakeCodeDeploy) -> None:
-    hotfix_role = "arn:aws:iam::333333333333:role/hands-off-orders-hotfix"
-    [target] = parse_hotfix_groups([{**EAST, "role_arn": READER, "hotfix_role_arn": hotfix_role}])
+def test_a_role_not_named_as_a_reader_is_used_as_it_is(cd: FakeCodeDeploy) -> None:
+    other = "arn:aws:iam::222222222222:role/some-role"
+    set_hotfix("arm", [{**EAST, "role_arn": other}], cd.factory, **WHO)
+
+    assert {role for _, role, _, _ in cd.calls} == {other}
+
+
+def test_the_bake_reads_through_the_reader_role(cd: FakeCodeDeploy) -> None:
+    [target] = parse_hotfix_groups([{**EAST, "role_arn": READER}])
 
     alarm_rollback_off(target, cd.factory)
 
@@ -439,7 +444,6 @@ def test_an_unknown_action_fails_closed(cd: FakeCodeDeploy) -> None:
             "hotfix_groups[0].deployment_group: expected the copy's deployment",
         ),
         ([{**EAST, "role_arn": "reader"}], "hotfix_groups[0].role_arn: expected an IAM role ARN"),
-        ([{**EAST, "hotfix_role_arn": 7}], "hotfix_groups[0].hotfix_role_arn: expected an IAM role ARN"),
         ([{**EAST, "own_alarms": "x"}], "hotfix_groups[0].own_alarms: expected a list of alarm names"),
         ([{**EAST, "own_alarms": [""]}], "hotfix_groups[0].own_alarms: expected a list of alarm names"),
     ],
@@ -461,7 +465,7 @@ def test_an_unknown_key_names_the_keys_expected(cd: FakeCodeDeploy) -> None:
         "groups": [],
         "changed": [],
         "reason": "hotfix event invalid: hotfix_groups[0].alarm: unknown key; expected one of application, "
-        "deployment_group, hotfix_role_arn, own_alarms, region, role_arn",
+        "deployment_group, own_alarms, region, role_arn",
     }
 
 

@@ -825,10 +825,11 @@ class TestHotfix:
         assert gate["status"] == "SUCCEEDED", gate
         assert json.loads(gate["output"])["hotfix"] is True
         assert groups_enabled(groups) == [False] * len(groups)
+        writer = {g["role_arn"].replace("-gate-reader", "-hotfix-writer") for g in groups}
         assert sorted((r, role) for r, role, _ in CODEDEPLOY.updates()) == sorted(
-            (g["region"], g["hotfix_role_arn"]) for g in groups
+            (g["region"], g["role_arn"].replace("-gate-reader", "-hotfix-writer")) for g in groups
         )
-        assert all(g["hotfix_role_arn"].endswith(":role/hands-off-orders-hotfix") for g in groups)
+        assert all(w.endswith(":role/hands-off-orders-hotfix-writer") for w in writer)
 
         # WHEN the bake of that stage runs while the copy's own alarm still fires
         bake_input = {

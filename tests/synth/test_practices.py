@@ -238,7 +238,7 @@ def test_iam_roles_live_once_per_account_and_deploy_first(fleet: Any, service: s
             for r in Template.from_stack(stack).find_resources("AWS::IAM::Role").values()
         }
         assert names == {
-            f"hands-off-{service}-{p}" for p in ("runtime", "codedeploy", "gate-reader", "hotfix")
+            f"hands-off-{service}-{p}" for p in ("runtime", "codedeploy", "gate-reader", "hotfix-writer")
         }
     for stage in app_stages(fleet, service):
         Template.from_stack(stage.stack).resource_count_is("AWS::IAM::Role", 0)
