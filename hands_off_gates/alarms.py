@@ -49,10 +49,12 @@ from .gate_common import (
 from .handler import gate_handler
 
 __all__ = [
+    "MAX_LISTED_ALARMS",
     "AlarmCheck",
     "AlarmRef",
     "AlarmsResult",
     "InAlarm",
+    "capped",
     "check_alarms",
     "handler",
     "parse_checks",
@@ -64,6 +66,12 @@ _CHECK_KEYS = frozenset({"region", "role_arn", "alarm_names", "alarm_name_prefix
 _NAMES_PER_CALL = 100  # DescribeAlarms AlarmNames limit
 _MAX_PAGES = 1000  # guards against a NextToken that never ends
 _MAX_REASON = 300
+MAX_LISTED_ALARMS = 20
+"""Most entries an alarms result lists per list (``reasons``, ``in_alarm``, ``insufficient_data``,
+``transient``, ``lifted``): an org-wide incident can put hundreds of alarms in ALARM, and a gate's
+two alarm results must stay well under the 256 KiB a Step Functions state may return
+(``States.DataLimitExceeded`` is caught by no catch: it would fail the gate instead of blocking it).
+A cut list has ``<list>_total`` beside it; a cut ``reasons`` ends with how many more there were."""
 _ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
 # How bad each state is, to keep the worse one of an alarm read twice; any other state ranks 2.
 _SEVERITY = {"OK": 0, "INSUFFICIENT_DATA": 1, "ALARM": 3}
@@ -125,6 +133,9 @@ class AlarmsResult(TypedDict):
             timeouts, dropped connections): reading again later may succeed.
         lifted: the lifted alarms found in ``ALARM`` (not blocking). Present only when
             :func:`check_alarms` was given alarms to lift.
+        reasons_total, in_alarm_total, insufficient_data_total, transient_total, lifted_total:
+            how many entries the list had, present only when :func:`capped` cut it at
+            :data:`MAX_LISTED_ALARMS`.
     """
 
     clear: bool
@@ -135,6 +146,11 @@ class AlarmsResult(TypedDict):
     insufficient_data: list[AlarmRef]
     transient: list[str]
     lifted: NotRequired[list[InAlarm]]
+    reasons_total: NotRequired[int]
+    in_alarm_total: NotRequired[int]
+    insufficient_data_total: NotRequired[int]
+    transient_total: NotRequired[int]
+    lifted_total: NotRequired[int]
 
 
 def parse_checks(raw: object) -> list[AlarmCheck]:
@@ -351,4 +367,20 @@ def handler(event: Mapping[str, Any], *, now: datetime, cloudwatch: ClientFactor
     result = check_alarms(event.get("checks"), cloudwatch, label=label)
     if label == "app":
         emit_health(event, len(result["in_alarm"]))
-    return result
+    return capped(result)
+
+
+def capped(result: AlarmsResult) -> AlarmsResult:
+    """``result`` with at most :data:`MAX_LISTED_ALARMS` entries per list, each cut list's total
+    beside it (``reasons_total``, ``in_alarm_total``...) and a last reason saying how many more
+    blockers there were. ``clear`` is unchanged: a cut result blocks exactly as the whole one."""
+    out: dict[str, Any] = dict(result)
+    for key in ("reasons", "in_alarm", "insufficient_data", "transient", "lifted"):
+        listed = result.get(key)
+        if isinstance(listed, list) and len(listed) > MAX_LISTED_ALARMS:
+            out[key] = listed[:MAX_LISTED_ALARMS]
+            out[f"{key}_total"] = len(listed)
+    if "reasons_total" in out:
+        more = out["reasons_total"] - MAX_LISTED_ALARMS
+        out["reasons"] = [*out["reasons"], f"and {more} more {result['label']} alarm blockers"]
+    return out  # type: ignore[return-value]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -687,3 +688,63 @@ def test_without_lifted_alarms_the_result_has_no_lifted_key() -> None:
     assert "lifted" not in check_alarms(
         [{"region": "us-east-1", "alarm_names": ["orders-health"]}], moto_factory
     )
+
+
+# ------------------------------------------------------------------------------ capped
+
+
+def _many(n: int) -> dict[str, Any]:
+    in_alarm = [{"name": f"org-critical-{i}", "region": "us-east-1", "reason": "r"} for i in range(n)]
+    return {
+        "clear": False,
+        "label": "org",
+        "reasons": [f"org alarm 'org-critical-{i}' is in ALARM" for i in range(n)],
+        "in_alarm": in_alarm,
+        "checked": n,
+        "insufficient_data": [],
+        "transient": [],
+    }
+
+
+def test_a_result_within_the_cap_is_returned_as_it_is() -> None:
+    from hands_off_gates.alarms import MAX_LISTED_ALARMS, capped
+
+    result = _many(MAX_LISTED_ALARMS)
+    assert capped(result) == result  # type: ignore[arg-type]
+
+
+def test_a_long_result_lists_the_first_counts_all_and_still_blocks() -> None:
+    from hands_off_gates.alarms import MAX_LISTED_ALARMS, capped
+
+    result = capped(_many(MAX_LISTED_ALARMS + 7))  # type: ignore[arg-type]
+    assert result["clear"] is False
+    assert result["in_alarm"] == _many(MAX_LISTED_ALARMS)["in_alarm"]
+    assert (result["in_alarm_total"], result["reasons_total"]) == (
+        MAX_LISTED_ALARMS + 7,
+        MAX_LISTED_ALARMS + 7,
+    )
+    assert result["reasons"][:-1] == _many(MAX_LISTED_ALARMS)["reasons"]
+    assert result["reasons"][-1] == "and 7 more org alarm blockers"
+    assert "insufficient_data_total" not in result
+    assert result["checked"] == MAX_LISTED_ALARMS + 7
+
+
+def test_decide_blocks_on_a_cut_org_result_as_on_the_whole_one() -> None:
+    from hands_off_gates.alarms import capped
+    from hands_off_gates.decide import decide
+
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    clear = {"clear": True, "label": "app", "reasons": [], "in_alarm": [], "checked": 1}
+    common = {
+        "app": clear,
+        "window": {"open": True, "reason": "open"},
+        "override": {"active": False, "reason": "no override"},
+        "started_at": now.isoformat(),
+        "now": now,
+        "max_wait_seconds": 3600,
+    }
+    whole = decide(org=_many(300), **common)  # type: ignore[arg-type]
+    cut = decide(org=capped(_many(300)), **common)  # type: ignore[arg-type]
+    assert (whole["proceed"], cut["proceed"]) == (False, False)
+    assert "org alarm 'org-critical-0' is in ALARM" in cut["reason"]
+    assert "and 280 more org alarm blockers" in cut["reason"]

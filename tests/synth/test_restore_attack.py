@@ -136,6 +136,31 @@ def test_a_bake_watch_result_stays_under_the_step_functions_payload_limit(
     assert result["reason"].endswith("characters)")
 
 
+@pytest.mark.usefixtures("local_aws")
+def test_a_gate_alarm_check_result_stays_under_the_step_functions_payload_limit(
+    pipeline_template: dict[str, Any],
+) -> None:
+    """The gate's twin of the bake's cap: hundreds of ``org-critical-*`` alarms in ALARM made the
+    org check's result (and the gate's Parallel output holding the app and org results) exceed
+    the 256 KiB a state may return: States.DataLimitExceeded, which no catch catches, failed the
+    gate instead of blocking it. The result lists the first alarms and counts them all, and still
+    blocks."""
+    gate_input = tha._gate(pipeline_template)
+    [check, *_] = gate_input["org_checks"]
+    cloudwatch = tge.cloudwatch_as(check["role_arn"], check["region"])
+    for i in range(300):
+        tge.put_alarm(cloudwatch, f"org-critical-{i:03d}-" + "x" * 230, "ALARM", reason="r" * 1000)
+    alarms = importlib.import_module("hands_off_gates.alarms")
+    result = alarms.handler({"label": "org", "checks": gate_input["org_checks"]}, None)
+    assert result["clear"] is False
+    size = len(json.dumps(result).encode())
+    assert size <= 64 * 1024, f"the org alarms result is {size} bytes: two of them pass 256 KiB"
+    assert (len(result["in_alarm"]), result["in_alarm_total"]) == (alarms.MAX_LISTED_ALARMS, 300)
+    assert len(result["reasons"]) == alarms.MAX_LISTED_ALARMS + 1
+    assert result["reasons"][-1] == f"and {300 - alarms.MAX_LISTED_ALARMS} more org alarm blockers"
+    assert result["reasons_total"] == 300
+
+
 # ---------------------------------------------------------------- F2: stopped after arm, before the bake
 def _succeeded_gate(bridge: tha._EventBridge) -> str:
     sfn = boto3.client("stepfunctions")
