@@ -54,9 +54,9 @@ events; a failed override read (the function broken: Lambda's own errors are ret
 so a bake allows :data:`~hands_off_gates.contract.UNREADABLE_POLL_LIMIT` of them, then turns alarm
 rollback back on and fails with ``BakeOverrideUnreadable`` (paged). Step Functions and EventBridge
 deliver these status-change events best effort. A pipeline execution stopped between a gate's
-success and its bake ends no Step Functions execution: the pipeline's own ending (``STOPPED``,
-``FAILED``, ``SUPERSEDED``, ``CANCELED``) starts ``Restore`` for every gated stage instead
-(:meth:`DeploymentGates.restore_when_pipeline_ends`).
+success and its bake ends no Step Functions execution: the stage's own ending (``FAILED``,
+``STOPPED``, ``CANCELED``) starts ``Restore`` for that stage instead
+(:meth:`DeploymentGates.restore_when_stage_ends`).
 """
 
 from __future__ import annotations
@@ -113,9 +113,9 @@ __all__ = [
     "INPUT_UNVERIFIED_ERROR",
     "OVERRIDE_UNREADABLE_ERROR",
     "PAGED_ERRORS",
-    "PIPELINE_ENDED_STATES",
-    "PIPELINE_STATUS_EVENT",
     "RETRIED_LAMBDA_ERRORS",
+    "STAGE_ENDED_STATES",
+    "STAGE_STATUS_EVENT",
     "UNPAGED_ERRORS",
     "DeploymentGates",
     "StateMachineStep",
@@ -193,14 +193,13 @@ ENDED_EARLY_STATUSES: tuple[str, ...] = ("ABORTED", "TIMED_OUT")
 :attr:`DeploymentGates.ended_early` restores a gate or bake that ended so (or ``FAILED``) with the
 ``Restore`` machine."""
 
-PIPELINE_STATUS_EVENT = "CodePipeline Pipeline Execution State Change"
-"""The EventBridge detail type CodePipeline sends when a pipeline execution changes state."""
+STAGE_STATUS_EVENT = "CodePipeline Stage Execution State Change"
+"""The EventBridge detail type CodePipeline sends when a stage of a pipeline execution changes state
+(its ``detail`` carries ``pipeline``, ``execution-id``, ``stage`` and ``state``)."""
 
-PIPELINE_ENDED_STATES: tuple[str, ...] = ("STOPPED", "FAILED", "SUPERSEDED", "CANCELED")
-"""The states of a pipeline execution that ended without succeeding:
-:meth:`DeploymentGates.restore_when_pipeline_ends` restores every gated stage then."""
-
-_MAX_RULE_TARGETS = 5  # EventBridge: targets per rule
+STAGE_ENDED_STATES: tuple[str, ...] = ("FAILED", "STOPPED", "CANCELED")
+"""The states of a stage execution that ended without succeeding:
+:meth:`DeploymentGates.restore_when_stage_ends` restores that stage then."""
 _RESTORE_TIMEOUT_SECONDS = 3600  # the restore's few tasks take minutes at most, with retries
 _TASK_TIMEOUT_SECONDS = 90  # past the functions' 60 s: an invocation that hangs ends
 # Made once (each is a round trip to the jsii runtime), shared by every pipeline's functions.
@@ -1275,63 +1274,64 @@ class DeploymentGates(Construct):
         rule.add_target(events_targets.SfnStateMachine(self.restore, role=self._restore_starter))
         return rule
 
-    def restore_when_pipeline_ends(self, gate_inputs: Sequence[tuple[str, str]]) -> list[events.Rule]:
-        """Start the ``Restore`` machine for every gated stage when an execution of the pipeline
-        ends without succeeding (``STOPPED``, ``FAILED``, ``SUPERSEDED``, ``CANCELED``:
-        :data:`PIPELINE_ENDED_STATES`).
+    def restore_when_stage_ends(self, gate_inputs: Sequence[tuple[str, str, str]]) -> list[events.Rule]:
+        """Start the ``Restore`` machine for a gated stage when a pipeline execution's run of that
+        stage ends without succeeding (``FAILED``, ``STOPPED``, ``CANCELED``:
+        :data:`STAGE_ENDED_STATES`).
 
         A gate that armed a hotfix and SUCCEEDED leaves the stage's deployment groups with alarm
-        rollback off until its bake turns it back on; an execution stopped (or failed, or
-        abandoned) before that bake runs starts no bake and ends no Step Functions execution, so
-        :attr:`ended_early` never fires. Here the pipeline's own ending does: each target gives
+        rollback off until its bake turns it back on; a stage stopped (or failed, or cancelled)
+        before that bake runs starts no bake and ends no Step Functions execution, so
+        :attr:`ended_early` never fires. Here the stage's own ending does: the rule gives
         ``Restore`` the stage gate's input pointer (parameter name, the SHA-256 its action
-        carries, the ended execution's id), as a gate's status-change event would, and ``Restore``
+        carries, the execution's id), as a gate's status-change event would, and ``Restore``
         verifies and uses it exactly as then (it only ever turns alarm rollback on; a stage that
-        armed nothing has nothing to turn on). One rule per five stages (EventBridge's targets per
-        rule); its role is the one that may start ``Restore`` only.
+        armed nothing has nothing to turn on). One rule per stage, matching that stage only: an
+        execution ending in one stage never turns alarm rollback back on under another
+        execution's hotfix in another stage (an execution waiting between stages, e.g.
+        superseded, has none armed: each stage's bake restores before the stage ends). Its role
+        is the one that may start ``Restore`` only.
 
         Args:
-            gate_inputs: ``(parameter name, config_digest of its value)`` of each stage's gate.
+            gate_inputs: ``(CodePipeline stage name, parameter name, config_digest of its value)``
+                of each gated stage.
 
         Returns:
-            The rules (none without gate inputs).
+            The rules, one per stage.
         """
         execution = events.EventField.from_path("$.detail.execution-id")
         state = events.EventField.from_path("$.detail.state")
         rules = []
-        for start in range(0, len(gate_inputs), _MAX_RULE_TARGETS):
+        for stage, parameter, digest in gate_inputs:
             rule = events.Rule(
                 self,
-                f"RestorePipelineEnded{start // _MAX_RULE_TARGETS or ''}",
+                f"RestoreStageEnded{stage}",
                 description=(
-                    f"{self.pipeline_name}: an execution ended unsucceeded, maybe between a gate that armed "
-                    "a hotfix and its bake: turn the stages' CodeDeploy alarm rollback back on"
+                    f"{self.pipeline_name}: stage {stage} ended unsucceeded, maybe between a gate that "
+                    "armed a hotfix and its bake: turn its CodeDeploy alarm rollback back on"
                 ),
                 event_pattern=events.EventPattern(
                     source=["aws.codepipeline"],
-                    detail_type=[PIPELINE_STATUS_EVENT],
-                    detail={"pipeline": [self.pipeline_name], "state": list(PIPELINE_ENDED_STATES)},
+                    detail_type=[STAGE_STATUS_EVENT],
+                    detail={
+                        "pipeline": [self.pipeline_name],
+                        "stage": [stage],
+                        "state": list(STAGE_ENDED_STATES),
+                    },
                 ),
             )
-            for parameter, digest in gate_inputs[start : start + _MAX_RULE_TARGETS]:
-                pointer = {
-                    "config_parameter": parameter,
-                    "config_sha256": digest,
-                    "pipeline_execution_id": execution,
-                }
-                event = {
-                    "detail": {
-                        "executionArn": f"pipeline {self.pipeline_name} execution {execution} {state}",
-                        "input": json.dumps(pointer, separators=(",", ":")),
-                    }
-                }
-                rule.add_target(
-                    events_targets.SfnStateMachine(
-                        self.restore,
-                        role=self._restore_starter,
-                        input=events.RuleTargetInput.from_object(event),
-                    )
+            pointer = {
+                "config_parameter": parameter,
+                "config_sha256": digest,
+                "pipeline_execution_id": execution,
+            }
+            ended = f"pipeline {self.pipeline_name} execution {execution} stage {stage} {state}"
+            event = {"detail": {"executionArn": ended, "input": json.dumps(pointer, separators=(",", ":"))}}
+            rule.add_target(
+                events_targets.SfnStateMachine(
+                    self.restore, role=self._restore_starter, input=events.RuleTargetInput.from_object(event)
                 )
+            )
             rules.append(rule)
         return rules
 

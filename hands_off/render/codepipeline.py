@@ -365,9 +365,13 @@ def render(
         stack, plan, build, synth, rendered, stage_factory, access_stack_factory, paging, paging_registry
     )
     paging_registry.close(naming.pipeline)  # its stages are synthesized: no subscription may follow
-    # An execution that ends unsucceeded between a gate that armed a hotfix and its bake: restore.
-    gates.restore_when_pipeline_ends(
-        [(s.gate.parameter_name, config_digest(s.gate.json)) for s in plan.stages if s.gate is not None]
+    # A stage that ends unsucceeded between its gate (which may have armed a hotfix) and its bake.
+    gates.restore_when_stage_ends(
+        [
+            (s.name, s.gate.parameter_name, config_digest(s.gate.json))
+            for s in plan.stages
+            if s.gate is not None
+        ]
     )
     _check_bake_traffic(plan, rendered)
     pipeline.build_pipeline()
@@ -766,7 +770,12 @@ def _override_writer(stack: Stack, plan: PipelinePlan) -> iam.ManagedPolicy:
         "OverrideWriter",
         managed_policy_name=f"{naming.prefix}-{naming.service}-override-writer",
         description=f"Write the gate override of {naming.pipeline} ({naming.override_parameter}) only",
-        statements=[iam.PolicyStatement(actions=["ssm:PutParameter"], resources=[parameter_arn])],
+        # Write it, or delete it: deleting revokes an override (e.g. a hotfix mid-bake).
+        statements=[
+            iam.PolicyStatement(
+                actions=["ssm:DeleteParameter", "ssm:PutParameter"], resources=[parameter_arn]
+            )
+        ],
     )
 
 

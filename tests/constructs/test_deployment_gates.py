@@ -1413,29 +1413,28 @@ def test_a_bake_or_restore_that_ended_early_pages_like_a_failed_one(
 # ----------------------------------------------------------- the pipeline execution ended
 
 
-def test_an_unsucceeded_pipeline_execution_restores_every_gated_stage_five_per_rule(
+def test_a_gated_stage_that_ends_unsucceeded_restores_that_stage_only(
     bare_stack: Callable[..., Stack],
 ) -> None:
-    # GIVEN six gated stages (EventBridge allows five targets per rule)
+    # GIVEN six gated stages
     stack = bare_stack()
     gates = new_gates(stack)
-    inputs = [(f"/hands-off/{PIPELINE}/gates/S{i}-Gate", f"{i:064x}") for i in range(6)]
-    rules = gates.restore_when_pipeline_ends(inputs)
-    template = Template.from_stack(stack).to_json()
-    # THEN two rules on this pipeline's executions that ended unsucceeded
-    assert len(rules) == 2
-    found = [template["Resources"][stack.get_logical_id(r.node.default_child)]["Properties"] for r in rules]
-    for rule in found:
-        assert rule["EventPattern"] == {
+    inputs = [(f"Prod-{i}", f"/hands-off/{PIPELINE}/gates/Prod-{i}-Gate", f"{i:064x}") for i in range(6)]
+    rules = gates.restore_when_stage_ends(inputs)
+    template = Template.from_stack(stack)
+    starter = rule_on(template, "RestoreEnded")["Properties"]["Targets"][0]["RoleArn"]
+    resources = template.to_json()["Resources"]
+    # THEN one rule per stage, on that stage's unsucceeded endings in this pipeline only
+    assert len(rules) == 6
+    for rule, (stage, parameter, digest) in zip(rules, inputs, strict=True):
+        properties = resources[stack.get_logical_id(rule.node.default_child)]["Properties"]
+        assert properties["EventPattern"] == {
             "source": ["aws.codepipeline"],
-            "detail-type": ["CodePipeline Pipeline Execution State Change"],
-            "detail": {"pipeline": [PIPELINE], "state": ["STOPPED", "FAILED", "SUPERSEDED", "CANCELED"]},
+            "detail-type": ["CodePipeline Stage Execution State Change"],
+            "detail": {"pipeline": [PIPELINE], "stage": [stage], "state": ["FAILED", "STOPPED", "CANCELED"]},
         }
-    targets = [t for rule in found for t in rule["Targets"]]
-    assert [len(rule["Targets"]) for rule in found] == [5, 1]
-    starter = rule_on(Template.from_stack(stack), "RestoreEnded")["Properties"]["Targets"][0]["RoleArn"]
-    for target, (parameter, digest) in zip(targets, inputs, strict=True):
-        # each starts Restore, with the role that may start Restore only
+        # one target: Restore, with the role that may start Restore only
+        [target] = properties["Targets"]
         assert target["Arn"] == {"Ref": stack.get_logical_id(gates.restore.node.default_child)}
         assert target["RoleArn"] == starter
         # with what a gate's status-change event gives it: the stage gate's pointer
@@ -1454,9 +1453,9 @@ def test_an_unsucceeded_pipeline_execution_restores_every_gated_stage_five_per_r
             "config_sha256": digest,
             "pipeline_execution_id": "e-1",
         }
-        assert body["detail"]["executionArn"] == f"pipeline {PIPELINE} execution e-1 STOPPED"
+        assert body["detail"]["executionArn"] == f"pipeline {PIPELINE} execution e-1 stage {stage} STOPPED"
 
 
-def test_no_gated_stage_no_pipeline_ended_rule(bare_stack: Callable[..., Stack]) -> None:
+def test_no_gated_stage_no_stage_ended_rule(bare_stack: Callable[..., Stack]) -> None:
     stack = bare_stack()
-    assert new_gates(stack).restore_when_pipeline_ends([]) == []
+    assert new_gates(stack).restore_when_stage_ends([]) == []

@@ -212,18 +212,13 @@ def test_a_blocked_gate_starts_no_restore(pipeline_template: dict[str, Any]) -> 
     assert bridge.matching(event) == []
 
 
-def _pipeline_event(state: str, pipeline: str = "orders-application") -> dict[str, Any]:
-    """CodePipeline's event for an execution of ``pipeline`` that changed to ``state``."""
+def _stage_event(state: str, stage: str = "Prod-2", pipeline: str = "orders-application") -> dict[str, Any]:
+    """CodePipeline's event for ``stage`` of an execution of ``pipeline`` that changed to ``state``."""
     return {
         "version": "0",
         "source": "aws.codepipeline",
-        "detail-type": "CodePipeline Pipeline Execution State Change",
-        "detail": {
-            "pipeline": pipeline,
-            "execution-id": tha.EXECUTION,
-            "state": state,
-            "execution-trigger": {},
-        },
+        "detail-type": "CodePipeline Stage Execution State Change",
+        "detail": {"pipeline": pipeline, "execution-id": tha.EXECUTION, "stage": stage, "state": state},
     }
 
 
@@ -239,24 +234,20 @@ def _deploy_gate_parameters(template: dict[str, Any]) -> None:
 
 
 @pytest.mark.usefixtures("local_aws")
-@pytest.mark.parametrize("state", ["STOPPED", "FAILED", "SUPERSEDED", "CANCELED"])
+@pytest.mark.parametrize("state", ["STOPPED", "FAILED", "CANCELED"])
 def test_a_hotfix_armed_whose_pipeline_was_stopped_before_the_bake_is_restored_or_pages(
     pipeline_template: dict[str, Any], state: str
 ) -> None:
     """F2 (stage-stop part): the gate armed and SUCCEEDED; the pipeline execution is stopped
     during the deploy actions: no bake, no Step Functions ending to start a Restore. The
-    pipeline's own ending starts one per gated stage, from the stage gate's deployed input."""
+    stage's own ending starts one for that stage, from the stage gate's deployed input."""
     _deploy_gate_parameters(pipeline_template)
     groups = tha._arm(pipeline_template)
     bridge = _AllRules(pipeline_template)
-    for event in (bridge.status_event(_succeeded_gate(bridge)), _pipeline_event(state)):
+    for event in (bridge.status_event(_succeeded_gate(bridge)), _stage_event(state)):
         bridge.deliver(event)
-    gated = [
-        k for k in pipeline_template["Resources"] if re.fullmatch(r"(Gamma|Prod\d)GateConfig[0-9A-F]{8}", k)
-    ]
-    assert len(bridge.started) == len(gated) == 5  # Gamma and Prod-1..4
-    for started in bridge.started:
-        assert bridge.finish(started)["status"] == "SUCCEEDED"
+    [started] = bridge.started  # Prod-2's only
+    assert bridge.finish(started)["status"] == "SUCCEEDED"
 
     assert tge.groups_enabled(groups) == [True] * len(groups)
 
@@ -265,24 +256,34 @@ def test_a_hotfix_armed_whose_pipeline_was_stopped_before_the_bake_is_restored_o
 @pytest.mark.parametrize(
     "event",
     [
-        _pipeline_event("SUCCEEDED"),
-        _pipeline_event("STARTED"),
-        _pipeline_event("STOPPING"),
-        _pipeline_event("STOPPED", pipeline="catalog-application"),
+        _stage_event("SUCCEEDED"),
+        _stage_event("STARTED"),
+        _stage_event("STOPPING"),
+        _stage_event("STOPPED", stage="Build"),  # no gate there
+        _stage_event("STOPPED", pipeline="catalog-application"),
+        {**_stage_event("STOPPED"), "detail-type": "CodePipeline Pipeline Execution State Change"},
     ],
 )
-def test_a_succeeded_running_or_other_pipelines_execution_starts_no_restore(
+def test_a_succeeded_running_ungated_or_other_pipelines_stage_starts_no_restore(
     pipeline_template: dict[str, Any], event: dict[str, Any]
 ) -> None:
     bridge = _AllRules(pipeline_template)
-    assert [r for r in bridge.matching(event) if "RestorePipelineEnded" in r] == []
+    assert [r for r in bridge.matching(event) if "RestoreStageEnded" in r] == []
 
 
 @pytest.mark.usefixtures("local_aws")
-def test_a_pipeline_ended_restore_of_a_rewritten_input_acts_on_nothing_and_fails_paged(
+def test_each_gated_stage_has_a_rule_of_its_own(pipeline_template: dict[str, Any]) -> None:
+    bridge = _AllRules(pipeline_template)
+    for stage in ("Gamma", "Prod-1", "Prod-2", "Prod-3", "Prod-4"):
+        [rule] = [r for r in bridge.matching(_stage_event("FAILED", stage=stage)) if "RestoreStageEnded" in r]
+        assert rule.startswith(f"GatesRestoreStageEnded{stage.replace('-', '')}")
+
+
+@pytest.mark.usefixtures("local_aws")
+def test_a_stage_ended_restore_of_a_rewritten_input_acts_on_nothing_and_fails_paged(
     pipeline_template: dict[str, Any],
 ) -> None:
-    """The pipeline-ended Restore verifies the parameter as every Restore does: a rewritten gate
+    """The stage-ended Restore verifies the parameter as every Restore does: a rewritten gate
     input is not used (the groups stay as they are) and the Restore fails with a paged error."""
     _deploy_gate_parameters(pipeline_template)
     groups = tha._arm(pipeline_template)
@@ -296,12 +297,11 @@ def test_a_pipeline_ended_restore_of_a_rewritten_input_acts_on_nothing_and_fails
     rewritten["hotfix_groups"] = []
     ssm.put_parameter(Name=prod2["Name"], Value=json.dumps(rewritten), Type="String", Overwrite=True)
     bridge = _AllRules(pipeline_template)
-    bridge.deliver(_pipeline_event("STOPPED"))
+    bridge.deliver(_stage_event("STOPPED"))
 
-    results = [bridge.finish(started) for started in bridge.started]
-    failed = [r for r in results if r["status"] == "FAILED"]
-    assert [r["error"] for r in failed] == ["GateInputTampered"]
-    assert prod2["Name"] in failed[0]["cause"]
+    [result] = [bridge.finish(started) for started in bridge.started]
+    assert (result["status"], result["error"]) == ("FAILED", "GateInputTampered")
+    assert prod2["Name"] in result["cause"]
     assert tge.groups_enabled(groups) == [False] * len(groups)  # Prod-2's were not touched
 
 

@@ -285,14 +285,19 @@ def test_writing_the_override_is_a_policy_of_its_own(fleet: Any, service: str) -
         if p["Properties"].get("ManagedPolicyName") == f"hands-off-{service}-override-writer"
     ]
     [statement] = writer["PolicyDocument"]["Statement"]
-    assert (statement["Effect"], statement["Action"]) == ("Allow", "ssm:PutParameter")
+    # write it, or delete it (revoking an override; what the README's SCP example reserves for
+    # the override writers too)
+    assert (statement["Effect"], statement["Action"]) == (
+        "Allow",
+        ["ssm:DeleteParameter", "ssm:PutParameter"],
+    )
     assert flat(statement["Resource"]) == parameter
     # ... and nothing else in the pipeline stack may write it
     for holder, other in identity_statements(template.to_json()):
         if holder.startswith("OverrideWriter"):
             continue
         actions = other["Action"] if isinstance(other["Action"], list) else [other["Action"]]
-        assert not any(a in ("ssm:PutParameter", "ssm:*") for a in actions)
+        assert not any(a in ("ssm:PutParameter", "ssm:DeleteParameter", "ssm:*") for a in actions)
 
 
 # ------------------------------------------------------------- tampered gate inputs page (issue 8)
