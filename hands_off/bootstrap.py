@@ -77,9 +77,9 @@ _WIDTH = 100
 # Services whose resources the application stacks create, all actions: LambdaService (function,
 # version, alias, permissions, code-signing config), AlarmFactory (alarms, composite alarm,
 # anomaly detection), CodeDeploy (deployment group and config; the baseline's shared
-# applications), the canary rule, the function's log group, the paging topic. Scoped per action
-# below for IAM and KMS only, where a service-wide grant would let CloudFormation escalate (iam:*)
-# or read data (kms:Decrypt).
+# applications), the canary schedule (scheduler), the function's log group, the paging topic.
+# Scoped per action below for IAM and KMS only, where a service-wide grant would let
+# CloudFormation escalate (iam:*) or read data (kms:Decrypt).
 # EcsService and Ec2Fleet add the cluster, service and task definition (ecs), the load balancer
 # (elasticloadbalancing), the Auto Scaling group (autoscaling) and the VPC, security groups,
 # launch template and flow logs (ec2).
@@ -88,7 +88,10 @@ _APPLICATION_SERVICES = (
     "codedeploy",
     "cloudwatch",
     "sns",
+    # The canary rules (and their permissions) of copies deployed before the canary schedules:
+    # CloudFormation deletes them on the copies' next deployment.
     "events",
+    "scheduler",
     "logs",
     "ecs",
     "elasticloadbalancing",
@@ -163,10 +166,12 @@ _ROLE_ACTIONS = (
     "iam:PutRolePermissionsBoundary",
 )
 
-# The function runs as the runtime role; the deployment group acts as the CodeDeploy role.
+# The function runs as the runtime role; the deployment group acts as the CodeDeploy role; the
+# canary's schedule invokes the alias as the canary role.
 _PASSED_TO = (
     "lambda.amazonaws.com",
     "codedeploy.amazonaws.com",
+    "scheduler.amazonaws.com",
     # ECS tasks and their execution role, ECS's load-balancer role, EC2 hosts, VPC flow logs.
     "ecs-tasks.amazonaws.com",
     "ecs.amazonaws.com",

@@ -106,6 +106,9 @@ class RolePurpose(enum.StrEnum):
     """Instance profile role of a server fleet's hosts (EC2 copies only)."""
     FLEET_DEPLOY = "fleet-deploy"
     """Role the pipeline's CodeDeploy action assumes in a target account (EC2 copies only)."""
+    CANARY = "canary"
+    """Role EventBridge Scheduler invokes the copies' ``live`` aliases as (the canary, P18); it may
+    invoke those aliases only."""
     ENDPOINTS = "endpoints"
     """Role Zeta's tests assume to read production endpoint outputs (copies whose endpoint is
     only known once deployed, e.g. behind a load balancer)."""

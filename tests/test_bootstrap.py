@@ -176,7 +176,8 @@ def test_execution_policy_allows_only_the_application_services() -> None:
         "cloudwatch",
         "sns",
         "kms",
-        "events",
+        "events",  # deletes the canary rules of copies made before the canary schedules
+        "scheduler",
         "logs",
         "s3",
         "ssm",
@@ -224,6 +225,7 @@ def test_execution_policy_allows_only_the_application_services() -> None:
             "iam:PassedToService": [
                 "lambda.amazonaws.com",
                 "codedeploy.amazonaws.com",
+                "scheduler.amazonaws.com",
                 "ecs-tasks.amazonaws.com",
                 "ecs.amazonaws.com",
                 "ec2.amazonaws.com",

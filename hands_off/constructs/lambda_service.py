@@ -9,11 +9,10 @@ from typing import Any, ClassVar
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codedeploy as codedeploy
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms, account_paging_topic
@@ -23,11 +22,24 @@ from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, DeploymentPolicy, TrafficShape
 from hands_off.naming import ALIAS_NAME, LAMBDA_APPLICATION_NAME, RolePurpose, ServiceNaming
 
-__all__ = ["ALIAS_NAME", "CODEDEPLOY_ALIAS_ACTIONS", "LambdaService", "deployment_config_for"]
+__all__ = [
+    "ALIAS_NAME",
+    "CANARY_SCHEDULE",
+    "CODEDEPLOY_ALIAS_ACTIONS",
+    "SCHEDULER_PRINCIPAL",
+    "LambdaService",
+    "deployment_config_for",
+]
 
 
 CODEDEPLOY_ALIAS_ACTIONS = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"]
 """What CodeDeploy needs on an alias: the actions of AWSCodeDeployRoleForLambdaLimited, scoped."""
+
+CANARY_SCHEDULE = "rate(1 minute)"
+"""How often the canary invokes a copy's ``live`` alias (P18: continuous traffic, every minute)."""
+
+SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
+"""EventBridge Scheduler, which invokes the canary as the service's ``canary`` role."""
 
 
 _Config = codedeploy.LambdaDeploymentConfig
@@ -71,26 +83,14 @@ def _default_runtime() -> lambda_.Runtime:
     return lambda_.Runtime.PYTHON_3_14
 
 
-@cache
-def _every_minute() -> events.Schedule:
-    return events.Schedule.rate(_duration("minutes", 1))
-
-
-_CANARY_INPUTS: dict[str, events.RuleTargetInput] = {}
-
-
-def _canary_input(payload: Mapping[str, Any]) -> events.RuleTargetInput:
-    """``RuleTargetInput.from_object(payload)``, made once per process for every payload with the
-    same JSON (a service's copies share theirs): an input is immutable, rendered anew into each rule
-    that uses it. A payload that is not plain JSON is not shared."""
+def _canary_input(scope: Construct, payload: Mapping[str, Any]) -> str:
+    """The canary's request as the schedule's ``Input``: ``payload`` as compact JSON (what an
+    EventBridge rule's ``RuleTargetInput.from_object`` rendered), made in Python when it is plain
+    JSON, else by CDK (a payload holding tokens)."""
     try:
-        key = json.dumps(payload, allow_nan=False)
+        return json.dumps(dict(payload), separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):
-        return events.RuleTargetInput.from_object(dict(payload))
-    made = _CANARY_INPUTS.get(key)
-    if made is None:
-        made = _CANARY_INPUTS[key] = events.RuleTargetInput.from_object(dict(payload))
-    return made
+        return Stack.of(scope).to_json_string(dict(payload))
 
 
 def deployment_config_for(
@@ -145,14 +145,18 @@ class LambdaService(Construct):
             account) allowed to invoke the alias. Default: none.
         runtime: Default: Python 3.14.
         environment: environment variables of the function. Default: none.
-        canary_payload: when given, an EventBridge rule invokes the alias with it every minute,
-            so alarms (and bakes) have signal even at low traffic (P18). Default: none.
+        canary_payload: when given, an EventBridge Scheduler schedule invokes the alias with it
+            every minute, so alarms (and bakes) have signal even at low traffic (P18). Default:
+            none.
         watch_traffic: create the traffic-anomaly alarm and roll back on it. Default: only when
             ``canary_payload`` is given (without continuous traffic, "no data" is normal).
         execution_role: the function's role, e.g. one shared by every copy in an account (IAM
             roles are per account; see ``ServiceAccessStack``). Default: a new role that may write
             only this function's log group.
         deploy_role: CodeDeploy's role. Default: a new role scoped to this alias and its alarms.
+        canary_role_arn: the role the canary's schedule invokes the alias as, e.g. the service's
+            ``canary`` role of the account (``ServiceAccessStack``). Default: a new role that may
+            invoke only this alias (with ``canary_payload``).
     """
 
     codedeploy_application: ClassVar[str] = LAMBDA_APPLICATION_NAME
@@ -193,6 +197,7 @@ class LambdaService(Construct):
                 scope, "DeployRole", naming.role_arn(account, RolePurpose.CODEDEPLOY), mutable=False
             ),
             canary_payload=canary_payload,
+            canary_role_arn=naming.role_arn(account, RolePurpose.CANARY),
             # Customers (production) or the canary (Gamma) give continuous traffic to watch.
             watch_traffic=deployment.production or canary_payload is not None,
         )
@@ -215,6 +220,7 @@ class LambdaService(Construct):
         watch_traffic: bool | None = None,
         execution_role: iam.IRole | None = None,
         deploy_role: iam.IRole | None = None,
+        canary_role_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(
@@ -272,20 +278,37 @@ class LambdaService(Construct):
         ).lambda_alarms(
             self.alias, watch_traffic=canary_payload is not None if watch_traffic is None else watch_traffic
         )
-        self.canary_rule: events.Rule | None = None
+        self.canary_schedule: scheduler.CfnSchedule | None = None
+        """The EventBridge Scheduler schedule of the canary (P18), or ``None`` without one."""
         if canary_payload is not None:
-            self.canary_rule = events.Rule(
+            if canary_role_arn is None:
+                own_canary_role = iam.Role(
+                    self,
+                    "CanaryRole",
+                    assumed_by=iam.ServicePrincipal(
+                        SCHEDULER_PRINCIPAL,
+                        conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+                    ),
+                    description=f"EventBridge Scheduler invokes the {function_name} alias (canary)",
+                )
+                own_canary_role.add_to_policy(
+                    iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[alias_arn])
+                )
+                canary_role_arn = own_canary_role.role_arn
+            # A new id, not the EventBridge rule's ("Canary") it replaces: CloudFormation cannot
+            # change the type of a resource under one logical id.
+            self.canary_schedule = scheduler.CfnSchedule(
                 self,
-                "Canary",
+                "CanarySchedule",
                 description=f"Continuous canary traffic to {function_name} (P18)",
-                schedule=_every_minute(),
-                targets=[
-                    targets.LambdaFunction(
-                        self.alias,
-                        event=_canary_input(canary_payload),
-                        retry_attempts=0,
-                    )
-                ],
+                schedule_expression=CANARY_SCHEDULE,
+                flexible_time_window={"mode": "OFF"},
+                target={
+                    "arn": alias_arn,
+                    "roleArn": canary_role_arn,
+                    "input": _canary_input(self, canary_payload),
+                    "retryPolicy": {"maximumRetryAttempts": 0},
+                },
             )
 
         if deploy_role is None:

@@ -54,6 +54,7 @@ from hands_off.constructs.code_signing import (
 )
 from hands_off.constructs.copies import ServiceCopy, endpoint_known_at_synth, server_deployment_of
 from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep, config_digest
+from hands_off.constructs.lambda_service import LambdaService
 from hands_off.constructs.roles import inline_default_policy
 from hands_off.deployment import Deployment
 from hands_off.model import ConfigError
@@ -189,10 +190,13 @@ class AccessNeeds:
             role the pipeline's CodeDeploy action assumes.
         stack_endpoints: the copies' endpoints are only known once deployed: the role Zeta's
             tests assume to read the production stacks' endpoint outputs.
+        lambda_copies: the copies are Lambda services (:class:`~hands_off.constructs.
+            lambda_service.LambdaService`): the role their canary schedules invoke them as.
     """
 
     server_fleet: bool = False
     stack_endpoints: bool = False
+    lambda_copies: bool = True
 
 
 AccessStackFactory = Callable[[Stage, Sequence[Deployment], AccessNeeds], Stack]
@@ -592,6 +596,7 @@ def _add_access_stacks(
     needs = AccessNeeds(
         server_fleet=any(server_deployment_of(s.service) is not None for s in rendered.stages),
         stack_endpoints=not all(endpoint_known_at_synth(s.service) for s in rendered.stages),
+        lambda_copies=any(isinstance(s.service, LambdaService) for s in rendered.stages),
     )
     return [access_stack_factory(scope, a.deployments, needs) for a in plan.access if a.stage == stage_name]
 

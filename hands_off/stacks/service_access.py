@@ -1,8 +1,9 @@
 """The IAM roles one service needs in one target account, deployed once per account.
 
-IAM roles are global to an account, so instead of three roles per copy (per region) a service has
-three per account: the function execution role, the CodeDeploy role, and the role the deployment
-gates assume to read alarms. The stack of an account holding any pre-production copy deploys in
+IAM roles are global to an account, so instead of roles per copy (per region) a service has one of
+each per account: the function execution role, the canary role (EventBridge Scheduler invokes the
+aliases as it), the CodeDeploy role, the role the deployment gates assume to read alarms and the
+role only the hotfix may assume. The stack of an account holding any pre-production copy deploys in
 the first pipeline stage (Alpha), before its first copy; the stack of an account holding only
 production copies deploys in Zeta, after pre-production exercised the same roles and before the
 first wave's gate reads that account (see :class:`~hands_off.blueprint.PlannedAccess`).
@@ -16,7 +17,7 @@ from aws_cdk import Environment, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS
+from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS, SCHEDULER_PRINCIPAL
 from hands_off.constructs.roles import inline_policy_role
 from hands_off.deployment import Deployment
 from hands_off.model import Account
@@ -36,7 +37,8 @@ __all__ = ["ServiceAccessStack"]
 
 
 class ServiceAccessStack(Stack):
-    """Execution, CodeDeploy and gate-reader roles of one service in one account.
+    """Execution, canary, CodeDeploy, gate-reader and hotfix-writer roles of one service in one
+    account.
 
     Args:
         naming: names the roles and the principal the reader role trusts.
@@ -46,6 +48,8 @@ class ServiceAccessStack(Stack):
             pipeline's CodeDeploy action assumes (server fleets). Default: False.
         stack_endpoints: also the ``endpoints`` role Zeta's tests assume to read the account's
             production endpoints from their stacks (when it holds any). Default: False.
+        lambda_copies: also the ``canary`` role the Lambda copies' canary schedules invoke their
+            ``live`` aliases as. Default: True.
         codedeploy_application: the account-region baseline's shared CodeDeploy application the
             copies' deployment groups are in (the gate-reader role may read and update those
             groups only). Default: ``hands-off-server`` with ``server_fleet``, else
@@ -76,6 +80,7 @@ class ServiceAccessStack(Stack):
             deployments=deployments,
             server_fleet=needs.server_fleet,
             stack_endpoints=needs.stack_endpoints,
+            lambda_copies=needs.lambda_copies,
             codedeploy_application=codedeploy_application,
             description=f"hands-off: IAM roles of {naming.service} in account {first.account.name}",
         )
@@ -90,6 +95,7 @@ class ServiceAccessStack(Stack):
         deployments: Sequence[Deployment],
         server_fleet: bool = False,
         stack_endpoints: bool = False,
+        lambda_copies: bool = True,
         codedeploy_application: str | None = None,
         **kwargs: object,
     ) -> None:
@@ -115,6 +121,10 @@ class ServiceAccessStack(Stack):
             (self.execution_role, arn, "Log streams of the function's own log group (names made by Lambda).")
             for arn in log_groups
         ]
+
+        self.canary_role: iam.Role | None = None
+        if lambda_copies:
+            self.canary_role = self._canary_role(naming, acct, copies)
 
         self.deploy_role, deploy_policy = inline_policy_role(
             self,
@@ -199,6 +209,27 @@ class ServiceAccessStack(Stack):
         if stack_endpoints and production:
             self.endpoints_role, more = endpoints_role(self, naming, production)
             self.wildcards += more
+
+    def _canary_role(self, naming: ServiceNaming, acct: str, copies: Sequence[tuple[str, str]]) -> iam.Role:
+        """The role the canary's schedules (``LambdaService``, Gamma and production copies) invoke
+        the copies' aliases as: only EventBridge Scheduler acting for this account may assume it,
+        and it may invoke those aliases only."""
+        role, policy = inline_policy_role(
+            self,
+            "CanaryRole",
+            role_name=naming.role(RolePurpose.CANARY),
+            assumed_by=iam.ServicePrincipal(
+                SCHEDULER_PRINCIPAL, conditions={"StringEquals": {"aws:SourceAccount": acct}}
+            ),
+            description=f"EventBridge Scheduler invokes {naming.service} aliases (canary traffic)",
+        )
+        policy.add_statements(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[f"arn:aws:lambda:{r}:{acct}:function:{fn}:{ALIAS_NAME}" for r, fn in copies],
+            )
+        )
+        return role
 
     def _for_gate_role(
         self,

@@ -169,63 +169,69 @@ def test_outputs_are_the_alias_and_the_health_alarm(quiet: tuple[Stack, LambdaSe
 # ----------------------------------------------------------------- canary and traffic alarm
 
 
-def test_without_canary_payload_there_is_no_rule_and_no_traffic_alarm(
+def test_without_canary_payload_there_is_no_schedule_and_no_traffic_alarm(
     quiet: tuple[Stack, LambdaService, Template],
 ) -> None:
     _, svc, t = quiet
+    t.resource_count_is("AWS::Scheduler::Schedule", 0)
     t.resource_count_is("AWS::Events::Rule", 0)
     t.resource_count_is("AWS::CloudWatch::Alarm", 2)
     assert alarm_names(t) == {f"{FUNCTION}-fault-rate", f"{FUNCTION}-latency-p99"}
-    assert svc.canary_rule is None
+    assert svc.canary_schedule is None
     assert svc.alarms.traffic_anomaly is None
 
 
 def test_canary_payload_invokes_the_alias_every_minute(canary: tuple[Stack, LambdaService, Template]) -> None:
     stack, svc, t = canary
-    t.resource_count_is("AWS::Events::Rule", 1)
+    t.resource_count_is("AWS::Scheduler::Schedule", 1)
+    role = Capture()
     t.has_resource_properties(
-        "AWS::Events::Rule",
+        "AWS::Scheduler::Schedule",
         {
             "ScheduleExpression": "rate(1 minute)",
-            "State": "ENABLED",
-            "Targets": [
-                Match.object_like(
-                    {
-                        "Arn": {"Ref": logical_id(stack, svc.alias)},
-                        "Input": json.dumps(PAYLOAD, separators=(",", ":")),
-                        "RetryPolicy": {"MaximumRetryAttempts": 0},
-                    }
-                )
-            ],
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {
+                "Arn": {"Ref": logical_id(stack, svc.alias)},
+                "RoleArn": role,
+                "Input": json.dumps(PAYLOAD, separators=(",", ":")),
+                "RetryPolicy": {"MaximumRetryAttempts": 0},
+            },
         },
     )
-    # EventBridge may invoke the alias, only from this rule
-    t.has_resource_properties(
-        "AWS::Lambda::Permission",
+    # Without a role of the account's, its own: only the Scheduler, acting for this account, may
+    # assume it, and it may invoke this alias only. No resource policy lets EventBridge invoke it.
+    [role_id] = role.as_object()["Fn::GetAtt"][:1]
+    roles = t.find_resources("AWS::IAM::Role")
+    assert roles[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {
-            "Principal": "events.amazonaws.com",
-            "FunctionName": {"Ref": logical_id(stack, svc.alias)},
-            "SourceArn": {"Fn::GetAtt": [logical_id(stack, svc.canary_rule), "Arn"]},
-        },
-    )
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ENV.account}},
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+        }
+    ]
+    policies = t.find_resources("AWS::IAM::Policy")
+    [canary_policy] = [p for p in policies.values() if p["Properties"]["Roles"] == [{"Ref": role_id}]]
+    assert canary_policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "Effect": "Allow",
+            "Resource": {"Ref": logical_id(stack, svc.alias)},
+        }
+    ]
+    assert not [
+        p
+        for p in t.find_resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
 
 
-def test_copies_with_the_same_payload_share_one_input_each_rendered_in_its_own_stack(
-    bare_stack: Callable[..., Stack],
-) -> None:
-    # One RuleTargetInput per payload (a jsii round trip per copy saved), rendered into each rule.
-    first, second = bare_stack(), bare_stack()
-    inputs = []
-    for stack, payload in ((first, PAYLOAD), (second, json.loads(json.dumps(PAYLOAD)))):
-        svc = service(stack, canary_payload=payload)
-        assert svc.canary_rule is not None
-        targets = Template.from_stack(stack).find_resources("AWS::Events::Rule")
-        [rule] = targets.values()
-        inputs.append(rule["Properties"]["Targets"][0]["Input"])
-
-    assert inputs == [json.dumps(PAYLOAD, separators=(",", ":"))] * 2
-    assert _canary_input(PAYLOAD) is _canary_input(dict(PAYLOAD))
-    assert _canary_input({**PAYLOAD, "other": 1}) is not _canary_input(PAYLOAD)
+def test_the_canary_input_is_the_payload_as_compact_json(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack()
+    assert _canary_input(stack, PAYLOAD) == json.dumps(PAYLOAD, separators=(",", ":"))
+    assert json.loads(_canary_input(stack, {"nested": {"list": [1, "two", None]}})) == {
+        "nested": {"list": [1, "two", None]}
+    }
 
 
 def test_canary_payload_turns_on_the_traffic_anomaly_alarm(
@@ -250,7 +256,7 @@ def test_watch_traffic_overrides_the_canary_default(
     svc = service(stack, canary_payload=canary_payload, watch_traffic=watch_traffic)
     t = Template.from_stack(stack)
     t.resource_count_is("AWS::CloudWatch::Alarm", alarms)
-    t.resource_count_is("AWS::Events::Rule", 0 if canary_payload is None else 1)
+    t.resource_count_is("AWS::Scheduler::Schedule", 0 if canary_payload is None else 1)
     assert len(group_alarm_ids(t)) == len(svc.alarms.rollback) == alarms
 
 
@@ -580,6 +586,10 @@ def test_for_deployment_imports_the_accounts_roles_by_name(gamma: tuple[LambdaSe
         "AWS::CodeDeploy::DeploymentGroup",
         {"ServiceRoleArn": f"arn:aws:iam::{ACCOUNT}:role/hands-off-orders-codedeploy"},
     )
+    t.has_resource_properties(
+        "AWS::Scheduler::Schedule",
+        {"Target": Match.object_like({"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/hands-off-orders-canary"})},
+    )
 
 
 def test_for_deployment_is_invoked_by_the_tooling_accounts_integ_tests(
@@ -590,8 +600,9 @@ def test_for_deployment_is_invoked_by_the_tooling_accounts_integ_tests(
         "AWS::Lambda::Permission",
         {"Principal": "arn:aws:iam::111111111111:role/hands-off-orders-integ-tests"},
     )
-    # the canary rule's permission and the integration tests': nobody else
-    t.resource_count_is("AWS::Lambda::Permission", 2)
+    # the integration tests' only: the canary invokes as the account's canary role (no resource
+    # policy), nobody else
+    t.resource_count_is("AWS::Lambda::Permission", 1)
 
 
 def test_for_deployment_enforces_signed_code_and_reads_the_code_folder(
@@ -619,7 +630,7 @@ def test_for_deployment_uses_the_deployments_alarm_policy_and_watches_the_canary
     gamma: tuple[LambdaService, Template],
 ) -> None:
     svc, t = gamma
-    t.resource_count_is("AWS::Events::Rule", 1)
+    t.resource_count_is("AWS::Scheduler::Schedule", 1)
     assert alarm_names(t) == {
         "orders-gamma-fault-rate",
         "orders-gamma-latency-p99",
@@ -659,6 +670,6 @@ def test_for_deployment_watches_traffic_only_where_it_is_continuous(
     )
     t = Template.from_stack(stack)
     t.resource_count_is("AWS::CloudWatch::Alarm", alarms)
-    t.resource_count_is("AWS::Events::Rule", rules)
+    t.resource_count_is("AWS::Scheduler::Schedule", rules)
     t.has_resource_properties("AWS::Lambda::Function", {"FunctionName": d.function_name})
     t.has_resource_properties("AWS::CloudWatch::CompositeAlarm", {"AlarmName": d.health_alarm_name})

@@ -15,6 +15,7 @@ from hands_off.constructs.roles import INLINE_POLICY_NAME
 from hands_off.deployment import Deployment
 from hands_off.model import ONE_BOX_POLICY, PREPROD_POLICY, Account, AlarmPolicy, Target
 from hands_off.naming import ServiceNaming
+from hands_off.render.codepipeline import AccessNeeds
 from hands_off.stacks.service_access import ServiceAccessStack
 from tests.iam_permissions import role_statements
 
@@ -85,10 +86,11 @@ def built(bare_app: Callable[..., App], flat: Callable[[Any], Any]) -> Built:
     return Built(stack, Template.from_stack(stack), flat)
 
 
-def test_exactly_four_roles_with_the_service_names(built: Built) -> None:
-    built.template.resource_count_is("AWS::IAM::Role", 4)
+def test_exactly_five_roles_with_the_service_names(built: Built) -> None:
+    built.template.resource_count_is("AWS::IAM::Role", 5)
     roles = built.template.find_resources("AWS::IAM::Role").values()
     assert sorted(r["Properties"]["RoleName"] for r in roles) == [
+        "hands-off-orders-canary",
         "hands-off-orders-codedeploy",
         "hands-off-orders-gate-reader",
         "hands-off-orders-hotfix-writer",
@@ -219,7 +221,40 @@ def test_for_account_names_the_stack_and_deploys_where_the_first_copy_is(
     assert stack.stack_name == "orders-access"
     assert stack.node.id == "Access-preprod"
     assert (stack.account, stack.region) == (ACCOUNT, "us-west-2")
-    Template.from_stack(stack).resource_count_is("AWS::IAM::Role", 4)
+    Template.from_stack(stack).resource_count_is("AWS::IAM::Role", 5)
+
+
+def test_the_canary_role_invokes_the_copies_aliases_only_for_the_scheduler_of_its_account(
+    built: Built,
+) -> None:
+    role = built.stack.canary_role
+    assert role is not None
+    [trust] = built.template.to_json()["Resources"][built.id(role)]["Properties"]["AssumeRolePolicyDocument"][
+        "Statement"
+    ]
+    assert trust == {
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        "Effect": "Allow",
+        "Principal": {"Service": "scheduler.amazonaws.com"},
+    }
+    assert built.statements(role) == {
+        "lambda:InvokeFunction": sorted(
+            f"arn:aws:lambda:{d.target.region}:{ACCOUNT}:function:{d.function_name}:live" for d in DEPLOYMENTS
+        )
+    }
+
+
+def test_copies_that_are_not_lambda_services_get_no_canary_role(bare_app: Callable[..., App]) -> None:
+    stack = ServiceAccessStack.for_account(
+        bare_app(), NAMING, DEPLOYMENTS, AccessNeeds(server_fleet=True, lambda_copies=False)
+    )
+    assert stack.canary_role is None
+    names = [
+        r["Properties"]["RoleName"]
+        for r in Template.from_stack(stack).find_resources("AWS::IAM::Role").values()
+    ]
+    assert "hands-off-orders-canary" not in names
 
 
 # ------------------------------------------------------- server fleets and stack endpoints

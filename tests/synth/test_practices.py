@@ -9,6 +9,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from hands_off.assembly import TrafficShift
+from hands_off.constructs.lambda_service import LambdaService
 from hands_off.render.integration_tests import ZETA_ENDPOINTS, ZETA_VARIABLE
 from hands_off.stacks.application_stack import ApplicationStage
 from tests.iam_permissions import identity_statements
@@ -214,7 +215,9 @@ def test_functions_use_least_privilege_roles_without_managed_policies(fleet: Any
     for access in access_stacks:
         template = Template.from_stack(access)
         roles = template.find_resources("AWS::IAM::Role")
-        assert len(roles) == 4, f"{access.stack_name}: runtime, codedeploy, gate-reader and hotfix roles"
+        assert len(roles) == 5, (
+            f"{access.stack_name}: runtime, canary, codedeploy, gate-reader and hotfix roles"
+        )
         for role in roles.values():
             assert "ManagedPolicyArns" not in role["Properties"]
         statements = [statement for _, statement in identity_statements(template.to_json())]
@@ -237,8 +240,10 @@ def test_iam_roles_live_once_per_account_and_deploy_first(fleet: Any, service: s
             r["Properties"]["RoleName"]
             for r in Template.from_stack(stack).find_resources("AWS::IAM::Role").values()
         }
+        lambda_copies = isinstance(app_stages(fleet, service)[0].stack.service, LambdaService)
         assert names == {
-            f"hands-off-{service}-{p}" for p in ("runtime", "codedeploy", "gate-reader", "hotfix-writer")
+            f"hands-off-{service}-{p}"
+            for p in ("runtime", "codedeploy", "gate-reader", "hotfix-writer", *(["canary"] * lambda_copies))
         }
     for stage in app_stages(fleet, service):
         Template.from_stack(stage.stack).resource_count_is("AWS::IAM::Role", 0)
@@ -257,15 +262,17 @@ def test_canary_traffic_in_gamma_and_prod_only(fleet: Any, service: str) -> None
     for stage in app_stages(fleet, service):
         deployment = stage.stack.deployment
         template = Template.from_stack(stage.stack)
-        rules = template.find_resources("AWS::Events::Rule")
+        schedules = template.find_resources("AWS::Scheduler::Schedule")
         if deployment.production or deployment.stage_name == "Gamma":
-            [rule] = rules.values()
-            assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
-            [target] = rule["Properties"]["Targets"]
+            [schedule] = schedules.values()
+            assert schedule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+            target = schedule["Properties"]["Target"]
             assert json.loads(target["Input"])  # a real request, not an empty event
             assert "Service" in json.dumps(target["Arn"])  # the live alias of this copy
+            account = deployment.target.account.account_id
+            assert target["RoleArn"] == f"arn:aws:iam::{account}:role/hands-off-{service}-canary"
         else:
-            assert rules == {}
+            assert schedules == {}
 
 
 def test_alpha_and_beta_do_not_roll_back_on_missing_traffic(fleet: Any) -> None:
