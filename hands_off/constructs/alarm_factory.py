@@ -173,6 +173,8 @@ class _Subscribed:
     pipeline: str | None
     owner: str
     other_filters: dict[str, object]
+    settings: tuple[object, ...] | None = None
+    """What else it says (:func:`_settings`), read when a second owner shares it."""
 
 
 class PagingSubscriptions:
@@ -253,7 +255,8 @@ class PagingSubscriptions:
             ) from None
         node = added.node
         # A Lambda or SQS subscription is made in its subscriber's scope: the topic's stack only.
-        if node.scope is not topic and Stack.of(added) is not (_TOPIC_STACKS.get(topic) or Stack.of(topic)):
+        # (One made in the topic's scope is in the topic's stack: one question covers both.)
+        if Stack.of(added) is not (_TOPIC_STACKS.get(topic) or Stack.of(topic)):
             raise ConfigError(
                 "ServicePipeline.paging_subscriptions()",
                 f"the paging subscription for {owner} is made in the stack of its subscriber "
@@ -279,7 +282,9 @@ class PagingSubscriptions:
                 "there (e.g. the incident tool's per-service integration URL, or a per-service address)",
             )
         other_filters = _other_filters(resource, alarm_prefix)
-        if other_filters != first.other_filters or _settings(resource) != _settings(first.resource):
+        if first.settings is None:
+            first.settings = _settings(first.resource)  # read once, however many copies share it
+        if other_filters != first.other_filters or _settings(resource) != first.settings:
             raise ConfigError(
                 "ServicePipeline.paging_subscriptions()",
                 f"{where} is subscribed for {first.owner} and {owner} with different settings (filter "
