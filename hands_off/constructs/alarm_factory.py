@@ -7,7 +7,6 @@ import json
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Protocol, cast
 
 import jsii
@@ -20,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
+from hands_off.constructs import _once
 from hands_off.model import AlarmPolicy, ConfigError
 from hands_off.naming import PAGING_TOPIC_NAME, AlarmKind, alarm_name
 
@@ -451,13 +451,6 @@ def new_paging_topic(scope: Construct, *, name: str, id_prefix: str = "Paging") 
     )
 
 
-@cache
-def _minutes(minutes: int) -> Duration:
-    """``Duration.minutes(minutes)``, made once per process: a duration is immutable, and each one
-    made is a jsii round trip (one per copy otherwise)."""
-    return Duration.minutes(minutes)
-
-
 class ServiceMetrics(Protocol):
     """Where one copy's signals come from: the metric source behind :class:`AlarmFactory`.
 
@@ -592,7 +585,8 @@ class AlarmFactory(Construct):
         self._action = cw_actions.SnsAction(self.paging_topic)
 
     def _period(self) -> Duration:
-        return _minutes(self.policy.period_minutes)
+        # Made once per process (shared with the pipeline's own alarms): one round trip each.
+        return _once.minutes(self.policy.period_minutes)
 
     def _wire(self, alarm: cloudwatch.AlarmBase) -> None:
         alarm.add_alarm_action(self._action)
