@@ -7,7 +7,6 @@ import json
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Protocol, cast
 
 import jsii
@@ -20,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
+from hands_off.constructs import _once
 from hands_off.model import AlarmPolicy, ConfigError
 from hands_off.naming import PAGING_TOPIC_NAME, AlarmKind, alarm_name
 
@@ -173,6 +173,8 @@ class _Subscribed:
     pipeline: str | None
     owner: str
     other_filters: dict[str, object]
+    settings: tuple[object, ...] | None = None
+    """What else it says (:func:`_settings`), read when a second owner shares it."""
 
 
 class PagingSubscriptions:
@@ -253,7 +255,8 @@ class PagingSubscriptions:
             ) from None
         node = added.node
         # A Lambda or SQS subscription is made in its subscriber's scope: the topic's stack only.
-        if node.scope is not topic and Stack.of(added) is not (_TOPIC_STACKS.get(topic) or Stack.of(topic)):
+        # (One made in the topic's scope is in the topic's stack: one question covers both.)
+        if Stack.of(added) is not (_TOPIC_STACKS.get(topic) or Stack.of(topic)):
             raise ConfigError(
                 "ServicePipeline.paging_subscriptions()",
                 f"the paging subscription for {owner} is made in the stack of its subscriber "
@@ -279,7 +282,9 @@ class PagingSubscriptions:
                 "there (e.g. the incident tool's per-service integration URL, or a per-service address)",
             )
         other_filters = _other_filters(resource, alarm_prefix)
-        if other_filters != first.other_filters or _settings(resource) != _settings(first.resource):
+        if first.settings is None:
+            first.settings = _settings(first.resource)  # read once, however many copies share it
+        if other_filters != first.other_filters or _settings(resource) != first.settings:
             raise ConfigError(
                 "ServicePipeline.paging_subscriptions()",
                 f"{where} is subscribed for {first.owner} and {owner} with different settings (filter "
@@ -446,13 +451,6 @@ def new_paging_topic(scope: Construct, *, name: str, id_prefix: str = "Paging") 
     )
 
 
-@cache
-def _minutes(minutes: int) -> Duration:
-    """``Duration.minutes(minutes)``, made once per process: a duration is immutable, and each one
-    made is a jsii round trip (one per copy otherwise)."""
-    return Duration.minutes(minutes)
-
-
 class ServiceMetrics(Protocol):
     """Where one copy's signals come from: the metric source behind :class:`AlarmFactory`.
 
@@ -587,7 +585,8 @@ class AlarmFactory(Construct):
         self._action = cw_actions.SnsAction(self.paging_topic)
 
     def _period(self) -> Duration:
-        return _minutes(self.policy.period_minutes)
+        # Made once per process (shared with the pipeline's own alarms): one round trip each.
+        return _once.minutes(self.policy.period_minutes)
 
     def _wire(self, alarm: cloudwatch.AlarmBase) -> None:
         alarm.add_alarm_action(self._action)

@@ -4,8 +4,10 @@ and the build commands that sign the packaged code before ``cdk synth`` turns it
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -15,6 +17,7 @@ from aws_cdk import aws_signer as signer
 from constructs import Construct
 
 from hands_off.constructs import _once
+from hands_off.constructs.copies import copy_stack_context
 from hands_off.model import ConfigError
 from hands_off.naming import ServiceNaming
 from hands_off.package import GATES_ZIP_NAME
@@ -47,8 +50,11 @@ def signing_profile_arn_context(service_name: str) -> str:
 def _signing_context(scope: Construct, naming: ServiceNaming) -> tuple[object, object]:
     """The signed-code directory and the profile version ARN the Build stage passed in (context),
     read in one call: the scope's whole context is what ``try_get_context`` reads from (each
-    construct's own context overriding its scopes'), and a round trip per key otherwise."""
-    context = scope.node.get_all_context()
+    construct's own context overriding its scopes'), and a round trip per key otherwise. For a
+    copy's stack, what its stage already read (:func:`~hands_off.constructs.copies.copy_stack_context`):
+    no call at all."""
+    known = copy_stack_context(scope) if isinstance(scope, Stack) else None
+    context: Mapping[str, Any] = known if known is not None else scope.node.get_all_context()
     return context.get(SIGNED_CODE_DIR_CONTEXT), context.get(signing_profile_arn_context(naming.service))
 
 

@@ -10,9 +10,9 @@ the pipeline.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct, IConstruct
@@ -28,7 +28,9 @@ __all__ = [
     "ServiceCopy",
     "claim_deployment_group",
     "codedeploy_application_of",
+    "copy_stack_context",
     "endpoint_known_at_synth",
+    "record_copy_stack",
     "server_deployment_of",
 ]
 
@@ -112,6 +114,39 @@ _CLAIMED: weakref.WeakKeyDictionary[IConstruct, dict[tuple[str, str, str, str], 
 )
 
 
+@dataclass(frozen=True)
+class _KnownStack:
+    """What the stage that made a copy's stack knew of it without asking CDK: its concrete account
+    and region, its construct tree's root and its whole context."""
+
+    account: str
+    region: str
+    root: IConstruct
+    context: Mapping[str, Any]
+
+
+# Copy stacks whose environment and root their stage recorded (record_copy_stack); weak: an
+# app's constructs go with it.
+_KNOWN_STACKS: weakref.WeakKeyDictionary[Stack, _KnownStack] = weakref.WeakKeyDictionary()
+
+
+def record_copy_stack(
+    stack: Stack, *, account: str, region: str, root: IConstruct, context: Mapping[str, Any]
+) -> None:
+    """Record that ``stack`` is in the concrete ``account`` and ``region`` (its stage's
+    environment, which it inherits), in the construct tree of ``root``, and that ``context`` is
+    its whole context (``stack.node.get_all_context()``): what :func:`claim_deployment_group` and
+    the copy's code signing would otherwise ask CDK for, a round trip per value and copy.
+    """
+    _KNOWN_STACKS[stack] = _KnownStack(account, region, root, context)
+
+
+def copy_stack_context(stack: Stack) -> Mapping[str, Any] | None:
+    """The whole context :func:`record_copy_stack` recorded for ``stack``, or ``None``."""
+    known = _KNOWN_STACKS.get(stack)
+    return None if known is None else known.context
+
+
 def claim_deployment_group(scope: Construct, application_name: str, deployment_group_name: str) -> None:
     """Record that the copy at ``scope`` makes the group ``deployment_group_name`` of the shared
     application ``application_name`` in its stack's account and region.
@@ -125,12 +160,18 @@ def claim_deployment_group(scope: Construct, application_name: str, deployment_g
         ConfigError: another copy in the same account and region already claimed the name.
     """
     stack = Stack.of(scope)
-    account, region = stack.account, stack.region  # each read is a jsii round trip
-    if "Token[" in account or "Token[" in region:
-        return
-    claimed = _CLAIMED.setdefault(scope.node.root, {})
+    node = scope.node  # each jsii property read is a round trip: read once
+    known = _KNOWN_STACKS.get(stack)
+    if known is not None:
+        account, region, root = known.account, known.region, known.root
+    else:
+        account, region = stack.account, stack.region
+        if "Token[" in account or "Token[" in region:
+            return
+        root = node.root
+    claimed = _CLAIMED.setdefault(root, {})
     key = (account, region, application_name, deployment_group_name)
-    path = scope.node.path
+    path = node.path
     other = claimed.setdefault(key, path)
     if other != path:
         raise ConfigError(

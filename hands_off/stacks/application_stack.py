@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
 from aws_cdk import CfnOutput, Environment, Stack, Stage
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
-from hands_off.constructs.copies import CopyFactory, ServiceCopy
+from hands_off.constructs.copies import CopyFactory, ServiceCopy, record_copy_stack
 from hands_off.constructs.zones import availability_zones_context_key, known_availability_zones
 from hands_off.deployment import Deployment
 
@@ -40,6 +44,13 @@ class ApplicationStack(Stack):
             **kwargs,  # type: ignore[arg-type]
         )
         self.deployment = deployment
+        known = getattr(scope, "_inherited", None) if isinstance(scope, ApplicationStage) else None
+        if known is not None and "env" not in kwargs:
+            account, region, root, context = known
+            if "Token[" not in account and "Token[" not in region:
+                # The stage's environment and context, which this stack inherits: the copy's
+                # constructs need not ask CDK for them (a round trip per value and copy).
+                record_copy_stack(self, account=account, region=region, root=root, context=context)
         self.service: ServiceCopy = build(self, deployment)
 
 
@@ -66,10 +77,16 @@ class ApplicationStage(Stage):
         # An ec2.Vpc (a server fleet's) checks its zones against the stack's, which CDK looks up
         # with AWS credentials at synth. Answer from hands-off's zone table instead (the zones the
         # fleet uses), unless the app's context (cdk.context.json) already has the real ones.
-        key = availability_zones_context_key(target.account.account_id, target.region)
-        node = self.node
-        if node.try_get_context(key) is None:
-            node.set_context(key, known_availability_zones(target.region))
+        account, region = target.account.account_id, target.region
+        key = availability_zones_context_key(account, region)
+        parent = _parent_of(scope)
+        context = parent.context  # a new stage has no context of its own yet
+        if context.get(key) is None:
+            zones = known_availability_zones(region)
+            self.node.set_context(key, zones)
+            context = {**context, key: zones}
+        # What ApplicationStack records of what it inherits before the copy is built.
+        self._inherited = (account, region, parent.root, context)
         self.stack = ApplicationStack(
             self, "App", stack_name=deployment.stack_name, deployment=deployment, build=build
         )
@@ -89,3 +106,26 @@ class ApplicationStage(Stage):
         """Where the copy's alarms page: by default its account and region's shared topic, to
         which the pipeline subscribes the copy's ``paging_subscriptions`` (filtered to its alarms)."""
         return self.stack.service.alarms.paging_topic
+
+
+@dataclass(frozen=True)
+class _Parent:
+    """What every :class:`ApplicationStage` of one scope (a pipeline's stack) reads from that scope:
+    its whole context and its construct tree's root, read once per scope instead of once per copy.
+    Both are fixed once the scope has a child (CDK refuses to set context then): read after the
+    first stage is made."""
+
+    context: dict[str, Any]
+    root: IConstruct
+
+
+_PARENTS: weakref.WeakKeyDictionary[Construct, _Parent] = weakref.WeakKeyDictionary()
+
+
+def _parent_of(scope: Construct) -> _Parent:
+    """``scope``'s :class:`_Parent`, read on the first stage made in it."""
+    known = _PARENTS.get(scope)
+    if known is None:
+        node = scope.node
+        known = _PARENTS[scope] = _Parent(dict(node.get_all_context()), node.root)
+    return known
