@@ -530,9 +530,12 @@ def _add_stages(
                     copy_stage.stack.add_stack_dependency(access_stack)  # roles before the copy
                 rendered.access_stacks += access
             deploy = server_deploy(copy_stage, copy.deployment, copy.stage_id)
-            test = tests.step(
-                f"{copy_stage.stage_name}-IntegrationTest", endpoints=copy_stage.endpoint_output
+            endpoints = (
+                copy.deployment.alias_arn
+                if endpoint_known_at_synth(copy_stage.service)
+                else copy_stage.endpoint_output
             )
+            test = tests.step(f"{copy_stage.stage_name}-IntegrationTest", endpoints=endpoints)
             for step in deploy:
                 test.add_step_dependency(step)  # test the revision, not the empty hosts
             wave.add_stage(copy_stage, post=[*deploy, test] if stage.integration_tests else deploy)

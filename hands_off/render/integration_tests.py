@@ -6,10 +6,14 @@ project (:class:`IntegrationTests`) runs them all: each action (:class:`Integrat
 passes what differs as environment variables of its CodePipeline CodeBuild action, which CodeBuild
 lays over the project's own for that build.
 
-- A pre-production action sets ``ENDPOINTS`` to its copy's endpoint output, through the
+- A pre-production action sets ``ENDPOINTS`` to its copy's endpoint: the endpoint itself when it
+  is known at synth (a Lambda copy's alias ARN), else the copy's endpoint output, through the
   CodePipeline variable of the copy's deploy action, exactly as ``CodeBuildStep``'s
   ``env_from_cfn_outputs`` does (the step declares the output it consumes, so CDK Pipelines gives
-  the deploy action its variables namespace and orders the test after it).
+  the deploy action its variables namespace and orders the test after it). Either way the action
+  is a step after its copy's stage (``post``): it runs once the copy is deployed. A known endpoint
+  spares CDK Pipelines asking the Python step for its outputs, a jsii callback each time (about
+  thirty per step).
 - Zeta's action sets :data:`ZETA_VARIABLE` and ``SKIP_NOT_DEPLOYED``. Its endpoints (every
   production copy's, or what it needs to read them from their stacks) stay in the project's
   environment under Zeta's own names: a CodePipeline action configuration value holds at most
@@ -33,7 +37,14 @@ from constructs import Construct
 
 from hands_off.render import pins
 
-__all__ = ["ZETA_ENDPOINTS", "ZETA_VARIABLE", "IntegrationTestStep", "IntegrationTests", "build_commands"]
+__all__ = [
+    "ZETA_ENDPOINTS",
+    "ZETA_VARIABLE",
+    "IntegrationTestStep",
+    "IntegrationTests",
+    "StackOutputIntegrationTestStep",
+    "build_commands",
+]
 
 ZETA_VARIABLE = "HANDS_OFF_ZETA"
 """Set (to ``1``) by Zeta's action only: selects Zeta's commands in the shared buildspec."""
@@ -74,6 +85,8 @@ class IntegrationTests:
                                  commands=["python integ_test.py"], zeta_commands=[...],
                                  zeta_env={"ZETA_ENDPOINTS": "arn:...,arn:..."})
         wave.add_stage(stage, post=[tests.step("Alpha-IntegrationTest", endpoints=stage.endpoint_output)])
+        # or, when the endpoint is known at synth (a Lambda copy's alias ARN):
+        tests.step("Alpha-IntegrationTest", endpoints="arn:aws:lambda:...:function:orders-alpha:live")
         zeta.add_post(tests.zeta_step("Zeta-IntegrationTest"))
 
     Args:
@@ -120,9 +133,12 @@ class IntegrationTests:
             role=role,
         )
 
-    def step(self, step_id: str, *, endpoints: CfnOutput) -> IntegrationTestStep:
-        """The tests of one pre-production copy, against its ``endpoints`` output."""
-        return IntegrationTestStep(step_id, project=self.project, endpoints=endpoints)
+    def step(self, step_id: str, *, endpoints: CfnOutput | str) -> IntegrationTestStep:
+        """The tests of one pre-production copy, against its ``endpoints``: the endpoint itself
+        when known at synth, else the copy's output holding it."""
+        if isinstance(endpoints, str):
+            return IntegrationTestStep(step_id, project=self.project, env={"ENDPOINTS": endpoints})
+        return StackOutputIntegrationTestStep(step_id, project=self.project, endpoints=endpoints)
 
     def zeta_step(self, step_id: str) -> IntegrationTestStep:
         """Zeta's tests, against every production copy; a copy not deployed yet is skipped."""
@@ -138,10 +154,8 @@ class IntegrationTestStep(pipelines.Step):
     Args:
         step_id: the action's name, unique in its stage.
         project: the shared project (:attr:`IntegrationTests.project`).
-        endpoints: a copy's endpoint output: ``ENDPOINTS`` is its value, read from the copy's
-            deploy action (CDK Pipelines orders the test after it). Default: None.
-        env: further variables of the action (a few characters: the action's configuration
-            holds at most 1,000). Default: none.
+        env: variables of the action (a few hundred characters: the action's configuration holds
+            at most 1,000). Default: none.
     """
 
     def __init__(
@@ -149,20 +163,15 @@ class IntegrationTestStep(pipelines.Step):
         step_id: str,
         *,
         project: codebuild.IProject,
-        endpoints: CfnOutput | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(step_id)
         self._project = project
         self._env = dict(env or {})
-        self._outputs = [pipelines.StackOutputReference.from_cfn_output(endpoints)] if endpoints else []
 
-    @property
-    def consumed_stack_outputs(self) -> list[pipelines.StackOutputReference]:
-        """The endpoint output this step reads: CDK Pipelines then exports the producing deploy
-        action's variables and puts this step after it (what ``ShellStep`` does for
-        ``env_from_cfn_outputs``)."""
-        return list(self._outputs)
+    def _variables(self, options: pipelines.ProduceActionOptions) -> dict[str, str]:
+        """The action's environment variables (a subclass adds what it reads from ``options``)."""
+        return dict(self._env)
 
     def produce_action(
         self, stage: codepipeline.IStage, options: pipelines.ProduceActionOptions
@@ -173,9 +182,7 @@ class IntegrationTestStep(pipelines.Step):
         source = options.fallback_artifact
         if source is None:  # CDK Pipelines' own message for a step without input or source
             raise ValueError(f"CodeBuild action {self.id!r} requires an input and the pipeline has no source")
-        env = dict(self._env)
-        for output in self._outputs:
-            env["ENDPOINTS"] = options.stack_outputs_map.to_code_pipeline(output)
+        env = self._variables(options)
         stage.add_action(
             cp_actions.CodeBuildAction(
                 action_name=options.action_name,
@@ -190,3 +197,31 @@ class IntegrationTestStep(pipelines.Step):
             )
         )
         return pipelines.CodePipelineActionFactoryResult(run_orders_consumed=1)
+
+
+class StackOutputIntegrationTestStep(IntegrationTestStep):
+    """An :class:`IntegrationTestStep` whose ``ENDPOINTS`` is a copy's endpoint output, read from
+    the copy's deploy action (CDK Pipelines exports its variables and orders the test after it).
+
+    Args:
+        step_id: the action's name, unique in its stage.
+        project: the shared project (:attr:`IntegrationTests.project`).
+        endpoints: the copy's endpoint output.
+    """
+
+    def __init__(self, step_id: str, *, project: codebuild.IProject, endpoints: CfnOutput) -> None:
+        super().__init__(step_id, project=project)
+        self._outputs = [pipelines.StackOutputReference.from_cfn_output(endpoints)]
+
+    @property
+    def consumed_stack_outputs(self) -> list[pipelines.StackOutputReference]:
+        """The endpoint output this step reads: CDK Pipelines then exports the producing deploy
+        action's variables and puts this step after it (what ``ShellStep`` does for
+        ``env_from_cfn_outputs``)."""
+        return list(self._outputs)
+
+    def _variables(self, options: pipelines.ProduceActionOptions) -> dict[str, str]:
+        env = super()._variables(options)
+        for output in self._outputs:
+            env["ENDPOINTS"] = options.stack_outputs_map.to_code_pipeline(output)
+        return env

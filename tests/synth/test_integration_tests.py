@@ -23,22 +23,27 @@ def _template(fleet: Any, service: str) -> dict[str, Any]:
 def test_every_test_action_runs_one_project_after_its_copys_deploy(fleet: Any, service: str) -> None:
     resources = _template(fleet, service)["Resources"]
     (pipeline,) = [r for r in resources.values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
+    copies = {
+        s.stack.deployment.alias_arn: s.stack.stack_name for s in fleet.pipeline(service).rendered.stages
+    }
     projects: set[str] = set()
     tested = 0
     for stage in pipeline["Properties"]["Stages"]:
         actions = stage["Actions"]
-        deploys = {a.get("Namespace"): a for a in actions if a.get("Namespace")}
+        deploys = {a["Name"]: a for a in actions if a["Name"].endswith(".Deploy")}
         for action in (a for a in actions if a["Name"].endswith("IntegrationTest")):
             projects.add(action["Configuration"]["ProjectName"]["Ref"])
             env = {e["name"]: e["value"] for e in json.loads(action["Configuration"]["EnvironmentVariables"])}
             if stage["Name"] == "Zeta":
                 assert env == {ZETA_VARIABLE: "1", "SKIP_NOT_DEPLOYED": "1"}
                 continue
-            # ENDPOINTS is the copy's output, read from the deploy action that exports it.
-            namespace, output = env.pop("ENDPOINTS").removeprefix("#{").removesuffix("}").split(".")
+            # ENDPOINTS is the copy's endpoint (a Lambda copy's is known at synth: its alias ARN),
+            # tested after the copy's deploy action.
+            endpoint = env.pop("ENDPOINTS")
             assert env == {}
-            assert output.startswith("ServiceEndpoint")
-            assert deploys[namespace]["RunOrder"] < action["RunOrder"]
+            [deploy] = [a for name, a in deploys.items() if name.endswith(f"{copies[endpoint]}.Deploy")]
+            assert deploy["RunOrder"] < action["RunOrder"]
+            assert endpoint.endswith(":live")
             tested += 1
     assert tested >= 4  # Alpha, Beta, Gamma in two regions
     (project_id,) = projects
