@@ -19,6 +19,7 @@ import json
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -110,6 +111,9 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         try:
             return json.dumps(module.handler(event, None)).encode()
         except Exception as exc:  # as Lambda answers an unhandled error
+            # Where it was raised, in the test's captured output (Lambda logs it too): an error the
+            # handler does not raise itself (e.g. one that only happens under load) is found here.
+            traceback.print_exc()
             response_headers["x-amz-function-error"] = "Unhandled"
             error_type = getattr(exc, "error_type", type(exc).__name__)
             return json.dumps({"errorType": error_type, "errorMessage": str(exc)}).encode()

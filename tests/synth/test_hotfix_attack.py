@@ -240,12 +240,29 @@ def _stopped_bake(
     tge.create_alarms(_own_alarms(bake_input), state="ALARM")
     pointer = tge.store(bake_input)
     execution_arn = tge.start(bridge.machine("Bake"), bake_input, pointer)
-    time.sleep(2)
     sfn = boto3.client("stepfunctions")
-    assert sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+    _until_waiting(sfn, execution_arn)
     sfn.stop_execution(executionArn=execution_arn)
-    assert bridge.finish(execution_arn)["status"] == "ABORTED"
+    ended = bridge.finish(execution_arn)
+    assert ended["status"] == "ABORTED", ended
     return execution_arn, bake_input, pointer
+
+
+def _until_waiting(sfn: Any, execution_arn: str, timeout: float = 60) -> None:
+    """Return once the running bake has polled and sits in a ``Wait`` state before its next poll.
+
+    Stopped there, as an operator would stop it between polls. moto runs the execution in a
+    thread that a stop does not interrupt: stopped in the middle of a Lambda task (under load),
+    the thread went on, its task failed inside moto, and the execution did not end ABORTED."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = sfn.describe_execution(executionArn=execution_arn)["status"]
+        assert status == "RUNNING", status
+        events = sfn.get_execution_history(executionArn=execution_arn)["events"]  # moto: all, in order
+        if events and events[-1]["type"] == "WaitStateEntered":
+            return
+        assert time.monotonic() < deadline, "the bake never waited between polls"
+        time.sleep(0.1)
 
 
 class _ThrottledSsm:
