@@ -121,3 +121,15 @@ def test_scaffold_pins_follow_this_repository(tmp_path: Path) -> None:
         name = line.split("==")[0]
         if "==" in line and name != "hands-off":
             assert pins[name] == line, f"scaffold pins {line}, hands-off is tested with {pins[name]}"
+
+
+def test_the_readme_lists_every_file_init_writes(tmp_path: Path) -> None:
+    """The main README's table of what ``hands-off init`` writes names each file it writes (a new
+    user reads it to find their way around the new repository)."""
+    target = tmp_path / "payments"
+    written = {p.relative_to(target).as_posix() for p in init_project(target, service="payments")}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("`hands-off init` writes into a new or empty folder only") :]
+    table = table[: table.index("**2. Share the organization class.**")]
+    listed = set(re.findall(r"`([^`\s]+)`", table))
+    assert written <= listed, f"not in the README's table: {sorted(written - listed)}"
