@@ -281,6 +281,7 @@ class LambdaService(Construct):
         self.canary_schedule: scheduler.CfnSchedule | None = None
         """The EventBridge Scheduler schedule of the canary (P18), or ``None`` without one."""
         if canary_payload is not None:
+            own_canary_role: iam.Role | None = None
             if canary_role_arn is None:
                 own_canary_role = iam.Role(
                     self,
@@ -310,6 +311,8 @@ class LambdaService(Construct):
                     "retryPolicy": {"maximumRetryAttempts": 0},
                 },
             )
+            if own_canary_role is not None:  # its first runs find the role's policy in place
+                self.canary_schedule.node.add_dependency(own_canary_role)
 
         if deploy_role is None:
             own_deploy_role = iam.Role(

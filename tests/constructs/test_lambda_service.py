@@ -212,6 +212,9 @@ def test_canary_payload_invokes_the_alias_every_minute(canary: tuple[Stack, Lamb
     ]
     policies = t.find_resources("AWS::IAM::Policy")
     [canary_policy] = [p for p in policies.values() if p["Properties"]["Roles"] == [{"Ref": role_id}]]
+    [(policy_id, _)] = [(k, p) for k, p in policies.items() if p["Properties"]["Roles"] == [{"Ref": role_id}]]
+    [schedule] = t.find_resources("AWS::Scheduler::Schedule").values()
+    assert policy_id in schedule["DependsOn"]  # its first runs find the role's policy in place
     assert canary_policy["Properties"]["PolicyDocument"]["Statement"] == [
         {
             "Action": "lambda:InvokeFunction",
