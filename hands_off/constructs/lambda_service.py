@@ -29,6 +29,7 @@ __all__ = [
     "SCHEDULER_PRINCIPAL",
     "LambdaService",
     "deployment_config_for",
+    "scheduler_principal",
 ]
 
 
@@ -40,6 +41,14 @@ CANARY_SCHEDULE = "rate(1 minute)"
 
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 """EventBridge Scheduler, which invokes the canary as the service's ``canary`` role."""
+
+
+def scheduler_principal(account: str) -> iam.ServicePrincipal:
+    """EventBridge Scheduler acting for ``account`` only (``aws:SourceAccount``): who may assume a
+    canary role."""
+    return iam.ServicePrincipal(
+        SCHEDULER_PRINCIPAL, conditions={"StringEquals": {"aws:SourceAccount": account}}
+    )
 
 
 _Config = codedeploy.LambdaDeploymentConfig
@@ -286,10 +295,7 @@ class LambdaService(Construct):
                 own_canary_role = iam.Role(
                     self,
                     "CanaryRole",
-                    assumed_by=iam.ServicePrincipal(
-                        SCHEDULER_PRINCIPAL,
-                        conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
-                    ),
+                    assumed_by=scheduler_principal(Stack.of(self).account),
                     description=f"EventBridge Scheduler invokes the {function_name} alias (canary)",
                 )
                 own_canary_role.add_to_policy(

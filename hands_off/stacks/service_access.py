@@ -17,7 +17,7 @@ from aws_cdk import Environment, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS, SCHEDULER_PRINCIPAL
+from hands_off.constructs.lambda_service import CODEDEPLOY_ALIAS_ACTIONS, scheduler_principal
 from hands_off.constructs.roles import inline_policy_role
 from hands_off.deployment import Deployment
 from hands_off.model import Account
@@ -218,9 +218,7 @@ class ServiceAccessStack(Stack):
             self,
             "CanaryRole",
             role_name=naming.role(RolePurpose.CANARY),
-            assumed_by=iam.ServicePrincipal(
-                SCHEDULER_PRINCIPAL, conditions={"StringEquals": {"aws:SourceAccount": acct}}
-            ),
+            assumed_by=scheduler_principal(acct),
             description=f"EventBridge Scheduler invokes {naming.service} aliases (canary traffic)",
         )
         policy.add_statements(
