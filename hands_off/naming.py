@@ -107,8 +107,9 @@ class RolePurpose(enum.StrEnum):
     FLEET_DEPLOY = "fleet-deploy"
     """Role the pipeline's CodeDeploy action assumes in a target account (EC2 copies only)."""
     CANARY = "canary"
-    """Role EventBridge Scheduler invokes the copies' ``live`` aliases as (the canary, P18); it may
-    invoke those aliases only."""
+    """Role the copies' ``live`` aliases are invoked as: by EventBridge Scheduler (the canary, P18)
+    and by the pipeline's integration tests (:attr:`INTEG_TESTS` assumes it); it may invoke those
+    aliases only."""
     ENDPOINTS = "endpoints"
     """Role Zeta's tests assume to read production endpoint outputs (copies whose endpoint is
     only known once deployed, e.g. behind a load balancer)."""

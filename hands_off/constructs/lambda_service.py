@@ -185,8 +185,9 @@ class LambdaService(Construct):
     ) -> LambdaService:
         """The copy a hands-off pipeline deploys for ``deployment``: the signed code of
         ``code_directory`` (enforced), the account's shared runtime and CodeDeploy roles (see
-        ``ServiceAccessStack``), invocable by the pipeline's integration tests, watching traffic
-        wherever it is continuous (production, or a canary)."""
+        ``ServiceAccessStack``), watching traffic wherever it is continuous (production, or a
+        canary). No resource policy: the canary and the pipeline's integration tests invoke the
+        alias as the account's ``canary`` role."""
         account = deployment.target.account.account_id
         code, code_signing_config = signed_lambda_package(scope, naming, code_directory)
         return cls(
@@ -198,7 +199,6 @@ class LambdaService(Construct):
             policy=deployment.policy,
             alarm_policy=deployment.alarm_policy,
             code_signing_config=code_signing_config,
-            invoker_role_arns=[naming.role_arn(naming.tooling_account, RolePurpose.INTEG_TESTS)],
             execution_role=iam.Role.from_role_arn(
                 scope, "ExecutionRole", naming.role_arn(account, RolePurpose.RUNTIME), mutable=False
             ),

@@ -67,7 +67,12 @@ from hands_off.naming import (
     RolePurpose,
     alarm_name_prefix,
 )
-from hands_off.render.integration_tests import ZETA_ENDPOINTS, IntegrationTests
+from hands_off.render.integration_tests import (
+    ZETA_ENDPOINTS,
+    ZETA_VARIABLE,
+    IntegrationTests,
+    zeta_endpoints_variable,
+)
 from hands_off.render.server_deploy import (
     ServerDeployStep,
     grant_revision_reads,
@@ -385,9 +390,13 @@ def render(
     _narrow_wildcard_grants(stack, pipeline, built, pipeline_role)
     _grant_revision_reads(pipeline, plan, rendered)
     if all(endpoint_known_at_synth(s.service) for s in rendered.stages):
-        integration_test_role.add_to_policy(  # the tests invoke the predicted alias ARNs
+        # The tests invoke the predicted alias ARNs as each account's canary role (it trusts this
+        # role and may invoke the service's live aliases only): no Lambda permission per copy.
+        accounts = sorted({d.target.account.account_id for d in plan.deployments})
+        integration_test_role.add_to_policy(
             iam.PolicyStatement(
-                actions=["lambda:InvokeFunction"], resources=[d.alias_arn for d in plan.deployments]
+                actions=["sts:AssumeRole"],
+                resources=[naming.role_arn(account, RolePurpose.CANARY) for account in accounts],
             )
         )
     else:
@@ -535,13 +544,20 @@ def _add_stages(
                 if endpoint_known_at_synth(copy_stage.service)
                 else copy_stage.endpoint_output
             )
-            test = tests.step(f"{copy_stage.stage_name}-IntegrationTest", endpoints=endpoints)
+            invoker = (
+                plan.naming.role_arn(copy.deployment.target.account.account_id, RolePurpose.CANARY)
+                if isinstance(endpoints, str)
+                else None
+            )
+            test = tests.step(
+                f"{copy_stage.stage_name}-IntegrationTest", endpoints=endpoints, invoker_role=invoker
+            )
             for step in deploy:
                 test.add_step_dependency(step)  # test the revision, not the empty hosts
             wave.add_stage(copy_stage, post=[*deploy, test] if stage.integration_tests else deploy)
     # Zeta (P7): the same tests, against what runs in production right now; before them, the
     # roles of the accounts holding only production copies (P8: after pre-production ran them).
-    zeta = rendered.pipeline.add_wave(ZETA_STAGE, post=[tests.zeta_step("Zeta-IntegrationTest")])
+    zeta = rendered.pipeline.add_wave(ZETA_STAGE, post=_zeta_steps(plan, tests, rendered))
     if any(a.stage == ZETA_STAGE for a in plan.access):
         # One CDK stage alone in a wave names the CodePipeline stage: call it Zeta.
         zeta_stage = Stage(stack, ZETA_STAGE)
@@ -557,6 +573,36 @@ def _add_stages(
             wave.add_stage(copy_stage, post=server_deploy(copy_stage, copy.deployment, copy.stage_id))
 
 
+def _zeta_accounts(plan: PipelinePlan, rendered: RenderedPipeline) -> dict[str, list[str]]:
+    """The production endpoints Zeta invokes, by account, when every copy's is known at synth
+    (Lambda copies); none otherwise (Zeta reads them from the copies' stacks)."""
+    if not all(endpoint_known_at_synth(s.service) for s in rendered.stages):
+        return {}
+    accounts: dict[str, list[str]] = {}
+    for stage in plan.production:
+        for deployment in stage.deployments:
+            accounts.setdefault(deployment.target.account.account_id, []).append(deployment.alias_arn)
+    return accounts
+
+
+def _zeta_steps(
+    plan: PipelinePlan, tests: IntegrationTests, rendered: RenderedPipeline
+) -> list[pipelines.Step]:
+    """Zeta's test actions: one per production account for Lambda copies (each invokes as that
+    account's ``canary`` role), else one reading every copy's endpoint from its stack."""
+    accounts = _zeta_accounts(plan, rendered)
+    if not accounts:
+        return [tests.zeta_step("Zeta-IntegrationTest")]
+    return [
+        tests.zeta_step(
+            "Zeta-IntegrationTest" if len(accounts) == 1 else f"Zeta-IntegrationTest-{account}",
+            account=account,
+            invoker_role=plan.naming.role_arn(account, RolePurpose.CANARY),
+        )
+        for account in sorted(accounts)
+    ]
+
+
 def _integration_tests(
     plan: PipelinePlan, build: BuildInputs, rendered: RenderedPipeline
 ) -> IntegrationTests:
@@ -568,8 +614,12 @@ def _integration_tests(
     tests = build.integration_test_commands
     copies = [s for s in rendered.stages if not endpoint_known_at_synth(s.service)]
     if not copies:
-        zeta_commands = [f'export ENDPOINTS="${ZETA_ENDPOINTS}"', *tests]
-        zeta_env = {ZETA_ENDPOINTS: ",".join(plan.zeta_endpoints)}
+        # The action's account (ZETA_VARIABLE) picks its endpoints' variable.
+        zeta_commands = [f'eval "export ENDPOINTS=\\"\\${ZETA_ENDPOINTS}_${ZETA_VARIABLE}\\""', *tests]
+        zeta_env = {
+            zeta_endpoints_variable(account): ",".join(arns)
+            for account, arns in _zeta_accounts(plan, rendered).items()
+        }
     else:
         output = copies[0].endpoint_output  # every copy of the service has the same construct tree
         production = [d for s in plan.production for d in s.deployments]

@@ -19,7 +19,15 @@ lays over the project's own for that build.
   environment under Zeta's own names: a CodePipeline action configuration value holds at most
   1,000 characters, too few for a fleet's endpoints. Zeta's commands, where they differ from the
   pre-production ones, run only when :data:`ZETA_VARIABLE` is set, and those only for
-  pre-production only when it is not (:func:`build_commands`).
+  pre-production only when it is not (:func:`build_commands`). Lambda copies' Zeta tests run one
+  action per production account (:data:`ZETA_VARIABLE` is the account; its endpoints are the
+  project variable :func:`zeta_endpoints_variable` of that account).
+- An action testing Lambda copies names, in :data:`INVOKER_ROLE_VARIABLE`, the ``canary`` role of
+  the account it tests (``ServiceAccessStack``: it may invoke the service's ``live`` aliases only,
+  and trusts the pipeline's integration-test role). The buildspec's first command
+  (:func:`invoker_profile_command`) makes that role the default profile of a shared config file,
+  assumed from the build's own credentials: the tests call ``boto3`` (or any SDK) as they are, and
+  no copy needs a Lambda permission for them.
 """
 
 from __future__ import annotations
@@ -38,20 +46,50 @@ from constructs import Construct
 from hands_off.render import pins
 
 __all__ = [
+    "INVOKER_ROLE_VARIABLE",
     "ZETA_ENDPOINTS",
     "ZETA_VARIABLE",
     "IntegrationTestStep",
     "IntegrationTests",
     "StackOutputIntegrationTestStep",
     "build_commands",
+    "invoker_profile_command",
+    "zeta_endpoints_variable",
 ]
 
 ZETA_VARIABLE = "HANDS_OFF_ZETA"
 """Set (to ``1``) by Zeta's action only: selects Zeta's commands in the shared buildspec."""
 
 ZETA_ENDPOINTS = "ZETA_ENDPOINTS"
-"""The project variable holding the production endpoints Zeta tests when they are known at synth;
-Zeta's first command copies it into ``ENDPOINTS``."""
+"""The prefix of the project variables holding the production endpoints Zeta tests when they are
+known at synth, one per account (:func:`zeta_endpoints_variable`); Zeta's first command copies its
+account's into ``ENDPOINTS``."""
+
+
+INVOKER_ROLE_VARIABLE = "HANDS_OFF_INVOKER_ROLE"
+"""Set by an action testing Lambda copies: the role its tests invoke them as (the tested account's
+``canary`` role)."""
+
+_AWS_CONFIG = "/tmp/hands-off-aws-config"
+
+
+def zeta_endpoints_variable(account: str) -> str:
+    """The project variable holding the production endpoints in ``account`` Zeta tests."""
+    return f"{ZETA_ENDPOINTS}_{account}"
+
+
+def invoker_profile_command() -> str:
+    """The buildspec's first build command: when the action names a role
+    (:data:`INVOKER_ROLE_VARIABLE`), a shared config file whose default profile assumes it from the
+    build's container credentials (``credential_source = EcsContainer``), for every later
+    command; otherwise nothing (the build's own credentials)."""
+    lines = [
+        f"export AWS_CONFIG_FILE={_AWS_CONFIG}",
+        f'printf "[default]\\nrole_arn = %s\\ncredential_source = EcsContainer\\n'
+        f'role_session_name = hands-off-integration-tests\\n" "${INVOKER_ROLE_VARIABLE}" > {_AWS_CONFIG}',
+        "export AWS_SDK_LOAD_CONFIG=1",
+    ]
+    return _when(f'[ -n "${{{INVOKER_ROLE_VARIABLE}:-}}" ]', "\n".join(lines))
 
 
 def _when(condition: str, command: str) -> str:
@@ -115,7 +153,7 @@ class IntegrationTests:
             "version": "0.2",
             "phases": {
                 "install": {"commands": pins.install_commands()},  # boto3 and its dependencies, by sha256
-                "build": {"commands": build_commands(commands, zeta_commands)},
+                "build": {"commands": [invoker_profile_command(), *build_commands(commands, zeta_commands)]},
             },
         }
         self.project = codebuild.PipelineProject(
@@ -133,18 +171,27 @@ class IntegrationTests:
             role=role,
         )
 
-    def step(self, step_id: str, *, endpoints: CfnOutput | str) -> IntegrationTestStep:
+    def step(
+        self, step_id: str, *, endpoints: CfnOutput | str, invoker_role: str | None = None
+    ) -> IntegrationTestStep:
         """The tests of one pre-production copy, against its ``endpoints``: the endpoint itself
-        when known at synth, else the copy's output holding it."""
+        when known at synth (invoked as ``invoker_role``), else the copy's output holding it."""
         if isinstance(endpoints, str):
-            return IntegrationTestStep(step_id, project=self.project, env={"ENDPOINTS": endpoints})
+            env = {"ENDPOINTS": endpoints}
+            if invoker_role is not None:
+                env[INVOKER_ROLE_VARIABLE] = invoker_role
+            return IntegrationTestStep(step_id, project=self.project, env=env)
         return StackOutputIntegrationTestStep(step_id, project=self.project, endpoints=endpoints)
 
-    def zeta_step(self, step_id: str) -> IntegrationTestStep:
-        """Zeta's tests, against every production copy; a copy not deployed yet is skipped."""
-        return IntegrationTestStep(
-            step_id, project=self.project, env={ZETA_VARIABLE: "1", "SKIP_NOT_DEPLOYED": "1"}
-        )
+    def zeta_step(
+        self, step_id: str, *, account: str | None = None, invoker_role: str | None = None
+    ) -> IntegrationTestStep:
+        """Zeta's tests, against every production copy (in ``account``, invoked as
+        ``invoker_role``, when given); a copy not deployed yet is skipped."""
+        env = {ZETA_VARIABLE: account or "1", "SKIP_NOT_DEPLOYED": "1"}
+        if invoker_role is not None:
+            env[INVOKER_ROLE_VARIABLE] = invoker_role
+        return IntegrationTestStep(step_id, project=self.project, env=env)
 
 
 @jsii.implements(pipelines.ICodePipelineActionFactory)

@@ -211,15 +211,20 @@ class ServiceAccessStack(Stack):
             self.wildcards += more
 
     def _canary_role(self, naming: ServiceNaming, acct: str, copies: Sequence[tuple[str, str]]) -> iam.Role:
-        """The role the canary's schedules (``LambdaService``, Gamma and production copies) invoke
-        the copies' aliases as: only EventBridge Scheduler acting for this account may assume it,
-        and it may invoke those aliases only."""
+        """The role the copies' aliases are invoked as from outside the account: by the canary's
+        schedules (``LambdaService``, Gamma and production copies) and by the pipeline's
+        integration tests (pre-production copies, Zeta), so no copy needs a Lambda permission.
+        Only EventBridge Scheduler acting for this account and the tooling account's
+        ``integ-tests`` role may assume it, and it may invoke those aliases only."""
         role, policy = inline_policy_role(
             self,
             "CanaryRole",
             role_name=naming.role(RolePurpose.CANARY),
-            assumed_by=scheduler_principal(acct),
-            description=f"EventBridge Scheduler invokes {naming.service} aliases (canary traffic)",
+            assumed_by=iam.CompositePrincipal(
+                scheduler_principal(acct),
+                iam.ArnPrincipal(naming.role_arn(naming.tooling_account, RolePurpose.INTEG_TESTS)),
+            ),
+            description=f"Invokes {naming.service} aliases: canary traffic, integration tests",
         )
         policy.add_statements(
             iam.PolicyStatement(

@@ -595,17 +595,11 @@ def test_for_deployment_imports_the_accounts_roles_by_name(gamma: tuple[LambdaSe
     )
 
 
-def test_for_deployment_is_invoked_by_the_tooling_accounts_integ_tests(
-    gamma: tuple[LambdaService, Template],
-) -> None:
+def test_for_deployment_has_no_resource_policy(gamma: tuple[LambdaService, Template]) -> None:
+    # The canary and the integration tests invoke the alias as the account's canary role
+    # (ServiceAccessStack): no Lambda permission per copy, nobody else may invoke it.
     _, t = gamma
-    t.has_resource_properties(
-        "AWS::Lambda::Permission",
-        {"Principal": "arn:aws:iam::111111111111:role/hands-off-orders-integ-tests"},
-    )
-    # the integration tests' only: the canary invokes as the account's canary role (no resource
-    # policy), nobody else
-    t.resource_count_is("AWS::Lambda::Permission", 1)
+    t.resource_count_is("AWS::Lambda::Permission", 0)
 
 
 def test_for_deployment_enforces_signed_code_and_reads_the_code_folder(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -224,20 +225,32 @@ def test_for_account_names_the_stack_and_deploys_where_the_first_copy_is(
     Template.from_stack(stack).resource_count_is("AWS::IAM::Role", 5)
 
 
-def test_the_canary_role_invokes_the_copies_aliases_only_for_the_scheduler_of_its_account(
+def test_the_invoker_role_invokes_the_copies_aliases_only_for_the_scheduler_and_the_integ_tests(
     built: Built,
 ) -> None:
+    # The canary's schedules (EventBridge Scheduler acting for this account) and the pipeline's
+    # integration tests (the tooling account's integ-tests role): no Lambda permission per copy.
     role = built.stack.canary_role
     assert role is not None
-    [trust] = built.template.to_json()["Resources"][built.id(role)]["Properties"]["AssumeRolePolicyDocument"][
+    trust = built.template.to_json()["Resources"][built.id(role)]["Properties"]["AssumeRolePolicyDocument"][
         "Statement"
     ]
-    assert trust == {
-        "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
-        "Effect": "Allow",
-        "Principal": {"Service": "scheduler.amazonaws.com"},
-    }
+    assert sorted(trust, key=json.dumps) == sorted(
+        [
+            {
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+            },
+            {
+                "Action": "sts:AssumeRole",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-orders-integ-tests"},
+            },
+        ],
+        key=json.dumps,
+    )
     assert built.statements(role) == {
         "lambda:InvokeFunction": sorted(
             f"arn:aws:lambda:{d.target.region}:{ACCOUNT}:function:{d.function_name}:live" for d in DEPLOYMENTS

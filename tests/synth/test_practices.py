@@ -199,10 +199,16 @@ def test_integration_tests_follow_preprod_and_zeta_calls_prod(fleet: Any, servic
     }
     assert project_ids == {zeta["Configuration"]["ProjectName"]["Ref"]}
     action_env = {e["name"]: e["value"] for e in json.loads(zeta["Configuration"]["EnvironmentVariables"])}
-    assert action_env == {ZETA_VARIABLE: "1", "SKIP_NOT_DEPLOYED": "1"}
+    # One action per production account (the example's are all in 333333333333), invoking as
+    # that account's canary role.
+    assert action_env == {
+        ZETA_VARIABLE: "333333333333",
+        "SKIP_NOT_DEPLOYED": "1",
+        "HANDS_OFF_INVOKER_ROLE": f"arn:aws:iam::333333333333:role/hands-off-{service}-canary",
+    }
     projects = Template.from_stack(fleet.pipeline(service)).find_resources("AWS::CodeBuild::Project")
     env = projects[project_ids.pop()]["Properties"]["Environment"]["EnvironmentVariables"]
-    endpoints = next(v["Value"] for v in env if v["Name"] == ZETA_ENDPOINTS).split(",")
+    endpoints = next(v["Value"] for v in env if v["Name"] == f"{ZETA_ENDPOINTS}_333333333333").split(",")
     prod = [s for s in app_stages(fleet, service) if s.stack.deployment.production]
     assert sorted(endpoints) == sorted(s.stack.deployment.alias_arn for s in prod)
     assert all(":333333333333:" in e for e in endpoints)
