@@ -30,6 +30,7 @@ from hands_off_gates.contract import (
 )
 
 __all__ = [
+    "ACCESS_LOGS_BUCKET_PREFIX",
     "ALIAS_NAME",
     "BASELINE_STACK_NAME",
     "CODEDEPLOY_APPLICATIONS",
@@ -46,6 +47,7 @@ __all__ = [
     "AlarmKind",
     "RolePurpose",
     "ServiceNaming",
+    "access_logs_bucket_name",
     "alarm_name",
     "alarm_name_prefix",
     "baseline_stack_id",
@@ -78,6 +80,19 @@ CODEDEPLOY_APPLICATIONS: dict[str, str] = {
 CloudFormation ``ComputePlatform``. ECS copies use ECS-native deployments (no CodeDeploy), so
 there is no ``ECS`` application. Every baseline creates all of them, whichever platforms an app
 uses: every app deploys the same ``hands-off-baseline`` template."""
+
+ACCESS_LOGS_BUCKET_PREFIX = f"{ORG_PREFIX}-access-logs"
+"""What the name of the server-access-log bucket of an account and region starts with (see
+:func:`access_logs_bucket_name`)."""
+
+
+def access_logs_bucket_name(account_id: str, region: str) -> str:
+    """Physical name of the S3 bucket receiving the server access logs of every pipeline's buckets
+    in one account and region, e.g. ``hands-off-access-logs-111111111111-us-east-1`` (bucket names
+    are global: the account and region make it unique). ``hands_off.stacks.AccountBaseline``
+    creates it; the pipelines name it as their buckets' logging destination (no cross-stack
+    export). At most 22 + 12 + 1 + the region's length characters: within S3's 63."""
+    return f"{ACCESS_LOGS_BUCKET_PREFIX}-{account_id}-{region}"
 
 
 def baseline_stack_id(account_id: str, region: str) -> str:

@@ -1,11 +1,12 @@
 """Render a :class:`~hands_off.blueprint.PipelinePlan` into CDK Pipelines constructs.
 
 Every decision is already in the plan; this module only calls CDK: the tooling resources of the
-pipeline stack (access-log bucket, code signing, integration-test role, gate machines, pipeline
-role, the observed-health mirror alarm, the ``OverrideUsed`` alarm paging the account's shared
-paging topic, the override writer policy), the CodePipeline with its Build step, one wave per planned
-stage with its gate, bake and integration tests, Zeta, and the X4 stage conditions.
-It knows nothing of ``ServicePipeline``: the hooks' results come in as values and callables.
+pipeline stack (code signing, its buckets' server access logs to the account-region baseline's
+bucket, integration-test role, gate machines, pipeline role, the observed-health mirror alarm, the
+``OverrideUsed`` alarm paging the account's shared paging topic, the override writer policy), the
+CodePipeline with its Build step, one wave per planned stage with its gate, bake and integration
+tests, Zeta, and the X4 stage conditions. It knows nothing of ``ServicePipeline``: the hooks'
+results come in as values and callables.
 
 The supply chain is pinned here: the CDK CLI self-mutation installs (:data:`CDK_CLI_VERSION`), the
 ``cdk-assets`` asset publishing installs (:data:`CDK_ASSETS_VERSION`), the CodeBuild image of every
@@ -22,11 +23,11 @@ from typing import Any, Protocol
 
 import jsii
 from aws_cdk import (
+    Annotations,
     CfnOutput,
     IAnyProducer,
     IResolveContext,
     Lazy,
-    RemovalPolicy,
     Stack,
     Stage,
     pipelines,
@@ -65,6 +66,7 @@ from hands_off.naming import (
     STAGE_DIMENSION,
     UNHEALTHY_COPIES_METRIC,
     RolePurpose,
+    access_logs_bucket_name,
     alarm_name_prefix,
 )
 from hands_off.render.integration_tests import (
@@ -212,7 +214,8 @@ AccessStackFactory = Callable[[Stage, Sequence[Deployment], AccessNeeds], Stack]
 class RenderedPipeline:
     """The constructs :func:`render` created (nag, tests and subclasses reach them here)."""
 
-    access_logs: s3.Bucket
+    access_logs: s3.IBucket
+    """The account-region baseline's server-access-log bucket, imported by name."""
     code_signing: CodeSigning
     integration_test_role: iam.Role
     gates: DeploymentGates
@@ -251,14 +254,12 @@ def render(
             copy and for the pipeline).
     """
     naming = plan.naming
-    access_logs = s3.Bucket(
+    # The account-region baseline's bucket (AccountBaseline), shared with every other pipeline
+    # there: its policy admits S3 logging for every bucket of the account, each under its prefix.
+    access_logs = s3.Bucket.from_bucket_name(
         stack,
         "AccessLogs",
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        enforce_ssl=True,
-        block_public_access=_once.block_all(),
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-        removal_policy=RemovalPolicy.RETAIN,
+        access_logs_bucket_name(naming.tooling_account, naming.tooling_region),
     )
     code_signing = CodeSigning(
         stack,
@@ -266,6 +267,10 @@ def render(
         service_name=naming.service,
         access_logs=access_logs,
         profile_name=naming.signing_profile,  # the name the copies' CodeSigningConfigs trust
+    )
+    Annotations.of(code_signing.bucket).acknowledge_warning(
+        "@aws-cdk/aws-s3:accessLogsPolicyNotAdded",
+        "The baseline's access-log bucket admits S3 logging for every bucket of this account.",
     )
     integration_test_role = iam.Role(
         stack,
@@ -385,7 +390,7 @@ def render(
     _check_bake_traffic(plan, rendered)
     pipeline.build_pipeline()
     built = pipeline.pipeline  # read once: every jsii property read is a round trip
-    _log_artifact_access(stack, built, access_logs)
+    _log_artifact_access(built, access_logs, naming.service)
     _add_stage_conditions(plan, built)
     _narrow_wildcard_grants(stack, pipeline, built, pipeline_role)
     _grant_revision_reads(pipeline, plan, rendered)
@@ -686,24 +691,13 @@ def _grant_revision_reads(
         grant_revision_reads(pipeline, fleets, plan.naming)
 
 
-def _log_artifact_access(stack: Stack, pipeline: codepipeline.Pipeline, access_logs: s3.Bucket) -> None:
-    """Server access logs for the artifact bucket CDK Pipelines creates (nag S1)."""
-    bucket = pipeline.artifact_bucket
-    cfn_bucket = bucket.node.default_child
+def _log_artifact_access(pipeline: codepipeline.Pipeline, access_logs: s3.IBucket, service: str) -> None:
+    """Server access logs for the artifact bucket CDK Pipelines creates (nag S1), under
+    ``artifacts-<service>/`` of the baseline's bucket (whose policy admits them)."""
+    cfn_bucket = pipeline.artifact_bucket.node.default_child
     assert isinstance(cfn_bucket, s3.CfnBucket)
     cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
-        destination_bucket_name=access_logs.bucket_name, log_file_prefix="artifacts/"
-    )
-    access_logs.add_to_resource_policy(
-        iam.PolicyStatement(
-            principals=[_once.service_principal("logging.s3.amazonaws.com")],
-            actions=["s3:PutObject"],
-            resources=[access_logs.arn_for_objects("artifacts/*")],
-            conditions={
-                "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
-                "StringEquals": {"aws:SourceAccount": stack.account},
-            },
-        )
+        destination_bucket_name=access_logs.bucket_name, log_file_prefix=f"artifacts-{service}/"
     )
 
 

@@ -15,7 +15,17 @@ Today that is:
   ECS-native deployments and need none. Every baseline creates both, whichever platforms the app
   uses: all apps (each team synthesizes its own) deploy the same ``hands-off-baseline`` template.
   They are retained if the baseline stack is deleted: deleting an application would delete every
-  service's deployment groups in it.
+  service's deployment groups in it;
+* the server-access-log bucket ``hands-off-access-logs-<account>-<region>``
+  (:func:`~hands_off.naming.access_logs_bucket_name`): every pipeline of the account and region
+  sends its buckets' server access logs there (the artifact bucket under ``artifacts-<service>/``,
+  the signing bucket under ``signing-<service>/``), naming it as the logging destination (no
+  cross-stack export, no log bucket per pipeline). S3 delivers server access logs only to a bucket
+  of the same account and region as the logged one, hence one per account and region. Every
+  baseline creates it, target accounts' included, though only the tooling account's pipelines
+  log there today: every app deploys the same ``hands-off-baseline`` template, and an empty
+  bucket costs nothing. It is retained if the baseline stack is deleted (the logs are an audit
+  trail).
 
 Deploying: like ``cdk bootstrap``, the baselines are deployed **once per account and region, by the
 organization, before the pipelines** — the pipelines never deploy them. ``hands_off.run`` adds one
@@ -28,7 +38,9 @@ baselines, right after its ``cdk bootstrap``::
 
 A copy deployed to an account and region without its baseline fails to create its subscriptions
 (the topic does not exist) and its deployment group (the application does not exist), so the
-deploy stops before the copy runs without paging or rollback.
+deploy stops before the copy runs without paging or rollback. A pipeline stack deployed without
+its account and region's baseline is expected to fail the same way: S3 refuses a logging
+configuration whose target bucket does not exist, so its buckets cannot be created or updated.
 
 Upgrading from copies with their own application (one per copy, named after it): deploy the new
 baselines first, then let the pipelines deploy. CloudFormation refuses to replace a named
@@ -36,6 +48,11 @@ deployment group whose ``ApplicationName`` changed, so the copies' groups have a
 each copy's next deployment creates its group (same name) in the shared application, then deletes
 the old group and its per-copy application. Without the baseline, creating the group fails and
 the copy's stack rolls back to the old one (README, Upgrading).
+
+Upgrading from pipelines with their own access-log bucket (``AccessLogs`` in each pipeline stack):
+deploy the new baselines first, then let the pipelines deploy. Each pipeline's buckets then log to
+the baseline's bucket; its old bucket is retained (``RETAIN``), keeps the logs it holds and
+receives no more (delete it by hand once its logs are no longer needed).
 
 Example::
 
@@ -48,18 +65,21 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Environment, RemovalPolicy, Stack, Stage
+from aws_cdk import Acknowledgment, Environment, RemovalPolicy, Stack, Stage, Validations
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from hands_off.constructs import _once
 from hands_off.constructs.alarm_factory import imports_account_paging_topic
 from hands_off.naming import (
     BASELINE_STACK_NAME,
     CODEDEPLOY_APPLICATIONS,
     PAGING_TOPIC_NAME,
+    access_logs_bucket_name,
     baseline_stack_id,
 )
 
@@ -76,8 +96,8 @@ _PUBLISHER_SIDS = {"cloudwatch.amazonaws.com": "CloudWatchAlarms", "events.amazo
 
 
 class AccountBaseline(Stack):
-    """The shared resources of one account and region: the paging topic and its key, and the
-    CodeDeploy applications.
+    """The shared resources of one account and region: the paging topic and its key, the
+    CodeDeploy applications and the server-access-log bucket.
 
     * a KMS key (rotated) that only CloudWatch and EventBridge may use besides the account, and only
       for this topic (``kms:EncryptionContext:aws:sns:topicArn``);
@@ -88,6 +108,9 @@ class AccountBaseline(Stack):
     * the CodeDeploy applications ``hands-off-lambda`` (compute platform ``Lambda``) and
       ``hands-off-server`` (``Server``), retained on stack deletion (see the module docstring);
       :attr:`codedeploy_applications` holds them by platform.
+    * the server-access-log bucket ``hands-off-access-logs-<account>-<region>`` (SSE-S3, TLS only,
+      no public access, retained), that S3 server access logging of this account only may write
+      to (``aws:SourceAccount``); :attr:`access_logs` (see :func:`_access_logs_bucket`).
 
     Args:
         scope: the app.
@@ -108,8 +131,8 @@ class AccountBaseline(Stack):
             # CodeDeploy applications: deleting it by mistake must take a deliberate step first.
             termination_protection=True,
             description=(
-                "hands-off: account-region baseline (the paging topic and CodeDeploy applications "
-                "every service here shares); deployed once, before the pipelines"
+                "hands-off: account-region baseline (the paging topic, CodeDeploy applications and "
+                "access-log bucket every service here shares); deployed once, before the pipelines"
             ),
         )
         # What self.format_arn(service=..., resource=...) makes (arn:<partition>:<service>:<region>:
@@ -172,6 +195,49 @@ class AccountBaseline(Stack):
                     },
                 )
             )
+        self.access_logs = _access_logs_bucket(self, account=account, region=region)
+
+
+def _access_logs_bucket(stack: Stack, *, account: str, region: str) -> s3.Bucket:
+    """The server-access-log bucket of the account and region (see the module docstring): what
+    each pipeline stack created for itself before, with the same settings, named so that every
+    pipeline here can name it. Its bucket policy admits S3 server access logging for any bucket of
+    this account (each source bucket's logging configuration chooses its prefix) and denies every
+    request not made over TLS."""
+    bucket = s3.Bucket(
+        stack,
+        "AccessLogs",
+        bucket_name=access_logs_bucket_name(account, region),
+        # S3 does not deliver server access logs to a bucket encrypted with SSE-KMS.
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        block_public_access=_once.block_all(),
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        # The account's audit trail of its pipelines' buckets: kept if the baseline is deleted.
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="S3ServerAccessLogs",
+            principals=[_once.service_principal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[bucket.arn_for_objects("*")],
+            conditions={"StringEquals": {"aws:SourceAccount": account}},
+        )
+    )
+    # No bucket of this stack logs here, so cdk-nag cannot see that it is itself the log target.
+    Validations.of(bucket).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions-S1",
+            reason=(
+                "This bucket is the server-access-log destination of the account-region's "
+                "pipeline buckets; logging access to it would need another log bucket (or log "
+                "into itself, a loop). Reads of it are audited by CloudTrail S3 data events where "
+                "the organization enables them."
+            ),
+        )
+    )
+    return bucket
 
 
 # CDK's string token markers (core/lib/private/encoding.ts): a string token, or a number token

@@ -1,6 +1,6 @@
-"""Issue 9: the account-region baseline (one paging topic and key per account and region, and one
-CodeDeploy application per compute platform, shared by every service there) and who creates it
-(``hands_off.run``, once per account and region)."""
+"""Issue 9: the account-region baseline (one paging topic and key per account and region, one
+CodeDeploy application per compute platform and one server-access-log bucket, shared by every
+service there) and who creates it (``hands_off.run``, once per account and region)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ from aws_cdk.assertions import Template
 
 from hands_off.constructs.alarm_factory import AlarmFactory, account_paging_topic
 from hands_off.nag import apply_nag
-from hands_off.naming import CODEDEPLOY_APPLICATIONS, LAMBDA_APPLICATION_NAME, SERVER_APPLICATION_NAME
+from hands_off.naming import (
+    CODEDEPLOY_APPLICATIONS,
+    LAMBDA_APPLICATION_NAME,
+    SERVER_APPLICATION_NAME,
+    access_logs_bucket_name,
+)
 from hands_off.runner import run
 from hands_off.stacks import AccountBaseline, add_account_baselines
 from hands_off.stacks.account_baseline import _is_unresolved, paging_environments
@@ -56,6 +61,8 @@ def test_one_rotated_key_and_one_named_topic_encrypted_with_it(built: Built) -> 
         "AWS::CodeDeploy::Application",
         "AWS::CodeDeploy::Application",
         "AWS::KMS::Key",
+        "AWS::S3::Bucket",
+        "AWS::S3::BucketPolicy",
         "AWS::SNS::Topic",
         "AWS::SNS::TopicPolicy",
     ]
@@ -81,6 +88,42 @@ def test_one_retained_codedeploy_application_per_platform_named_by_the_constants
     for application in applications.values():
         # deleting an application deletes every service's deployment groups in it
         assert (application["DeletionPolicy"], application["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_one_retained_access_log_bucket_named_after_the_account_and_region(built: Built) -> None:
+    """Every pipeline of the account-region sends its buckets' server access logs here, by name."""
+    [bucket] = resources(built, "AWS::S3::Bucket")
+    assert access_logs_bucket_name(ACCOUNT, REGION) == f"hands-off-access-logs-{ACCOUNT}-{REGION}"
+    properties = bucket["Properties"]
+    assert properties["BucketName"] == access_logs_bucket_name(ACCOUNT, REGION)
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    # server access logs cannot be delivered to a KMS-encrypted bucket: S3-managed keys
+    assert properties["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    }
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
+
+
+def test_only_s3_logging_for_this_account_may_write_the_access_logs_over_tls(built: Built) -> None:
+    bucket_id = next(k for k, r in built.template["Resources"].items() if r["Type"] == "AWS::S3::Bucket")
+    [policy] = resources(built, "AWS::S3::BucketPolicy")
+    assert policy["Properties"]["Bucket"] == {"Ref": bucket_id}
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    [deny] = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Principal"] == {"AWS": "*"}
+    [allow] = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert allow["Action"] == "s3:PutObject"
+    assert allow["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+    # any source bucket of this account (each chooses its own prefix), no other account's
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
 
 
 def test_cloudwatch_and_eventbridge_may_use_the_key_for_this_topic_only(built: Built) -> None:
