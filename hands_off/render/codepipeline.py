@@ -198,7 +198,8 @@ class AccessNeeds:
         stack_endpoints: the copies' endpoints are only known once deployed: the role Zeta's
             tests assume to read the production stacks' endpoint outputs.
         lambda_copies: the copies are Lambda services (:class:`~hands_off.constructs.
-            lambda_service.LambdaService`): the role their canary schedules invoke them as.
+            lambda_service.LambdaService`, or any copy whose endpoint is known at synth): the role
+            their canary schedules and integration tests invoke them as.
     """
 
     server_fleet: bool = False
@@ -654,7 +655,12 @@ def _add_access_stacks(
     needs = AccessNeeds(
         server_fleet=any(server_deployment_of(s.service) is not None for s in rendered.stages),
         stack_endpoints=not all(endpoint_known_at_synth(s.service) for s in rendered.stages),
-        lambda_copies=any(isinstance(s.service, LambdaService) for s in rendered.stages),
+        # A copy whose endpoint is known at synth is invoked as the canary role by its tests
+        # (_add_stages), whether or not it is a LambdaService: the role must exist for it too.
+        lambda_copies=any(
+            isinstance(s.service, LambdaService) or endpoint_known_at_synth(s.service)
+            for s in rendered.stages
+        ),
     )
     return [access_stack_factory(scope, a.deployments, needs) for a in plan.access if a.stage == stage_name]
 
