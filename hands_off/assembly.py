@@ -282,10 +282,15 @@ class TrafficShift:
 
     @classmethod
     def predefined(cls, name: str) -> TrafficShift | None:
-        """From a predefined config name, e.g. ``CodeDeployDefault.LambdaCanary10Percent5Minutes``."""
+        """From a config's name: CodeDeploy's predefined ones, e.g.
+        ``CodeDeployDefault.LambdaCanary10Percent5Minutes``, and the account-region baseline's
+        (``hands_off.naming.lambda_deployment_config_name``), e.g.
+        ``hands-off-lambda-linear-25-percent-every-5-minutes``."""
         if re.search(r"AllAtOnce$", name):
             return cls(shape="all-at-once", percent=100, interval_minutes=0)
-        match = re.search(r"(Canary|Linear)(\d+)Percent(?:Every)?(\d+)Minutes?$", name)
+        match = re.search(r"(Canary|Linear)(\d+)Percent(?:Every)?(\d+)Minutes?$", name) or re.search(
+            r"-(canary|linear)-(\d+)-percent-(?:every-)?(\d+)-minutes?$", name
+        )
         if match is None:
             return None
         return cls(shape=match[1].lower(), percent=int(match[2]), interval_minutes=int(match[3]))

@@ -13,9 +13,10 @@ Pure Python (no ``aws_cdk`` import). What needs bootstrapping, and why:
   uses for the application and access stacks (``--cloudformation-execution-policies``). An
   account that is both tooling and a target is bootstrapped once, as tooling;
 - then, in each account, the **account-region baselines** (``hands_off.stacks.AccountBaseline``,
-  stack ``hands-off-baseline``: the paging topic and its KMS key, and the CodeDeploy applications
-  ``hands-off-lambda`` and ``hands-off-server``, that every service of an account and region
-  shares) with ``cdk deploy``, in every region a stage or wave deploys to and in the
+  stack ``hands-off-baseline``: the paging topic and its KMS key, the CodeDeploy applications
+  ``hands-off-lambda`` and ``hands-off-server`` and the Lambda deployment config
+  ``hands-off-lambda-linear-25-percent-every-5-minutes``, that every service of an account and
+  region shares) with ``cdk deploy``, in every region a stage or wave deploys to and in the
   pipelines' region of the tooling account. Like the bootstrap, they are deployed once, before the
   pipelines, which never deploy them (``hands_off.run`` adds them to the app).
 
@@ -40,7 +41,7 @@ from typing import Any
 from hands_off.model.account import Account
 from hands_off.model.environments import Environments
 from hands_off.model.target import Target
-from hands_off.naming import CODEDEPLOY_APPLICATIONS, ORG_PREFIX, baseline_stack_id
+from hands_off.naming import BASELINE_LAMBDA_CONFIGS, CODEDEPLOY_APPLICATIONS, ORG_PREFIX, baseline_stack_id
 
 __all__ = [
     "CDK_QUALIFIER",
@@ -481,7 +482,8 @@ def _baseline_block(entry: AccountBootstrap, *, cdk: str) -> list[str]:
         return []
     text = (
         f"Then its account-region baselines ({', '.join(entry.baseline_regions)}): the paging topic "
-        f"and key, and the CodeDeploy applications {' and '.join(CODEDEPLOY_APPLICATIONS.values())}, "
+        f"and key, the CodeDeploy applications {' and '.join(CODEDEPLOY_APPLICATIONS.values())} and "
+        f"the Lambda deployment configs {', '.join(BASELINE_LAMBDA_CONFIGS.values())}, "
         "that every service here shares (hands_off.stacks.AccountBaseline, stack hands-off-baseline). "
         "Before any pipeline deploys here; the pipelines never deploy them."
     )

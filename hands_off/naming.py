@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from hands_off.model.policy import FAST_POLICY, TrafficShape
 from hands_off_gates.contract import (
     ALIAS_NAME,
     GATES_NAMESPACE,
@@ -32,8 +33,10 @@ from hands_off_gates.contract import (
 __all__ = [
     "ACCESS_LOGS_BUCKET_PREFIX",
     "ALIAS_NAME",
+    "BASELINE_LAMBDA_CONFIGS",
     "BASELINE_STACK_NAME",
     "CODEDEPLOY_APPLICATIONS",
+    "FAST_LAMBDA_CONFIG_NAME",
     "GATES_NAMESPACE",
     "LAMBDA_APPLICATION_NAME",
     "ORG_PREFIX",
@@ -51,6 +54,7 @@ __all__ = [
     "alarm_name",
     "alarm_name_prefix",
     "baseline_stack_id",
+    "lambda_deployment_config_name",
 ]
 
 ORG_PREFIX = "hands-off"
@@ -93,6 +97,33 @@ def access_logs_bucket_name(account_id: str, region: str) -> str:
     creates it; the pipelines name it as their buckets' logging destination (no cross-stack
     export). At most 22 + 12 + 1 + the region's length characters: within S3's 63."""
     return f"{ACCESS_LOGS_BUCKET_PREFIX}-{account_id}-{region}"
+
+
+def lambda_deployment_config_name(shape: TrafficShape, step_percent: int, interval_minutes: int) -> str:
+    """Name of the custom Lambda deployment config of an account-region baseline that shifts
+    traffic as ``shape``, ``step_percent`` and ``interval_minutes`` say, e.g.
+    ``hands-off-lambda-linear-25-percent-every-5-minutes`` or
+    ``hands-off-lambda-canary-5-percent-15-minutes`` (CodeDeploy's own configs are
+    ``CodeDeployDefault.…``: these cannot clash with them)."""
+    every = "every-" if shape is TrafficShape.LINEAR else ""
+    unit = "minute" if interval_minutes == 1 else "minutes"
+    return f"{LAMBDA_APPLICATION_NAME}-{shape.value}-{step_percent}-percent-{every}{interval_minutes}-{unit}"
+
+
+FAST_LAMBDA_CONFIG_NAME = lambda_deployment_config_name(
+    FAST_POLICY.shape, FAST_POLICY.step_percent, FAST_POLICY.interval_minutes
+)
+"""The Lambda deployment config of :data:`~hands_off.model.FAST_POLICY` (linear 25% every 5
+minutes, which CodeDeploy has no predefined config for):
+``hands-off-lambda-linear-25-percent-every-5-minutes``."""
+
+BASELINE_LAMBDA_CONFIGS: dict[tuple[TrafficShape, int, int], str] = {
+    (FAST_POLICY.shape, FAST_POLICY.step_percent, FAST_POLICY.interval_minutes): FAST_LAMBDA_CONFIG_NAME,
+}
+"""The custom Lambda deployment configs every account-region baseline creates, by (shape, percent,
+minutes), like CodeDeploy's predefined ones: a copy whose policy has these numbers names the
+baseline's config (imported by name) instead of creating its own. A fixed catalog, whichever
+policies an app uses: every app deploys the same ``hands-off-baseline`` template."""
 
 
 def baseline_stack_id(account_id: str, region: str) -> str:

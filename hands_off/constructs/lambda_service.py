@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codedeploy as codedeploy
@@ -20,7 +21,13 @@ from hands_off.constructs.code_signing import signed_lambda_package
 from hands_off.constructs.copies import claim_deployment_group
 from hands_off.deployment import Deployment
 from hands_off.model import AlarmPolicy, DeploymentPolicy, TrafficShape
-from hands_off.naming import ALIAS_NAME, LAMBDA_APPLICATION_NAME, RolePurpose, ServiceNaming
+from hands_off.naming import (
+    ALIAS_NAME,
+    BASELINE_LAMBDA_CONFIGS,
+    LAMBDA_APPLICATION_NAME,
+    RolePurpose,
+    ServiceNaming,
+)
 
 __all__ = [
     "ALIAS_NAME",
@@ -102,17 +109,58 @@ def _canary_input(scope: Construct, payload: Mapping[str, Any]) -> str:
         return Stack.of(scope).to_json_string(dict(payload))
 
 
+def _baseline_config(stack: Stack, name: str) -> codedeploy.ILambdaDeploymentConfig:
+    """The account-region baseline's Lambda config ``name``, imported by name into ``stack`` (no
+    resource): once per stack, however many copies ask (each import is a jsii round trip)."""
+    known = _STACK_CONFIGS.setdefault(stack, {})
+    config = known.get(name)
+    if config is None:
+        try:
+            config = _Config.from_lambda_deployment_config_name(stack, name, name)
+        except RuntimeError:
+            # Imported here before, but not by this function in this process's memory: the
+            # construct is there. Looked up only then (a lookup first is a round trip per stack).
+            existing = stack.node.try_find_child(name)
+            if existing is None:
+                raise
+            config = cast(codedeploy.ILambdaDeploymentConfig, existing)
+        known[name] = config
+    return config
+
+
+# What _baseline_config imported, per stack and name. Weak: an app's constructs go with it.
+_STACK_CONFIGS: weakref.WeakKeyDictionary[Stack, dict[str, codedeploy.ILambdaDeploymentConfig]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def deployment_config_for(
     scope: Construct, construct_id: str, policy: DeploymentPolicy
 ) -> codedeploy.ILambdaDeploymentConfig:
     """The CodeDeploy config that realises ``policy`` (P9 one-box canary, P10 linear rollout): the
     predefined config with the same numbers when there is one (e.g. a 10% canary for 10 minutes is
-    ``CodeDeployDefault.LambdaCanary10Percent10Minutes``), else a custom config ``construct_id``."""
+    ``CodeDeployDefault.LambdaCanary10Percent10Minutes``), else the account-region baseline's
+    config with the same numbers when there is one (:data:`~hands_off.naming.
+    BASELINE_LAMBDA_CONFIGS`: ``FAST_POLICY``'s is ``hands-off-lambda-linear-25-percent-every-5-
+    minutes``), imported by name once per stack of ``scope``, else a custom config
+    ``construct_id`` in ``scope``."""
+    return _deployment_config(scope, construct_id, policy, stack=scope if isinstance(scope, Stack) else None)
+
+
+def _deployment_config(
+    scope: Construct, construct_id: str, policy: DeploymentPolicy, *, stack: Stack | None
+) -> codedeploy.ILambdaDeploymentConfig:
+    """:func:`deployment_config_for`, given ``scope``'s stack when the caller knows it (one round
+    trip fewer than ``Stack.of``), or ``None``."""
     if policy.shape is TrafficShape.ALL_AT_ONCE:
         return _all_at_once()
-    predefined = _predefined((policy.shape, policy.step_percent, policy.interval_minutes))
+    key = (policy.shape, policy.step_percent, policy.interval_minutes)
+    predefined = _predefined(key)
     if predefined is not None:
         return predefined
+    shared = BASELINE_LAMBDA_CONFIGS.get(key)
+    if shared is not None:
+        return _baseline_config(stack if stack is not None else Stack.of(scope), shared)
     interval = _duration("minutes", policy.interval_minutes)
     routing: codedeploy.TrafficRouting
     if policy.shape is TrafficShape.CANARY:
@@ -127,8 +175,10 @@ class LambdaService(Construct):
 
     Creates the function (least-privilege role, its own log group, optional code-signing config),
     a ``live`` alias, the service's alarms from :class:`AlarmFactory`, and a CodeDeploy
-    ``LambdaDeploymentGroup`` that shifts traffic as ``policy`` says and rolls back on deployment
-    failure, on a stopped deployment and on any (metric) rollback alarm (P9-P13). The deployment
+    ``LambdaDeploymentGroup`` that shifts traffic as ``policy`` says (with CodeDeploy's or the
+    account-region baseline's config of the same numbers, by name, else a config of its own: see
+    :func:`deployment_config_for`) and rolls back on deployment failure, on a stopped deployment
+    and on any (metric) rollback alarm (P9-P13). The deployment
     group is named after the function and lives in the account-region's shared CodeDeploy
     application ``hands-off-lambda`` (created by ``AccountBaseline``, imported by name: a copy
     creates no application), so the gates can find it: a hotfix turns the group's alarm
@@ -353,7 +403,10 @@ class LambdaService(Construct):
             ),
             deployment_group_name=function_name,
             alias=self.alias,
-            deployment_config=deployment_config_for(self, "DeploymentConfig", policy),
+            # CodeDeploy's or the baseline's config when one has the policy's numbers (no resource).
+            deployment_config=_deployment_config(
+                self, "DeploymentConfig", policy, stack=scope if isinstance(scope, Stack) else None
+            ),
             alarms=list(self.alarms.rollback),
             auto_rollback=codedeploy.AutoRollbackConfig(
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True

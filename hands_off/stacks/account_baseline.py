@@ -26,6 +26,14 @@ Today that is:
   log there today: every app deploys the same ``hands-off-baseline`` template, and an empty
   bucket costs nothing. It is retained if the baseline stack is deleted (the logs are an audit
   trail).
+* the custom Lambda deployment configs of the library's standard policies that CodeDeploy has no
+  predefined config for (:data:`~hands_off.naming.BASELINE_LAMBDA_CONFIGS`): today
+  ``hands-off-lambda-linear-25-percent-every-5-minutes``, the fast policy's (``FAST_POLICY``,
+  linear 25% every 5 minutes, the later production waves'). A Lambda copy whose policy has these
+  numbers imports the config by name (``deployment_config_for``) instead of creating its own, as it
+  uses CodeDeploy's predefined configs; any other policy keeps a config of its own. A fixed catalog,
+  like the applications, and retained likewise: deleting a config would break every deployment
+  group naming it.
 
 Deploying: like ``cdk bootstrap``, the baselines are deployed **once per account and region, by the
 organization, before the pipelines** — the pipelines never deploy them. ``hands_off.run`` adds one
@@ -37,17 +45,21 @@ baselines, right after its ``cdk bootstrap``::
     cdk deploy --exclusively HandsOffBaseline-222222222222-us-west-2 HandsOffBaseline-222222222222-eu-west-1
 
 A copy deployed to an account and region without its baseline fails to create its subscriptions
-(the topic does not exist) and its deployment group (the application does not exist), so the
-deploy stops before the copy runs without paging or rollback. A pipeline stack deployed without
-its account and region's baseline is expected to fail the same way: S3 refuses a logging
-configuration whose target bucket does not exist, so its buckets cannot be created or updated.
+(the topic does not exist) and its deployment group (the application, or the shared config, does
+not exist), so the deploy stops before the copy runs without paging or rollback. A pipeline stack
+deployed without its account and region's baseline is expected to fail the same way: S3 refuses a
+logging configuration whose target bucket does not exist, so its buckets cannot be created or
+updated.
 
 Upgrading from copies with their own application (one per copy, named after it): deploy the new
 baselines first, then let the pipelines deploy. CloudFormation refuses to replace a named
 deployment group whose ``ApplicationName`` changed, so the copies' groups have a new logical id:
 each copy's next deployment creates its group (same name) in the shared application, then deletes
 the old group and its per-copy application. Without the baseline, creating the group fails and
-the copy's stack rolls back to the old one (README, Upgrading).
+the copy's stack rolls back to the old one (README, Upgrading). Likewise from copies with a
+config of their own for the fast policy: with the new baselines deployed first, each copy's next
+deployment points its group at the shared config and deletes its own; without them, updating the
+group fails (the named config does not exist) and the copy's stack rolls back, nothing lost.
 
 Upgrading from pipelines with their own access-log bucket (``AccessLogs`` in each pipeline stack):
 deploy the new baselines first, then let the pipelines deploy. Each pipeline's buckets then log to
@@ -75,7 +87,9 @@ from constructs import Construct
 
 from hands_off.constructs import _once
 from hands_off.constructs.alarm_factory import imports_account_paging_topic
+from hands_off.model import TrafficShape
 from hands_off.naming import (
+    BASELINE_LAMBDA_CONFIGS,
     BASELINE_STACK_NAME,
     CODEDEPLOY_APPLICATIONS,
     PAGING_TOPIC_NAME,
@@ -97,7 +111,7 @@ _PUBLISHER_SIDS = {"cloudwatch.amazonaws.com": "CloudWatchAlarms", "events.amazo
 
 class AccountBaseline(Stack):
     """The shared resources of one account and region: the paging topic and its key, the
-    CodeDeploy applications and the server-access-log bucket.
+    CodeDeploy applications, the custom Lambda deployment configs and the server-access-log bucket.
 
     * a KMS key (rotated) that only CloudWatch and EventBridge may use besides the account, and only
       for this topic (``kms:EncryptionContext:aws:sns:topicArn``);
@@ -107,7 +121,10 @@ class AccountBaseline(Stack):
       stacks (see the module docstring).
     * the CodeDeploy applications ``hands-off-lambda`` (compute platform ``Lambda``) and
       ``hands-off-server`` (``Server``), retained on stack deletion (see the module docstring);
-      :attr:`codedeploy_applications` holds them by platform.
+      :attr:`codedeploy_applications` holds them by platform;
+    * the Lambda deployment configs of :data:`~hands_off.naming.BASELINE_LAMBDA_CONFIGS` (the fast
+      policy's, ``hands-off-lambda-linear-25-percent-every-5-minutes``), retained on stack
+      deletion; :attr:`lambda_deployment_configs` holds them by name;
     * the server-access-log bucket ``hands-off-access-logs-<account>-<region>`` (SSE-S3, TLS only,
       no public access, retained), that S3 server access logging of this account only may write
       to (``aws:SourceAccount``); :attr:`access_logs` (see :func:`_access_logs_bucket`).
@@ -131,8 +148,9 @@ class AccountBaseline(Stack):
             # CodeDeploy applications: deleting it by mistake must take a deliberate step first.
             termination_protection=True,
             description=(
-                "hands-off: account-region baseline (the paging topic, CodeDeploy applications and "
-                "access-log bucket every service here shares); deployed once, before the pipelines"
+                "hands-off: account-region baseline (the paging topic, CodeDeploy applications, "
+                "deployment configs and access-log bucket every service here shares); deployed once, "
+                "before the pipelines"
             ),
         )
         # What self.format_arn(service=..., resource=...) makes (arn:<partition>:<service>:<region>:
@@ -181,6 +199,19 @@ class AccountBaseline(Stack):
             )
             application.apply_removal_policy(RemovalPolicy.RETAIN)
             self.codedeploy_applications[platform] = application
+        # The custom Lambda configs of the library's policies, named (copies import them by name,
+        # as CodeDeploy's predefined ones): retained, as a group naming a deleted config breaks.
+        self.lambda_deployment_configs: dict[str, codedeploy.CfnDeploymentConfig] = {}
+        for (shape, percent, minutes), name in BASELINE_LAMBDA_CONFIGS.items():
+            config = codedeploy.CfnDeploymentConfig(
+                self,
+                f"Lambda{shape.value.capitalize()}{percent}Percent{minutes}MinutesConfig",
+                compute_platform="Lambda",
+                deployment_config_name=name,
+                traffic_routing_config=_traffic_routing(shape, percent, minutes),
+            )
+            config.apply_removal_policy(RemovalPolicy.RETAIN)
+            self.lambda_deployment_configs[name] = config
         paging_topic_arn = self.paging_topic.topic_arn
         for service, resource in PAGING_PUBLISHERS.items():
             self.paging_topic.add_to_resource_policy(
@@ -238,6 +269,26 @@ def _access_logs_bucket(stack: Stack, *, account: str, region: str) -> s3.Bucket
         )
     )
     return bucket
+
+
+def _traffic_routing(
+    shape: TrafficShape, percent: int, minutes: int
+) -> codedeploy.CfnDeploymentConfig.TrafficRoutingConfigProperty:
+    """The ``TrafficRoutingConfig`` of a canary or linear Lambda config (what
+    ``LambdaDeploymentConfig`` renders for a ``TimeBased…TrafficRouting``)."""
+    if shape is TrafficShape.CANARY:
+        return codedeploy.CfnDeploymentConfig.TrafficRoutingConfigProperty(
+            type="TimeBasedCanary",
+            time_based_canary=codedeploy.CfnDeploymentConfig.TimeBasedCanaryProperty(
+                canary_interval=minutes, canary_percentage=percent
+            ),
+        )
+    return codedeploy.CfnDeploymentConfig.TrafficRoutingConfigProperty(
+        type="TimeBasedLinear",
+        time_based_linear=codedeploy.CfnDeploymentConfig.TimeBasedLinearProperty(
+            linear_interval=minutes, linear_percentage=percent
+        ),
+    )
 
 
 # CDK's string token markers (core/lib/private/encoding.ts): a string token, or a number token

@@ -1,6 +1,7 @@
 """Issue 9: the account-region baseline (one paging topic and key per account and region, one
-CodeDeploy application per compute platform and one server-access-log bucket, shared by every
-service there) and who creates it (``hands_off.run``, once per account and region)."""
+CodeDeploy application per compute platform, the custom Lambda deployment config of the fast
+policy and one server-access-log bucket, shared by every service there) and who creates it
+(``hands_off.run``, once per account and region)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from hands_off.constructs.alarm_factory import AlarmFactory, account_paging_topic
+from hands_off.model import FAST_POLICY, TrafficShape
 from hands_off.nag import apply_nag
 from hands_off.naming import (
+    BASELINE_LAMBDA_CONFIGS,
     CODEDEPLOY_APPLICATIONS,
+    FAST_LAMBDA_CONFIG_NAME,
     LAMBDA_APPLICATION_NAME,
     SERVER_APPLICATION_NAME,
     access_logs_bucket_name,
@@ -60,6 +64,7 @@ def test_one_rotated_key_and_one_named_topic_encrypted_with_it(built: Built) -> 
     assert sorted(r["Type"] for r in built.template["Resources"].values()) == [
         "AWS::CodeDeploy::Application",
         "AWS::CodeDeploy::Application",
+        "AWS::CodeDeploy::DeploymentConfig",
         "AWS::KMS::Key",
         "AWS::S3::Bucket",
         "AWS::S3::BucketPolicy",
@@ -124,6 +129,30 @@ def test_only_s3_logging_for_this_account_may_write_the_access_logs_over_tls(bui
     assert allow["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
     # any source bucket of this account (each chooses its own prefix), no other account's
     assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_one_retained_lambda_config_named_for_the_fast_policys_numbers(built: Built) -> None:
+    """Every Lambda copy with the fast policy (linear 25% every 5 minutes, which CodeDeploy has no
+    predefined config for) names this one instead of creating its own: a fixed catalog, the same in
+    every app's baseline."""
+    assert FAST_LAMBDA_CONFIG_NAME == "hands-off-lambda-linear-25-percent-every-5-minutes"
+    assert BASELINE_LAMBDA_CONFIGS == {(TrafficShape.LINEAR, 25, 5): FAST_LAMBDA_CONFIG_NAME}
+    assert (FAST_POLICY.shape, FAST_POLICY.step_percent, FAST_POLICY.interval_minutes) == (
+        TrafficShape.LINEAR,
+        25,
+        5,
+    )
+    [config] = resources(built, "AWS::CodeDeploy::DeploymentConfig")
+    assert config["Properties"] == {
+        "ComputePlatform": "Lambda",
+        "DeploymentConfigName": FAST_LAMBDA_CONFIG_NAME,
+        "TrafficRoutingConfig": {
+            "Type": "TimeBasedLinear",
+            "TimeBasedLinear": {"LinearInterval": 5, "LinearPercentage": 25},
+        },
+    }
+    # deleting it would break every deployment group that names it
+    assert (config["DeletionPolicy"], config["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
 def test_cloudwatch_and_eventbridge_may_use_the_key_for_this_topic_only(built: Built) -> None:

@@ -12,6 +12,7 @@ from aws_cdk import Environment, Stack
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Capture, Match, Template
+from constructs import Construct
 
 from hands_off.assembly import TrafficShift
 from hands_off.constructs.code_signing import enforced_code_signing_config
@@ -34,7 +35,12 @@ from hands_off.model import (
     Target,
     TrafficShape,
 )
-from hands_off.naming import LAMBDA_APPLICATION_NAME, ServiceNaming
+from hands_off.naming import (
+    FAST_LAMBDA_CONFIG_NAME,
+    LAMBDA_APPLICATION_NAME,
+    ServiceNaming,
+    lambda_deployment_config_name,
+)
 from tests.constructs.conftest import ENV
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"  # the bare stack's env (conftest)
@@ -428,9 +434,9 @@ def test_own_deploy_role_is_scoped_to_the_alias_and_the_rollback_alarms(
     ("policy", "routing"),
     [
         pytest.param(
-            FAST_POLICY,
-            {"Type": "TimeBasedLinear", "TimeBasedLinear": {"LinearInterval": 5, "LinearPercentage": 25}},
-            id="fast-linear",
+            DeploymentPolicy(shape=TrafficShape.LINEAR, step_percent=20, interval_minutes=10),
+            {"Type": "TimeBasedLinear", "TimeBasedLinear": {"LinearInterval": 10, "LinearPercentage": 20}},
+            id="custom-linear",
         ),
         pytest.param(
             DeploymentPolicy(shape=ONE_BOX_POLICY.shape, step_percent=5, interval_minutes=15),
@@ -483,6 +489,41 @@ def test_a_policy_equal_to_a_predefined_config_uses_it(
     assert shift == TrafficShift(shape=shape.name.lower(), percent=percent, interval_minutes=minutes)
 
 
+def test_the_fast_policy_names_the_baselines_config(bare_stack: Callable[..., Stack]) -> None:
+    # Issue 9: every Lambda copy of a fast wave made its own AWS::CodeDeploy::DeploymentConfig.
+    stack = bare_stack()
+    first = deployment_config_for(stack, "Config", FAST_POLICY)
+    assert stack.resolve(first.deployment_config_name) == FAST_LAMBDA_CONFIG_NAME
+    assert stack.node.try_find_child("Config") is None  # imported once per stack, not as "Config"
+    assert deployment_config_for(stack, "Other", FAST_POLICY) is first
+    assert not [c for c in stack.node.find_all() if isinstance(c, codedeploy.CfnDeploymentConfig)]
+    # ... under any scope in the stack
+    scope = Construct(stack, "Copy")
+    config = deployment_config_for(scope, "Config", FAST_POLICY)
+    assert stack.resolve(config.deployment_config_name) == FAST_LAMBDA_CONFIG_NAME
+    # ... and the checks read its traffic shift from the name
+    shift = TrafficShift.predefined(FAST_LAMBDA_CONFIG_NAME)
+    assert shift == TrafficShift(shape="linear", percent=25, interval_minutes=5)
+
+
+@pytest.mark.parametrize(
+    ("shape", "percent", "minutes", "name"),
+    [
+        (TrafficShape.LINEAR, 25, 5, "hands-off-lambda-linear-25-percent-every-5-minutes"),
+        (TrafficShape.LINEAR, 20, 1, "hands-off-lambda-linear-20-percent-every-1-minute"),
+        (TrafficShape.CANARY, 5, 15, "hands-off-lambda-canary-5-percent-15-minutes"),
+    ],
+)
+def test_the_checks_read_the_traffic_shift_from_a_baseline_config_name(
+    shape: TrafficShape, percent: int, minutes: int, name: str
+) -> None:
+    # naming builds the names, the (model-free) assembly reader parses them: they must agree
+    assert lambda_deployment_config_name(shape, percent, minutes) == name
+    assert len(name) <= 100  # CodeDeploy's limit on a config name
+    shift = TrafficShift.predefined(name)
+    assert shift == TrafficShift(shape=shape.value, percent=percent, interval_minutes=minutes)
+
+
 def test_deployment_config_for_all_at_once_is_the_predefined_config(bare_stack: Callable[..., Stack]) -> None:
     stack = bare_stack()
     config = deployment_config_for(stack, "Config", PREPROD_POLICY)
@@ -502,9 +543,17 @@ def test_service_uses_its_policys_deployment_config(
         "AWS::CodeDeploy::DeploymentGroup",
         {"DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent10Minutes"},
     )
-    # GIVEN a policy no predefined config has THEN the group points at its own config
+    # GIVEN the fast policy (no predefined config) THEN the group names the baseline's shared one
     stack = bare_stack()
     service(stack, policy=FAST_POLICY)
+    t = Template.from_stack(stack)
+    t.resource_count_is("AWS::CodeDeploy::DeploymentConfig", 0)
+    t.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup", {"DeploymentConfigName": FAST_LAMBDA_CONFIG_NAME}
+    )
+    # GIVEN a policy neither CodeDeploy nor the baseline has THEN the group points at its own config
+    stack = bare_stack()
+    service(stack, policy=DeploymentPolicy(shape=TrafficShape.LINEAR, step_percent=20, interval_minutes=10))
     t = Template.from_stack(stack)
     [config_id] = t.find_resources("AWS::CodeDeploy::DeploymentConfig")
     t.has_resource_properties(

@@ -142,8 +142,15 @@ def test_a_linear_shift_change_is_a_short_diff(orders: Synth) -> None:
     lines = changed_lines(orders.baseline, orders.snapshot(SlowerWave))
 
     assert_short(lines)
-    # The CodeDeploy deployment config of each of the wave's two copies: percentage and interval.
-    assert len(lines) <= 8, "\n".join(lines)
+    # Each of the wave's two copies leaves the baseline's shared fast config (named by its group)
+    # for a config of its own: the group's DeploymentConfigName (1 line out, 3 in) and the new
+    # config (16 lines).
+    assert len(lines) <= 2 * 20, "\n".join(lines)
+    removed = [line for line in lines if line.startswith("-")]
+    assert len(removed) == 2
+    assert all(
+        "'DeploymentConfigName': 'hands-off-lambda-linear-25-percent-every-5-minutes'" in r for r in removed
+    )
     added = "\n".join(line for line in lines if line.startswith("+"))
     assert "'LinearPercentage': 20" in added
     assert "'LinearInterval': 10" in added
