@@ -67,7 +67,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsii
 from aws_cdk import (
@@ -461,6 +461,7 @@ class DeploymentGates(Construct):
             "restore": self.restore.state_machine_arn,
         }
         self.ended_early = self._restore_ended()
+        self._stage_ended_restored = False  # restore_when_stage_ends: once
 
     def page_failures(self, topic: sns.ITopic, *, alarm_name: str | None = None) -> events.Rule:
         """Page ``topic`` when a gate, bake or restore execution ends in a way nothing else pages:
@@ -1088,7 +1089,7 @@ class DeploymentGates(Construct):
         )
         return self._begin("Bake", start, "restore")
 
-    def _restore_definition(self) -> asl.State:
+    def _restore_definition(self, gate_inputs: Sequence[tuple[str, str, str]] = ()) -> asl.State:
         """The ``Restore`` machine: started (by :attr:`ended_early`) with the status-change event
         of a gate or bake that was stopped, timed out or failed, it turns the stage's CodeDeploy
         alarm rollback back on (``restore``), as the bake would have at its end.
@@ -1100,6 +1101,14 @@ class DeploymentGates(Construct):
         restored fails the execution with a :data:`PAGED_ERRORS` error (``GateInputUnverified``,
         ``GateInputTampered``, ``HotfixNotRestored``), never acts on it: the page says to turn
         the groups' alarm configuration back on by hand. It only ever turns alarm rollback on.
+
+        Started instead (by :meth:`restore_when_stage_ends`) with a stage's ending
+        (``stage_ended``: the stage, the pipeline execution's id, the stage's state), it picks
+        that stage gate's pointer from ``gate_inputs``, fixed here in the definition: one
+        ``Choice`` branch per gated stage (``RestoreStageEnded<n>``, the n-th), a ``Pass`` making
+        what a gate's status-change event gives (parameter name, digest, execution id; the
+        ending, for the reasons), then the same path: checked, read, verified, restored. A stage
+        not in ``gate_inputs`` has no pointer: ``GateInputUnverified`` (paged), nothing touched.
         Returns the first state."""
         by_hand = "CodeDeploy alarm rollback NOT restored: turn it back on by hand"
         unverified = asl.Fail("RestoreInputUnverified", error=INPUT_UNVERIFIED_ERROR, cause_path="$.reason")
@@ -1108,8 +1117,19 @@ class DeploymentGates(Construct):
             "RestoreNoBakeEvent",
             parameters={
                 "reason": "started without the status-change event of a gate or bake execution "
-                "(detail.input, "
-                f"detail.executionArn): nothing to verify — {by_hand}"
+                "(detail.input, detail.executionArn) or a gated stage's ending (stage_ended.stage, "
+                f"stage_ended.execution_id, stage_ended.state): nothing to verify — {by_hand}"
+            },
+        )
+        not_gated = asl.Pass(
+            "RestoreNotGatedStage",
+            parameters={
+                "reason.$": asl.format_(
+                    f"stage {{}} of pipeline {self.pipeline_name} execution {{}} is not a gated stage: "
+                    f"no gate input to verify — {by_hand}",
+                    "$.stage_ended.stage",
+                    "$.stage_ended.execution_id",
+                )
             },
         )
         no_pointer = asl.Pass(
@@ -1146,7 +1166,12 @@ class DeploymentGates(Construct):
                 )
             },
         )
-        for reason, fail in ((no_event, unverified), (no_pointer, unverified), (rewritten, tampered)):
+        for reason, fail in (
+            (no_event, unverified),
+            (not_gated, unverified),
+            (no_pointer, unverified),
+            (rewritten, tampered),
+        ):
             reason.next(fail)
         read_event = asl.Pass(
             "RestoreReadEvent",
@@ -1155,6 +1180,33 @@ class DeploymentGates(Construct):
                 "ended": {"execution.$": "$.detail.executionArn"},
             },
         )
+        # A stage's ending: its gate's pointer, from this definition (never from the input).
+        stage_pointers = [
+            asl.Pass(
+                f"RestoreStageEnded{n}",
+                parameters={
+                    "pointer": {
+                        "config_parameter": parameter,
+                        "config_sha256": digest,
+                        "pipeline_execution_id.$": "$.stage_ended.execution_id",
+                    },
+                    "ended": {
+                        "execution.$": asl.format_(
+                            f"pipeline {self.pipeline_name} execution {{}} stage {stage} {{}}",
+                            "$.stage_ended.execution_id",
+                            "$.stage_ended.state",
+                        )
+                    },
+                },
+            )
+            for n, (stage, parameter, digest) in enumerate(gate_inputs, start=1)
+        ]
+        stage_ended: asl.State = not_gated
+        if stage_pointers:
+            gated = asl.Choice("RestoreGatedStage?")
+            for (stage, _, _), stage_pointer in zip(gate_inputs, stage_pointers, strict=True):
+                gated.when(asl.string_equals("$.stage_ended.stage", stage), stage_pointer)
+            stage_ended = gated.otherwise(not_gated)
         first = (
             asl.Choice("RestoreBakeEvent?")
             .when(
@@ -1167,6 +1219,16 @@ class DeploymentGates(Construct):
                 ),
                 read_event,
             )
+            .when(
+                asl.and_(
+                    *(
+                        c(f"$.stage_ended.{k}")
+                        for k in ("stage", "execution_id", "state")
+                        for c in (asl.is_present, asl.is_string)
+                    )
+                ),
+                stage_ended,
+            )
             .otherwise(no_event)
         )
         keys = ("config_parameter", "config_sha256", "pipeline_execution_id")
@@ -1174,7 +1236,7 @@ class DeploymentGates(Construct):
             "RestorePointer",
             parameters={**{f"{k}.$": f"$.pointer.{k}" for k in keys}, "ended.$": "$.ended"},
         )
-        read_event.next(
+        gate_input = (
             asl.Choice("RestoreGateInput?")
             .when(
                 asl.and_(*(c(f"$.pointer.{k}") for k in keys for c in (asl.is_present, asl.is_string))),
@@ -1182,6 +1244,9 @@ class DeploymentGates(Construct):
             )
             .otherwise(no_pointer)
         )
+        read_event.next(gate_input)
+        for stage_pointer in stage_pointers:
+            stage_pointer.next(gate_input)
         load = self._load_config("RestoreLoadConfig")
         pointer.next(load)
         start = asl.Pass(
@@ -1274,7 +1339,7 @@ class DeploymentGates(Construct):
         rule.add_target(events_targets.SfnStateMachine(self.restore, role=self._restore_starter))
         return rule
 
-    def restore_when_stage_ends(self, gate_inputs: Sequence[tuple[str, str, str]]) -> list[events.Rule]:
+    def restore_when_stage_ends(self, gate_inputs: Sequence[tuple[str, str, str]]) -> events.Rule | None:
         """Start the ``Restore`` machine for a gated stage when a pipeline execution's run of that
         stage ends without succeeding (``FAILED``, ``STOPPED``, ``CANCELED``:
         :data:`STAGE_ENDED_STATES`).
@@ -1282,58 +1347,79 @@ class DeploymentGates(Construct):
         A gate that armed a hotfix and SUCCEEDED leaves the stage's deployment groups with alarm
         rollback off until its bake turns it back on; a stage stopped (or failed, or cancelled)
         before that bake runs starts no bake and ends no Step Functions execution, so
-        :attr:`ended_early` never fires. Here the stage's own ending does: the rule gives
-        ``Restore`` the stage gate's input pointer (parameter name, the SHA-256 its action
-        carries, the execution's id), as a gate's status-change event would, and ``Restore``
-        verifies and uses it exactly as then (it only ever turns alarm rollback on; a stage that
-        armed nothing has nothing to turn on). One rule per stage, matching that stage only: an
-        execution ending in one stage never turns alarm rollback back on under another
-        execution's hotfix in another stage (an execution waiting between stages, e.g.
-        superseded, has none armed: each stage's bake restores before the stage ends). Its role
-        is the one that may start ``Restore`` only.
+        :attr:`ended_early` never fires. Here the stage's own ending does. One rule
+        (``RestoreStageEnded``) matches every gated stage of this pipeline and no other; it gives
+        ``Restore`` the stage that ended (the event's own ``detail.stage``), the execution's id
+        and the stage's state, never a pointer. ``Restore`` picks that stage gate's input pointer
+        (parameter name, the SHA-256 its action carries) from its own definition, rendered here
+        again with ``gate_inputs`` (one branch per gated stage), and verifies and uses it exactly
+        as a gate's status-change event's (it only ever turns alarm rollback on; a stage that
+        armed nothing has nothing to turn on); a stage it has no branch for fails it closed
+        (``GateInputUnverified``, paged). So an execution ending in one stage never turns alarm
+        rollback back on under another execution's hotfix in another stage (an execution waiting
+        between stages, e.g. superseded, has none armed: each stage's bake restores before the
+        stage ends). Its role is the one that may start ``Restore`` only.
 
         Args:
             gate_inputs: ``(CodePipeline stage name, parameter name, config_digest of its value)``
                 of each gated stage.
 
         Returns:
-            The rules, one per stage.
+            The rule, or ``None`` when no stage is gated.
+
+        Raises:
+            ValueError: called a second time (the stages would replace the first call's).
         """
-        execution = events.EventField.from_path("$.detail.execution-id")
-        state = events.EventField.from_path("$.detail.state")
-        rules = []
-        for stage, parameter, digest in gate_inputs:
-            rule = events.Rule(
-                self,
-                f"RestoreStageEnded{stage}",
-                description=(
-                    f"{self.pipeline_name}: stage {stage} ended unsucceeded, maybe between a gate that "
-                    "armed a hotfix and its bake: turn its CodeDeploy alarm rollback back on"
-                ),
-                event_pattern=events.EventPattern(
-                    source=["aws.codepipeline"],
-                    detail_type=[STAGE_STATUS_EVENT],
-                    detail={
-                        "pipeline": [self.pipeline_name],
-                        "stage": [stage],
-                        "state": list(STAGE_ENDED_STATES),
-                    },
-                ),
+        if self._stage_ended_restored:
+            raise ValueError(
+                "restore_when_stage_ends may be called once per pipeline, with every gated stage"
             )
-            pointer = {
-                "config_parameter": parameter,
-                "config_sha256": digest,
-                "pipeline_execution_id": execution,
-            }
-            ended = f"pipeline {self.pipeline_name} execution {execution} stage {stage} {state}"
-            event = {"detail": {"executionArn": ended, "input": json.dumps(pointer, separators=(",", ":"))}}
-            rule.add_target(
-                events_targets.SfnStateMachine(
-                    self.restore, role=self._restore_starter, input=events.RuleTargetInput.from_object(event)
-                )
+        self._stage_ended_restored = True
+        if not gate_inputs:
+            return None
+        # The Restore machine was made (in __init__) before the stages were known: its definition
+        # now holds their pointers. Nothing but this construct sets it.
+        cfn = cast(sfn.CfnStateMachine, self.restore.node.default_child)
+        cfn.definition_string = self._definition(
+            self._restore_definition(gate_inputs), _RESTORE_TIMEOUT_SECONDS
+        )
+        rule = events.Rule(
+            self,
+            "RestoreStageEnded",
+            description=(
+                f"{self.pipeline_name}: a gated stage ended unsucceeded, maybe between a gate that armed "
+                "a hotfix and its bake: turn its CodeDeploy alarm rollback back on"
+            ),
+            event_pattern=events.EventPattern(
+                source=["aws.codepipeline"],
+                detail_type=[STAGE_STATUS_EVENT],
+                detail={
+                    "pipeline": [self.pipeline_name],
+                    "stage": [stage for stage, _, _ in gate_inputs],
+                    "state": list(STAGE_ENDED_STATES),
+                },
+            ),
+        )
+        stage_ended = {
+            "stage": events.EventField.from_path("$.detail.stage"),
+            "execution_id": events.EventField.from_path("$.detail.execution-id"),
+            "state": events.EventField.from_path("$.detail.state"),
+        }
+        rule.add_target(
+            events_targets.SfnStateMachine(
+                self.restore,
+                role=self._restore_starter,
+                input=events.RuleTargetInput.from_object({"stage_ended": stage_ended}),
             )
-            rules.append(rule)
-        return rules
+        )
+        return rule
+
+    @staticmethod
+    def _definition(start: asl.State, timeout_seconds: int) -> str:
+        """The definition from ``start``, serialized (see :meth:`_machine`)."""
+        return json.dumps(
+            asl.render(start, timeout_seconds=timeout_seconds), ensure_ascii=False, separators=(",", ":")
+        )
 
     def _machine(self, construct_id: str, start: asl.State, timeout_seconds: int) -> sfn.StateMachine:
         """A state machine from ``start``: its definition is rendered in Python
@@ -1341,13 +1427,10 @@ class DeploymentGates(Construct):
         would (what ``Stack.to_json_string`` did, a round trip per machine). The only tokens in it
         are the function ARNs and the partition, whose values need no JSON escaping: CDK resolves
         the string into the same ``Fn::Join``, the ARNs staying references."""
-        definition = json.dumps(
-            asl.render(start, timeout_seconds=timeout_seconds), ensure_ascii=False, separators=(",", ":")
-        )
         return sfn.StateMachine(
             self,
             construct_id,
-            definition_body=sfn.DefinitionBody.from_string(definition),
+            definition_body=sfn.DefinitionBody.from_string(self._definition(start, timeout_seconds)),
             role=self._machine_role_fixed,
             tracing_enabled=True,
             logs=sfn.LogOptions(

@@ -1243,6 +1243,7 @@ def test_the_paged_errors_are_the_ones_the_machines_fail_with(built: Built) -> N
 RESTORE_STATES = {
     "RestoreBakeEvent?",
     "RestoreNoBakeEvent",
+    "RestoreNotGatedStage",
     "RestoreReadEvent",
     "RestoreGateInput?",
     "RestoreNoGateInput",
@@ -1413,49 +1414,115 @@ def test_a_bake_or_restore_that_ended_early_pages_like_a_failed_one(
 # ----------------------------------------------------------- the pipeline execution ended
 
 
-def test_a_gated_stage_that_ends_unsucceeded_restores_that_stage_only(
-    bare_stack: Callable[..., Stack],
+def test_one_rule_restores_the_gated_stage_that_ended_with_its_own_pointer_only(
+    bare_stack: Callable[..., Stack], flat: Callable[[Any], Any]
 ) -> None:
     # GIVEN six gated stages
     stack = bare_stack()
     gates = new_gates(stack)
     inputs = [(f"Prod-{i}", f"/hands-off/{PIPELINE}/gates/Prod-{i}-Gate", f"{i:064x}") for i in range(6)]
-    rules = gates.restore_when_stage_ends(inputs)
+    rule = gates.restore_when_stage_ends(inputs)
+    assert rule is not None
     template = Template.from_stack(stack)
     starter = rule_on(template, "RestoreEnded")["Properties"]["Targets"][0]["RoleArn"]
     resources = template.to_json()["Resources"]
-    # THEN one rule per stage, on that stage's unsucceeded endings in this pipeline only
-    assert len(rules) == 6
-    for rule, (stage, parameter, digest) in zip(rules, inputs, strict=True):
-        properties = resources[stack.get_logical_id(rule.node.default_child)]["Properties"]
-        assert properties["EventPattern"] == {
-            "source": ["aws.codepipeline"],
-            "detail-type": ["CodePipeline Stage Execution State Change"],
-            "detail": {"pipeline": [PIPELINE], "stage": [stage], "state": ["FAILED", "STOPPED", "CANCELED"]},
+    # THEN one rule, on the unsucceeded endings of these stages (and no other) in this pipeline only
+    stage_rules = {
+        k: r["Properties"]
+        for k, r in resources.items()
+        if r["Type"] == "AWS::Events::Rule"
+        and r["Properties"]["EventPattern"].get("source") == ["aws.codepipeline"]
+    }
+    assert list(stage_rules) == [stack.get_logical_id(rule.node.default_child)]
+    [properties] = stage_rules.values()
+    assert properties["EventPattern"] == {
+        "source": ["aws.codepipeline"],
+        "detail-type": ["CodePipeline Stage Execution State Change"],
+        "detail": {
+            "pipeline": [PIPELINE],
+            "stage": [stage for stage, _, _ in inputs],
+            "state": ["FAILED", "STOPPED", "CANCELED"],
+        },
+    }
+    # one target: Restore, with the role that may start Restore only
+    [target] = properties["Targets"]
+    assert target["Arn"] == {"Ref": stack.get_logical_id(gates.restore.node.default_child)}
+    assert target["RoleArn"] == starter
+    # with the stage that ended, the execution and its state: no pointer (the rule cannot pick one)
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"] == {
+        "detail-stage": "$.detail.stage",
+        "detail-execution-id": "$.detail.execution-id",
+        "detail-state": "$.detail.state",
+    }
+    assert transformer["InputTemplate"] == (
+        '{"stage_ended":{"stage":<detail-stage>,"execution_id":<detail-execution-id>,"state":<detail-state>}}'
+    )
+    body = json.loads(
+        transformer["InputTemplate"]
+        .replace("<detail-stage>", '"Prod-3"')
+        .replace("<detail-execution-id>", '"e-1"')
+        .replace("<detail-state>", '"STOPPED"')
+    )
+    assert body == {"stage_ended": {"stage": "Prod-3", "execution_id": "e-1", "state": "STOPPED"}}
+    # AND the Restore machine maps each stage, in its own definition, to what a gate's
+    # status-change event gives it: that stage gate's pointer, and nothing for any other stage
+    definition = resources[stack.get_logical_id(gates.restore.node.default_child)]["Properties"]
+    states = json.loads(flat(definition["DefinitionString"]))["States"]
+    first = states["RestoreBakeEvent?"]
+    [_, stage_ended] = first["Choices"]
+    assert stage_ended == {
+        "And": [
+            {"Variable": f"$.stage_ended.{k}", check: True}
+            for k in ("stage", "execution_id", "state")
+            for check in ("IsPresent", "IsString")
+        ],
+        "Next": "RestoreGatedStage?",
+    }
+    assert first["Default"] == "RestoreNoBakeEvent"
+    gated = states["RestoreGatedStage?"]
+    assert gated["Default"] == "RestoreNotGatedStage"
+    assert [(c["Variable"], c["StringEquals"]) for c in gated["Choices"]] == [
+        ("$.stage_ended.stage", stage) for stage, _, _ in inputs
+    ]
+    for choice, (stage, parameter, digest) in zip(gated["Choices"], inputs, strict=True):
+        pointer = states[choice["Next"]]
+        assert pointer == {
+            "Type": "Pass",
+            "Parameters": {
+                "pointer": {
+                    "config_parameter": parameter,
+                    "config_sha256": digest,
+                    "pipeline_execution_id.$": "$.stage_ended.execution_id",
+                },
+                "ended": {
+                    "execution.$": f"States.Format('pipeline {PIPELINE} execution {{}} stage {stage} {{}}', "
+                    "$.stage_ended.execution_id, $.stage_ended.state)"
+                },
+            },
+            # then exactly the path of a gate's status-change event: checked, loaded, verified
+            "Next": "RestoreGateInput?",
         }
-        # one target: Restore, with the role that may start Restore only
-        [target] = properties["Targets"]
-        assert target["Arn"] == {"Ref": stack.get_logical_id(gates.restore.node.default_child)}
-        assert target["RoleArn"] == starter
-        # with what a gate's status-change event gives it: the stage gate's pointer
-        transformer = target["InputTransformer"]
-        assert transformer["InputPathsMap"] == {
-            "detail-execution-id": "$.detail.execution-id",
-            "detail-state": "$.detail.state",
-        }
-        body = json.loads(
-            transformer["InputTemplate"]
-            .replace("<detail-execution-id>", "e-1")
-            .replace("<detail-state>", "STOPPED")
-        )
-        assert json.loads(body["detail"]["input"]) == {
-            "config_parameter": parameter,
-            "config_sha256": digest,
-            "pipeline_execution_id": "e-1",
-        }
-        assert body["detail"]["executionArn"] == f"pipeline {PIPELINE} execution e-1 stage {stage} STOPPED"
+    # a stage not gated is no gate input: fails closed, with an error that pages
+    assert states["RestoreNotGatedStage"]["Next"] == "RestoreInputUnverified"
+    assert states["RestoreInputUnverified"]["Error"] in PAGED_ERRORS
+
+
+def test_a_second_call_adds_no_second_rule(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack()
+    gates = new_gates(stack)
+    gates.restore_when_stage_ends([("Prod-1", "/p", "0" * 64)])
+    with pytest.raises(ValueError, match="once"):
+        gates.restore_when_stage_ends([("Prod-2", "/q", "1" * 64)])
 
 
 def test_no_gated_stage_no_stage_ended_rule(bare_stack: Callable[..., Stack]) -> None:
     stack = bare_stack()
-    assert new_gates(stack).restore_when_stage_ends([]) == []
+    gates = new_gates(stack)
+    assert gates.restore_when_stage_ends([]) is None
+    assert (
+        Template.from_stack(stack).find_resources(
+            "AWS::Events::Rule", {"Properties": {"EventPattern": {"source": ["aws.codepipeline"]}}}
+        )
+        == {}
+    )

@@ -7,11 +7,13 @@ EventPattern). Every test asserts the SAFE behaviour: F1..F4 are the review's fi
 from __future__ import annotations
 
 import collections
+import hashlib
 import importlib
 import importlib.util
 import json
 import re
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -271,12 +273,151 @@ def test_a_succeeded_running_ungated_or_other_pipelines_stage_starts_no_restore(
     assert [r for r in bridge.matching(event) if "RestoreStageEnded" in r] == []
 
 
+GATED_STAGES = ["Gamma", "Prod-1", "Prod-2", "Prod-3", "Prod-4"]
+
+
+def _stage_rules(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        k: r["Properties"]
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::Events::Rule"
+        and r["Properties"]["EventPattern"].get("source") == ["aws.codepipeline"]
+    }
+
+
 @pytest.mark.usefixtures("local_aws")
-def test_each_gated_stage_has_a_rule_of_its_own(pipeline_template: dict[str, Any]) -> None:
+def test_one_rule_matches_every_gated_stage_and_no_other(pipeline_template: dict[str, Any]) -> None:
+    """One rule per pipeline (not one per gated stage), on the gated stages only."""
+    [(logical_id, rule)] = _stage_rules(pipeline_template).items()
+    assert re.fullmatch(r"GatesRestoreStageEnded[0-9A-F]{8}", logical_id)
+    assert rule["EventPattern"]["detail"]["stage"] == GATED_STAGES
     bridge = _AllRules(pipeline_template)
-    for stage in ("Gamma", "Prod-1", "Prod-2", "Prod-3", "Prod-4"):
-        [rule] = [r for r in bridge.matching(_stage_event("FAILED", stage=stage)) if "RestoreStageEnded" in r]
-        assert rule.startswith(f"GatesRestoreStageEnded{stage.replace('-', '')}")
+    for stage in GATED_STAGES:
+        assert [
+            r for r in bridge.matching(_stage_event("FAILED", stage=stage)) if "RestoreStageEnded" in r
+        ] == [logical_id]
+    assert [
+        r for r in bridge.matching(_stage_event("FAILED", stage="Build")) if "RestoreStageEnded" in r
+    ] == []
+
+
+def _arm_stage(template: dict[str, Any], stage: str) -> list[dict[str, Any]]:
+    """Run ``stage``'s gate under a hotfix for this execution; return the groups it turned off."""
+    gate_input = tha._gate(template, stage)
+    groups: list[dict[str, Any]] = gate_input["hotfix_groups"]
+    tge.create_alarms(gate_input["app_checks"], state="ALARM")
+    tge.create_groups(groups)
+    tge.write_override(gate_input, scope=["hotfix"], execution_id=tha.EXECUTION)
+    gate = tge.run(tge.machine(template, "Gate"), gate_input)
+    assert gate["status"] == "SUCCEEDED", gate
+    assert tge.groups_enabled(groups) == [False] * len(groups)
+    return groups
+
+
+def _updated_groups(since: int) -> set[tuple[str, str, str]]:
+    """The ``(region, application, group)`` of each UpdateDeploymentGroup call after ``since``."""
+    return {
+        (region, params["applicationName"], params["currentDeploymentGroupName"])
+        for region, _, operation, params in tge.CODEDEPLOY.calls[since:]
+        if operation == "UpdateDeploymentGroup"
+    }
+
+
+@pytest.mark.usefixtures("local_aws")
+def test_a_stage_that_ended_restores_with_its_own_pointer_and_no_other_stages(
+    pipeline_template: dict[str, Any],
+) -> None:
+    """Two stages left with alarm rollback off (each gate armed a hotfix): Prod-2's ending, through
+    the one rule, restores Prod-2's groups from Prod-2's gate input, and touches no Prod-1 group."""
+    _deploy_gate_parameters(pipeline_template)
+    prod1 = _arm_stage(pipeline_template, "Prod-1")
+    prod2 = _arm_stage(pipeline_template, "Prod-2")
+    keys = {(g["region"], g["application"], g["deployment_group"]) for g in prod1 + prod2}
+    assert len(keys) == len(prod1) + len(prod2)  # no group in both stages
+    bridge = _AllRules(pipeline_template)
+    calls = len(tge.CODEDEPLOY.calls)
+
+    bridge.deliver(_stage_event("STOPPED", stage="Prod-2"))
+    [started] = bridge.started
+    assert bridge.finish(started)["status"] == "SUCCEEDED"
+
+    assert tge.groups_enabled(prod2) == [True] * len(prod2)
+    assert tge.groups_enabled(prod1) == [False] * len(prod1)  # untouched
+    assert _updated_groups(calls) <= {(g["region"], g["application"], g["deployment_group"]) for g in prod2}
+    [prod2_gate] = [
+        r["Properties"]
+        for k, r in pipeline_template["Resources"].items()
+        if re.fullmatch(r"Prod2GateConfig[0-9A-F]{8}", k)
+    ]
+    history = boto3.client("stepfunctions").get_execution_history(executionArn=started)["events"]
+    [loaded] = [
+        json.loads(e["stateEnteredEventDetails"]["input"])
+        for e in history
+        if e.get("stateEnteredEventDetails", {}).get("name") == "RestoreLoadConfig"
+    ]
+    assert loaded["config_parameter"] == prod2_gate["Name"]
+    assert loaded["config_sha256"] == hashlib.sha256(prod2_gate["Value"].encode()).hexdigest()
+    assert loaded["pipeline_execution_id"] == tha.EXECUTION
+    assert loaded["ended"] == {
+        "execution": f"pipeline orders-application execution {tha.EXECUTION} stage Prod-2 STOPPED"
+    }
+
+    # AND Prod-1's own ending restores Prod-1's
+    bridge.deliver(_stage_event("FAILED", stage="Prod-1"))
+    assert bridge.finish(bridge.started[-1])["status"] == "SUCCEEDED"
+    assert tge.groups_enabled(prod1) == [True] * len(prod1)
+
+
+@pytest.mark.usefixtures("local_aws")
+@pytest.mark.parametrize("stage", ["Build", "prod-2", "Prod-2 ", "Prod-9", "", "Prod-1,Prod-2"])
+def test_a_restore_started_for_a_stage_not_gated_acts_on_nothing_and_fails_paged(
+    pipeline_template: dict[str, Any], stage: str
+) -> None:
+    """A stage-ended input naming a stage that is not gated (the rule never sends one: only a
+    forged StartExecution can) has no gate input: Restore fails closed with an error that pages,
+    and touches no group."""
+    _deploy_gate_parameters(pipeline_template)
+    groups = tha._arm(pipeline_template)
+    bridge = _AllRules(pipeline_template)
+    calls = len(tge.CODEDEPLOY.calls)
+    forged = {"stage_ended": {"stage": stage, "execution_id": tha.EXECUTION, "state": "STOPPED"}}
+    execution = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=bridge.machine("Restore"), name=f"r-{uuid.uuid4().hex[:12]}", input=json.dumps(forged)
+    )["executionArn"]
+    restore = bridge.finish(execution)
+
+    assert (restore["status"], restore["error"]) == ("FAILED", "GateInputUnverified"), restore
+    assert "NOT restored" in restore["cause"]
+    assert tge.CODEDEPLOY.calls[calls:] == []
+    assert tge.groups_enabled(groups) == [False] * len(groups)
+    assert bridge.deliver(bridge.status_event(execution)) == [bridge.rule("PageFailures")]
+    [(_, page)] = bridge.pages
+    assert page["Error"] == "GateInputUnverified"
+
+
+@pytest.mark.usefixtures("local_aws")
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"stage_ended": {"stage": "Prod-2", "execution_id": tha.EXECUTION}},
+        {"stage_ended": {"stage": "Prod-2", "execution_id": 1, "state": "STOPPED"}},
+        {"stage_ended": {"stage": ["Prod-2"], "execution_id": tha.EXECUTION, "state": "STOPPED"}},
+        {"stage_ended": "Prod-2"},
+    ],
+)
+def test_a_malformed_stage_ended_input_acts_on_nothing_and_fails_closed(
+    pipeline_template: dict[str, Any], forged: dict[str, Any]
+) -> None:
+    groups = tha._arm(pipeline_template)
+    bridge = _AllRules(pipeline_template)
+    calls = len(tge.CODEDEPLOY.calls)
+    execution = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=bridge.machine("Restore"), name=f"r-{uuid.uuid4().hex[:12]}", input=json.dumps(forged)
+    )["executionArn"]
+    restore = bridge.finish(execution)
+    assert (restore["status"], restore["error"]) == ("FAILED", "GateInputUnverified"), restore
+    assert tge.CODEDEPLOY.calls[calls:] == []
+    assert tge.groups_enabled(groups) == [False] * len(groups)
 
 
 @pytest.mark.usefixtures("local_aws")
