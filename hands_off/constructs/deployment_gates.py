@@ -200,6 +200,9 @@ STAGE_STATUS_EVENT = "CodePipeline Stage Execution State Change"
 STAGE_ENDED_STATES: tuple[str, ...] = ("FAILED", "STOPPED", "CANCELED")
 """The states of a stage execution that ended without succeeding:
 :meth:`DeploymentGates.restore_when_stage_ends` restores that stage then."""
+_EVENT_PATTERN_BUDGET = 1900
+"""Characters a stage-ended rule's event pattern may take: EventBridge's default quota is 2,048
+(an account may raise it to 4,096), with room left for JSON spacing."""
 _RESTORE_TIMEOUT_SECONDS = 3600  # the restore's few tasks take minutes at most, with retries
 _TASK_TIMEOUT_SECONDS = 90  # past the functions' 60 s: an invocation that hangs ends
 # Made once (each is a round trip to the jsii runtime), shared by every pipeline's functions.
@@ -1339,7 +1342,7 @@ class DeploymentGates(Construct):
         rule.add_target(events_targets.SfnStateMachine(self.restore, role=self._restore_starter))
         return rule
 
-    def restore_when_stage_ends(self, gate_inputs: Sequence[tuple[str, str, str]]) -> events.Rule | None:
+    def restore_when_stage_ends(self, gate_inputs: Sequence[tuple[str, str, str]]) -> list[events.Rule]:
         """Start the ``Restore`` machine for a gated stage when a pipeline execution's run of that
         stage ends without succeeding (``FAILED``, ``STOPPED``, ``CANCELED``:
         :data:`STAGE_ENDED_STATES`).
@@ -1360,59 +1363,93 @@ class DeploymentGates(Construct):
         between stages, e.g. superseded, has none armed: each stage's bake restores before the
         stage ends). Its role is the one that may start ``Restore`` only.
 
+        An event pattern holds at most :data:`_EVENT_PATTERN_BUDGET` characters here (EventBridge's
+        default quota is 2,048): the stages whose names do not fit the first rule's pattern go to
+        a second (``RestoreStageEnded2``, ...), each listing its own; every rule starts the same
+        ``Restore`` with the same input.
+
         Args:
             gate_inputs: ``(CodePipeline stage name, parameter name, config_digest of its value)``
-                of each gated stage.
+                of each gated stage, each stage once.
 
         Returns:
-            The rule, or ``None`` when no stage is gated.
+            The rules (one unless the stage names fill more than one pattern; none when no stage
+            is gated).
 
         Raises:
-            ValueError: called a second time (the stages would replace the first call's).
+            ValueError: called a second time (the stages would replace the first call's), or a
+                stage given twice (only one of its inputs could be restored).
         """
         if self._stage_ended_restored:
             raise ValueError(
                 "restore_when_stage_ends may be called once per pipeline, with every gated stage"
             )
+        stages = [stage for stage, _, _ in gate_inputs]
+        twice = sorted({stage for stage in stages if stages.count(stage) > 1})
+        if twice:
+            raise ValueError(
+                f"restore_when_stage_ends: stage(s) {', '.join(twice)} given more than once; give each "
+                "gated stage once, with the input of its one gate"
+            )
         self._stage_ended_restored = True
         if not gate_inputs:
-            return None
+            return []
         # The Restore machine was made (in __init__) before the stages were known: its definition
         # now holds their pointers. Nothing but this construct sets it.
         cfn = cast(sfn.CfnStateMachine, self.restore.node.default_child)
         cfn.definition_string = self._definition(
             self._restore_definition(gate_inputs), _RESTORE_TIMEOUT_SECONDS
         )
-        rule = events.Rule(
-            self,
-            "RestoreStageEnded",
-            description=(
-                f"{self.pipeline_name}: a gated stage ended unsucceeded, maybe between a gate that armed "
-                "a hotfix and its bake: turn its CodeDeploy alarm rollback back on"
-            ),
-            event_pattern=events.EventPattern(
-                source=["aws.codepipeline"],
-                detail_type=[STAGE_STATUS_EVENT],
-                detail={
-                    "pipeline": [self.pipeline_name],
-                    "stage": [stage for stage, _, _ in gate_inputs],
-                    "state": list(STAGE_ENDED_STATES),
-                },
-            ),
+        stage_ended = events.RuleTargetInput.from_object(
+            {
+                "stage_ended": {
+                    "stage": events.EventField.from_path("$.detail.stage"),
+                    "execution_id": events.EventField.from_path("$.detail.execution-id"),
+                    "state": events.EventField.from_path("$.detail.state"),
+                }
+            }
         )
-        stage_ended = {
-            "stage": events.EventField.from_path("$.detail.stage"),
-            "execution_id": events.EventField.from_path("$.detail.execution-id"),
-            "state": events.EventField.from_path("$.detail.state"),
-        }
-        rule.add_target(
-            events_targets.SfnStateMachine(
-                self.restore,
-                role=self._restore_starter,
-                input=events.RuleTargetInput.from_object({"stage_ended": stage_ended}),
+        rules = []
+        for index, group in enumerate(self._pattern_groups(stages)):
+            rule = events.Rule(
+                self,
+                "RestoreStageEnded" if index == 0 else f"RestoreStageEnded{index + 1}",
+                description=(
+                    f"{self.pipeline_name}: a gated stage ended unsucceeded, maybe between a gate that "
+                    "armed a hotfix and its bake: turn its CodeDeploy alarm rollback back on"
+                ),
+                event_pattern=events.EventPattern(
+                    source=["aws.codepipeline"],
+                    detail_type=[STAGE_STATUS_EVENT],
+                    detail=self._stage_ended_detail(group),
+                ),
             )
-        )
-        return rule
+            rule.add_target(
+                events_targets.SfnStateMachine(self.restore, role=self._restore_starter, input=stage_ended)
+            )
+            rules.append(rule)
+        return rules
+
+    def _stage_ended_detail(self, stages: Sequence[str]) -> dict[str, Any]:
+        """The ``detail`` of a stage-ended rule's pattern for ``stages``."""
+        return {"pipeline": [self.pipeline_name], "stage": list(stages), "state": list(STAGE_ENDED_STATES)}
+
+    def _pattern_groups(self, stages: Sequence[str]) -> list[list[str]]:
+        """``stages`` in order, in as few groups as keep each rule's event pattern (as
+        CloudFormation gets it) within :data:`_EVENT_PATTERN_BUDGET` characters."""
+        groups: list[list[str]] = [[]]
+        for stage in stages:
+            candidate = [*groups[-1], stage]
+            pattern = {
+                "source": ["aws.codepipeline"],
+                "detail-type": [STAGE_STATUS_EVENT],
+                "detail": self._stage_ended_detail(candidate),
+            }
+            if groups[-1] and len(json.dumps(pattern)) > _EVENT_PATTERN_BUDGET:
+                groups.append([stage])
+            else:
+                groups[-1] = candidate
+        return groups
 
     @staticmethod
     def _definition(start: asl.State, timeout_seconds: int) -> str:

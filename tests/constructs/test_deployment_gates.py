@@ -1421,8 +1421,7 @@ def test_one_rule_restores_the_gated_stage_that_ended_with_its_own_pointer_only(
     stack = bare_stack()
     gates = new_gates(stack)
     inputs = [(f"Prod-{i}", f"/hands-off/{PIPELINE}/gates/Prod-{i}-Gate", f"{i:064x}") for i in range(6)]
-    rule = gates.restore_when_stage_ends(inputs)
-    assert rule is not None
+    [rule] = gates.restore_when_stage_ends(inputs)
     template = Template.from_stack(stack)
     starter = rule_on(template, "RestoreEnded")["Properties"]["Targets"][0]["RoleArn"]
     resources = template.to_json()["Resources"]
@@ -1519,7 +1518,7 @@ def test_a_second_call_adds_no_second_rule(bare_stack: Callable[..., Stack]) -> 
 def test_no_gated_stage_no_stage_ended_rule(bare_stack: Callable[..., Stack]) -> None:
     stack = bare_stack()
     gates = new_gates(stack)
-    assert gates.restore_when_stage_ends([]) is None
+    assert gates.restore_when_stage_ends([]) == []
     assert (
         Template.from_stack(stack).find_resources(
             "AWS::Events::Rule", {"Properties": {"EventPattern": {"source": ["aws.codepipeline"]}}}
