@@ -277,7 +277,6 @@ def acknowledge_pipeline(pipeline: ServicePipeline, acks: _Acknowledgements | No
             "functions": [f.function_arn for f in dict.fromkeys(gates.functions.values())],
             "machines": [m.state_machine_arn for m in (gates.gate, gates.bake)],
             "buckets": {r: b.bucket_name for r, b in buckets.items()},
-            "signing": pipeline.code_signing.bucket.bucket_arn,
         }
     )
 
@@ -318,13 +317,15 @@ def acknowledge_pipeline(pipeline: ServicePipeline, acks: _Acknowledgements | No
             pipeline_role,
         )
         acks.add("AwsSolutions-S1", _SUPPORT_BUCKET_REASON, bucket)
-    bucket_id = _logical_id(names["signing"])
+    signing = pipeline.code_signing  # the account-region's shared bucket, by name (no token)
     synth_role = paths("Pipeline/Pipeline/Build/Synth/CdkBuildProject/Role")
-    for package in (pipeline.service_name, GATES_PACKAGE_NAME):
+    for package in (signing.service_name, GATES_PACKAGE_NAME):
         acks.add(
-            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/signed/{package}/*]",
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{signing.bucket_name}/"
+            f"{signing.service_name}/signed/{package}/*]",
             "Signer names each signed object after its job id, known only once the job runs; the "
-            f"grant is limited to the {package} prefix of the pipeline's own signing bucket.",
+            f"grant is limited to the {package} prefix of this service's keys of the "
+            "account-region's shared signing bucket.",
             *(synth_role or [pipeline]),
         )
 

@@ -45,6 +45,7 @@ __all__ = [
     "PIPELINE_DIMENSION",
     "ROLLBACK_ALARMS",
     "SERVER_APPLICATION_NAME",
+    "SIGNING_BUCKET_PREFIX",
     "STAGE_DIMENSION",
     "UNHEALTHY_COPIES_METRIC",
     "AlarmKind",
@@ -55,6 +56,7 @@ __all__ = [
     "alarm_name_prefix",
     "baseline_stack_id",
     "lambda_deployment_config_name",
+    "signing_bucket_name",
 ]
 
 ORG_PREFIX = "hands-off"
@@ -97,6 +99,21 @@ def access_logs_bucket_name(account_id: str, region: str) -> str:
     creates it; the pipelines name it as their buckets' logging destination (no cross-stack
     export). At most 22 + 12 + 1 + the region's length characters: within S3's 63."""
     return f"{ACCESS_LOGS_BUCKET_PREFIX}-{account_id}-{region}"
+
+
+SIGNING_BUCKET_PREFIX = f"{ORG_PREFIX}-signing"
+"""What the name of the code-signing bucket of an account and region starts with (see
+:func:`signing_bucket_name`)."""
+
+
+def signing_bucket_name(account_id: str, region: str) -> str:
+    """Physical name of the versioned S3 bucket every pipeline of one account and region signs its
+    packages in, e.g. ``hands-off-signing-111111111111-us-east-1`` (bucket names are global: the
+    account and region make it unique). ``hands_off.stacks.AccountBaseline`` creates it; each
+    pipeline's Build uploads, has AWS Signer sign and downloads under its own ``<service>/`` prefix
+    (``hands_off.constructs.code_signing.CodeSigning``), naming it by this name (no cross-stack
+    export). At most 17 + 12 + 1 + the region's length characters: within S3's 63."""
+    return f"{SIGNING_BUCKET_PREFIX}-{account_id}-{region}"
 
 
 def lambda_deployment_config_name(shape: TrafficShape, step_percent: int, interval_minutes: int) -> str:

@@ -1,5 +1,6 @@
-"""Code signing for Lambda packages (P3): an AWS Signer profile, a versioned bucket to sign in,
-and the build commands that sign the packaged code before ``cdk synth`` turns it into an asset."""
+"""Code signing for Lambda packages (P3): an AWS Signer profile, this service's keys of the
+account-region's shared signing bucket, and the build commands that sign the packaged code before
+``cdk synth`` turns it into an asset."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -19,7 +20,7 @@ from constructs import Construct
 from hands_off.constructs import _once
 from hands_off.constructs.copies import copy_stack_context
 from hands_off.model import ConfigError
-from hands_off.naming import ServiceNaming
+from hands_off.naming import ServiceNaming, signing_bucket_name
 from hands_off.package import GATES_ZIP_NAME
 
 __all__ = [
@@ -35,8 +36,8 @@ __all__ = [
 ]
 
 GATES_PACKAGE_NAME = GATES_ZIP_NAME.removesuffix(".zip")
-"""The name the gate runtime is signed under (``unsigned/<name>.zip`` in the signing bucket, then
-``<signed dir>/<name>.zip``)."""
+"""The name the gate runtime is signed under (``<service>/unsigned/<name>.zip`` in the signing
+bucket, then ``<signed dir>/<name>.zip``)."""
 
 SIGNED_CODE_DIR_CONTEXT = "hands-off:signedCodeDir"
 """Context key: a directory holding ``<service>.zip`` signed packages (set by the Build stage)."""
@@ -181,18 +182,31 @@ def _platform() -> signer.Platform:
 
 
 class CodeSigning(Construct):
-    """A Signer profile and a signing bucket in the tooling account, for one service.
+    """A Signer profile in the tooling account, for one service, and the service's keys of the
+    account and region's shared signing bucket.
 
-    The Build stage packages the service, uploads the zip here, runs a Signer job, downloads the
-    signed zip, and synthesizes with ``-c hands-off:signedCodeDir=...``: the CDK asset *is* the
-    signed zip, published unchanged to every target region. Each function carries a
+    The Build stage packages the service, uploads the zip to the signing bucket, runs a Signer job,
+    downloads the signed zip, and synthesizes with ``-c hands-off:signedCodeDir=...``: the CDK
+    asset *is* the signed zip, published unchanged to every target region. Each function carries a
     ``CodeSigningConfig`` in ``Enforce`` mode naming this profile, so unsigned code is rejected.
 
+    The bucket is not this construct's: the account-region baseline
+    (``hands_off.stacks.AccountBaseline``) creates one, ``hands-off-signing-<account>-<region>``
+    (:func:`~hands_off.naming.signing_bucket_name`; versioned, as Signer requires, SSE-S3, TLS
+    only, logged, objects expired), that every pipeline of the account and region signs in. This
+    service works under ``<service>/`` only: ``<service>/unsigned/<name>.zip`` and
+    ``<service>/signed/<name>/`` (``name`` the service's or :data:`GATES_PACKAGE_NAME`), and
+    :meth:`policy_statements` grant the Build those keys only, so one service's Build can neither
+    read nor overwrite another's packages. :attr:`bucket` is the bucket imported by name (no
+    resource); :attr:`bucket_name` its name.
+
     Args:
-        service_name: lower-case service name.
-        access_logs: bucket receiving the signing bucket's server access logs.
+        service_name: lower-case service name (also the key prefix in the bucket).
         profile_name: the Signer profile's name. Default: ``ServiceNaming.signing_profile``'s rule,
             ``HandsOff<Title>`` (the pipeline passes its naming's).
+        bucket_name: the signing bucket. Default: the baseline's of the stack's account and region,
+            ``signing_bucket_name(stack.account, stack.region)`` (the pipeline passes its tooling
+            account and region's).
     """
 
     def __init__(
@@ -201,12 +215,13 @@ class CodeSigning(Construct):
         construct_id: str,
         *,
         service_name: str,
-        access_logs: s3.IBucket,
         profile_name: str | None = None,
+        bucket_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # Stack.of(self) is the scope when that is a stack (the pipeline's): no round trip then.
         self._stack = scope if isinstance(scope, Stack) else None
+        stack = self._stack or Stack.of(self)
         self.service_name = service_name
         self.profile_name = profile_name or "HandsOff" + "".join(
             p.capitalize() for p in service_name.split("-")
@@ -218,35 +233,30 @@ class CodeSigning(Construct):
             signing_profile_name=self.profile_name,
             signature_validity=_once.days(365 * 3),
         )
-        # Signer needs a versioned source bucket.
-        self.bucket = s3.Bucket(
-            self,
-            "Bucket",
-            versioned=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=_once.block_all(),
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix=f"signing-{service_name}/",
-            lifecycle_rules=[
-                s3.LifecycleRule(expiration=_once.days(30), noncurrent_version_expiration=_once.days(7))
-            ],
-            removal_policy=RemovalPolicy.DESTROY,
-            auto_delete_objects=False,
-        )
+        self.bucket_name = bucket_name or signing_bucket_name(stack.account, stack.region)
+        """The shared signing bucket's name (what the Build's ``$SIGNING_BUCKET`` is)."""
+        # The baseline's bucket, imported by name: no resource, no cross-stack export.
+        self.bucket: s3.IBucket = s3.Bucket.from_bucket_name(self, "Bucket", self.bucket_name)
+
+    def object_keys(self) -> list[str]:
+        """The keys of the signing bucket this service's Build writes and reads: for the service's
+        package and the gate runtime, ``<service>/unsigned/<name>.zip`` (the upload) and
+        ``<service>/signed/<name>/*`` (what Signer writes, named after its job)."""
+        return [
+            f"{self.service_name}/{key}"
+            for name in (self.service_name, GATES_PACKAGE_NAME)
+            for key in (f"unsigned/{name}.zip", f"signed/{name}/*")
+        ]
 
     def policy_statements(self) -> list[iam.PolicyStatement]:
-        """What the Build role needs to sign: put/get in the bucket, start and read its Signer jobs."""
+        """What the Build role needs to sign: put/get this service's keys of the shared bucket
+        (:meth:`object_keys`, by the bucket's name-built ARN), start and read its Signer jobs."""
         stack = self._stack or Stack.of(self)
-        bucket_arn = self.bucket.bucket_arn  # what bucket.arn_for_objects(key) joins to key, read once
+        bucket_arn = f"arn:{stack.partition}:s3:::{self.bucket_name}"  # what bucket.bucket_arn is
         return [
             iam.PolicyStatement(
                 actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
-                resources=[
-                    f"{bucket_arn}/{key}"
-                    for name in (self.service_name, GATES_PACKAGE_NAME)
-                    for key in (f"unsigned/{name}.zip", f"signed/{name}/*")
-                ],
+                resources=[f"{bucket_arn}/{key}" for key in self.object_keys()],
             ),
             iam.PolicyStatement(
                 actions=["signer:StartSigningJob", "signer:GetSigningProfile"],
@@ -260,13 +270,15 @@ class CodeSigning(Construct):
 
     def env(self) -> dict[str, str]:
         """Environment variables the signing commands read."""
-        return {"SIGNING_BUCKET": self.bucket.bucket_name, "SIGNING_PROFILE": self.profile_name}
+        return {"SIGNING_BUCKET": self.bucket_name, "SIGNING_PROFILE": self.profile_name}
 
     def commands(
         self, package_zip: str, signed_dir: str = "build/signed", *, name: str | None = None
     ) -> list[str]:
         """Shell commands: sign ``package_zip`` into ``<signed_dir>/<name>.zip`` and export the
-        profile version ARN for the synth that follows (``$SIGNING_PROFILE_VERSION_ARN``).
+        profile version ARN for the synth that follows (``$SIGNING_PROFILE_VERSION_ARN``). They
+        upload to ``<service>/unsigned/<name>.zip`` of ``$SIGNING_BUCKET`` and have Signer write
+        under ``<service>/signed/<name>/``: the keys :meth:`policy_statements` grant.
 
         Args:
             name: what the package is: the service's (default) or :data:`GATES_PACKAGE_NAME`.
@@ -275,13 +287,15 @@ class CodeSigning(Construct):
         if svc not in (self.service_name, GATES_PACKAGE_NAME):
             raise ValueError(f"CodeSigning.commands: name {svc!r} is neither the service's nor the gates'")
         zip_path = shlex.quote(package_zip)
+        unsigned = f"{self.service_name}/unsigned/{svc}.zip"
+        signed = f"{self.service_name}/signed/{svc}/"
         return [
             f"mkdir -p {signed_dir}",
             'VERSION=$(aws s3api put-object --bucket "$SIGNING_BUCKET" '
-            f"--key unsigned/{svc}.zip --body {zip_path} --query VersionId --output text)",
+            f"--key {unsigned} --body {zip_path} --query VersionId --output text)",
             'JOB=$(aws signer start-signing-job --profile-name "$SIGNING_PROFILE" '
-            f'--source "s3={{bucketName=$SIGNING_BUCKET,key=unsigned/{svc}.zip,version=$VERSION}}" '
-            f'--destination "s3={{bucketName=$SIGNING_BUCKET,prefix=signed/{svc}/}}" '
+            f'--source "s3={{bucketName=$SIGNING_BUCKET,key={unsigned},version=$VERSION}}" '
+            f'--destination "s3={{bucketName=$SIGNING_BUCKET,prefix={signed}}}" '
             "--query jobId --output text)",
             'aws signer wait successful-signing-job --job-id "$JOB"',
             'SIGNED_KEY=$(aws signer describe-signing-job --job-id "$JOB" '

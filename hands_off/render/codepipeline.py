@@ -1,12 +1,12 @@
 """Render a :class:`~hands_off.blueprint.PipelinePlan` into CDK Pipelines constructs.
 
 Every decision is already in the plan; this module only calls CDK: the tooling resources of the
-pipeline stack (code signing, its buckets' server access logs to the account-region baseline's
-bucket, integration-test role, gate machines, pipeline role, the observed-health mirror alarm, the
-``OverrideUsed`` alarm paging the account's shared paging topic, the override writer policy), the
-CodePipeline with its Build step, one wave per planned stage with its gate, bake and integration
-tests, Zeta, and the X4 stage conditions. It knows nothing of ``ServicePipeline``: the hooks'
-results come in as values and callables.
+pipeline stack (code signing in the account-region baseline's signing bucket, the artifact bucket's
+server access logs to the baseline's access-log bucket, integration-test role, gate machines,
+pipeline role, the observed-health mirror alarm, the ``OverrideUsed`` alarm paging the account's
+shared paging topic, the override writer policy), the CodePipeline with its Build step, one wave
+per planned stage with its gate, bake and integration tests, Zeta, and the X4 stage conditions.
+It knows nothing of ``ServicePipeline``: the hooks' results come in as values and callables.
 
 The supply chain is pinned here: the CDK CLI self-mutation installs (:data:`CDK_CLI_VERSION`), the
 ``cdk-assets`` asset publishing installs (:data:`CDK_ASSETS_VERSION`), the CodeBuild image of every
@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 import jsii
 from aws_cdk import (
-    Annotations,
     CfnOutput,
     IAnyProducer,
     IResolveContext,
@@ -68,6 +67,7 @@ from hands_off.naming import (
     RolePurpose,
     access_logs_bucket_name,
     alarm_name_prefix,
+    signing_bucket_name,
 )
 from hands_off.render.integration_tests import (
     ZETA_ENDPOINTS,
@@ -262,16 +262,13 @@ def render(
         "AccessLogs",
         access_logs_bucket_name(naming.tooling_account, naming.tooling_region),
     )
+    # Signs in the account-region baseline's signing bucket, under this service's prefix only.
     code_signing = CodeSigning(
         stack,
         "CodeSigning",
         service_name=naming.service,
-        access_logs=access_logs,
         profile_name=naming.signing_profile,  # the name the copies' CodeSigningConfigs trust
-    )
-    Annotations.of(code_signing.bucket).acknowledge_warning(
-        "@aws-cdk/aws-s3:accessLogsPolicyNotAdded",
-        "The baseline's access-log bucket admits S3 logging for every bucket of this account.",
+        bucket_name=signing_bucket_name(naming.tooling_account, naming.tooling_region),
     )
     integration_test_role = iam.Role(
         stack,

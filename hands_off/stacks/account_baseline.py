@@ -18,14 +18,26 @@ Today that is:
   service's deployment groups in it;
 * the server-access-log bucket ``hands-off-access-logs-<account>-<region>``
   (:func:`~hands_off.naming.access_logs_bucket_name`): every pipeline of the account and region
-  sends its buckets' server access logs there (the artifact bucket under ``artifacts-<service>/``,
-  the signing bucket under ``signing-<service>/``), naming it as the logging destination (no
-  cross-stack export, no log bucket per pipeline). S3 delivers server access logs only to a bucket
+  sends its artifact bucket's server access logs there (under ``artifacts-<service>/``), naming it
+  as the logging destination (no cross-stack export, no log bucket per pipeline), and the signing
+  bucket below logs there under ``signing/``. S3 delivers server access logs only to a bucket
   of the same account and region as the logged one, hence one per account and region. Every
   baseline creates it, target accounts' included, though only the tooling account's pipelines
   log there today: every app deploys the same ``hands-off-baseline`` template, and an empty
   bucket costs nothing. It is retained if the baseline stack is deleted (the logs are an audit
   trail).
+* the code-signing bucket ``hands-off-signing-<account>-<region>``
+  (:func:`~hands_off.naming.signing_bucket_name`): every pipeline's Build of the account and region
+  uploads its packages there, has AWS Signer sign them and downloads the signed zips
+  (``hands_off.constructs.code_signing.CodeSigning``), each under its own ``<service>/`` prefix: its
+  role names ``<service>/unsigned/<name>.zip`` and ``<service>/signed/<name>/*`` of this bucket
+  only, so one service's Build cannot read or overwrite another's packages (the bucket policy
+  grants nothing; it only refuses plain HTTP). Versioned (Signer signs a version of the source),
+  SSE-S3, no public access, objects expired (current after 30 days, noncurrent after 7), logged to
+  the access-log bucket. Every baseline creates it, target accounts' included, though only the
+  tooling account's pipelines sign (same template; an empty bucket costs nothing). It is retained
+  if the baseline stack is deleted: the pipelines of the account and region sign in it, and S3
+  cannot delete a versioned bucket that still holds versions;
 * the custom Lambda deployment configs of the library's standard policies that CodeDeploy has no
   predefined config for (:data:`~hands_off.naming.BASELINE_LAMBDA_CONFIGS`): today
   ``hands-off-lambda-linear-25-percent-every-5-minutes``, the fast policy's (``FAST_POLICY``,
@@ -49,7 +61,7 @@ A copy deployed to an account and region without its baseline fails to create it
 not exist), so the deploy stops before the copy runs without paging or rollback. A pipeline stack
 deployed without its account and region's baseline is expected to fail the same way: S3 refuses a
 logging configuration whose target bucket does not exist, so its buckets cannot be created or
-updated.
+updated (and its Build could not upload to the signing bucket).
 
 Upgrading from copies with their own application (one per copy, named after it): deploy the new
 baselines first, then let the pipelines deploy. CloudFormation refuses to replace a named
@@ -66,6 +78,13 @@ deploy the new baselines first, then let the pipelines deploy. Each pipeline's b
 the baseline's bucket; its old bucket is retained (``RETAIN``), keeps the logs it holds and
 receives no more (delete it by hand once its logs are no longer needed).
 
+Upgrading from pipelines with their own signing bucket (``CodeSigning/Bucket`` in each pipeline
+stack): deploy the new baselines first, then let the pipelines deploy. The self-mutation removes
+the old bucket, whose deletion policy was ``Delete``: it is expected to fail (a versioned bucket
+that Signer used is not empty), CloudFormation then leaves the bucket out of the stack and
+completes the update; empty it and delete it by hand (README, Upgrading). Without the baseline,
+the next Build fails at its upload, before anything is signed or deployed.
+
 Example::
 
     app = App()
@@ -77,7 +96,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Acknowledgment, Environment, RemovalPolicy, Stack, Stage, Validations
+from aws_cdk import Environment, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -95,6 +114,7 @@ from hands_off.naming import (
     PAGING_TOPIC_NAME,
     access_logs_bucket_name,
     baseline_stack_id,
+    signing_bucket_name,
 )
 
 __all__ = ["PAGING_PUBLISHERS", "AccountBaseline", "add_account_baselines", "paging_environments"]
@@ -111,7 +131,8 @@ _PUBLISHER_SIDS = {"cloudwatch.amazonaws.com": "CloudWatchAlarms", "events.amazo
 
 class AccountBaseline(Stack):
     """The shared resources of one account and region: the paging topic and its key, the
-    CodeDeploy applications, the custom Lambda deployment configs and the server-access-log bucket.
+    CodeDeploy applications, the custom Lambda deployment configs, the server-access-log bucket and
+    the code-signing bucket.
 
     * a KMS key (rotated) that only CloudWatch and EventBridge may use besides the account, and only
       for this topic (``kms:EncryptionContext:aws:sns:topicArn``);
@@ -127,7 +148,11 @@ class AccountBaseline(Stack):
       deletion; :attr:`lambda_deployment_configs` holds them by name;
     * the server-access-log bucket ``hands-off-access-logs-<account>-<region>`` (SSE-S3, TLS only,
       no public access, retained), that S3 server access logging of this account only may write
-      to (``aws:SourceAccount``); :attr:`access_logs` (see :func:`_access_logs_bucket`).
+      to (``aws:SourceAccount``); :attr:`access_logs` (see :func:`_access_logs_bucket`);
+    * the code-signing bucket ``hands-off-signing-<account>-<region>`` (versioned, SSE-S3, TLS only,
+      no public access, logged under ``signing/``, objects expired, retained), each pipeline's
+      Build confined to its ``<service>/`` keys by its own role; :attr:`signing` (see
+      :func:`_signing_bucket`).
 
     Args:
         scope: the app.
@@ -149,8 +174,8 @@ class AccountBaseline(Stack):
             termination_protection=True,
             description=(
                 "hands-off: account-region baseline (the paging topic, CodeDeploy applications, "
-                "deployment configs and access-log bucket every service here shares); deployed once, "
-                "before the pipelines"
+                "deployment configs, access-log and signing buckets every service here shares); "
+                "deployed once, before the pipelines"
             ),
         )
         # What self.format_arn(service=..., resource=...) makes (arn:<partition>:<service>:<region>:
@@ -227,6 +252,7 @@ class AccountBaseline(Stack):
                 )
             )
         self.access_logs = _access_logs_bucket(self, account=account, region=region)
+        self.signing = _signing_bucket(self, self.access_logs, account=account, region=region)
 
 
 def _access_logs_bucket(stack: Stack, *, account: str, region: str) -> s3.Bucket:
@@ -256,18 +282,48 @@ def _access_logs_bucket(stack: Stack, *, account: str, region: str) -> s3.Bucket
             conditions={"StringEquals": {"aws:SourceAccount": account}},
         )
     )
-    # No bucket of this stack logs here, so cdk-nag cannot see that it is itself the log target.
-    Validations.of(bucket).acknowledge(
-        Acknowledgment(
-            id="AwsSolutions-S1",
-            reason=(
-                "This bucket is the server-access-log destination of the account-region's "
-                "pipeline buckets; logging access to it would need another log bucket (or log "
-                "into itself, a loop). Reads of it are audited by CloudTrail S3 data events where "
-                "the organization enables them."
-            ),
-        )
+    # Not logged itself (that would need another log bucket, or a loop): cdk-nag's S1 sees that
+    # it is the log target of the signing bucket next to it. Reads of it are audited by CloudTrail
+    # S3 data events where the organization enables them.
+    return bucket
+
+
+def _signing_bucket(stack: Stack, access_logs: s3.Bucket, *, account: str, region: str) -> s3.Bucket:
+    """The code-signing bucket of the account and region (see the module docstring): what each
+    pipeline stack created for itself before (``CodeSigning``), with the same settings, named so
+    that every pipeline here can name it. Its policy grants nothing (it only refuses plain HTTP):
+    each pipeline's Build role may read and write its own ``<service>/`` keys only
+    (:meth:`~hands_off.constructs.code_signing.CodeSigning.policy_statements`), and AWS Signer
+    acts with the credentials of the Build that starts the job."""
+    bucket = s3.Bucket(
+        stack,
+        "Signing",
+        bucket_name=signing_bucket_name(account, region),
+        versioned=True,  # AWS Signer signs a version of the source object, never a key alone
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        block_public_access=_once.block_all(),
+        lifecycle_rules=[
+            # only the Build reads what it uploads and downloads, minutes later
+            s3.LifecycleRule(expiration=_once.days(30), noncurrent_version_expiration=_once.days(7))
+        ],
+        # Shared by every pipeline here: deleting the baseline must not delete (nor fail on) a
+        # bucket other stacks' Builds sign in, and a versioned bucket is rarely empty. The same as
+        # the baseline's other shared resources; its objects expire by themselves.
+        removal_policy=RemovalPolicy.RETAIN,
     )
+    # Server access logs under signing/ of the access-log bucket, whose own policy admits S3
+    # logging for every bucket of the account (set on the L1: ``server_access_logs_bucket`` would
+    # add a second, narrower statement for the same delivery). The Ref orders the creation after
+    # the target bucket, the dependency after its policy: S3 refuses a logging target that does
+    # not exist.
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=access_logs.bucket_name, log_file_prefix="signing/"
+    )
+    assert access_logs.policy is not None
+    cfn_bucket.node.add_dependency(access_logs.policy.node.default_child)
     return bucket
 
 

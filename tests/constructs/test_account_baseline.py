@@ -27,6 +27,7 @@ from hands_off.naming import (
     LAMBDA_APPLICATION_NAME,
     SERVER_APPLICATION_NAME,
     access_logs_bucket_name,
+    signing_bucket_name,
 )
 from hands_off.runner import run
 from hands_off.stacks import AccountBaseline, add_account_baselines
@@ -60,6 +61,25 @@ def resources(built: Built, kind: str) -> list[dict[str, Any]]:
     return [r for r in built.template["Resources"].values() if r["Type"] == kind]
 
 
+def bucket_named(built: Built, name: str) -> tuple[str, dict[str, Any]]:
+    """The logical id and resource of the baseline's bucket called ``name``."""
+    [(bucket_id, bucket)] = [
+        (k, r)
+        for k, r in built.template["Resources"].items()
+        if r["Type"] == "AWS::S3::Bucket" and r["Properties"]["BucketName"] == name
+    ]
+    return bucket_id, bucket
+
+
+def policy_of(built: Built, bucket_id: str) -> list[dict[str, Any]]:
+    [policy] = [
+        r
+        for r in resources(built, "AWS::S3::BucketPolicy")
+        if r["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    return policy["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
+
+
 def test_one_rotated_key_and_one_named_topic_encrypted_with_it(built: Built) -> None:
     assert sorted(r["Type"] for r in built.template["Resources"].values()) == [
         "AWS::CodeDeploy::Application",
@@ -67,6 +87,8 @@ def test_one_rotated_key_and_one_named_topic_encrypted_with_it(built: Built) -> 
         "AWS::CodeDeploy::DeploymentConfig",
         "AWS::KMS::Key",
         "AWS::S3::Bucket",
+        "AWS::S3::Bucket",
+        "AWS::S3::BucketPolicy",
         "AWS::S3::BucketPolicy",
         "AWS::SNS::Topic",
         "AWS::SNS::TopicPolicy",
@@ -95,14 +117,8 @@ def test_one_retained_codedeploy_application_per_platform_named_by_the_constants
         assert (application["DeletionPolicy"], application["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
-def test_one_retained_access_log_bucket_named_after_the_account_and_region(built: Built) -> None:
-    """Every pipeline of the account-region sends its buckets' server access logs here, by name."""
-    [bucket] = resources(built, "AWS::S3::Bucket")
-    assert access_logs_bucket_name(ACCOUNT, REGION) == f"hands-off-access-logs-{ACCOUNT}-{REGION}"
-    properties = bucket["Properties"]
-    assert properties["BucketName"] == access_logs_bucket_name(ACCOUNT, REGION)
-    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
-    # server access logs cannot be delivered to a KMS-encrypted bucket: S3-managed keys
+def assert_s3_encrypted_and_private(properties: dict[str, Any]) -> None:
+    """SSE-S3 and every public access blocked."""
     assert properties["BucketEncryption"] == {
         "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
     }
@@ -112,14 +128,22 @@ def test_one_retained_access_log_bucket_named_after_the_account_and_region(built
         "IgnorePublicAcls": True,
         "RestrictPublicBuckets": True,
     }
+
+
+def test_one_retained_access_log_bucket_named_after_the_account_and_region(built: Built) -> None:
+    """Every pipeline of the account-region sends its buckets' server access logs here, by name."""
+    assert access_logs_bucket_name(ACCOUNT, REGION) == f"hands-off-access-logs-{ACCOUNT}-{REGION}"
+    _, bucket = bucket_named(built, access_logs_bucket_name(ACCOUNT, REGION))
+    properties = bucket["Properties"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    # server access logs cannot be delivered to a KMS-encrypted bucket: S3-managed keys
+    assert_s3_encrypted_and_private(properties)
     assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
 
 
 def test_only_s3_logging_for_this_account_may_write_the_access_logs_over_tls(built: Built) -> None:
-    bucket_id = next(k for k, r in built.template["Resources"].items() if r["Type"] == "AWS::S3::Bucket")
-    [policy] = resources(built, "AWS::S3::BucketPolicy")
-    assert policy["Properties"]["Bucket"] == {"Ref": bucket_id}
-    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    bucket_id, _ = bucket_named(built, access_logs_bucket_name(ACCOUNT, REGION))
+    statements = policy_of(built, bucket_id)
     [deny] = [s for s in statements if s["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert deny["Principal"] == {"AWS": "*"}
@@ -129,6 +153,46 @@ def test_only_s3_logging_for_this_account_may_write_the_access_logs_over_tls(bui
     assert allow["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
     # any source bucket of this account (each chooses its own prefix), no other account's
     assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_one_retained_versioned_signing_bucket_named_after_the_account_and_region(built: Built) -> None:
+    """Every pipeline of the account-region signs its packages here, by name, under its own
+    ``<service>/`` prefix (``CodeSigning``): versioned (Signer reads a version of the source),
+    encrypted, private, logged, its objects expired, retained."""
+    name = signing_bucket_name(ACCOUNT, REGION)
+    assert name == f"hands-off-signing-{ACCOUNT}-{REGION}"
+    assert len(signing_bucket_name(ACCOUNT, "ap-southeast-4")) <= 63  # S3's limit, longest region
+    _, bucket = bucket_named(built, name)
+    logs_id, _ = bucket_named(built, access_logs_bucket_name(ACCOUNT, REGION))
+    [logs_policy_id] = [
+        k
+        for k, r in built.template["Resources"].items()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": logs_id}
+    ]
+    properties = bucket["Properties"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert_s3_encrypted_and_private(properties)
+    # to the access-log bucket beside it, once it and its policy exist (S3 checks the target)
+    assert properties["LoggingConfiguration"] == {
+        "DestinationBucketName": {"Ref": logs_id},
+        "LogFilePrefix": "signing/",
+    }
+    assert logs_policy_id in bucket["DependsOn"]
+    [rule] = properties["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert rule["ExpirationInDays"] == 30  # unsigned and signed packages: only the Build reads them
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 7}
+
+
+def test_the_signing_bucket_refuses_requests_without_tls_and_grants_nothing(built: Built) -> None:
+    """Who may sign is the pipelines' Build roles' own policies (each its ``<service>/`` keys): the
+    bucket policy only denies plain HTTP."""
+    bucket_id, _ = bucket_named(built, signing_bucket_name(ACCOUNT, REGION))
+    [deny] = policy_of(built, bucket_id)
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Principal"] == {"AWS": "*"}
 
 
 def test_one_retained_lambda_config_named_for_the_fast_policys_numbers(built: Built) -> None:

@@ -1,5 +1,6 @@
-"""CodeSigning alone: the Signer profile, the signing bucket, the Build's scoped permissions, and
-the helpers that wire signed code and an enforced CodeSigningConfig into a copy."""
+"""CodeSigning alone: the Signer profile, the account-region's shared signing bucket (by name), the
+Build's permissions scoped to this service's keys of it, and the helpers that wire signed code and
+an enforced CodeSigningConfig into a copy."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ import pytest
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Capture, Match, Template
+from aws_cdk.assertions import Capture, Template
 
 from hands_off.constructs.code_signing import (
     GATES_PACKAGE_NAME,
@@ -26,7 +26,7 @@ from hands_off.constructs.code_signing import (
     signing_profile_version_arn,
 )
 from hands_off.model import ConfigError
-from hands_off.naming import ServiceNaming
+from hands_off.naming import ServiceNaming, signing_bucket_name
 
 SERVICE = "orders-api"
 NAMING = ServiceNaming(service=SERVICE, tooling_account="111111111111", tooling_region="us-east-1")
@@ -37,8 +37,7 @@ PLACEHOLDER = "arn:aws:signer:us-east-1:111111111111:/signing-profiles/HandsOffO
 class Signing:
     def __init__(self, bare_stack: Callable[..., Stack]) -> None:
         self.stack = bare_stack()
-        self.logs = s3.Bucket(self.stack, "Logs")
-        self.signing = CodeSigning(self.stack, "Signing", service_name=SERVICE, access_logs=self.logs)
+        self.signing = CodeSigning(self.stack, "Signing", service_name=SERVICE)
         # The statements as the Build role would carry them.
         self.build_role = iam.Role(
             self.stack, "Build", assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com")
@@ -76,47 +75,21 @@ def test_profile_name_is_the_one_naming_spells(built: Signing) -> None:
     assert built.signing.profile_name == NAMING.signing_profile
 
 
-def test_signing_bucket_is_versioned_private_and_logged(built: Signing) -> None:
-    t = built.template
-    t.resource_count_is("AWS::S3::Bucket", 2)  # the signing bucket and the given access-log bucket
-    t.has_resource_properties(
-        "AWS::S3::Bucket",
-        {
-            "VersioningConfiguration": {"Status": "Enabled"},  # Signer reads a version of the source
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "BlockPublicPolicy": True,
-                "IgnorePublicAcls": True,
-                "RestrictPublicBuckets": True,
-            },
-            "LoggingConfiguration": {
-                "DestinationBucketName": {"Ref": built.id(built.logs)},
-                "LogFilePrefix": f"signing-{SERVICE}/",
-            },
-            "LifecycleConfiguration": {
-                "Rules": [
-                    Match.object_like(
-                        {"ExpirationInDays": 30, "NoncurrentVersionExpiration": {"NoncurrentDays": 7}}
-                    )
-                ]
-            },
-        },
-    )
-    t.has_resource_properties(
-        "AWS::S3::BucketPolicy",
-        {
-            "Bucket": {"Ref": built.id(built.signing.bucket)},
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-                        )
-                    ]
-                )
-            },
-        },
-    )
+def test_the_signing_bucket_is_the_account_regions_shared_one_by_name(built: Signing) -> None:
+    """The baseline creates it (versioned, logged, ...): the pipeline stack has no bucket of its own."""
+    stack_name = signing_bucket_name("123456789012", "eu-west-1")  # bare_stack's account and region
+    assert stack_name == "hands-off-signing-123456789012-eu-west-1"
+    assert built.signing.bucket_name == stack_name
+    assert built.stack.resolve(built.signing.bucket.bucket_name) == stack_name
+    built.template.resource_count_is("AWS::S3::Bucket", 0)
+    built.template.resource_count_is("AWS::S3::BucketPolicy", 0)
+
+
+def test_the_bucket_name_can_be_given(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack()
+    signing = CodeSigning(stack, "Signing", service_name=SERVICE, bucket_name="my-signing-bucket")
+    assert signing.bucket_name == "my-signing-bucket"
+    assert stack.resolve(signing.env()["SIGNING_BUCKET"]) == "my-signing-bucket"
 
 
 def test_build_statements_are_scoped_to_this_service(built: Signing, flat: Callable[[Any], Any]) -> None:
@@ -131,11 +104,12 @@ def test_build_statements_are_scoped_to_this_service(built: Signing, flat: Calla
         )
         for s in statements.as_array()
     }
-    bucket = "${" + built.id(built.signing.bucket) + ".Arn}"
+    bucket = "arn:aws:s3:::hands-off-signing-123456789012-eu-west-1"  # the region names the partition
     profile = "${" + built.id(built.signing.profile) + ".Arn}"
     assert by_action == {
+        # this service's keys of the shared bucket only: another pipeline's Build signs beside it
         "s3:GetObject s3:GetObjectVersion s3:PutObject": sorted(
-            f"{bucket}/{key}"
+            f"{bucket}/{SERVICE}/{key}"
             for name in (SERVICE, GATES_PACKAGE_NAME)
             for key in (f"unsigned/{name}.zip", f"signed/{name}/*")
         ),
@@ -148,7 +122,7 @@ def test_build_statements_are_scoped_to_this_service(built: Signing, flat: Calla
 def test_env_names_the_bucket_and_profile(built: Signing) -> None:
     env = built.stack.resolve(built.signing.env())
     assert env == {
-        "SIGNING_BUCKET": {"Ref": built.id(built.signing.bucket)},
+        "SIGNING_BUCKET": "hands-off-signing-123456789012-eu-west-1",
         "SIGNING_PROFILE": "HandsOffOrdersApi",
     }
 
@@ -157,7 +131,9 @@ def test_commands_sign_into_the_signed_dir_and_export_the_profile_version(built:
     commands = built.signing.commands("build/my package.zip", signed_dir="out/signed")
     assert commands[0] == "mkdir -p out/signed"
     assert f"--body {shlex.quote('build/my package.zip')} " in commands[1]
-    assert any(f"--key unsigned/{SERVICE}.zip" in c for c in commands)
+    assert any(f"--key {SERVICE}/unsigned/{SERVICE}.zip" in c for c in commands)
+    assert any(f"key={SERVICE}/unsigned/{SERVICE}.zip," in c for c in commands)
+    assert any(f"prefix={SERVICE}/signed/{SERVICE}/}}" in c for c in commands)
     assert commands[-2].endswith(f"out/signed/{SERVICE}.zip")
     assert commands[-1].startswith("export SIGNING_PROFILE_VERSION_ARN=")
 
@@ -316,7 +292,84 @@ def test_gates_signed_dir_without_the_gates_zip_is_a_config_error(
 
 def test_commands_sign_the_gate_runtime_under_its_own_name(built: Signing) -> None:
     commands = built.signing.commands("build/hands-off-gates.zip", name=GATES_PACKAGE_NAME)
-    assert any("--key unsigned/hands-off-gates.zip" in c for c in commands)
+    assert any(f"--key {SERVICE}/unsigned/hands-off-gates.zip" in c for c in commands)
+    assert any(f"prefix={SERVICE}/signed/hands-off-gates/}}" in c for c in commands)
     assert commands[-2].endswith("build/signed/hands-off-gates.zip")
     with pytest.raises(ValueError, match="neither the service's nor the gates'"):
         built.signing.commands("x.zip", name="another-service")
+
+
+# ------------------------------------------------------------------ one bucket, many services
+
+
+def test_two_services_share_the_bucket_name_but_not_a_key(bare_stack: Callable[..., Stack]) -> None:
+    stack = bare_stack()
+    orders = CodeSigning(stack, "Orders", service_name="orders")
+    catalog = CodeSigning(stack, "Catalog", service_name="catalog")
+    assert orders.bucket_name == catalog.bucket_name
+
+    def keys(signing: CodeSigning) -> set[str]:
+        [s3_statement] = [s for s in signing.policy_statements() if "s3:PutObject" in s.actions]
+        arns = [str(stack.resolve(r)) for r in s3_statement.resources]
+        return {a.split(f":s3:::{signing.bucket_name}/", 1)[1] for a in arns}
+
+    assert keys(orders) == {
+        "orders/unsigned/orders.zip",
+        "orders/signed/orders/*",
+        f"orders/unsigned/{GATES_PACKAGE_NAME}.zip",
+        f"orders/signed/{GATES_PACKAGE_NAME}/*",
+    }
+    assert all(k.startswith("catalog/") for k in keys(catalog))
+
+
+def test_the_commands_run_against_the_prefixed_keys(built: Signing, tmp_path: Path) -> None:
+    """The shell as the Build runs it, ``aws`` replaced by a recorder answering as AWS would."""
+    import os
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    fake = bin_dir / "aws"
+    fake.write_text(
+        "#!/bin/bash\n"
+        f'echo "$*" >> {shlex.quote(str(calls))}\n'
+        'case "$1 $2" in\n'
+        '  "s3api put-object") echo v1 ;;\n'
+        '  "signer start-signing-job") echo job1 ;;\n'
+        f'  "signer describe-signing-job") echo {SERVICE}/signed/{SERVICE}/job1.zip ;;\n'
+        '  "signer get-signing-profile") echo arn:profile/v1 ;;\n'
+        '  "s3 cp") touch "$4" ;;\n'
+        "esac\n"
+    )
+    fake.chmod(0o755)
+    package = tmp_path / "pkg.zip"
+    package.write_bytes(b"zip")
+    script = "\n".join(built.signing.commands(str(package), signed_dir=str(tmp_path / "signed")))
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "SIGNING_BUCKET": "hands-off-signing-123456789012-eu-west-1",
+        "SIGNING_PROFILE": "HandsOffOrdersApi",
+    }
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script + '\necho "$SIGNING_PROFILE_VERSION_ARN"'],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "arn:profile/v1"
+    bucket = "hands-off-signing-123456789012-eu-west-1"
+    lines = calls.read_text().splitlines()
+    assert lines[0] == (
+        f"s3api put-object --bucket {bucket} --key {SERVICE}/unsigned/{SERVICE}.zip --body {package} "
+        "--query VersionId --output text"
+    )
+    assert (
+        f"--source s3={{bucketName={bucket},key={SERVICE}/unsigned/{SERVICE}.zip,version=v1}} "
+        f"--destination s3={{bucketName={bucket},prefix={SERVICE}/signed/{SERVICE}/}}"
+    ) in lines[1]
+    assert f"s3 cp s3://{bucket}/{SERVICE}/signed/{SERVICE}/job1.zip {tmp_path}/signed/{SERVICE}.zip" in lines
+    assert (tmp_path / "signed" / f"{SERVICE}.zip").is_file()

@@ -173,10 +173,10 @@ def test_build_signs_only_the_gate_runtime_and_outputs_the_revision(synthesized:
     commands = json.dumps(spec["phases"])
     # No Lambda package of the service: nothing of it is packaged or signed ...
     assert "make package CODE_DIRECTORY" not in commands
-    assert "unsigned/inventory.zip" not in commands
+    assert "unsigned/inventory.zip" not in commands  # (neither inventory/unsigned/inventory.zip)
     # ... but the gate runtime is, always: the gate functions enforce its signature.
     assert "make package-gates PACKAGE=build/hands-off-gates.zip" in commands
-    assert "--key unsigned/hands-off-gates.zip" in commands
+    assert "--key inventory/unsigned/hands-off-gates.zip" in commands
     assert "hands-off:signedCodeDir" in commands
     assert (
         spec["artifacts"]["secondary-artifacts"]["Synth_build_revision"]["base-directory"] == "build/revision"

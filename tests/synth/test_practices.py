@@ -161,7 +161,7 @@ def test_gate_runtime_is_signed_by_the_build_and_enforced_there(fleet: Any, serv
     template = Template.from_stack(pipeline)
     build_specs = json.dumps(template.find_resources("AWS::CodeBuild::Project"))
     package = build_specs.index("make package-gates PACKAGE=build/hands-off-gates.zip")
-    signing = build_specs.index("--key unsigned/hands-off-gates.zip")
+    signing = build_specs.index(f"--key {service}/unsigned/hands-off-gates.zip")
     synth = build_specs.index("make synth")
     assert package < signing < synth  # packaged, signed, then synthesized with the signed zip
     # Every gate function runs under the pipeline's gates code-signing config.
