@@ -235,6 +235,11 @@ class CodeSigning(Construct):
         )
         self.bucket_name = bucket_name or signing_bucket_name(stack.account, stack.region)
         """The shared signing bucket's name (what the Build's ``$SIGNING_BUCKET`` is)."""
+        self.bucket_owner = stack.account
+        """The account the signing bucket must belong to (this stack's, the tooling account): its
+        name is predictable and bucket names are global, so the Build's grant is conditioned on
+        it (``s3:ResourceAccount``) and its commands pass it (``--expected-bucket-owner``): a
+        bucket of that name in another account is refused, never written to or read from."""
         # The baseline's bucket, imported by name: no resource, no cross-stack export.
         self.bucket: s3.IBucket = s3.Bucket.from_bucket_name(self, "Bucket", self.bucket_name)
 
@@ -257,6 +262,8 @@ class CodeSigning(Construct):
             iam.PolicyStatement(
                 actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
                 resources=[f"{bucket_arn}/{key}" for key in self.object_keys()],
+                # An S3 ARN names no account: only the bucket of that name this account owns.
+                conditions={"StringEquals": {"s3:ResourceAccount": self.bucket_owner}},
             ),
             iam.PolicyStatement(
                 actions=["signer:StartSigningJob", "signer:GetSigningProfile"],
@@ -270,7 +277,11 @@ class CodeSigning(Construct):
 
     def env(self) -> dict[str, str]:
         """Environment variables the signing commands read."""
-        return {"SIGNING_BUCKET": self.bucket_name, "SIGNING_PROFILE": self.profile_name}
+        return {
+            "SIGNING_BUCKET": self.bucket_name,
+            "SIGNING_BUCKET_OWNER": self.bucket_owner,
+            "SIGNING_PROFILE": self.profile_name,
+        }
 
     def commands(
         self, package_zip: str, signed_dir: str = "build/signed", *, name: str | None = None
@@ -278,7 +289,8 @@ class CodeSigning(Construct):
         """Shell commands: sign ``package_zip`` into ``<signed_dir>/<name>.zip`` and export the
         profile version ARN for the synth that follows (``$SIGNING_PROFILE_VERSION_ARN``). They
         upload to ``<service>/unsigned/<name>.zip`` of ``$SIGNING_BUCKET`` and have Signer write
-        under ``<service>/signed/<name>/``: the keys :meth:`policy_statements` grant.
+        under ``<service>/signed/<name>/``: the keys :meth:`policy_statements` grant, in the
+        bucket ``$SIGNING_BUCKET_OWNER`` owns (refused otherwise).
 
         Args:
             name: what the package is: the service's (default) or :data:`GATES_PACKAGE_NAME`.
@@ -291,8 +303,8 @@ class CodeSigning(Construct):
         signed = f"{self.service_name}/signed/{svc}/"
         return [
             f"mkdir -p {signed_dir}",
-            'VERSION=$(aws s3api put-object --bucket "$SIGNING_BUCKET" '
-            f"--key {unsigned} --body {zip_path} --query VersionId --output text)",
+            'VERSION=$(aws s3api put-object --bucket "$SIGNING_BUCKET" --expected-bucket-owner '
+            f'"$SIGNING_BUCKET_OWNER" --key {unsigned} --body {zip_path} --query VersionId --output text)',
             'JOB=$(aws signer start-signing-job --profile-name "$SIGNING_PROFILE" '
             f'--source "s3={{bucketName=$SIGNING_BUCKET,key={unsigned},version=$VERSION}}" '
             f'--destination "s3={{bucketName=$SIGNING_BUCKET,prefix={signed}}}" '
@@ -300,7 +312,8 @@ class CodeSigning(Construct):
             'aws signer wait successful-signing-job --job-id "$JOB"',
             'SIGNED_KEY=$(aws signer describe-signing-job --job-id "$JOB" '
             "--query signedObject.s3.key --output text)",
-            f'aws s3 cp "s3://$SIGNING_BUCKET/$SIGNED_KEY" {signed_dir}/{svc}.zip',
+            'aws s3api get-object --bucket "$SIGNING_BUCKET" --expected-bucket-owner "$SIGNING_BUCKET_OWNER" '
+            f'--key "$SIGNED_KEY" {signed_dir}/{svc}.zip > /dev/null',
             "export SIGNING_PROFILE_VERSION_ARN=$(aws signer get-signing-profile "
             '--profile-name "$SIGNING_PROFILE" --query profileVersionArn --output text)',
         ]

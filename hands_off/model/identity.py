@@ -114,6 +114,7 @@ DERIVED_NAMES: tuple[DerivedName, ...] = (
 # or trailing dashes are refused: names are also made by splitting on dashes ('a-b' and 'a--b'
 # would share the Signer profile 'HandsOffAB' and the construct id 'AB').
 _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+_RESERVED_PREFIX = "hands-off"  # hands_off.naming.ORG_PREFIX (the model imports no naming)
 _CONNECTION_ARN = re.compile(
     r"^arn:aws:(?:codestar-connections|codeconnections):([^:]*):(\d{12}):connection/[A-Za-z0-9-]+$"
 )
@@ -137,6 +138,12 @@ def _check_service_name(name: object, field: str) -> None:
         raise ConfigError(field, f"must be a lower-case name such as 'orders', got {described(name)}")
     if not name:
         raise ConfigError(field, "is empty; set a lower-case name such as 'orders'")
+    if name == _RESERVED_PREFIX or name.startswith(f"{_RESERVED_PREFIX}-"):
+        raise ConfigError(
+            field,
+            f"{show(name)} starts with {_RESERVED_PREFIX!r}, reserved for hands-off's own packages and "
+            "resources (the gate runtime is signed as 'hands-off-gates'); name the service without it",
+        )
     if not _SERVICE_NAME.fullmatch(name):
         guess = _suggest_service_name(name)
         hint = f" (did you mean {guess!r}?)" if guess else ""

@@ -123,6 +123,7 @@ def test_env_names_the_bucket_and_profile(built: Signing) -> None:
     env = built.stack.resolve(built.signing.env())
     assert env == {
         "SIGNING_BUCKET": "hands-off-signing-123456789012-eu-west-1",
+        "SIGNING_BUCKET_OWNER": "123456789012",
         "SIGNING_PROFILE": "HandsOffOrdersApi",
     }
 
@@ -134,7 +135,7 @@ def test_commands_sign_into_the_signed_dir_and_export_the_profile_version(built:
     assert any(f"--key {SERVICE}/unsigned/{SERVICE}.zip" in c for c in commands)
     assert any(f"key={SERVICE}/unsigned/{SERVICE}.zip," in c for c in commands)
     assert any(f"prefix={SERVICE}/signed/{SERVICE}/}}" in c for c in commands)
-    assert commands[-2].endswith(f"out/signed/{SERVICE}.zip")
+    assert commands[-2].endswith(f"out/signed/{SERVICE}.zip > /dev/null")
     assert commands[-1].startswith("export SIGNING_PROFILE_VERSION_ARN=")
 
 
@@ -294,7 +295,7 @@ def test_commands_sign_the_gate_runtime_under_its_own_name(built: Signing) -> No
     commands = built.signing.commands("build/hands-off-gates.zip", name=GATES_PACKAGE_NAME)
     assert any(f"--key {SERVICE}/unsigned/hands-off-gates.zip" in c for c in commands)
     assert any(f"prefix={SERVICE}/signed/hands-off-gates/}}" in c for c in commands)
-    assert commands[-2].endswith("build/signed/hands-off-gates.zip")
+    assert commands[-2].endswith("build/signed/hands-off-gates.zip > /dev/null")
     with pytest.raises(ValueError, match="neither the service's nor the gates'"):
         built.signing.commands("x.zip", name="another-service")
 
@@ -339,7 +340,7 @@ def test_the_commands_run_against_the_prefixed_keys(built: Signing, tmp_path: Pa
         '  "signer start-signing-job") echo job1 ;;\n'
         f'  "signer describe-signing-job") echo {SERVICE}/signed/{SERVICE}/job1.zip ;;\n'
         '  "signer get-signing-profile") echo arn:profile/v1 ;;\n'
-        '  "s3 cp") touch "$4" ;;\n'
+        '  "s3api get-object") touch "${@: -1}" ;;\n'
         "esac\n"
     )
     fake.chmod(0o755)
@@ -350,6 +351,7 @@ def test_the_commands_run_against_the_prefixed_keys(built: Signing, tmp_path: Pa
         **os.environ,
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "SIGNING_BUCKET": "hands-off-signing-123456789012-eu-west-1",
+        "SIGNING_BUCKET_OWNER": "123456789012",
         "SIGNING_PROFILE": "HandsOffOrdersApi",
     }
     result = subprocess.run(
@@ -364,12 +366,15 @@ def test_the_commands_run_against_the_prefixed_keys(built: Signing, tmp_path: Pa
     bucket = "hands-off-signing-123456789012-eu-west-1"
     lines = calls.read_text().splitlines()
     assert lines[0] == (
-        f"s3api put-object --bucket {bucket} --key {SERVICE}/unsigned/{SERVICE}.zip --body {package} "
-        "--query VersionId --output text"
+        f"s3api put-object --bucket {bucket} --expected-bucket-owner 123456789012 "
+        f"--key {SERVICE}/unsigned/{SERVICE}.zip --body {package} --query VersionId --output text"
     )
     assert (
         f"--source s3={{bucketName={bucket},key={SERVICE}/unsigned/{SERVICE}.zip,version=v1}} "
         f"--destination s3={{bucketName={bucket},prefix={SERVICE}/signed/{SERVICE}/}}"
     ) in lines[1]
-    assert f"s3 cp s3://{bucket}/{SERVICE}/signed/{SERVICE}/job1.zip {tmp_path}/signed/{SERVICE}.zip" in lines
+    assert (
+        f"s3api get-object --bucket {bucket} --expected-bucket-owner 123456789012 "
+        f"--key {SERVICE}/signed/{SERVICE}/job1.zip {tmp_path}/signed/{SERVICE}.zip"
+    ) in lines
     assert (tmp_path / "signed" / f"{SERVICE}.zip").is_file()
