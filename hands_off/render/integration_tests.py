@@ -24,7 +24,7 @@ lays over the project's own for that build.
   project variable :func:`zeta_endpoints_variable` of that account).
 - An action testing Lambda copies names, in :data:`INVOKER_ROLE_VARIABLE`, the ``canary`` role of
   the account it tests (``ServiceAccessStack``: it may invoke the service's ``live`` aliases only,
-  and trusts the pipeline's integration-test role). The buildspec's first command
+  and trusts the pipeline's integration-test role). The buildspec's first build command
   (:func:`invoker_profile_command`) makes that role the default profile of a shared config file,
   assumed from the build's own credentials: the tests call ``boto3`` (or any SDK) as they are, and
   no copy needs a Lambda permission for them.
