@@ -16,9 +16,10 @@ Pure Python (no ``aws_cdk`` import). What needs bootstrapping, and why:
   stack ``hands-off-baseline``: the paging topic and its KMS key, the CodeDeploy applications
   ``hands-off-lambda`` and ``hands-off-server``, the Lambda deployment config
   ``hands-off-lambda-linear-25-percent-every-5-minutes``, the server-access-log bucket and the
-  code-signing bucket, that every service of an account and region shares) with ``cdk deploy``, in every region a stage or wave deploys to and in the
-  pipelines' region of the tooling account. Like the bootstrap, they are deployed once, before the
-  pipelines, which never deploy them (``hands_off.run`` adds them to the app).
+  code-signing bucket, that every service of an account and region shares) with ``cdk deploy``,
+  in every region a stage or wave deploys to and in the pipelines' region of the tooling account.
+  Like the bootstrap, they are deployed once, before the pipelines, which never deploy them
+  (``hands_off.run`` adds them to the app).
 
 Example::
 
@@ -484,7 +485,8 @@ def _baseline_block(entry: AccountBootstrap, *, cdk: str) -> list[str]:
         f"Then its account-region baselines ({', '.join(entry.baseline_regions)}): the paging topic "
         f"and key, the CodeDeploy applications {' and '.join(CODEDEPLOY_APPLICATIONS.values())} and "
         f"the Lambda deployment configs {', '.join(BASELINE_LAMBDA_CONFIGS.values())}, "
-        "the server-access-log and code-signing buckets, that every service here shares (hands_off.stacks.AccountBaseline, stack hands-off-baseline). "
+        "the server-access-log and code-signing buckets, that every service here shares "
+        "(hands_off.stacks.AccountBaseline, stack hands-off-baseline). "
         "Before any pipeline deploys here; the pipelines never deploy them."
     )
     return [*_comment(text, rest=""), *_wrap(words)]
