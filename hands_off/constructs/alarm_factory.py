@@ -20,6 +20,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
 from hands_off.constructs import _once
+from hands_off.constructs._stack_imports import import_into
 from hands_off.model import AlarmPolicy, ConfigError
 from hands_off.naming import PAGING_TOPIC_NAME, AlarmKind, alarm_name
 
@@ -66,15 +67,9 @@ def account_paging_topic(scope: Construct) -> sns.ITopic:
     if known is not None:
         return known
     arn = stack.format_arn(service="sns", resource=PAGING_TOPIC_NAME)
-    try:
-        topic = sns.Topic.from_topic_arn(stack, _ACCOUNT_TOPIC_ID, arn)
-    except RuntimeError:
-        # Imported here before, but not by this function (or not in this process's memory): the
-        # construct is there. Looked up only then: a lookup first is two round trips per stack.
-        existing = stack.node.try_find_child(_ACCOUNT_TOPIC_ID)
-        if existing is None:
-            raise
-        topic = cast(sns.ITopic, existing)
+    topic: sns.ITopic = import_into(
+        stack, _ACCOUNT_TOPIC_ID, lambda: sns.Topic.from_topic_arn(stack, _ACCOUNT_TOPIC_ID, arn)
+    )
     _STACK_TOPICS[stack] = topic
     _SHARED_TOPICS.add(topic)
     _TOPIC_ARNS[topic] = arn

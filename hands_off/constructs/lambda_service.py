@@ -6,7 +6,7 @@ import json
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codedeploy as codedeploy
@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from hands_off.constructs._stack_imports import import_into
 from hands_off.constructs.alarm_factory import AlarmFactory, ServiceAlarms, account_paging_topic
 from hands_off.constructs.code_signing import signed_lambda_package
 from hands_off.constructs.copies import claim_deployment_group
@@ -115,15 +116,9 @@ def _baseline_config(stack: Stack, name: str) -> codedeploy.ILambdaDeploymentCon
     known = _STACK_CONFIGS.setdefault(stack, {})
     config = known.get(name)
     if config is None:
-        try:
-            config = _Config.from_lambda_deployment_config_name(stack, name, name)
-        except RuntimeError:
-            # Imported here before, but not by this function in this process's memory: the
-            # construct is there. Looked up only then (a lookup first is a round trip per stack).
-            existing = stack.node.try_find_child(name)
-            if existing is None:
-                raise
-            config = cast(codedeploy.ILambdaDeploymentConfig, existing)
+        config = import_into(
+            stack, name, lambda: _Config.from_lambda_deployment_config_name(stack, name, name)
+        )
         known[name] = config
     return config
 
