@@ -133,3 +133,51 @@ def test_the_readme_lists_every_file_init_writes(tmp_path: Path) -> None:
     table = table[: table.index("**2. Share the organization class.**")]
     listed = set(re.findall(r"`([^`\s]+)`", table))
     assert written <= listed, f"not in the README's table: {sorted(written - listed)}"
+
+
+def test_a_config_mistake_fails_the_scaffolds_tests_with_its_one_line(tmp_path: Path) -> None:
+    """New-user trial: ``make synth`` shows a wrong config as one line naming the field and the fix,
+    but ``make test`` showed a pytest traceback into hands-off's own code. The scaffold's
+    conftest turns a ``ConfigError`` (in a test or a fixture) into that one line."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "payments"
+    init_project(target, service="payments")
+    (target / "tests" / "test_mistake.py").write_text(
+        "import pytest\n"
+        "from hands_off.model import ConfigError\n\n"
+        "@pytest.fixture\n"
+        "def pipeline():\n"
+        "    raise ConfigError(\n"
+        "        'PaymentsPipeline.service_name', \"'hands-off-x' starts with 'hands-off'\"\n"
+        "    )\n\n"
+        "def test_in_a_fixture(pipeline):\n"
+        "    pass\n\n"
+        "def test_in_the_test():\n"
+        "    raise ConfigError('Target.region', \"'us-est-1' is not a known AWS region\")\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-q",
+            "tests/test_mistake.py",
+        ],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out = result.stdout
+    assert result.returncode == 1, out
+    assert "PaymentsPipeline.service_name: 'hands-off-x' starts with 'hands-off'" in out
+    assert "Target.region: 'us-est-1' is not a known AWS region" in out
+    # no traceback: neither the raising frames nor pytest's source listing
+    assert "Traceback" not in out
+    assert "raise ConfigError" not in out, out
