@@ -19,7 +19,10 @@ Pure Python (no ``aws_cdk`` import). What needs bootstrapping, and why:
   code-signing bucket, that every service of an account and region shares) with ``cdk deploy``,
   in every region a stage or wave deploys to and in the pipelines' region of the tooling account.
   Like the bootstrap, they are deployed once, before the pipelines, which never deploy them
-  (``hands_off.run`` adds them to the app).
+  (``hands_off.run`` adds them to the app);
+- with the tooling account's baselines, the **shared gate roles** of the pipelines' region
+  (``hands_off.stacks.GateRoles``, stack ``hands-off-gate-roles``): the roles every pipeline's
+  gate functions and state machines there run as. Deployed the same way, in the same command.
 
 Example::
 
@@ -42,7 +45,13 @@ from typing import Any
 from hands_off.model.account import Account
 from hands_off.model.environments import Environments
 from hands_off.model.target import Target
-from hands_off.naming import BASELINE_LAMBDA_CONFIGS, CODEDEPLOY_APPLICATIONS, ORG_PREFIX, baseline_stack_id
+from hands_off.naming import (
+    BASELINE_LAMBDA_CONFIGS,
+    CODEDEPLOY_APPLICATIONS,
+    ORG_PREFIX,
+    baseline_stack_id,
+    gate_roles_stack_id,
+)
 
 __all__ = [
     "CDK_QUALIFIER",
@@ -302,6 +311,8 @@ class AccountBootstrap:
         baseline_regions: the regions to deploy its account-region baseline to, after the
             bootstrap: every region a stage deploys to in it, and for the tooling account the
             pipelines' region. Default: none.
+        gate_roles_regions: the regions to deploy the shared gate roles to with the baselines:
+            the tooling account's pipelines' region. Default: none.
     """
 
     account: Account
@@ -310,6 +321,7 @@ class AccountBootstrap:
     tooling: bool
     trust: str | None = None
     baseline_regions: tuple[str, ...] = ()
+    gate_roles_regions: tuple[str, ...] = ()
 
     @property
     def environments(self) -> tuple[str, ...]:
@@ -349,8 +361,13 @@ class AccountBootstrap:
 
     @property
     def baseline_stacks(self) -> tuple[str, ...]:
-        """The ids of its baseline stacks in the app (``HandsOffBaseline-<account>-<region>``)."""
-        return tuple(baseline_stack_id(self.account.account_id, region) for region in self.baseline_regions)
+        """The ids of its baseline stacks in the app (``HandsOffBaseline-<account>-<region>``),
+        then of its shared gate roles (``HandsOffGateRoles-<account>-<region>``)."""
+        account = self.account.account_id
+        return (
+            *(baseline_stack_id(account, region) for region in self.baseline_regions),
+            *(gate_roles_stack_id(account, region) for region in self.gate_roles_regions),
+        )
 
     def baseline_deploy_arguments(self, *, cdk: str = CDK) -> list[str] | None:
         """``cdk deploy --exclusively`` of its baseline stacks as words, or ``None`` without any."""
@@ -426,6 +443,7 @@ def bootstrap_plan(environments: Environments) -> BootstrapPlan:
                 tooling=account_id == tooling_id,
                 trust=None if account_id == tooling_id else tooling_id,
                 baseline_regions=tuple(baselines[account_id]),
+                gate_roles_regions=(toolchain.region,) if account_id == tooling_id else (),
             )
             for account_id, account in accounts.items()
         ),
@@ -486,8 +504,14 @@ def _baseline_block(entry: AccountBootstrap, *, cdk: str) -> list[str]:
         f"and key, the CodeDeploy applications {' and '.join(CODEDEPLOY_APPLICATIONS.values())} and "
         f"the Lambda deployment configs {', '.join(BASELINE_LAMBDA_CONFIGS.values())}, "
         "the server-access-log and code-signing buckets, that every service here shares "
-        "(hands_off.stacks.AccountBaseline, stack hands-off-baseline). "
-        "Before any pipeline deploys here; the pipelines never deploy them."
+        "(hands_off.stacks.AccountBaseline, stack hands-off-baseline)"
+        + (
+            f", and the gate roles every pipeline in {', '.join(entry.gate_roles_regions)} runs its "
+            "gates as (hands_off.stacks.GateRoles, stack hands-off-gate-roles)"
+            if entry.gate_roles_regions
+            else ""
+        )
+        + ". Before any pipeline deploys here; the pipelines never deploy them."
     )
     return [*_comment(text, rest=""), *_wrap(words)]
 

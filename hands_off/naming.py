@@ -38,11 +38,14 @@ __all__ = [
     "CODEDEPLOY_APPLICATIONS",
     "FAST_LAMBDA_CONFIG_NAME",
     "GATES_NAMESPACE",
+    "GATE_FUNCTION_SUFFIXES",
+    "GATE_ROLES_STACK_NAME",
     "LAMBDA_APPLICATION_NAME",
     "ORG_PREFIX",
     "OVERRIDE_USED_METRIC",
     "PAGING_TOPIC_NAME",
     "PIPELINE_DIMENSION",
+    "RESTORE_MACHINE_SUFFIX",
     "ROLLBACK_ALARMS",
     "SERVER_APPLICATION_NAME",
     "SIGNING_BUCKET_PREFIX",
@@ -51,11 +54,15 @@ __all__ = [
     "AlarmKind",
     "RolePurpose",
     "ServiceNaming",
+    "SharedGateRole",
     "access_logs_bucket_name",
     "alarm_name",
     "alarm_name_prefix",
     "baseline_stack_id",
+    "gate_roles_stack_id",
     "lambda_deployment_config_name",
+    "shared_gate_role_arn",
+    "shared_gate_role_name",
     "signing_bucket_name",
 ]
 
@@ -141,6 +148,51 @@ BASELINE_LAMBDA_CONFIGS: dict[tuple[TrafficShape, int, int], str] = {
 minutes), like CodeDeploy's predefined ones: a copy whose policy has these numbers names the
 baseline's config (imported by name) instead of creating its own. A fixed catalog, whichever
 policies an app uses: every app deploys the same ``hands-off-baseline`` template."""
+
+
+GATE_ROLES_STACK_NAME = f"{ORG_PREFIX}-gate-roles"
+"""CloudFormation name of the shared gate-roles stack (one per tooling account and region)."""
+
+
+def gate_roles_stack_id(account_id: str, region: str) -> str:
+    """Construct id (and ``cdk deploy`` selector) of the shared gate-roles stack of one tooling
+    account and region, e.g. ``HandsOffGateRoles-111111111111-us-east-1``."""
+    return f"HandsOffGateRoles-{account_id}-{region}"
+
+
+class SharedGateRole(enum.StrEnum):
+    """The roles every pipeline's gates in one tooling account and region share
+    (``hands_off.stacks.GateRoles``), named ``hands-off-gates-<role>-<region>``
+    (:func:`shared_gate_role_name`)."""
+
+    CHECKER = "checker"
+    """The gate checks function's role: assumes the target accounts' gate-reader roles."""
+    HOTFIX = "hotfix"
+    """The hotfix function's role: the only one that assumes the target accounts' hotfix-writer roles."""
+    MACHINE = "machine"
+    """The gate, bake and Restore state machines' role: invokes the gate functions, reads gate inputs."""
+    RESTORE_STARTER = "restore-starter"
+    """EventBridge's role for the rules that start a Restore machine."""
+
+
+def shared_gate_role_name(role: SharedGateRole, region: str) -> str:
+    """Physical name of a shared gate role of the tooling account's ``region``, e.g.
+    ``hands-off-gates-checker-us-east-1`` (IAM names are per account: the region keeps two tooling
+    regions of one account apart). At most 31 + the region's length characters: within IAM's 64."""
+    return f"{ORG_PREFIX}-gates-{role}-{region}"
+
+
+def shared_gate_role_arn(account_id: str, region: str, role: SharedGateRole) -> str:
+    """ARN of :func:`shared_gate_role_name` in ``account_id`` (built from names: no export)."""
+    return f"arn:aws:iam::{account_id}:role/{shared_gate_role_name(role, region)}"
+
+
+GATE_FUNCTION_SUFFIXES = ("gates", "hotfix")
+"""What the names of a pipeline's two gate functions end with (``hands-off-<service>-gates``, the
+checks; ``hands-off-<service>-hotfix``): the shared roles' policies name them by these."""
+
+RESTORE_MACHINE_SUFFIX = "restore"
+"""What the name of a pipeline's ``Restore`` state machine ends with (``hands-off-<service>-restore``)."""
 
 
 def baseline_stack_id(account_id: str, region: str) -> str:
@@ -267,6 +319,22 @@ class ServiceNaming:
         """What the names of the pipeline's own paging alarms and messages start with
         (``orders-application-``): the pipeline's paging subscriptions receive only these."""
         return alarm_name_prefix(self.pipeline)
+
+    def gate_function(self, suffix: str) -> str:
+        """Physical name of one of the pipeline's gate functions, ``suffix`` one of
+        :data:`GATE_FUNCTION_SUFFIXES`: e.g. ``hands-off-orders-gates`` (at most 10 + 41 + 7
+        characters: within Lambda's 64)."""
+        return f"{self.prefix}-{self.service}-{suffix}"
+
+    @property
+    def restore_machine(self) -> str:
+        """Physical name of the pipeline's ``Restore`` state machine, e.g. ``hands-off-orders-restore``
+        (the shared restore-starter role may start these only)."""
+        return f"{self.prefix}-{self.service}-{RESTORE_MACHINE_SUFFIX}"
+
+    def shared_gate_role_arn(self, role: SharedGateRole) -> str:
+        """ARN of the tooling account and region's shared gate role ``role``."""
+        return shared_gate_role_arn(self.tooling_account, self.tooling_region, role)
 
     @property
     def gate_failure_alarm(self) -> str:

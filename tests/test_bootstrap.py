@@ -258,7 +258,8 @@ def test_each_account_deploys_its_baselines_right_after_its_bootstrap() -> None:
     deploys = [c for c in commands if c.startswith("cdk deploy")]
     baselines = "HandsOffBaseline-{}-{}"
     assert deploys == [
-        f"cdk deploy --exclusively {baselines.format(TOOLING, 'us-east-1')}",
+        f"cdk deploy --exclusively {baselines.format(TOOLING, 'us-east-1')} "
+        f"HandsOffGateRoles-{TOOLING}-us-east-1",
         "cdk deploy --exclusively "
         + " ".join(baselines.format(PREPROD, r) for r in ("us-west-2", "eu-west-1")),
         "cdk deploy --exclusively " + " ".join(baselines.format(PROD, r) for r in EXAMPLE_PROD_REGIONS),
@@ -268,6 +269,9 @@ def test_each_account_deploys_its_baselines_right_after_its_bootstrap() -> None:
     script = render_bootstrap(bootstrap_plan(example_environments()), source="x")
     assert "AccountBaseline" in script
     assert "the pipelines never deploy them" in script
+    assert "GateRoles, stack hands-off-gate-roles" in " ".join(
+        line.lstrip("# ") for line in script.splitlines()
+    )
     # what the baseline holds, as the copies need it before their first deploy
     assert "CodeDeploy applications hands-off-lambda and hands-off-server" in " ".join(
         line.lstrip("# ") for line in script.splitlines()
@@ -330,13 +334,14 @@ def test_plan_bootstraps_every_environment_the_assembly_deploys_to(fleet: Any) -
 def test_the_script_deploys_exactly_the_baselines_the_app_has(fleet: Any) -> None:
     """The baselines ``hands_off.run`` adds (one per account-region the copies and pipelines page
     in) are the stacks the script deploys, by the ids the CDK CLI selects them with."""
-    from hands_off.stacks import AccountBaseline
+    from hands_off.stacks import AccountBaseline, GateRoles
 
-    in_app = {c.node.id for c in fleet.app.node.children if isinstance(c, AccountBaseline)}
+    in_app = {c.node.id for c in fleet.app.node.children if isinstance(c, AccountBaseline | GateRoles)}
     plan = bootstrap_plan(example_environments())
     deployed = {stack for entry in plan.accounts for stack in entry.baseline_stacks}
     assert in_app == deployed
-    assert len(deployed) == 12  # tooling us-east-1, 2 preprod regions, 9 production regions
+    # tooling us-east-1, 2 preprod regions, 9 production regions; the tooling region's gate roles
+    assert len(deployed) == 13
 
 
 # CloudFormation registry handler permissions of the application stacks' resource types that the

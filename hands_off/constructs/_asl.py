@@ -350,6 +350,11 @@ def and_(*conditions: dict[str, Any]) -> dict[str, Any]:
     return {"And": list(conditions)}
 
 
+def or_(*conditions: dict[str, Any]) -> dict[str, Any]:
+    """Any of ``conditions`` holds."""
+    return {"Or": list(conditions)}
+
+
 # Intrinsic functions (values of keys ending in ``.$``). Arguments are paths or intrinsics.
 
 

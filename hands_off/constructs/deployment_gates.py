@@ -65,6 +65,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
@@ -111,6 +112,7 @@ __all__ = [
     "HOTFIX_UNSET_ERROR",
     "INPUT_TAMPERED_ERROR",
     "INPUT_UNVERIFIED_ERROR",
+    "MACHINE_LOGGING_AND_TRACING",
     "OVERRIDE_UNREADABLE_ERROR",
     "PAGED_ERRORS",
     "RETRIED_LAMBDA_ERRORS",
@@ -118,6 +120,7 @@ __all__ = [
     "STAGE_STATUS_EVENT",
     "UNPAGED_ERRORS",
     "DeploymentGates",
+    "SharedGateRoles",
     "StateMachineStep",
     "config_digest",
 ]
@@ -209,7 +212,7 @@ _TASK_TIMEOUT_SECONDS = 90  # past the functions' 60 s: an invocation that hangs
 _FUNCTION_TIMEOUT = Duration.seconds(60)
 _RUNTIME = lambda_.Runtime.PYTHON_3_14
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-_MACHINE_LOGGING_AND_TRACING = [
+MACHINE_LOGGING_AND_TRACING = [
     "logs:CreateLogDelivery",
     "logs:DeleteLogDelivery",
     "logs:DescribeLogGroups",
@@ -252,12 +255,35 @@ def config_digest(value: str) -> str:
 
 
 @cache
-def _retained_log_group(scope: Construct, construct_id: str) -> logs.LogGroup:
+def _retained_log_group(scope: Construct, construct_id: str, name: str | None = None) -> logs.LogGroup:
     """A gate log group, kept a year and retained when its resource leaves the template (a
     refactor or a removed pipeline must not delete the gates' AUDIT lines)."""
     return logs.LogGroup(
-        scope, construct_id, retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN
+        scope,
+        construct_id,
+        log_group_name=name,
+        retention=logs.RetentionDays.ONE_YEAR,
+        removal_policy=RemovalPolicy.RETAIN,
     )
+
+
+def _parameter_names(arns: Sequence[str]) -> tuple[str, ...]:
+    """The SSM parameter names of ``arns`` (``arn:…:parameter/a/b`` → ``/a/b``).
+
+    Raises:
+        ValueError: an ARN is a CDK token or not an SSM parameter's: the machines could not tell
+            this pipeline's inputs from another's.
+    """
+    names = []
+    for arn in arns:
+        head, found, name = arn.partition(":parameter/")
+        if not found or "Token[" in arn or not head.startswith("arn:"):
+            raise ValueError(
+                f"config_parameter_arns: {arn!r} is not an SSM parameter ARN with a plain name "
+                "(arn:<partition>:ssm:<region>:<account>:parameter/<name>)"
+            )
+        names.append(f"/{name}")
+    return tuple(names)
 
 
 def _hotfix_role_name(checker_role_name: str) -> str:
@@ -289,6 +315,32 @@ def _alarms_failed(label: str) -> dict[str, Any]:
         "insufficient_data": [],
         "transient": [],
     }
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedGateRoles:
+    """Roles the gates run as that are created once per tooling account and region
+    (``hands_off.stacks.GateRoles``), by ARN, and the names this pipeline's functions and
+    ``Restore`` machine take so those roles' policies name them.
+
+    Args:
+        checker: the checks function's role.
+        hotfix: the hotfix function's role.
+        machine: the three state machines' role.
+        restore_starter: EventBridge's role for the rules that start ``Restore``.
+        checks_function: name of the checks function (e.g. ``hands-off-orders-gates``); its log
+            group is ``/aws/lambda/<name>``.
+        hotfix_function: name of the hotfix function (e.g. ``hands-off-orders-hotfix``), likewise.
+        restore_machine: name of the ``Restore`` state machine (e.g. ``hands-off-orders-restore``).
+    """
+
+    checker: str
+    hotfix: str
+    machine: str
+    restore_starter: str
+    checks_function: str
+    hotfix_function: str
+    restore_machine: str
 
 
 @jsii.implements(ILocalBundling)
@@ -332,6 +384,15 @@ class DeploymentGates(Construct):
             ``hands_off_gates`` bundled with ``tzdata``.
         code_signing_config: the functions' code-signing config (see
             :func:`~hands_off.constructs.code_signing.gates_code_signing`). Default: none.
+        shared_roles: run as the tooling account and region's shared roles instead of creating
+            four roles here (``checker_role_name``, ``hotfix_role_name``, ``hotfix_role_arns`` and
+            ``reader_role_arns`` are then unused: the shared roles' policies hold what those
+            said). Default: ``None``, roles of this pipeline's own.
+
+    Every machine uses only the inputs of ``config_parameter_arns`` (by name): an action naming
+    any other parameter fails the gate or bake closed (``GateInputTampered``), and ``Restore``
+    does nothing with it (``GateInputUnverified``). With shared roles the machines' role may read
+    every pipeline's inputs, so this is what binds them to this pipeline's.
     """
 
     def __init__(
@@ -348,8 +409,11 @@ class DeploymentGates(Construct):
         hotfix_role_arns: list[str] | None = None,
         code: lambda_.Code | None = None,
         code_signing_config: lambda_.ICodeSigningConfig | None = None,
+        shared_roles: SharedGateRoles | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.shared_roles = shared_roles
+        self._own_parameters = _parameter_names(config_parameter_arns)
         # Stack.of(self) is the scope when that is a stack (the pipeline's): no round trip then.
         self._stack = stack = scope if isinstance(scope, Stack) else Stack.of(self)
         self.code_signing_config = code_signing_config
@@ -363,53 +427,63 @@ class DeploymentGates(Construct):
                 local=_GatesBundler(),
             ),
         )
-        # Both roles hold their statements as their own inline policy (no DefaultPolicy resource:
-        # see hands_off.constructs.roles); nothing below grants them through add_to_policy.
-        self.checker_role, self._checker_policy = inline_policy_role(
-            self,
-            "CheckerRole",
-            role_name=checker_role_name,
-            assumed_by=_once.service_principal("lambda.amazonaws.com"),
-            description=f"{pipeline_name} gates: assume the alarm-reader roles, read the override",
-        )
         self.override_parameter_arn = stack.format_arn(
             service="ssm", resource="parameter", resource_name=override_parameter_name.lstrip("/")
         )
-        checker_statements = [
-            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=reader_role_arns),
-            # The history names the AWS identity that wrote the override (its audited author).
-            iam.PolicyStatement(
-                actions=["ssm:GetParameter", "ssm:GetParameterHistory"],
-                resources=[self.override_parameter_arn],
-            ),
-            iam.PolicyStatement(
-                actions=["codepipeline:GetPipelineExecution"],
-                resources=[stack.format_arn(service="codepipeline", resource=pipeline_name)],
-            ),
-        ]
-        # The hotfix function alone may change deployment groups: its own role, which may only
-        # assume the target accounts' hotfix roles (and write its log group).
-        self.hotfix_role, hotfix_policy = inline_policy_role(
-            self,
-            "HotfixRole",
-            role_name=hotfix_role_name or _hotfix_role_name(checker_role_name),
-            assumed_by=_once.service_principal("lambda.amazonaws.com"),
-            description=f"{pipeline_name} gates: the hotfix function (turns alarm rollback off and on)",
-        )
-        hotfix_statements = (
-            [iam.PolicyStatement(actions=["sts:AssumeRole"], resources=list(hotfix_role_arns))]
-            if hotfix_role_arns
-            else []
-        )
-        # One role for the three state machines (they invoke the same functions; fewer IAM roles).
-        self.machine_role, machine_policy = inline_policy_role(
-            self,
-            "MachineRole",
-            assumed_by=_once.service_principal("states.amazonaws.com"),
-            description=f"{pipeline_name} gate and bake state machines",
-        )
         self.pipeline_name = pipeline_name
         self.config_parameter_arns = config_parameter_arns
+        checker_statements: list[iam.PolicyStatement] = []
+        hotfix_statements: list[iam.PolicyStatement] = []
+        policies: tuple[iam.PolicyDocument, ...] = ()
+        if shared_roles is not None:
+            # Created once per tooling account and region (hands_off.stacks.GateRoles): their
+            # policies name every pipeline's functions, log groups, inputs and Restore by pattern.
+            self.checker_role = self._shared_role("CheckerRole", shared_roles.checker)
+            self.hotfix_role = self._shared_role("HotfixRole", shared_roles.hotfix)
+            self.machine_role = self._shared_role("MachineRole", shared_roles.machine)
+        else:
+            # Each role holds its statements as its own inline policy (no DefaultPolicy
+            # resource: see hands_off.constructs.roles); nothing below grants through add_to_policy.
+            self.checker_role, checker_policy = inline_policy_role(
+                self,
+                "CheckerRole",
+                role_name=checker_role_name,
+                assumed_by=_once.service_principal("lambda.amazonaws.com"),
+                description=f"{pipeline_name} gates: assume the alarm-reader roles, read the override",
+            )
+            checker_statements += [
+                iam.PolicyStatement(actions=["sts:AssumeRole"], resources=reader_role_arns),
+                # The history names the AWS identity that wrote the override (its audited author).
+                iam.PolicyStatement(
+                    actions=["ssm:GetParameter", "ssm:GetParameterHistory"],
+                    resources=[self.override_parameter_arn],
+                ),
+                iam.PolicyStatement(
+                    actions=["codepipeline:GetPipelineExecution"],
+                    resources=[stack.format_arn(service="codepipeline", resource=pipeline_name)],
+                ),
+            ]
+            # The hotfix function alone may change deployment groups: its own role, which may
+            # only assume the target accounts' hotfix roles (and write its log group).
+            self.hotfix_role, hotfix_policy = inline_policy_role(
+                self,
+                "HotfixRole",
+                role_name=hotfix_role_name or _hotfix_role_name(checker_role_name),
+                assumed_by=_once.service_principal("lambda.amazonaws.com"),
+                description=f"{pipeline_name} gates: the hotfix function (turns alarm rollback off and on)",
+            )
+            if hotfix_role_arns:
+                hotfix_statements.append(
+                    iam.PolicyStatement(actions=["sts:AssumeRole"], resources=list(hotfix_role_arns))
+                )
+            # One role for the three state machines (they invoke the same functions; fewer roles).
+            self.machine_role, machine_policy = inline_policy_role(
+                self,
+                "MachineRole",
+                assumed_by=_once.service_principal("states.amazonaws.com"),
+                description=f"{pipeline_name} gate and bake state machines",
+            )
+            policies = (checker_policy, hotfix_policy, machine_policy)
         # One function serves the six checks (same role, package and settings: one function and
         # one log group instead of six); hotfix, the one that changes deployment groups, has its own.
         # Log groups keep the ids of the ones they continue (an id change would replace, and so
@@ -423,40 +497,56 @@ class DeploymentGates(Construct):
             checker_statements,
             ", ".join(CHECK_MODULES),
             log_group_id="DecideFunctionLogs",
+            function_name=shared_roles.checks_function if shared_roles else None,
         )
         hotfix = self._function(
-            "HotfixFunction", "hotfix", code, self.hotfix_role, hotfix_statements, "hotfix"
+            "HotfixFunction",
+            "hotfix",
+            code,
+            self.hotfix_role,
+            hotfix_statements,
+            "hotfix",
+            function_name=shared_roles.hotfix_function if shared_roles else None,
         )
         self.functions = {**dict.fromkeys(CHECK_MODULES, checks), "hotfix": hotfix}
         self._machine_logs = _retained_log_group(self, "GateLogs")
         # The execution check's own group of releases before the checks shared one function: its
         # rollback AUDIT lines are kept, retained, until a later release drops the resource.
         _retained_log_group(self, "ExecutionFunctionLogs")
-        # Added in one call (a round trip each otherwise), the functions' log statements last.
-        self._checker_policy.add_statements(*checker_statements)
-        hotfix_policy.add_statements(*hotfix_statements)
         # The definitions are plain values (hands_off.constructs._asl), with these references in
         # them: each read once.
         checks_arn, hotfix_arn = checks.function_arn, hotfix.function_arn
         self._function_arns = {**dict.fromkeys(CHECK_MODULES, checks_arn), "hotfix": hotfix_arn}
         self._get_parameter = f"arn:{_once.partition()}:states:::aws-sdk:ssm:getParameter"
-        # What the tasks need, as the Step Functions tasks would grant it: invoke the functions
-        # (and their versions), read the inputs' parameters.
-        arns = (checks_arn, hotfix_arn)
-        machine_policy.add_statements(
-            iam.PolicyStatement(
-                actions=["lambda:InvokeFunction"], resources=[*arns, *(f"{arn}:*" for arn in arns)]
-            ),
-            iam.PolicyStatement(actions=["ssm:getParameter"], resources=config_parameter_arns),
-            # What sfn.StateMachine grants its role for logging to CloudWatch Logs and X-Ray
-            # tracing (neither has resource-level permissions), stated here: the machines get the
-            # role without policy updates, so their grants cannot make a DefaultPolicy.
-            iam.PolicyStatement(actions=_MACHINE_LOGGING_AND_TRACING, resources=["*"]),
-        )
-        self._machine_role_fixed = self.machine_role.without_policy_updates()
+        if policies:
+            checker_policy, hotfix_policy, machine_policy = policies
+            # Added in one call (a round trip each otherwise), the functions' log statements last.
+            checker_policy.add_statements(*checker_statements)
+            hotfix_policy.add_statements(*hotfix_statements)
+            # What the tasks need, as the Step Functions tasks would grant it: invoke the
+            # functions (and their versions), read the inputs' parameters.
+            arns = (checks_arn, hotfix_arn)
+            machine_policy.add_statements(
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"], resources=[*arns, *(f"{arn}:*" for arn in arns)]
+                ),
+                iam.PolicyStatement(actions=["ssm:getParameter"], resources=config_parameter_arns),
+                # What sfn.StateMachine grants its role for logging to CloudWatch Logs and X-Ray
+                # tracing (neither has resource-level permissions), stated here: the machines get
+                # the role without policy updates, so their grants cannot make a DefaultPolicy.
+                iam.PolicyStatement(actions=MACHINE_LOGGING_AND_TRACING, resources=["*"]),
+            )
+            self._machine_role_fixed: iam.IRole = cast(iam.Role, self.machine_role).without_policy_updates()
+        else:
+            self._machine_role_fixed = self.machine_role  # imported, immutable: no grant lands
         self.gate = self._machine("Gate", self._gate_definition(), 7 * 24 * 3600)
         self.bake = self._machine("Bake", self._bake_definition(), 2 * 24 * 3600)
-        self.restore = self._machine("Restore", self._restore_definition(), _RESTORE_TIMEOUT_SECONDS)
+        self.restore = self._machine(
+            "Restore",
+            self._restore_definition(),
+            _RESTORE_TIMEOUT_SECONDS,
+            name=shared_roles.restore_machine if shared_roles else None,
+        )
         # Read once, for the rules on the machines' status changes (ended_early, page_failures).
         self._machine_arns = {
             "gate": self.gate.state_machine_arn,
@@ -590,6 +680,10 @@ class DeploymentGates(Construct):
             )
         return rule
 
+    def _shared_role(self, construct_id: str, arn: str) -> iam.IRole:
+        """A shared gate role, imported by ARN and immutable (nothing here adds to its policy)."""
+        return iam.Role.from_role_arn(self, construct_id, arn, mutable=False)
+
     def _function(
         self,
         construct_id: str,
@@ -600,11 +694,18 @@ class DeploymentGates(Construct):
         runs: str,
         *,
         log_group_id: str | None = None,
+        function_name: str | None = None,
     ) -> lambda_.Function:
         """A gate function running ``hands_off_gates.<module>.handler`` (the checks it ``runs``,
         for its description) as ``role``; what it may write (its log group, ``log_group_id``,
-        default ``<construct_id>Logs``) goes to ``statements``, for that role's policy."""
-        log_group = _retained_log_group(self, log_group_id or f"{construct_id}Logs")
+        default ``<construct_id>Logs``) goes to ``statements``, for that role's policy. A
+        ``function_name`` names the function and its log group (``/aws/lambda/<name>``), as the
+        shared roles' policies expect."""
+        log_group = _retained_log_group(
+            self,
+            log_group_id or f"{construct_id}Logs",
+            f"/aws/lambda/{function_name}" if function_name else None,
+        )
         # What log_group.grant_write(role) grants, in the role's inline policy.
         statements.append(
             iam.PolicyStatement(
@@ -614,6 +715,7 @@ class DeploymentGates(Construct):
         return lambda_.Function(
             self,
             construct_id,
+            function_name=function_name,
             code=code,
             handler=f"{_GATES_PACKAGE}.{module}.handler",
             runtime=_RUNTIME,
@@ -683,6 +785,22 @@ class DeploymentGates(Construct):
         )
         return load
 
+    def _own_input(self, state_id: str, then: asl.State, other: asl.State) -> asl.State:
+        """A ``Choice`` going on to ``then`` when ``$.config_parameter`` names one of this
+        pipeline's inputs (``config_parameter_arns``), else to ``other``: with the shared roles
+        a machine may read every pipeline's inputs, and this is what binds it to its own. Without
+        any input (no gated stage) there is nothing to tell apart: ``then``."""
+        if not self._own_parameters:
+            return then
+        path = "$.config_parameter"
+        return (
+            asl.Choice(state_id)
+            .when(asl.not_(asl.is_present(path)), other)
+            .when(asl.not_(asl.is_string(path)), other)
+            .when(asl.or_(*(asl.string_equals(path, name) for name in self._own_parameters)), then)
+            .otherwise(other)
+        )
+
     def _verified_start(self, prefix: str, execution: asl.Task, start: asl.Pass, hotfix_action: str) -> None:
         """Ask first whether this execution is a rollback (let through whatever the gate input
         says, so a deleted or rewritten parameter cannot block it: see :meth:`_rollback_hotfix`),
@@ -716,8 +834,18 @@ class DeploymentGates(Construct):
             .when(asl.string_equals_path("$.loaded.sha256", "$.config_sha256"), start)
             .otherwise(tampered)
         )
+        foreign = asl.Fail(
+            f"{prefix}InputNotOwn",
+            error=INPUT_TAMPERED_ERROR,
+            cause_path=asl.format_(
+                "execution {}: the pipeline action names a gate input that is not one of the "
+                f"inputs of pipeline {self.pipeline_name} (or none): failing closed (redeploy the pipeline)",
+                "$$.Execution.Name",
+            ),
+        )
+        owned = self._own_input(f"{prefix}OwnInput?", load, foreign)
         # Cannot tell whether it is a rollback (the check itself failed): the normal checks apply.
-        execution.add_catch(load, errors=["States.ALL"], result_path="$.execution_error")
+        execution.add_catch(owned, errors=["States.ALL"], result_path="$.execution_error")
         load.next(intact)
         allowed = asl.Succeed(f"{prefix}RollbackAllowed", output_path="$.execution")
         execution.next(
@@ -726,7 +854,7 @@ class DeploymentGates(Construct):
                 asl.boolean_equals("$.execution.rollback", True),
                 self._rollback_hotfix(prefix, hotfix_action, allowed),
             )
-            .otherwise(load)
+            .otherwise(owned)
         )
 
     def _rollback_note(self, state_id: str, reason: str) -> asl.Pass:
@@ -799,7 +927,7 @@ class DeploymentGates(Construct):
             .otherwise(unverified)
         )
         load.next(intact)
-        return load
+        return self._own_input(f"{prefix}RollbackOwnInput?", load, unverified)
 
     def _begin(self, prefix: str, start: asl.Pass, hotfix_action: str) -> asl.Task:
         """The first states of a machine, up to ``start`` (a rollback ends before it, once it
@@ -1251,7 +1379,19 @@ class DeploymentGates(Construct):
         for stage_pointer in stage_pointers:
             stage_pointer.next(gate_input)
         load = self._load_config("RestoreLoadConfig")
-        pointer.next(load)
+        not_own = asl.Pass(
+            "RestoreNotOwnInput",
+            parameters={
+                "reason.$": asl.format_(
+                    f"gate input {{}} of execution {{}} is not one of the inputs of pipeline "
+                    f"{self.pipeline_name}: not used — {by_hand}",
+                    "$.config_parameter",
+                    "$.ended.execution",
+                )
+            },
+        )
+        not_own.next(unverified)
+        pointer.next(self._own_input("RestoreOwnInput?", load, not_own))
         start = asl.Pass(
             "RestoreStart",
             parameters={
@@ -1303,17 +1443,24 @@ class DeploymentGates(Construct):
         limit fails an execution past every catch, and restoring after a bake's own failure is
         a harmless second try. Its role may start that machine only, for EventBridge in this
         account."""
-        role, policy = inline_policy_role(
-            self,
-            "RestoreStarterRole",
-            assumed_by=iam.ServicePrincipal(
-                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": _once.account_id()}}
-            ),
-            description=f"{self.pipeline_name}: start the Restore machine for a gate or bake ended early",
-        )
-        policy.add_statements(
-            iam.PolicyStatement(actions=["states:StartExecution"], resources=[self._machine_arns["restore"]])
-        )
+        if self.shared_roles is not None:
+            self._restore_starter = self._shared_role("RestoreStarterRole", self.shared_roles.restore_starter)
+        else:
+            role, policy = inline_policy_role(
+                self,
+                "RestoreStarterRole",
+                assumed_by=iam.ServicePrincipal(
+                    "events.amazonaws.com",
+                    conditions={"StringEquals": {"aws:SourceAccount": _once.account_id()}},
+                ),
+                description=f"{self.pipeline_name}: start the Restore machine for a gate or bake ended early",
+            )
+            policy.add_statements(
+                iam.PolicyStatement(
+                    actions=["states:StartExecution"], resources=[self._machine_arns["restore"]]
+                )
+            )
+            self._restore_starter = role.without_policy_updates()
         machines = [self._machine_arns["gate"], self._machine_arns["bake"]]
         rule = events.Rule(
             self,
@@ -1337,8 +1484,8 @@ class DeploymentGates(Construct):
                 },
             ),
         )
-        # The whole event is the input; the grant is the role's inline statement above.
-        self._restore_starter = role.without_policy_updates()
+        # The whole event is the input; the grant is the role's inline statement above (or the
+        # shared role's).
         rule.add_target(events_targets.SfnStateMachine(self.restore, role=self._restore_starter))
         return rule
 
@@ -1458,7 +1605,9 @@ class DeploymentGates(Construct):
             asl.render(start, timeout_seconds=timeout_seconds), ensure_ascii=False, separators=(",", ":")
         )
 
-    def _machine(self, construct_id: str, start: asl.State, timeout_seconds: int) -> sfn.StateMachine:
+    def _machine(
+        self, construct_id: str, start: asl.State, timeout_seconds: int, *, name: str | None = None
+    ) -> sfn.StateMachine:
         """A state machine from ``start``: its definition is rendered in Python
         (:func:`~hands_off.constructs._asl.render`) and serialized there too, as ``JSON.stringify``
         would (what ``Stack.to_json_string`` did, a round trip per machine). The only tokens in it
@@ -1467,6 +1616,7 @@ class DeploymentGates(Construct):
         return sfn.StateMachine(
             self,
             construct_id,
+            state_machine_name=name,
             definition_body=sfn.DefinitionBody.from_string(self._definition(start, timeout_seconds)),
             role=self._machine_role_fixed,
             tracing_enabled=True,

@@ -53,18 +53,25 @@ from hands_off.constructs.code_signing import (
     signing_profile_arn_context,
 )
 from hands_off.constructs.copies import ServiceCopy, endpoint_known_at_synth, server_deployment_of
-from hands_off.constructs.deployment_gates import DeploymentGates, StateMachineStep, config_digest
+from hands_off.constructs.deployment_gates import (
+    DeploymentGates,
+    SharedGateRoles,
+    StateMachineStep,
+    config_digest,
+)
 from hands_off.constructs.lambda_service import LambdaService
 from hands_off.constructs.roles import inline_default_policy
 from hands_off.deployment import Deployment
 from hands_off.model import ConfigError
 from hands_off.naming import (
+    GATE_FUNCTION_SUFFIXES,
     GATES_NAMESPACE,
     OVERRIDE_USED_METRIC,
     PIPELINE_DIMENSION,
     STAGE_DIMENSION,
     UNHEALTHY_COPIES_METRIC,
     RolePurpose,
+    SharedGateRole,
     access_logs_bucket_name,
     alarm_name_prefix,
     signing_bucket_name,
@@ -290,6 +297,16 @@ def render(
         config_parameter_arns=[naming.gate_input_parameter_arn(i.step_id) for i in plan.step_inputs],
         hotfix_role_name=naming.role(RolePurpose.GATE_HOTFIX),
         hotfix_role_arns=list(plan.hotfix_role_arns),
+        # The tooling account and region's (hands_off.stacks.GateRoles): no gate role per pipeline.
+        shared_roles=SharedGateRoles(
+            checker=naming.shared_gate_role_arn(SharedGateRole.CHECKER),
+            hotfix=naming.shared_gate_role_arn(SharedGateRole.HOTFIX),
+            machine=naming.shared_gate_role_arn(SharedGateRole.MACHINE),
+            restore_starter=naming.shared_gate_role_arn(SharedGateRole.RESTORE_STARTER),
+            checks_function=naming.gate_function(GATE_FUNCTION_SUFFIXES[0]),
+            hotfix_function=naming.gate_function(GATE_FUNCTION_SUFFIXES[1]),
+            restore_machine=naming.restore_machine,
+        ),
     )
     pipeline_role = iam.Role(
         stack,

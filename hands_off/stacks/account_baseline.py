@@ -383,12 +383,16 @@ def paging_environments(scope: Construct) -> list[tuple[str, str]]:
 
 def add_account_baselines(app: Construct) -> list[AccountBaseline]:
     """Add one :class:`AccountBaseline` to ``app`` per account and region its stacks page in
-    (:func:`paging_environments`), unless the app already has it. ``hands_off.run`` calls it
-    after ``build(app)``.
+    (:func:`paging_environments`), unless the app already has it, and one
+    :class:`~hands_off.stacks.gate_roles.GateRoles` per tooling account and region of its
+    pipelines (``add_gate_roles``). ``hands_off.run`` calls it after ``build(app)``.
 
     Returns:
         the baselines added, in order of first use.
     """
+    from hands_off.stacks.gate_roles import add_gate_roles  # it imports the pipeline stack
+
+    add_gate_roles(app)  # deployed once with the tooling account's baselines, likewise
     existing = {
         (child.account, child.region) for child in app.node.children if isinstance(child, AccountBaseline)
     }

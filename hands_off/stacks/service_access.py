@@ -28,6 +28,7 @@ from hands_off.naming import (
     SERVER_APPLICATION_NAME,
     RolePurpose,
     ServiceNaming,
+    SharedGateRole,
     alarm_name,
 )
 from hands_off.render.codepipeline import AccessNeeds
@@ -154,7 +155,7 @@ class ServiceAccessStack(Stack):
             "GateReaderRole",
             naming,
             RolePurpose.GATE_READER,
-            RolePurpose.GATE_CHECKER,
+            SharedGateRole.CHECKER,
             "hands-off gates read this account's alarms and request counts",
         )
         alarm_arns = [f"arn:aws:cloudwatch:{r}:{acct}:alarm:*" for r in regions]
@@ -178,7 +179,7 @@ class ServiceAccessStack(Stack):
             "HotfixRole",
             naming,
             RolePurpose.HOTFIX,
-            RolePurpose.GATE_HOTFIX,
+            SharedGateRole.HOTFIX,
             "hands-off hotfix: turn the copies' CodeDeploy alarm rollback off and back on",
         )
         hotfix_policy.add_statements(
@@ -239,15 +240,16 @@ class ServiceAccessStack(Stack):
         construct_id: str,
         naming: ServiceNaming,
         purpose: RolePurpose,
-        trusted: RolePurpose,
+        trusted: SharedGateRole,
         description: str,
     ) -> tuple[iam.Role, iam.PolicyDocument]:
-        """The service's ``purpose`` role in this account, which only the tooling account's
-        ``trusted`` role (a gate function's) may assume; its statements inline."""
+        """The service's ``purpose`` role in this account, which only the tooling account and
+        region's shared ``trusted`` role (a gate function's: ``hands_off.stacks.GateRoles``) may
+        assume; its statements inline."""
         return inline_policy_role(
             self,
             construct_id,
             role_name=naming.role(purpose),
-            assumed_by=iam.ArnPrincipal(naming.role_arn(naming.tooling_account, trusted)),
+            assumed_by=iam.ArnPrincipal(naming.shared_gate_role_arn(trusted)),
             description=description,
         )

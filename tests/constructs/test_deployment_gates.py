@@ -59,6 +59,7 @@ GATE_STATES = {
     "GateCheckExecution",
     "GateRollback?",
     "GateRollbackAllowed",
+    "GateRollbackOwnInput?",
     "GateRollbackLoadConfig",
     "GateRollbackInputIntact?",
     "GateRollbackStart",
@@ -67,6 +68,8 @@ GATE_STATES = {
     "GateRollbackConfigUnread",
     "GateRollbackInputUnverified",
     "GateRollbackHotfixFailed",
+    "GateOwnInput?",
+    "GateInputNotOwn",
     "GateLoadConfig",
     "GateInputIntact?",
     "GateInputUnverified",
@@ -89,6 +92,7 @@ BAKE_STATES = {
     "BakeCheckExecution",
     "BakeRollback?",
     "BakeRollbackAllowed",
+    "BakeRollbackOwnInput?",
     "BakeRollbackLoadConfig",
     "BakeRollbackInputIntact?",
     "BakeRollbackStart",
@@ -97,6 +101,8 @@ BAKE_STATES = {
     "BakeRollbackConfigUnread",
     "BakeRollbackInputUnverified",
     "BakeRollbackHotfixFailed",
+    "BakeOwnInput?",
+    "BakeInputNotOwn",
     "BakeLoadConfig",
     "BakeInputIntact?",
     "BakeInputUnverified",
@@ -269,14 +275,70 @@ def test_rollbacks_are_let_through_before_the_parameter_is_even_read(built: Buil
     assert check["Next"] == f"{prefix}Rollback?"
     choice = states[f"{prefix}Rollback?"]
     assert choice["Choices"] == [
-        {"Variable": "$.execution.rollback", "BooleanEquals": True, "Next": f"{prefix}RollbackLoadConfig"}
+        {"Variable": "$.execution.rollback", "BooleanEquals": True, "Next": f"{prefix}RollbackOwnInput?"}
     ]
-    assert choice["Default"] == f"{prefix}LoadConfig"
+    assert choice["Default"] == f"{prefix}OwnInput?"
     assert states[f"{prefix}RollbackAllowed"] == {"Type": "Succeed", "OutputPath": "$.execution"}
     # cannot tell (the check itself failed): not a rollback, the normal checks apply
     assert check["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.execution_error", "Next": f"{prefix}LoadConfig"}
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.execution_error", "Next": f"{prefix}OwnInput?"}
     ]
+
+
+def _own_input_choice(then: str, other: str) -> dict[str, Any]:
+    """The Choice that lets only this pipeline's inputs (CONFIG_PARAMETERS, by name) on."""
+    path = "$.config_parameter"
+    return {
+        "Type": "Choice",
+        "Choices": [
+            {"Not": {"Variable": path, "IsPresent": True}, "Next": other},
+            {"Not": {"Variable": path, "IsString": True}, "Next": other},
+            {
+                "Or": [
+                    {"Variable": path, "StringEquals": arn.split(":parameter", 1)[1]}
+                    for arn in CONFIG_PARAMETERS
+                ],
+                "Next": then,
+            },
+        ],
+        "Default": other,
+    }
+
+
+@pytest.mark.parametrize("prefix", ["Gate", "Bake"])
+def test_a_machine_reads_only_its_own_pipelines_inputs(built: Built, prefix: str) -> None:
+    """With the shared roles a machine may read every pipeline's inputs: an action naming any
+    parameter but this pipeline's own fails closed (paged) before anything reads it, and a
+    rollback does not use it (the rollback still goes through)."""
+    states = built.asl(built.gates.gate if prefix == "Gate" else built.gates.bake)["States"]
+    assert states[f"{prefix}OwnInput?"] == _own_input_choice(f"{prefix}LoadConfig", f"{prefix}InputNotOwn")
+    foreign = states[f"{prefix}InputNotOwn"]
+    assert (foreign["Type"], foreign["Error"]) == ("Fail", INPUT_TAMPERED_ERROR)
+    assert f"pipeline {PIPELINE}" in foreign["CausePath"]
+    assert states[f"{prefix}RollbackOwnInput?"] == _own_input_choice(
+        f"{prefix}RollbackLoadConfig", f"{prefix}RollbackInputUnverified"
+    )
+
+
+def test_restore_uses_only_its_own_pipelines_inputs(built: Built) -> None:
+    states = built.asl(built.gates.restore)["States"]
+    assert states["RestorePointer"]["Next"] == "RestoreOwnInput?"
+    assert states["RestoreOwnInput?"] == _own_input_choice("RestoreLoadConfig", "RestoreNotOwnInput")
+    assert states["RestoreNotOwnInput"]["Next"] == "RestoreInputUnverified"
+    assert states["RestoreInputUnverified"]["Error"] == INPUT_UNVERIFIED_ERROR
+
+
+def test_config_parameters_must_be_plain_parameter_arns(bare_stack: Callable[..., Stack]) -> None:
+    with pytest.raises(ValueError, match="not an SSM parameter ARN"):
+        DeploymentGates(
+            bare_stack(),
+            "Gates",
+            pipeline_name=PIPELINE,
+            reader_role_arns=READERS,
+            override_parameter_name=OVERRIDE,
+            checker_role_name="hands-off-orders-gate-checker",
+            config_parameter_arns=[f"arn:aws:s3:::bucket/hands-off/{PIPELINE}/gates/Gamma-Gate"],
+        )
 
 
 @pytest.mark.parametrize(("prefix", "action"), [("Gate", "disarm"), ("Bake", "restore")])
@@ -365,7 +427,7 @@ def test_a_rollback_turns_alarm_rollback_back_on_and_nothing_on_that_path_blocks
     reachable, todo = set(), [f"{prefix}Rollback?"]
     while todo:
         name = todo.pop()
-        if name in reachable or name == f"{prefix}LoadConfig":  # the Default: not a rollback
+        if name in reachable or name == f"{prefix}OwnInput?":  # the Default: not a rollback
             continue
         reachable.add(name)
         state = states[name]
@@ -1248,6 +1310,8 @@ RESTORE_STATES = {
     "RestoreGateInput?",
     "RestoreNoGateInput",
     "RestorePointer",
+    "RestoreOwnInput?",
+    "RestoreNotOwnInput",
     "RestoreLoadConfig",
     "RestoreConfigUnread",
     "RestoreInputIntact?",
@@ -1279,7 +1343,7 @@ def test_the_restore_verifies_the_bakes_input_exactly_as_the_bake_does(built: Bu
         "pointer.$": "States.StringToJson($.detail.input)",
         "ended": {"execution.$": "$.detail.executionArn"},
     }
-    assert states["RestorePointer"]["Next"] == "RestoreLoadConfig"
+    assert states["RestorePointer"]["Next"] == "RestoreOwnInput?"
     # the same read of the parameter (its value and SHA-256, retried when throttled) ...
     load = {k: v for k, v in states["RestoreLoadConfig"].items() if k not in ("Next", "Catch")}
     assert load == {k: v for k, v in bake["BakeLoadConfig"].items() if k != "Next"}

@@ -118,15 +118,16 @@ def test_every_role_holds_its_permissions_inline_with_no_separate_policy(
     [
         ("hands-off-orders-runtime", {"Service": "lambda.amazonaws.com"}),
         ("hands-off-orders-codedeploy", {"Service": "codedeploy.amazonaws.com"}),
-        # only the tooling account's gate-checker role: not the account, not any other role
+        # only the tooling account and region's shared gate-checker role (hands_off.stacks.GateRoles):
+        # not the account, not any other role
         (
             "hands-off-orders-gate-reader",
-            {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-orders-gate-checker"},
+            {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-gates-checker-us-east-1"},
         ),
-        # only the tooling account's hotfix-function role: not the checker, not the account
+        # only the shared hotfix-function role: not the checker, not the account
         (
             "hands-off-orders-hotfix-writer",
-            {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-orders-gate-hotfix"},
+            {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-gates-hotfix-us-east-1"},
         ),
     ],
 )

@@ -82,7 +82,8 @@ def test_bootstrap_prints_the_example_fleets_script(capsys: pytest.CaptureFixtur
     # per account: (create the execution policy,) bootstrap, then deploy its account-region baselines
     assert len(commands) == 8
     assert [c for c in commands if c.startswith("cdk deploy")] == [
-        "cdk deploy --exclusively HandsOffBaseline-111111111111-us-east-1",
+        "cdk deploy --exclusively HandsOffBaseline-111111111111-us-east-1"
+        " HandsOffGateRoles-111111111111-us-east-1",
         "cdk deploy --exclusively HandsOffBaseline-222222222222-us-west-2"
         " HandsOffBaseline-222222222222-eu-west-1",
         "cdk deploy --exclusively " + " ".join(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -240,57 +241,68 @@ def _trusted_by(statement: dict[str, Any]) -> list[str]:
 
 
 def test_only_the_gate_hotfix_role_may_assume_a_hotfix_role_anywhere(fleet: Any) -> None:
-    """HELD: across every synthesized template (pipelines, access stacks, copies, baselines),
-    each ``hands-off-<svc>-hotfix`` role trusts exactly that service's tooling
-    ``gate-hotfix`` role (no account root, no wildcard, no condition-less service), no identity
-    policy but that role's names a hotfix role (or a wildcard role) in ``sts:AssumeRole``, the
-    gate-reader roles trust only the checker role and may not update deployment groups, and
-    only the hotfix roles may ``UpdateDeploymentGroup``."""
+    """HELD: across every synthesized template (pipelines, access stacks, copies, baselines, the
+    shared gate roles), each ``hands-off-<svc>-hotfix-writer`` role trusts exactly the tooling
+    account and region's shared ``hands-off-gates-hotfix-<region>`` role (no account root, no
+    wildcard, no condition-less service), no identity policy but that role's names a hotfix-writer
+    role (or a wildcard role) in ``sts:AssumeRole``, and it names nothing else; the gate-reader
+    roles trust only the shared checker role, which may assume nothing else; and only the
+    hotfix-writer roles may ``UpdateDeploymentGroup``."""
+    tooling = "arn:aws:iam::111111111111:role/hands-off-gates-{}-us-east-1"
     problems = []
     for path in sorted(Path(fleet.outdir).rglob("*.template.json")):
         template = json.loads(path.read_text())
         resources = template.get("Resources", {})
+        shared = path.name.startswith("HandsOffGateRoles-")
         for logical_id, r in resources.items():
             if r["Type"] != "AWS::IAM::Role":
                 continue
             name = r["Properties"].get("RoleName")
             trust = r["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-            if isinstance(name, str) and name.endswith("-hotfix") and not name.endswith("-gate-hotfix"):
-                service = name.removeprefix("hands-off-").removesuffix("-hotfix")
-                expected = [f"arn:aws:iam::111111111111:role/hands-off-{service}-gate-hotfix"]
-                if [p for s in trust for p in _trusted_by(s)] != expected or any(
-                    "Service" in s.get("Principal", {}) for s in trust
+            trusted = [p for s in trust for p in _trusted_by(s)]
+            services = any("Service" in s.get("Principal", {}) for s in trust)
+            for suffix, shared_role in (("-hotfix-writer", "hotfix"), ("-gate-reader", "checker")):
+                if (
+                    isinstance(name, str)
+                    and name.endswith(suffix)
+                    and (trusted != [tooling.format(shared_role)] or services)
                 ):
-                    problems.append(f"{path.name}/{logical_id} trusts {trust}")
-            if isinstance(name, str) and name.endswith("-gate-reader"):
-                service = name.removeprefix("hands-off-").removesuffix("-gate-reader")
-                if [p for s in trust for p in _trusted_by(s)] != [
-                    f"arn:aws:iam::111111111111:role/hands-off-{service}-gate-checker"
-                ]:
                     problems.append(f"{path.name}/{logical_id} trusts {trust}")
         for holder, statement in identity_statements(template):
             actions = statement.get("Action", [])
             actions = [actions] if isinstance(actions, str) else actions
             targets = statement.get("Resource", [])
             targets = [targets] if not isinstance(targets, list) else targets
+            hotfix_holder = shared and holder.startswith("HotfixRole")
+            checker_holder = shared and holder.startswith("CheckerRole")
             if any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
                 for arn in targets:
                     text = json.dumps(arn)
-                    hotfix = "-hotfix" in text and "-gate-hotfix" not in text
-                    if (hotfix and not holder.startswith("GatesHotfixRole")) or (
+                    writer = "-hotfix-writer" in text
+                    if (writer and not hotfix_holder) or (
                         text.endswith('role/*"')
                         and "ResourceTag/aws-cdk:bootstrap-role" not in json.dumps(statement)
                     ):
                         problems.append(f"{path.name}/{holder} may assume {text}")
-                    if holder.startswith("GatesHotfixRole") and not hotfix:
+                    if hotfix_holder and not re.search(r'role/hands-off-\*-hotfix-writer"', text):
                         problems.append(f"{path.name}/{holder} (the hotfix function) may assume {text}")
-                    if holder.startswith("GatesCheckerRole") and "-gate-reader" not in text:
+                    if checker_holder and not re.search(r'role/hands-off-\*-gate-reader"', text):
                         problems.append(f"{path.name}/{holder} (the checks) may assume {text}")
             if any(
                 a in ("codedeploy:UpdateDeploymentGroup", "codedeploy:*", "*") for a in actions
             ) and not holder.startswith("HotfixRole"):
                 problems.append(f"{path.name}/{holder} may update deployment groups")
     assert not problems, problems
+    # Not vacuous: the fleet has writer and reader roles, and the shared roles that may assume them.
+    names = [
+        r["Properties"].get("RoleName")
+        for path in Path(fleet.outdir).rglob("*.template.json")
+        for r in json.loads(path.read_text()).get("Resources", {}).values()
+        if r["Type"] == "AWS::IAM::Role"
+    ]
+    assert any(isinstance(n, str) and n.endswith("-hotfix-writer") for n in names)
+    assert any(isinstance(n, str) and n.endswith("-gate-reader") for n in names)
+    assert "hands-off-gates-hotfix-us-east-1" in names
 
 
 def test_the_checks_function_cannot_be_routed_to_the_hotfix_module(pipeline_template: dict[str, Any]) -> None:

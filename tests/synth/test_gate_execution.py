@@ -175,11 +175,13 @@ def machine(template: dict[str, Any], name: str) -> str:
 
 
 def store(config: dict[str, Any]) -> dict[str, Any]:
-    """Store ``config`` as the pipeline does (an SSM parameter); return the action input that
+    """Store ``config`` as the pipeline does (an SSM parameter, the one of the config's stage and
+    kind: the machines use their own pipeline's inputs only); return the action input that
     points at it: the parameter's name, the digest of its exact value, the execution id."""
-    name = f"/hands-off/test/gates/{uuid.uuid4().hex[:12]}"
+    kind = "Bake" if "bake_seconds" in config else "Gate"
+    name = f"/hands-off/{config.get('pipeline', 'orders-application')}/gates/{config.get('stage')}-{kind}"
     value = json.dumps(config, separators=(",", ":"))
-    boto3.client("ssm").put_parameter(Name=name, Type="String", Value=value)
+    boto3.client("ssm").put_parameter(Name=name, Type="String", Value=value, Overwrite=True)
     return {
         "config_parameter": name,
         "config_sha256": hashlib.sha256(value.encode()).hexdigest(),

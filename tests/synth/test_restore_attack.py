@@ -243,8 +243,10 @@ def test_a_hotfix_armed_whose_pipeline_was_stopped_before_the_bake_is_restored_o
     """F2 (stage-stop part): the gate armed and SUCCEEDED; the pipeline execution is stopped
     during the deploy actions: no bake, no Step Functions ending to start a Restore. The
     stage's own ending starts one for that stage, from the stage gate's deployed input."""
-    _deploy_gate_parameters(pipeline_template)
     groups = tha._arm(pipeline_template)
+    # The gates ran with their inputs (waits shortened) stored where the pipeline stores them;
+    # the deployed values, which the stage-ended Restore's pointers name, are written after.
+    _deploy_gate_parameters(pipeline_template)
     bridge = _AllRules(pipeline_template)
     for event in (bridge.status_event(_succeeded_gate(bridge)), _stage_event(state)):
         bridge.deliver(event)
@@ -329,9 +331,11 @@ def test_a_stage_that_ended_restores_with_its_own_pointer_and_no_other_stages(
 ) -> None:
     """Two stages left with alarm rollback off (each gate armed a hotfix): Prod-2's ending, through
     the one rule, restores Prod-2's groups from Prod-2's gate input, and touches no Prod-1 group."""
-    _deploy_gate_parameters(pipeline_template)
     prod1 = _arm_stage(pipeline_template, "Prod-1")
     prod2 = _arm_stage(pipeline_template, "Prod-2")
+    # The gates ran with their inputs (waits shortened) stored where the pipeline stores them;
+    # the deployed values, which the stage-ended Restore's pointers name, are written after.
+    _deploy_gate_parameters(pipeline_template)
     keys = {(g["region"], g["application"], g["deployment_group"]) for g in prod1 + prod2}
     assert len(keys) == len(prod1) + len(prod2)  # no group in both stages
     bridge = _AllRules(pipeline_template)
@@ -376,8 +380,10 @@ def test_a_restore_started_for_a_stage_not_gated_acts_on_nothing_and_fails_paged
     """A stage-ended input naming a stage that is not gated (the rule never sends one: only a
     forged StartExecution can) has no gate input: Restore fails closed with an error that pages,
     and touches no group."""
-    _deploy_gate_parameters(pipeline_template)
     groups = tha._arm(pipeline_template)
+    # The gates ran with their inputs (waits shortened) stored where the pipeline stores them;
+    # the deployed values, which the stage-ended Restore's pointers name, are written after.
+    _deploy_gate_parameters(pipeline_template)
     bridge = _AllRules(pipeline_template)
     calls = len(tge.CODEDEPLOY.calls)
     forged = {"stage_ended": {"stage": stage, "execution_id": tha.EXECUTION, "state": "STOPPED"}}
@@ -426,8 +432,10 @@ def test_a_stage_ended_restore_of_a_rewritten_input_acts_on_nothing_and_fails_pa
 ) -> None:
     """The stage-ended Restore verifies the parameter as every Restore does: a rewritten gate
     input is not used (the groups stay as they are) and the Restore fails with a paged error."""
-    _deploy_gate_parameters(pipeline_template)
     groups = tha._arm(pipeline_template)
+    # The gates ran with their inputs (waits shortened) stored where the pipeline stores them;
+    # the deployed values, which the stage-ended Restore's pointers name, are written after.
+    _deploy_gate_parameters(pipeline_template)
     ssm = boto3.client("ssm")
     [prod2] = [
         r["Properties"]
