@@ -90,10 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     bootstrap = commands.add_parser(
         "bootstrap",
-        help="print the cdk bootstrap and account-baseline deploy commands of the fleet, as a shell script",
+        help="print the cdk bootstrap, account-baseline and gate-roles deploy commands of the fleet, "
+        "as a shell script",
         description="Print, as a shell script with comments, the `cdk bootstrap` commands (and "
         "the execution policy each target account needs), each account's followed by the `cdk "
-        "deploy` of its account-region baselines (the shared paging topic), for a fleet file, or "
+        "deploy` of its account-region baselines (the shared paging topic, CodeDeploy applications, "
+        "buckets), the tooling account's with the shared gate roles, for a fleet file, or "
         "for the built-in example fleet when --config is not given. Nothing is run.",
     )
     bootstrap.add_argument(

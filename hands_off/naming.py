@@ -336,6 +336,14 @@ class ServiceNaming:
         """ARN of the tooling account and region's shared gate role ``role``."""
         return shared_gate_role_arn(self.tooling_account, self.tooling_region, role)
 
+    def shared_gate_role_session_arn(self, role: SharedGateRole, function_name: str) -> str:
+        """The session of the shared gate role ``role`` that Lambda opens for the function
+        ``function_name`` (Lambda names an execution role's session after the function), e.g.
+        ``arn:aws:sts::111111111111:assumed-role/hands-off-gates-hotfix-us-east-1/hands-off-orders-hotfix``:
+        what a target account's role trusts, so only this service's function may assume it."""
+        role_name = shared_gate_role_name(role, self.tooling_region)
+        return f"arn:aws:sts::{self.tooling_account}:assumed-role/{role_name}/{function_name}"
+
     @property
     def gate_failure_alarm(self) -> str:
         """The ``AlarmName`` of the message a failed gate or bake pages with (no CloudWatch alarm

@@ -33,13 +33,14 @@ deploying, the bake with ``HotfixNotRestored``); arming with no group to arm is 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict
 
-from .contract import hotfix_writer_role_arn
+from .contract import READER_ROLE_PURPOSE, hotfix_writer_role_arn
 from .gate_common import (
     READ_DEADLINE_SECONDS,
     ClientFactory,
@@ -55,6 +56,7 @@ __all__ = [
     "HotfixResult",
     "HotfixTarget",
     "alarm_rollback_off",
+    "foreign_groups",
     "handler",
     "parse_hotfix_groups",
     "set_hotfix",
@@ -383,6 +385,32 @@ def _text(event: Mapping[str, Any], key: str) -> str:
     return value
 
 
+_SHARED_ROLE_FUNCTION = re.compile(r"hands-off-(?P<service>[a-z0-9][a-z0-9-]*)-hotfix")
+"""The name of a pipeline's hotfix function that runs as the tooling account and region's shared
+hotfix role (``hands_off.stacks.GateRoles``): ``hands-off-<service>-hotfix``."""
+
+
+def foreign_groups(groups: object, function_name: str | None) -> list[str]:
+    """The role ARNs in ``groups`` (the event's raw ``groups``) that are not this service's
+    gate-reader, when the function is ``hands-off-<service>-hotfix`` (shared roles); else none.
+
+    Every pipeline's hotfix function runs as the one shared role, and each target account's
+    writer role trusts only its own service's function session: a group of another service
+    would fail at its ``AssumeRole`` anyway. Refusing it here, before any call, makes the
+    function fail closed with the reason instead (and holds if a trust policy were ever wider).
+    """
+    match = _SHARED_ROLE_FUNCTION.fullmatch(function_name or "")
+    if match is None or not isinstance(groups, list):
+        return []
+    own = f":role/hands-off-{match['service']}-{READER_ROLE_PURPOSE}"
+    found = []
+    for group in groups:
+        role_arn = group.get("role_arn") if isinstance(group, Mapping) else None
+        if not isinstance(role_arn, str) or not role_arn.endswith(own):
+            found.append(str(role_arn))
+    return found
+
+
 def _level(result: HotfixResult) -> str:
     if not result["ok"]:
         return "ERROR"
@@ -401,6 +429,15 @@ def _level(result: HotfixResult) -> str:
 def handler(event: Mapping[str, Any], *, now: datetime, codedeploy: ClientFactory) -> HotfixResult:
     """Lambda entry point: see the module docstring for the event. Arming, restoring and turning
     a leftover hotfix off log at ``AUDIT`` level (with the override's author when arming)."""
+    function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    foreign = foreign_groups(event.get("groups"), function_name)
+    if foreign:
+        action = event.get("action")
+        return _invalid(
+            f"{function_name} may change only its own service's deployment groups; refusing groups "
+            f"reached through {', '.join(foreign)}: nothing changed",
+            action if isinstance(action, str) else "invalid",
+        )
     override = event.get("override")
     details: Mapping[str, Any] = override if isinstance(override, Mapping) else {}
     author, why = details.get("author"), details.get("why")

@@ -387,7 +387,8 @@ class DeploymentGates(Construct):
         shared_roles: run as the tooling account and region's shared roles instead of creating
             four roles here (``checker_role_name``, ``hotfix_role_name``, ``hotfix_role_arns`` and
             ``reader_role_arns`` are then unused: the shared roles' policies hold what those
-            said). Default: ``None``, roles of this pipeline's own.
+            said; ``config_parameter_arns`` may then not be empty). Default: ``None``, roles of
+            this pipeline's own.
 
     Every machine uses only the inputs of ``config_parameter_arns`` (by name): an action naming
     any other parameter fails the gate or bake closed (``GateInputTampered``), and ``Restore``
@@ -414,6 +415,14 @@ class DeploymentGates(Construct):
         super().__init__(scope, construct_id)
         self.shared_roles = shared_roles
         self._own_parameters = _parameter_names(config_parameter_arns)
+        if shared_roles is not None and not self._own_parameters:
+            # The shared machine role may read every pipeline's inputs: with none of its own to
+            # tell them apart by, nothing would keep these machines off the others'.
+            raise ValueError(
+                "DeploymentGates: shared_roles needs config_parameter_arns (the pipeline's own gate "
+                "and bake inputs): without them the machines could not tell their inputs from "
+                "another pipeline's"
+            )
         # Stack.of(self) is the scope when that is a stack (the pipeline's): no round trip then.
         self._stack = stack = scope if isinstance(scope, Stack) else Stack.of(self)
         self.code_signing_config = code_signing_config
@@ -789,7 +798,8 @@ class DeploymentGates(Construct):
         """A ``Choice`` going on to ``then`` when ``$.config_parameter`` names one of this
         pipeline's inputs (``config_parameter_arns``), else to ``other``: with the shared roles
         a machine may read every pipeline's inputs, and this is what binds it to its own. Without
-        any input (no gated stage) there is nothing to tell apart: ``then``."""
+        any input of its own (and so without shared roles, see ``__init__``), the machines' own
+        role may read no input at all: ``then``."""
         if not self._own_parameters:
             return then
         path = "$.config_parameter"

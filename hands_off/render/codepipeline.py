@@ -297,8 +297,12 @@ def render(
         config_parameter_arns=[naming.gate_input_parameter_arn(i.step_id) for i in plan.step_inputs],
         hotfix_role_name=naming.role(RolePurpose.GATE_HOTFIX),
         hotfix_role_arns=list(plan.hotfix_role_arns),
-        # The tooling account and region's (hands_off.stacks.GateRoles): no gate role per pipeline.
-        shared_roles=SharedGateRoles(
+        # The tooling account and region's (hands_off.stacks.GateRoles): no gate role per pipeline
+        # (a pipeline without a gated stage runs no machine: it keeps roles of its own, which
+        # may read no input).
+        shared_roles=None
+        if not plan.step_inputs
+        else SharedGateRoles(
             checker=naming.shared_gate_role_arn(SharedGateRole.CHECKER),
             hotfix=naming.shared_gate_role_arn(SharedGateRole.HOTFIX),
             machine=naming.shared_gate_role_arn(SharedGateRole.MACHINE),

@@ -23,10 +23,14 @@ Their resources name every pipeline's by pattern, not each one's: a pipeline add
 account and region needs no change here. That is no weaker than per-pipeline roles were. Every
 pipeline self-mutates with the tooling account's CloudFormation execution policy
 (``AdministratorAccess``, as ``cdk bootstrap`` leaves it), so any service's pipeline could already
-change another's gate machinery. What does bind each machine to its own pipeline's inputs: each
-gate and bake fails closed (``GateInputTampered``) on a verified input naming another pipeline
-(``hands_off.constructs.deployment_gates``), and the target accounts' roles stay per service, each
-limited to its service's alarms and deployment groups.
+change another's gate machinery. What keeps one service's gates away from another's: each target
+account's gate-reader and hotfix-writer role trusts only its own service's function's session of
+the shared role (``assumed-role/<role>/hands-off-<service>-gates`` or ``-hotfix``: Lambda names
+the session after the function), and is limited to its service's alarms and deployment groups;
+the hotfix function refuses groups reached through another service's gate-reader; and each gate,
+bake and ``Restore`` uses only its own pipeline's inputs, by name (``GateInputTampered``,
+``GateInputUnverified``; ``hands_off.constructs.deployment_gates``). The stack has termination
+protection on: deleting it would leave every pipeline's gates here without their roles.
 
 Deploying: like the account-region baselines, **once per tooling account and region, by the
 organization, before the pipelines** (the pipelines never deploy it). ``hands_off.run`` adds one
@@ -83,6 +87,8 @@ class GateRoles(Stack):
             gate_roles_stack_id(account, region),
             stack_name=GATE_ROLES_STACK_NAME,
             env=Environment(account=account, region=region),
+            # Deleting it would leave every pipeline's gates here without their roles.
+            termination_protection=True,
             description=(
                 "hands-off: the roles every pipeline's gates in this account and region run as "
                 "(deploy once, before the pipelines)"

@@ -23,6 +23,7 @@ from hands_off.deployment import Deployment
 from hands_off.model import Account
 from hands_off.naming import (
     ALIAS_NAME,
+    GATE_FUNCTION_SUFFIXES,
     LAMBDA_APPLICATION_NAME,
     ROLLBACK_ALARMS,
     SERVER_APPLICATION_NAME,
@@ -156,6 +157,7 @@ class ServiceAccessStack(Stack):
             naming,
             RolePurpose.GATE_READER,
             SharedGateRole.CHECKER,
+            naming.gate_function(GATE_FUNCTION_SUFFIXES[0]),
             "hands-off gates read this account's alarms and request counts",
         )
         alarm_arns = [f"arn:aws:cloudwatch:{r}:{acct}:alarm:*" for r in regions]
@@ -180,6 +182,7 @@ class ServiceAccessStack(Stack):
             naming,
             RolePurpose.HOTFIX,
             SharedGateRole.HOTFIX,
+            naming.gate_function(GATE_FUNCTION_SUFFIXES[1]),
             "hands-off hotfix: turn the copies' CodeDeploy alarm rollback off and back on",
         )
         hotfix_policy.add_statements(
@@ -241,15 +244,19 @@ class ServiceAccessStack(Stack):
         naming: ServiceNaming,
         purpose: RolePurpose,
         trusted: SharedGateRole,
+        function_name: str,
         description: str,
     ) -> tuple[iam.Role, iam.PolicyDocument]:
-        """The service's ``purpose`` role in this account, which only the tooling account and
-        region's shared ``trusted`` role (a gate function's: ``hands_off.stacks.GateRoles``) may
-        assume; its statements inline."""
+        """The service's ``purpose`` role in this account, which only this service's gate function
+        ``function_name`` may assume: the session Lambda opens for it (named after the function)
+        of the tooling account and region's shared ``trusted`` role (``hands_off.stacks.GateRoles``).
+        Every pipeline's functions run as that role, so trusting the role alone would let any
+        service's gate function assume this service's role. Its statements inline."""
+        session = naming.shared_gate_role_session_arn(trusted, function_name)
         return inline_policy_role(
             self,
             construct_id,
             role_name=naming.role(purpose),
-            assumed_by=iam.ArnPrincipal(naming.shared_gate_role_arn(trusted)),
+            assumed_by=iam.ArnPrincipal(session),
             description=description,
         )

@@ -118,16 +118,23 @@ def test_every_role_holds_its_permissions_inline_with_no_separate_policy(
     [
         ("hands-off-orders-runtime", {"Service": "lambda.amazonaws.com"}),
         ("hands-off-orders-codedeploy", {"Service": "codedeploy.amazonaws.com"}),
-        # only the tooling account and region's shared gate-checker role (hands_off.stacks.GateRoles):
-        # not the account, not any other role
+        # only orders' checks function, through its session of the tooling account and region's
+        # shared gate-checker role (hands_off.stacks.GateRoles): not the role itself (every
+        # pipeline's functions run as it), not the account, not any other role
         (
             "hands-off-orders-gate-reader",
-            {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-gates-checker-us-east-1"},
+            {
+                "AWS": f"arn:aws:sts::{TOOLING}:assumed-role/hands-off-gates-checker-us-east-1/"
+                "hands-off-orders-gates"
+            },
         ),
-        # only the shared hotfix-function role: not the checker, not the account
+        # only orders' hotfix function's session of the shared hotfix role: not the checker
         (
             "hands-off-orders-hotfix-writer",
-            {"AWS": f"arn:aws:iam::{TOOLING}:role/hands-off-gates-hotfix-us-east-1"},
+            {
+                "AWS": f"arn:aws:sts::{TOOLING}:assumed-role/hands-off-gates-hotfix-us-east-1/"
+                "hands-off-orders-hotfix"
+            },
         ),
     ],
 )

@@ -613,3 +613,62 @@ def test_alarm_rollback_off_reads_through_the_groups_role(cd: FakeCodeDeploy) ->
     alarm_rollback_off(target, cd.factory)
 
     assert [(r, role, op) for r, role, op, _ in cd.calls] == [("us-east-1", READER, "GetDeploymentGroup")]
+
+
+# ------------------------------------------------------------------- shared roles: own groups only
+
+
+@pytest.mark.parametrize("action", ["arm", "disarm", "restore"])
+def test_a_shared_role_hotfix_function_refuses_another_services_groups(
+    cd: FakeCodeDeploy, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    """Every pipeline's hotfix function runs as the one shared hotfix role: orders' function,
+    invoked with catalog's groups (catalog's gate-reader role), changes nothing and says so."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "hands-off-orders-hotfix")
+    cd.add_group("us-east-1", "catalog-prod", "catalog-prod")
+    catalog = {
+        **EAST,
+        "application": "catalog-prod",
+        "deployment_group": "catalog-prod",
+        "role_arn": READER.replace("-orders-", "-catalog-"),
+    }
+    result = hotfix_module.handler(event(action, groups=[catalog]), None, clients={"codedeploy": cd.factory})
+    assert result["ok"] is False
+    assert "hands-off-orders-hotfix may change only its own service's deployment groups" in result["reason"]
+    assert "hands-off-catalog-gate-reader" in result["reason"]
+    assert cd.calls == []
+
+
+def test_a_shared_role_hotfix_function_changes_its_own_services_groups(
+    cd: FakeCodeDeploy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "hands-off-orders-hotfix")
+    result = hotfix_module.handler(
+        event("arm", groups=[{**EAST, "role_arn": READER}]), None, clients={"codedeploy": cd.factory}
+    )
+    assert result["ok"] is True, result
+    assert cd.enabled("us-east-1", "orders-prod", "orders-prod") is False
+
+
+@pytest.mark.parametrize(
+    ("function_name", "groups", "foreign"),
+    [
+        # a function not named as the shared roles name it (its own role is the boundary): none
+        ("OrdersPipeline-GatesHotfixFunction0B8A4505-abc", [{"role_arn": "arn:x:role/other"}], []),
+        (None, [{"role_arn": "arn:x:role/other"}], []),
+        # its own service's readers only
+        ("hands-off-orders-hotfix", [{"role_arn": READER}], []),
+        ("hands-off-orders-hotfix", [{"role_arn": READER}, {"role_arn": WRITER}], [WRITER]),
+        ("hands-off-orders-hotfix", [{}], ["None"]),
+        ("hands-off-orders-hotfix", ["not a group"], ["None"]),
+        # a service whose name ends like another's is another service
+        (
+            "hands-off-orders-hotfix",
+            [{"role_arn": READER.replace("-orders-", "-big-orders-")}],
+            [READER.replace("-orders-", "-big-orders-")],
+        ),
+        ("hands-off-big-orders-hotfix", [{"role_arn": READER}], [READER]),
+    ],
+)
+def test_foreign_groups(function_name: str | None, groups: list[Any], foreign: list[str]) -> None:
+    assert hotfix_module.foreign_groups(groups, function_name) == foreign

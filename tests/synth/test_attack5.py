@@ -243,12 +243,15 @@ def _trusted_by(statement: dict[str, Any]) -> list[str]:
 def test_only_the_gate_hotfix_role_may_assume_a_hotfix_role_anywhere(fleet: Any) -> None:
     """HELD: across every synthesized template (pipelines, access stacks, copies, baselines, the
     shared gate roles), each ``hands-off-<svc>-hotfix-writer`` role trusts exactly the tooling
-    account and region's shared ``hands-off-gates-hotfix-<region>`` role (no account root, no
-    wildcard, no condition-less service), no identity policy but that role's names a hotfix-writer
-    role (or a wildcard role) in ``sts:AssumeRole``, and it names nothing else; the gate-reader
-    roles trust only the shared checker role, which may assume nothing else; and only the
-    hotfix-writer roles may ``UpdateDeploymentGroup``."""
-    tooling = "arn:aws:iam::111111111111:role/hands-off-gates-{}-us-east-1"
+    account and region's shared ``hands-off-gates-hotfix-<region>`` role's session of that
+    service's hotfix function (``hands-off-<svc>-hotfix``: no account root, no wildcard, no
+    condition-less service, not the role itself, which every pipeline's functions run as), no
+    identity policy but that role's names a hotfix-writer role (or a wildcard role) in
+    ``sts:AssumeRole``, and it names nothing else; the gate-reader roles trust only the shared
+    checker role's session of their service's checks function, which may assume nothing else; and
+    only the hotfix-writer roles may ``UpdateDeploymentGroup``."""
+    # each service's function's session of the shared role (Lambda names it after the function)
+    tooling = "arn:aws:sts::111111111111:assumed-role/hands-off-gates-{}-us-east-1/hands-off-{}-{}"
     problems = []
     for path in sorted(Path(fleet.outdir).rglob("*.template.json")):
         template = json.loads(path.read_text())
@@ -261,12 +264,14 @@ def test_only_the_gate_hotfix_role_may_assume_a_hotfix_role_anywhere(fleet: Any)
             trust = r["Properties"]["AssumeRolePolicyDocument"]["Statement"]
             trusted = [p for s in trust for p in _trusted_by(s)]
             services = any("Service" in s.get("Principal", {}) for s in trust)
-            for suffix, shared_role in (("-hotfix-writer", "hotfix"), ("-gate-reader", "checker")):
-                if (
-                    isinstance(name, str)
-                    and name.endswith(suffix)
-                    and (trusted != [tooling.format(shared_role)] or services)
-                ):
+            for suffix, shared_role, function in (
+                ("-hotfix-writer", "hotfix", "hotfix"),
+                ("-gate-reader", "checker", "gates"),
+            ):
+                if not (isinstance(name, str) and name.endswith(suffix)):
+                    continue
+                service = name.removeprefix("hands-off-").removesuffix(suffix)
+                if trusted != [tooling.format(shared_role, service, function)] or services:
                     problems.append(f"{path.name}/{logical_id} trusts {trust}")
         for holder, statement in identity_statements(template):
             actions = statement.get("Action", [])

@@ -28,6 +28,8 @@ def _plain(value: Any) -> str:
 def roles_template(fleet: Any) -> dict[str, Any]:
     [stack] = [c for c in fleet.app.node.children if isinstance(c, GateRoles)]
     assert (stack.account, stack.region, stack.stack_name) == (TOOLING, REGION, "hands-off-gate-roles")
+    # deleting it would leave every pipeline's gates without their roles
+    assert stack.termination_protection
     return dict(Template.from_stack(stack).to_json())
 
 
