@@ -60,6 +60,7 @@ from hands_off.naming import (
     GATE_ROLES_STACK_NAME,
     ORG_PREFIX,
     RESTORE_MACHINE_SUFFIX,
+    ServiceNaming,
     SharedGateRole,
     gate_roles_stack_id,
     shared_gate_role_name,
@@ -274,13 +275,14 @@ class GateRoles(Stack):
 
 
 def tooling_environments(scope: Construct) -> list[tuple[str, str]]:
-    """``(account, region)`` of every ``ServicePipeline`` directly under ``scope``, in order."""
-    from hands_off.stacks.service_pipeline import ServicePipeline  # it imports the constructs
-
+    """``(account, region)`` of every pipeline stack directly under ``scope``, in order: every
+    stack with a :class:`~hands_off.naming.ServiceNaming` ``naming`` (a ``ServicePipeline``; this
+    module stays below the pipeline stack, which composes the others)."""
     found: dict[tuple[str, str], None] = {}
     for child in scope.node.children:
-        if isinstance(child, ServicePipeline):
-            found.setdefault((child.naming.tooling_account, child.naming.tooling_region), None)
+        naming = getattr(child, "naming", None) if isinstance(child, Stack) else None
+        if isinstance(naming, ServiceNaming):
+            found.setdefault((naming.tooling_account, naming.tooling_region), None)
     return list(found)
 
 
