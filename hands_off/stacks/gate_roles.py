@@ -49,6 +49,8 @@ Example::
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Acknowledgment, Environment, Stack, Validations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -113,6 +115,15 @@ class GateRoles(Stack):
         inputs = f"arn:{partition}:ssm:{here}:parameter/{ORG_PREFIX}/*/gates/*"
         pipelines = f"arn:{partition}:codepipeline:{here}:*"
         restores = f"arn:{partition}:states:{here}:stateMachine:{ORG_PREFIX}-*-{RESTORE_MACHINE_SUFFIX}"
+
+        def from_function(suffix: str) -> dict[str, Any]:
+            """Only from a gate function of this account and region (``lambda:SourceFunctionArn``
+            is on every request made with a function's execution-role credentials). IAM roles
+            are global and function names unique per region only: without it, a function of
+            another region named like a service's, running as this role, would open the very
+            session ARN that service's target roles trust."""
+            return {"ArnLike": {"lambda:SourceFunctionArn": functions[suffix]}}
+
         self.roles: dict[SharedGateRole, iam.Role] = {}
         wildcards: dict[SharedGateRole, list[tuple[str, str]]] = {}
 
@@ -139,7 +150,11 @@ class GateRoles(Stack):
             lambda_,
             ("hands-off gates (every pipeline here): assume the gate-reader roles, read the overrides"),
             [
-                iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[readers]),
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    resources=[readers],
+                    conditions=from_function(checks_suffix),
+                ),
                 # The history names the AWS identity that wrote the override (its audited author).
                 iam.PolicyStatement(
                     actions=["ssm:GetParameter", "ssm:GetParameterHistory"], resources=[overrides]
@@ -183,7 +198,11 @@ class GateRoles(Stack):
             lambda_,
             ("hands-off gates (every pipeline here): the hotfix function, turns alarm rollback off and on"),
             [
-                iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[writers]),
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    resources=[writers],
+                    conditions=from_function(hotfix_suffix),
+                ),
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                     resources=[log_groups[hotfix_suffix]],

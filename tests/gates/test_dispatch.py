@@ -68,3 +68,42 @@ def test_the_event_is_not_changed_for_the_caller() -> None:
     event = {CHECK_FUNCTION_KEY: "time_window", "now": NOW}
     dispatch.handler(event, None)
     assert event == {CHECK_FUNCTION_KEY: "time_window", "now": NOW}
+
+
+# ------------------------------------------------------------- shared checker role: own pipeline only
+
+
+def test_a_shared_role_checks_function_refuses_another_pipelines_override(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "hands-off-orders-gates")
+    event = {
+        CHECK_FUNCTION_KEY: "override",
+        "parameter_name": "/hands-off/catalog-application/override",
+        "pipeline": "orders-application",
+        "stage": "Prod-2",
+        "execution_id": "e",
+    }
+    with pytest.raises(dispatch.ForeignGateEvent, match="catalog-application/override"):
+        dispatch.handler(event, None)
+
+
+@pytest.mark.parametrize(
+    ("function_name", "event", "foreign"),
+    [
+        ("hands-off-orders-gates", {"pipeline": "orders-application"}, []),
+        ("hands-off-orders-gates", {"parameter_name": "/hands-off/orders-application/override"}, []),
+        ("hands-off-orders-gates", {"pipeline": "catalog-application"}, ["pipeline 'catalog-application'"]),
+        (
+            "hands-off-orders-gates",
+            {"pipeline": "big-orders-application"},
+            ["pipeline 'big-orders-application'"],
+        ),
+        ("hands-off-big-orders-gates", {"pipeline": "orders-application"}, ["pipeline 'orders-application'"]),
+        # not named as the shared roles name it (its own role is the boundary), or not in Lambda
+        ("OrdersPipeline-GatesChecksFunction0A896B31-abc", {"pipeline": "catalog-application"}, []),
+        (None, {"pipeline": "catalog-application"}, []),
+    ],
+)
+def test_foreign_fields(function_name: str | None, event: dict[str, Any], foreign: list[str]) -> None:
+    assert dispatch.foreign_fields(event, function_name) == foreign

@@ -34,14 +34,19 @@ def roles_template(fleet: Any) -> dict[str, Any]:
 
 
 def _role(template: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The role named ``name``: its properties and its permissions (action -> plain resources)."""
+    """The role named ``name``: its properties and its permissions (action -> plain resources).
+    Only ``sts:AssumeRole`` may have a condition: exactly :func:`_from_gate_functions`."""
     [(logical_id, role)] = [
         (k, r) for k, r in template["Resources"].items() if r["Properties"].get("RoleName") == name
     ]
     permissions: dict[str, list[str]] = {}
     for statement in role_statements(template, logical_id):
         assert statement["Effect"] == "Allow"
-        assert "Condition" not in statement
+        if statement["Action"] == "sts:AssumeRole":
+            suffix = "gates" if name.startswith("hands-off-gates-checker-") else "hotfix"
+            assert statement["Condition"] == _from_gate_functions(suffix)
+        else:
+            assert "Condition" not in statement
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = (
             statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
@@ -49,6 +54,13 @@ def _role(template: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[str
         for action in actions:
             permissions.setdefault(action, []).extend(_plain(r) for r in resources)
     return role["Properties"], permissions
+
+
+def _from_gate_functions(suffix: str) -> dict[str, Any]:
+    """Only from the gate functions of the tooling account and region (not one of another
+    region named like them: IAM roles are global, function names per region)."""
+    arn = f"arn:aws:lambda:{REGION}:{TOOLING}:function:hands-off-*-{suffix}"
+    return {"ArnLike": {"lambda:SourceFunctionArn": arn}}
 
 
 def test_four_roles_one_per_kind_named_by_region(roles_template: dict[str, Any]) -> None:
