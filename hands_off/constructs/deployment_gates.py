@@ -98,7 +98,7 @@ from hands_off.constructs import _asl as asl
 from hands_off.constructs import _once
 from hands_off.constructs.alarm_factory import PAGING_FILTER_FIELD
 from hands_off.constructs.roles import inline_policy_role
-from hands_off.naming import alarm_name_prefix
+from hands_off.naming import GATE_FUNCTION_SUFFIXES, ServiceNaming, SharedGateRole, alarm_name_prefix
 from hands_off.package import bundle_gates
 from hands_off_gates.contract import CHECK_FUNCTION_KEY, CHECK_MODULES, UNREADABLE_POLL_LIMIT
 
@@ -341,6 +341,21 @@ class SharedGateRoles:
     checks_function: str
     hotfix_function: str
     restore_machine: str
+
+    @classmethod
+    def of(cls, naming: ServiceNaming) -> SharedGateRoles:
+        """The shared roles of ``naming``'s tooling account and region, and the names of its
+        service's gate functions and ``Restore`` machine."""
+        checks_suffix, hotfix_suffix = GATE_FUNCTION_SUFFIXES
+        return cls(
+            checker=naming.shared_gate_role_arn(SharedGateRole.CHECKER),
+            hotfix=naming.shared_gate_role_arn(SharedGateRole.HOTFIX),
+            machine=naming.shared_gate_role_arn(SharedGateRole.MACHINE),
+            restore_starter=naming.shared_gate_role_arn(SharedGateRole.RESTORE_STARTER),
+            checks_function=naming.gate_function(checks_suffix),
+            hotfix_function=naming.gate_function(hotfix_suffix),
+            restore_machine=naming.restore_machine,
+        )
 
 
 @jsii.implements(ILocalBundling)

@@ -64,14 +64,12 @@ from hands_off.constructs.roles import inline_default_policy
 from hands_off.deployment import Deployment
 from hands_off.model import ConfigError
 from hands_off.naming import (
-    GATE_FUNCTION_SUFFIXES,
     GATES_NAMESPACE,
     OVERRIDE_USED_METRIC,
     PIPELINE_DIMENSION,
     STAGE_DIMENSION,
     UNHEALTHY_COPIES_METRIC,
     RolePurpose,
-    SharedGateRole,
     access_logs_bucket_name,
     alarm_name_prefix,
     signing_bucket_name,
@@ -300,17 +298,7 @@ def render(
         # The tooling account and region's (hands_off.stacks.GateRoles): no gate role per pipeline
         # (a pipeline without a gated stage runs no machine: it keeps roles of its own, which
         # may read no input).
-        shared_roles=None
-        if not plan.step_inputs
-        else SharedGateRoles(
-            checker=naming.shared_gate_role_arn(SharedGateRole.CHECKER),
-            hotfix=naming.shared_gate_role_arn(SharedGateRole.HOTFIX),
-            machine=naming.shared_gate_role_arn(SharedGateRole.MACHINE),
-            restore_starter=naming.shared_gate_role_arn(SharedGateRole.RESTORE_STARTER),
-            checks_function=naming.gate_function(GATE_FUNCTION_SUFFIXES[0]),
-            hotfix_function=naming.gate_function(GATE_FUNCTION_SUFFIXES[1]),
-            restore_machine=naming.restore_machine,
-        ),
+        shared_roles=SharedGateRoles.of(naming) if plan.step_inputs else None,
     )
     pipeline_role = iam.Role(
         stack,

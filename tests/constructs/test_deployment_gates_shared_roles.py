@@ -10,19 +10,11 @@ from aws_cdk import Stack
 from aws_cdk.assertions import Template
 
 from hands_off.constructs.deployment_gates import DeploymentGates, SharedGateRoles
-from hands_off.naming import ServiceNaming, SharedGateRole
+from hands_off.naming import ServiceNaming
 
 REGION, ACCOUNT = "us-east-1", "111111111111"
 NAMING = ServiceNaming(service="orders", tooling_account=ACCOUNT, tooling_region=REGION)
-ROLES = SharedGateRoles(
-    checker=NAMING.shared_gate_role_arn(SharedGateRole.CHECKER),
-    hotfix=NAMING.shared_gate_role_arn(SharedGateRole.HOTFIX),
-    machine=NAMING.shared_gate_role_arn(SharedGateRole.MACHINE),
-    restore_starter=NAMING.shared_gate_role_arn(SharedGateRole.RESTORE_STARTER),
-    checks_function=NAMING.gate_function("gates"),
-    hotfix_function=NAMING.gate_function("hotfix"),
-    restore_machine=NAMING.restore_machine,
-)
+ROLES = SharedGateRoles.of(NAMING)
 
 
 def _template(stack: Stack, **extra: Any) -> dict[str, Any]:

@@ -192,15 +192,7 @@ def test_gates_with_shared_roles_and_no_inputs_of_their_own_do_not_read_any_pipe
     ``shared_roles`` with an empty ``config_parameter_arns``.
     """
     naming = ServiceNaming(service="orders", tooling_account=TOOLING, tooling_region=REGION)
-    roles = SharedGateRoles(
-        checker=naming.shared_gate_role_arn(SharedGateRole.CHECKER),
-        hotfix=naming.shared_gate_role_arn(SharedGateRole.HOTFIX),
-        machine=naming.shared_gate_role_arn(SharedGateRole.MACHINE),
-        restore_starter=naming.shared_gate_role_arn(SharedGateRole.RESTORE_STARTER),
-        checks_function=naming.gate_function("gates"),
-        hotfix_function=naming.gate_function("hotfix"),
-        restore_machine=naming.restore_machine,
-    )
+    roles = SharedGateRoles.of(naming)
     stack = new_stack()
     try:
         DeploymentGates(
