@@ -12,13 +12,15 @@ How it measures (every figure in ``results.json`` with the spread of its pairs):
   for the main figures, and off on both sides (``CDK_VALIDATION=false``) for a second, shorter set
   of rounds. (The cdk.json flag ``@aws-cdk/core:validateAgainstDefaultRules`` does not turn it on
   or off: it only makes its findings errors instead of warnings, so it stays as in cdk.json.)
-- **Pairs.** One round is four pairs, each two processes back to back: one service (hands-off,
-  baseline), two services (the example's orders + catalog, the baseline's two pipelines), N=1 then
-  N=20 of hands-off, N=1 then N=20 of the baseline. Odd rounds run each pair in the other order
-  (A B, then B A) so a drift of the machine does not favour one side. One warm-up run of each app
-  first, not counted.
-- **Figures.** Synth ratio = t(hands-off) / t(baseline) per pair. Cost of each added service =
-  (t(N=20) - t(N=1)) / 19 per pair, for each side. Peak RSS = ``ru_maxrss`` from ``os.wait4``, the
+- **Pairs.** One round is five groups of processes run back to back: one service (hands-off,
+  baseline, floor), two services (the example's orders + catalog, the baseline's two pipelines,
+  the floor's two), then N=1 and N=20 of each side. The floor (``floor_app.py``) is the baseline
+  plus what every hands-off synth does whatever its pipelines hold: cdk-nag and the shared stacks
+  (account baselines, gate roles). Odd rounds run each group in the other order so a drift of the
+  machine does not favour one side. One warm-up run of each app first, not counted.
+- **Figures.** Synth ratio = t(hands-off) / t(baseline) per round; likewise floor / baseline and
+  hands-off / floor. Cost of each added service =
+  (t(N=20) - t(N=1)) / 19 per round, for each side. Peak RSS = ``ru_maxrss`` from ``os.wait4``, the
   largest single process of the app (Python or its jsii Node runtime; as ``/usr/bin/time -v``
   reports it), at N=20; its ratio pairs the two N=20 runs of a round. Each: median, min, max, IQR.
 - **Counts** (deterministic, from the cloud assemblies of the first round): per added service =
@@ -335,29 +337,30 @@ class Job:
     env: dict[str, str]
 
 
-def pairs_for(n_large: int) -> list[tuple[Job, Job]]:
-    """The four pairs of one round (see the module docstring)."""
+SIDES = ("hands_off", "baseline", "floor")
+"""hands-off (``fleet_app.py``), plain CDK Pipelines (``baseline_app.py``) and the floor: plain plus
+cdk-nag and the shared stacks (``floor_app.py``)."""
+
+SCRIPTS = {"hands_off": "fleet_app.py", "baseline": "baseline_app.py", "floor": "floor_app.py"}
+
+
+def pairs_for(n_large: int) -> list[tuple[Job, ...]]:
+    """The groups of one round (see the module docstring): one service on each side, two services
+    on each side, then N=1 and N=``n_large`` of each side."""
 
     def fleet(n: int) -> dict[str, str]:
         return {"HANDS_OFF_BENCH_SERVICES": str(n)}
 
     example = {"HANDS_OFF_BENCH_FLEET": "example"}
     return [
-        (
-            Job("ratio1.hands_off", "fleet_app.py", fleet(1)),
-            Job("ratio1.baseline", "baseline_app.py", fleet(1)),
-        ),
-        (
-            Job("ratio2.hands_off", "fleet_app.py", example),
-            Job("ratio2.baseline", "baseline_app.py", example),
-        ),
-        (
-            Job("cost.hands_off.1", "fleet_app.py", fleet(1)),
-            Job("cost.hands_off.N", "fleet_app.py", fleet(n_large)),
-        ),
-        (
-            Job("cost.baseline.1", "baseline_app.py", fleet(1)),
-            Job("cost.baseline.N", "baseline_app.py", fleet(n_large)),
+        tuple(Job(f"ratio1.{side}", SCRIPTS[side], fleet(1)) for side in SIDES),
+        tuple(Job(f"ratio2.{side}", SCRIPTS[side], example) for side in SIDES),
+        *(
+            (
+                Job(f"cost.{side}.1", SCRIPTS[side], fleet(1)),
+                Job(f"cost.{side}.N", SCRIPTS[side], fleet(n_large)),
+            )
+            for side in SIDES
         ),
     ]
 
@@ -370,14 +373,14 @@ def run_rounds(
     keep_stats: bool,
     runner: Callable[..., Run] = synth,
 ) -> tuple[dict[str, list[Run]], dict[str, AssemblyStats]]:
-    """Run ``rounds`` rounds of pairs; odd rounds swap the order inside each pair. Returns the runs
+    """Run ``rounds`` rounds of groups; odd rounds reverse the order inside each group. Returns the runs
     of each job (assemblies discarded) and, if ``keep_stats``, each job's assembly stats from the
     first round."""
     runs: dict[str, list[Run]] = {}
     stats: dict[str, AssemblyStats] = {}
     for index in range(rounds):
-        for first, second in pairs_for(n_large):
-            for job in (first, second) if index % 2 == 0 else (second, first):
+        for group in pairs_for(n_large):
+            for job in group if index % 2 == 0 else reversed(group):
                 run = runner(job.script, cli_env, **job.env)
                 if keep_stats and index == 0:
                     stats[job.key] = assembly_stats(run.outdir)
@@ -396,32 +399,33 @@ def figures(runs: Mapping[str, list[Run]], n_large: int) -> dict[str, Any]:
     def rss(key: str) -> list[float]:
         return [r.peak_rss_mib for r in runs[key]]
 
+    def synth_figures(prefix: str) -> dict[str, Any]:
+        return {
+            "hands_off_s": spread(wall(f"{prefix}.hands_off")),
+            "baseline_s": spread(wall(f"{prefix}.baseline")),
+            "floor_s": spread(wall(f"{prefix}.floor")),
+            "ratio": spread(pair_ratios(wall(f"{prefix}.hands_off"), wall(f"{prefix}.baseline"))),
+            "floor_ratio": spread(pair_ratios(wall(f"{prefix}.floor"), wall(f"{prefix}.baseline"))),
+            "ratio_to_floor": spread(pair_ratios(wall(f"{prefix}.hands_off"), wall(f"{prefix}.floor"))),
+        }
+
     return {
         "rounds": len(runs["ratio1.hands_off"]),
-        "synth_1_service": {
-            "hands_off_s": spread(wall("ratio1.hands_off")),
-            "baseline_s": spread(wall("ratio1.baseline")),
-            "ratio": spread(pair_ratios(wall("ratio1.hands_off"), wall("ratio1.baseline"))),
-        },
-        "synth_2_services": {
-            "hands_off_s": spread(wall("ratio2.hands_off")),
-            "baseline_s": spread(wall("ratio2.baseline")),
-            "ratio": spread(pair_ratios(wall("ratio2.hands_off"), wall("ratio2.baseline"))),
-        },
+        "synth_1_service": synth_figures("ratio1"),
+        "synth_2_services": synth_figures("ratio2"),
         "cost_per_added_service_s": {
             side: spread(pair_costs(wall(f"cost.{side}.1"), wall(f"cost.{side}.N"), 1, n_large))
-            for side in ("hands_off", "baseline")
+            for side in SIDES
         },
-        "synth_large_n_s": {side: spread(wall(f"cost.{side}.N")) for side in ("hands_off", "baseline")},
+        "synth_large_n_s": {side: spread(wall(f"cost.{side}.N")) for side in SIDES},
         "peak_rss_large_n_mib": {
             "hands_off": spread(rss("cost.hands_off.N")),
             "baseline": spread(rss("cost.baseline.N")),
+            "floor": spread(rss("cost.floor.N")),
             "ratio": spread(pair_ratios(rss("cost.hands_off.N"), rss("cost.baseline.N"))),
+            "floor_ratio": spread(pair_ratios(rss("cost.floor.N"), rss("cost.baseline.N"))),
         },
-        "peak_rss_1_service_mib": {
-            "hands_off": spread(rss("ratio1.hands_off")),
-            "baseline": spread(rss("ratio1.baseline")),
-        },
+        "peak_rss_1_service_mib": {side: spread(rss(f"ratio1.{side}")) for side in SIDES},
     }
 
 
@@ -491,6 +495,14 @@ def top_types(by_type: Mapping[str, float], other: Mapping[str, float], k: int =
     return ", ".join(f"{t.removeprefix('AWS::')} +{n:g}" for n, t in best)
 
 
+def floor_why(figure: Mapping[str, Any]) -> str:
+    """``; the floor alone: <floor / baseline>x`` of a synth figure that has the floor's pairs
+    (empty for results from before the floor was measured)."""
+    if "floor_ratio" not in figure:
+        return ""
+    return f"; plain + cdk-nag + the shared stacks alone: {figure['floor_ratio']['median']:.2f}x"
+
+
 def verdicts(results: Mapping[str, Any]) -> dict[str, str]:
     """A verdict per target (on the median of the pairs where there are pairs)."""
     main, c, n_large = results["main"], results["counts"], results["large_n"]
@@ -506,20 +518,25 @@ def verdicts(results: Mapping[str, Any]) -> dict[str, str]:
             main["synth_1_service"]["ratio"]["median"],
             TARGETS["synth_ratio_1_service"],
             f"{one[0]['resources']} resources in {one[0]['stacks']} stacks vs "
-            f"{one[1]['resources']} in {one[1]['stacks']}",
+            f"{one[1]['resources']} in {one[1]['stacks']}" + floor_why(main["synth_1_service"]),
             "x",
         ),
         "synth_ratio_2_services": verdict(
             main["synth_2_services"]["ratio"]["median"],
             TARGETS["synth_ratio_2_services"],
             f"{c['hands_off']['at_2_services']['resources']} resources vs "
-            f"{c['baseline']['at_2_services']['resources']}",
+            f"{c['baseline']['at_2_services']['resources']}" + floor_why(main["synth_2_services"]),
             "x",
         ),
         "cost_per_added_service_s": verdict(
             main["cost_per_added_service_s"]["hands_off"]["median"],
             TARGETS["cost_per_added_service_s"],
-            f"{size}; the baseline costs {main['cost_per_added_service_s']['baseline']['median']:.2f} s",
+            f"{size}; the baseline costs {main['cost_per_added_service_s']['baseline']['median']:.2f} s"
+            + (
+                f", the floor {main['cost_per_added_service_s']['floor']['median']:.2f} s"
+                if "floor" in main["cost_per_added_service_s"]
+                else ""
+            ),
             " s",
         ),
         "peak_rss_ratio_at_large_n": verdict(
@@ -607,6 +624,56 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     ]
 
 
+SIDE_NAMES = {
+    "hands_off": "hands-off",
+    "baseline": "plain CDK Pipelines",
+    "floor": "floor (plain + cdk-nag + shared stacks)",
+}
+
+
+def floor_rows(both: Callable[[Callable[[Mapping[str, Any]], str]], list[str]], n: int) -> list[list[str]]:
+    """The figures of the floor (``floor_app.py``): what cdk-nag and the shared stacks cost a plain
+    app, and hands-off against that floor."""
+    return [
+        [
+            "synth ratio floor / plain, 1 service",
+            *both(lambda m: fmt(m["synth_1_service"]["floor_ratio"], unit="x")),
+            "",
+            "what cdk-nag and the shared stacks cost alone",
+        ],
+        [
+            "synth ratio hands-off / floor, 1 service",
+            *both(lambda m: fmt(m["synth_1_service"]["ratio_to_floor"], unit="x")),
+            "",
+            "what hands-off's pipelines cost beyond them",
+        ],
+        [
+            "synth ratio floor / plain, 2 services",
+            *both(lambda m: fmt(m["synth_2_services"]["floor_ratio"], unit="x")),
+            "",
+            "",
+        ],
+        [
+            "synth ratio hands-off / floor, 2 services",
+            *both(lambda m: fmt(m["synth_2_services"]["ratio_to_floor"], unit="x")),
+            "",
+            "",
+        ],
+        [
+            f"cost of each added service, floor (N=1 vs {n})",
+            *both(lambda m: fmt(m["cost_per_added_service_s"]["floor"], unit=" s")),
+            "",
+            "",
+        ],
+        [
+            f"peak RSS ratio floor / plain at N={n}",
+            *both(lambda m: fmt(m["peak_rss_large_n_mib"]["floor_ratio"], unit="x")),
+            "",
+            "",
+        ],
+    ]
+
+
 def render(results: Mapping[str, Any]) -> str:
     """The markdown of results.md and of the README block, from results.json alone."""
     main, off, c, v = (
@@ -625,6 +692,10 @@ def render(results: Mapping[str, Any]) -> str:
     def roles(per_account: Mapping[str, float]) -> str:
         return ", ".join(f"{a}: {r:g}" for a, r in per_account.items())
 
+    # Results from before the floor was measured render without its rows and column.
+    floored = "floor_ratio" in main["synth_1_service"] and (
+        off is None or "floor_ratio" in off["synth_1_service"]
+    )
     validation = "on" if main["validation"] else "off"
     flipped = "off" if main["validation"] else "on"
     intro = (
@@ -672,31 +743,20 @@ def render(results: Mapping[str, Any]) -> str:
                 f"<= {t['peak_rss_ratio_at_large_n']:.2f}x",
                 v["peak_rss_ratio_at_large_n"],
             ],
+            *(floor_rows(both, n) if floored else []),
         ],
     )
     lines.append("")
+    sides = SIDES if floored else SIDES[:2]
     lines += table(
-        [f"cdk.json settings (validation {validation})", "hands-off", "plain CDK Pipelines"],
+        [f"cdk.json settings (validation {validation})", *(SIDE_NAMES[side] for side in sides)],
         [
-            [
-                "synth, 1 service",
-                fmt(main["synth_1_service"]["hands_off_s"], unit=" s"),
-                fmt(main["synth_1_service"]["baseline_s"], unit=" s"),
-            ],
-            [
-                "synth, 2 services",
-                fmt(main["synth_2_services"]["hands_off_s"], unit=" s"),
-                fmt(main["synth_2_services"]["baseline_s"], unit=" s"),
-            ],
-            [
-                f"synth, {n} services",
-                fmt(main["synth_large_n_s"]["hands_off"], unit=" s"),
-                fmt(main["synth_large_n_s"]["baseline"], unit=" s"),
-            ],
+            ["synth, 1 service", *(fmt(main["synth_1_service"][f"{side}_s"], unit=" s") for side in sides)],
+            ["synth, 2 services", *(fmt(main["synth_2_services"][f"{side}_s"], unit=" s") for side in sides)],
+            [f"synth, {n} services", *(fmt(main["synth_large_n_s"][side], unit=" s") for side in sides)],
             [
                 f"peak RSS, {n} services",
-                fmt(main["peak_rss_large_n_mib"]["hands_off"], 0, " MiB"),
-                fmt(main["peak_rss_large_n_mib"]["baseline"], 0, " MiB"),
+                *(fmt(main["peak_rss_large_n_mib"][side], 0, " MiB") for side in sides),
             ],
         ],
     )
@@ -872,7 +932,7 @@ def main() -> int:
     print(f"CDK environment from {'the CDK CLI' if 'CDK_CLI_VERSION' in cli_env else 'cdk.json'}", flush=True)
 
     print("warm-up (not counted)...", flush=True)
-    for script in ("fleet_app.py", "baseline_app.py"):
+    for script in SCRIPTS.values():
         synth(script, cli_env).discard()
 
     started, load_at_start = time.perf_counter(), os.getloadavg()[0]

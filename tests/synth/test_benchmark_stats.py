@@ -177,7 +177,9 @@ class FakeRunner:
     WALL = {
         "fleet_app.py": {"1": 4.0, "20": 23.0, "example": 6.0},
         "baseline_app.py": {"1": 2.0, "20": 9.6, "example": 2.5},
+        "floor_app.py": {"1": 2.5, "20": 11.5, "example": 3.0},
     }
+    PER_ROUND = 12  # 3 + 3 + 2 + 2 + 2 processes
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
@@ -188,7 +190,7 @@ class FakeRunner:
         size = env.get("HANDS_OFF_BENCH_FLEET") or env["HANDS_OFF_BENCH_SERVICES"]
         self.calls.append((script, size))
         # the second round is 10% slower on both sides: drift the pairs must cancel
-        slow = 1.1 if len(self.calls) > 8 else 1.0
+        slow = 1.1 if len(self.calls) > self.PER_ROUND else 1.0
         outdir = self.tmp_path / f"run{len(self.calls)}"
         outdir.mkdir()
         wall = self.WALL[script][size] * slow
@@ -199,18 +201,16 @@ def test_rounds_pair_each_job_and_swap_the_order_every_other_round(tmp_path: Pat
     fake = FakeRunner(tmp_path)
     runs, stats = run.run_rounds(2, 20, {}, keep_stats=False, runner=fake)
     assert stats == {}
-    first, second = fake.calls[:8], fake.calls[8:]
-    assert first == [
-        ("fleet_app.py", "1"),
-        ("baseline_app.py", "1"),
-        ("fleet_app.py", "example"),
-        ("baseline_app.py", "example"),
-        ("fleet_app.py", "1"),
-        ("fleet_app.py", "20"),
-        ("baseline_app.py", "1"),
-        ("baseline_app.py", "20"),
+    first, second = fake.calls[:12], fake.calls[12:]
+    groups = [
+        [("fleet_app.py", "1"), ("baseline_app.py", "1"), ("floor_app.py", "1")],
+        [("fleet_app.py", "example"), ("baseline_app.py", "example"), ("floor_app.py", "example")],
+        [("fleet_app.py", "1"), ("fleet_app.py", "20")],
+        [("baseline_app.py", "1"), ("baseline_app.py", "20")],
+        [("floor_app.py", "1"), ("floor_app.py", "20")],
     ]
-    assert second == [c for pair in zip(first[1::2], first[::2], strict=True) for c in pair]
+    assert first == [call for group in groups for call in group]
+    assert second == [call for group in groups for call in reversed(group)]
     assert not any(p.exists() for p in tmp_path.iterdir())  # assemblies discarded
 
     f = run.figures(runs, 20)
@@ -220,6 +220,12 @@ def test_rounds_pair_each_job_and_swap_the_order_every_other_round(tmp_path: Pat
     assert f["cost_per_added_service_s"]["hands_off"]["values"] == pytest.approx([1.0, 1.1])
     assert f["cost_per_added_service_s"]["baseline"]["values"] == pytest.approx([0.4, 0.44])
     assert f["peak_rss_large_n_mib"]["ratio"]["median"] == pytest.approx(23.0 / 9.6)
+    # the floor: plain + cdk-nag + the shared stacks, and hands-off against it
+    assert f["synth_1_service"]["floor_ratio"]["values"] == pytest.approx([1.25, 1.25])
+    assert f["synth_1_service"]["ratio_to_floor"]["median"] == pytest.approx(4.0 / 2.5)
+    assert f["synth_2_services"]["ratio_to_floor"]["median"] == pytest.approx(6.0 / 3.0)
+    assert f["cost_per_added_service_s"]["floor"]["values"] == pytest.approx([9.0 / 19, 9.9 / 19])
+    assert f["peak_rss_large_n_mib"]["floor_ratio"]["median"] == pytest.approx(11.5 / 9.6)
 
 
 def test_with_validation_switches_it_by_environment_and_changes_nothing_else() -> None:
@@ -291,6 +297,28 @@ def test_results_verdicts_and_rendering(tmp_path: Path) -> None:
     assert "| synth ratio hands-off / plain, 1 service | **2.00x (2.00 to 2.00, IQR 2.00 to 2.00)** |" in text
     assert "| KMS keys | 0 | 1 | <= 1 | met |" in text
     assert "not run" in text
+    # the floor says how much of the ratio cdk-nag and the shared stacks take alone
+    assert v["synth_ratio_1_service"].endswith("; plain + cdk-nag + the shared stacks alone: 1.25x)")
+    assert "the floor 0.50 s" in v["cost_per_added_service_s"]
+    assert "| synth ratio hands-off / floor, 1 service | **1.60x (1.60 to 1.60, IQR 1.60 to 1.60)** |" in text
+    assert "| synth, 1 service | 4.20 s (4.00 to 4.40, IQR 4.10 to 4.30) |" in text
+
+
+def test_results_from_before_the_floor_render_without_it(tmp_path: Path) -> None:
+    results = fake_results(tmp_path)
+    for figure in ("synth_1_service", "synth_2_services"):
+        for key in ("floor_s", "floor_ratio", "ratio_to_floor"):
+            del results["main"][figure][key]
+    for key in ("cost_per_added_service_s", "synth_large_n_s"):
+        del results["main"][key]["floor"]
+    del (
+        results["main"]["peak_rss_large_n_mib"]["floor"],
+        results["main"]["peak_rss_large_n_mib"]["floor_ratio"],
+    )
+    results["verdicts"] = run.verdicts(results)
+    text = run.render(results)
+    assert "floor" not in text
+    assert "| synth, 1 service | 4.20 s (4.00 to 4.40, IQR 4.10 to 4.30) | 2.10 s" in text
 
 
 def test_make_test_figures_get_verdicts_when_measured(tmp_path: Path) -> None:
