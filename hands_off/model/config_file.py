@@ -249,9 +249,44 @@ def _pydantic_error(error: Any) -> ConfigError:
     if kind == "extra_forbidden":
         hint = f" (did you mean {error['ctx_hint']!r}?)" if error.get("ctx_hint") else ""
         return ConfigError(path, f"is not a known key{hint}; remove it or fix its spelling")
+    if kind in _TYPE_FIXES:
+        value = error.get("input")
+        what, fix = _TYPE_FIXES[kind]
+        if kind == "list_type" and isinstance(value, str):
+            fix = f'write a list, e.g. ["{value}"]'
+        elif isinstance(value, str) and kind != "string_type":
+            fix += " (without quotes)"
+        return ConfigError(path, f"{what}, got {_toml_value(value)}; {fix}")
     message = str(error["msg"]).removeprefix("Value error, ")
-    fix = "; quote the value" if kind == "string_type" else ""
-    return ConfigError(path, f"{message}, got {error.get('input')!r}{fix}")
+    return ConfigError(path, f"{message}, got {error.get('input')!r}")
+
+
+_NUMBER = ("must be a number", "write a number, e.g. 0.5")
+_WHOLE = ("must be a whole number", "write a whole number, e.g. 3")
+_TABLE = ("must be a table", "write a table: a [section] of its own or { key = value }")
+_TYPE_FIXES: dict[str, tuple[str, str]] = {
+    "float_type": _NUMBER,
+    "float_parsing": _NUMBER,
+    "int_type": _WHOLE,
+    "int_parsing": _WHOLE,
+    "int_from_float": _WHOLE,
+    "bool_type": ("must be true or false", "write true or false"),
+    "bool_parsing": ("must be true or false", "write true or false"),
+    "string_type": ("must be a quoted string", "quote the value"),
+    "list_type": ("must be a list", "write a list in brackets, e.g. [1, 2]"),
+    "dict_type": _TABLE,
+    "model_type": _TABLE,
+    "model_attributes_type": _TABLE,
+}
+"""What a value of the wrong type must be, and what to write instead, by pydantic error type
+(pydantic's own message would say "Input should be a valid dictionary or instance of _Policy")."""
+
+
+def _toml_value(value: object) -> str:
+    """``value`` as it reads in the fleet file: ``true`` for ``True``, ``'a lot'`` for a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
 
 
 def _first_error(errors: list[Any]) -> Any:

@@ -115,7 +115,7 @@ INVENTORY_CASES = [
     ("az_count = 6", "az_count = 9", "inventory.1.az_count", "from 1 to 6"),
     ('region = "ap-south-1"', 'region = "us-east-1"', "inventory.8.region", "list each region once"),
     ("factor = 2.0", "factor = 0.5", "planner.factor", "at least 1.0"),
-    ("factor = 2.0", 'factor = "fast"', "planner.factor", "valid number"),
+    ("factor = 2.0", 'factor = "fast"', "planner.factor", "must be a number, got 'fast'; write a number"),
     ("[policy.first]\nbake_minutes = 45", '[policy.first]\nshape = "linear"', "policy.first.shape", "CANARY"),
     (
         "[policy.first]\nbake_minutes = 45",
@@ -157,6 +157,31 @@ INVENTORY_CASES = [
         "is not a known key (did you mean 'traffic_share'?)",
     ),
 ]
+
+
+# A value of the wrong type: the one line says what to write instead (not only pydantic's "Input
+# should be a valid ..."), and the wrong value.
+TYPE_CASES = [
+    ("traffic_share = 0.35", 'traffic_share = "a lot"', "inventory.1.traffic_share", "write a number"),
+    ("az_count = 6", "az_count = 6.5", "inventory.1.az_count", "write a whole number"),
+    ("factor = 2.0", "factor = true", "planner.factor", "write a number"),
+    ("bake_minutes = 45", 'bake_minutes = "45"', "policy.first.bake_minutes", "write a whole number"),
+    ('alpha = ["us-west-2"]', 'alpha = "us-west-2"', "stages.alpha", 'write a list, e.g. ["us-west-2"]'),
+    ("[policy.first]\nbake_minutes = 45", "[policy]\nfirst = 45", "policy.first", "write a table"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "field", "fix"), TYPE_CASES)
+def test_wrong_types_say_what_to_write(tmp_path: Path, old: str, new: str, field: str, fix: str) -> None:
+    path = write(tmp_path, edited(FLEET, old, new))
+
+    with pytest.raises(ConfigError) as caught:
+        load_plan(path)
+
+    assert caught.value.field == field
+    assert fix in caught.value.message
+    assert "got" in caught.value.message
+    assert "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize(("old", "new", "field", "fix"), INVENTORY_CASES)
