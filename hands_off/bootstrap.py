@@ -1,4 +1,5 @@
-"""The ``cdk bootstrap`` commands a fleet needs, worked out from its ``Environments``.
+"""The ``cdk bootstrap`` commands a fleet needs, worked out from its ``Environments`` or its app's
+synthesized cloud assembly.
 
 Pure Python (no ``aws_cdk`` import). What needs bootstrapping, and why:
 
@@ -24,11 +25,17 @@ Pure Python (no ``aws_cdk`` import). What needs bootstrapping, and why:
   (``hands_off.stacks.GateRoles``, stack ``hands-off-gate-roles``): the roles every pipeline's
   gate functions and state machines there run as. Deployed the same way, in the same command.
 
+The plan comes from a fleet's ``Environments`` (:func:`bootstrap_plan`), or from what the app
+really synthesizes (:func:`assembly_bootstrap_plan`, over ``cdk.out``): a pipeline that changes its
+environments in code (its ``environments()``) deploys where no fleet file says, and only the
+assembly knows. :meth:`BootstrapPlan.missing` names what one plan lacks of another.
+
 Example::
 
     plan = bootstrap_plan(example_environments())
     print(render_bootstrap(plan, source="the built-in example fleet"))
     bootstrap_commands(example_environments())  # the same commands, one string each
+    plan.missing(assembly_bootstrap_plan(Assembly.read("cdk.out")))  # () when the fleet suffices
 
 Sources: the CDK CLI reference for ``cdk bootstrap`` (``--trust``,
 ``--cloudformation-execution-policies``, ``--custom-permissions-boundary``), and the handler
@@ -39,13 +46,17 @@ checks the policy against them for every resource type the application stacks sy
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hands_off.assembly import Assembly, AssemblyError
 from hands_off.model.account import Account
 from hands_off.model.environments import Environments
 from hands_off.model.target import Target
 from hands_off.naming import (
+    ACCESS_STACK_ID_PREFIX,
     BASELINE_LAMBDA_CONFIGS,
     CODEDEPLOY_APPLICATIONS,
     ORG_PREFIX,
@@ -59,6 +70,7 @@ __all__ = [
     "ROLE_NAME_PREFIX",
     "AccountBootstrap",
     "BootstrapPlan",
+    "assembly_bootstrap_plan",
     "bootstrap_commands",
     "bootstrap_plan",
     "execution_policy_document",
@@ -84,6 +96,8 @@ _VERSION_PARAMETER = f"/cdk-bootstrap/{CDK_QUALIFIER}/version"
 _CLI_REFERENCE = "https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-bootstrap.html"
 _BOUNDARY_GUIDE = "https://docs.aws.amazon.com/cdk/v2/guide/customize-permissions-boundaries.html"
 _WIDTH = 100
+# Account.name's pattern: an access stack's id names its account only when it fits.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 
 # Services whose resources the application stacks create, all actions: LambdaService (function,
 # version, alias, permissions, code-signing config), AlarmFactory (alarms, composite alarm,
@@ -371,7 +385,7 @@ class AccountBootstrap:
 
     def baseline_deploy_arguments(self, *, cdk: str = CDK) -> list[str] | None:
         """``cdk deploy --exclusively`` of its baseline stacks as words, or ``None`` without any."""
-        if not self.baseline_regions:
+        if not self.baseline_stacks:
             return None
         return [f"{cdk} deploy", "--exclusively", *self.baseline_stacks]
 
@@ -384,7 +398,8 @@ class AccountBootstrap:
 @dataclass(frozen=True, kw_only=True)
 class BootstrapPlan:
     """The bootstrap of a whole fleet: the tooling account first, then every other account in
-    order of first use (Alpha, Beta, Gamma, then the waves). Build it with :func:`bootstrap_plan`.
+    order of first use (Alpha, Beta, Gamma, then the waves). Build it with :func:`bootstrap_plan`
+    or :func:`assembly_bootstrap_plan`.
 
     Attributes:
         toolchain: where the pipelines live.
@@ -407,6 +422,39 @@ class BootstrapPlan:
             if deploy is not None:
                 commands.append(deploy)
         return commands
+
+    def missing(self, needed: BootstrapPlan) -> tuple[str, ...]:
+        """What ``needed`` (e.g. :func:`assembly_bootstrap_plan` of the app) has that this plan
+        lacks, one phrase each, empty if nothing: another tooling account or pipelines' region
+        (every target account would trust the wrong one), then each environment to bootstrap, then
+        each baseline or gate-roles stack to deploy. What this plan has beyond ``needed`` is fine.
+
+        Example::
+
+            bootstrap_plan(load_environments("fleet.toml")).missing(assembly_plan)
+            # ('cdk bootstrap aws://333333333333/eu-north-1',
+            #  'cdk deploy HandsOffBaseline-333333333333-eu-north-1')
+        """
+        found: list[str] = []
+        ours, theirs = self.toolchain, needed.toolchain
+        if (ours.account.account_id, ours.region) != (theirs.account.account_id, theirs.region):
+            found.append(
+                f"the pipelines' aws://{theirs.account.account_id}/{theirs.region} "
+                f"(it has aws://{ours.account.account_id}/{ours.region})"
+            )
+        kinds: tuple[tuple[str, Callable[[AccountBootstrap], tuple[str, ...]]], ...] = (
+            ("cdk bootstrap", lambda entry: entry.environments),
+            ("cdk deploy", lambda entry: entry.baseline_stacks),
+        )
+        for command, items in kinds:
+            planned = {item for entry in self.accounts for item in items(entry)}
+            found += [
+                f"{command} {item}"
+                for entry in needed.accounts
+                for item in items(entry)
+                if item not in planned
+            ]
+        return tuple(found)
 
 
 def bootstrap_plan(environments: Environments) -> BootstrapPlan:
@@ -446,6 +494,112 @@ def bootstrap_plan(environments: Environments) -> BootstrapPlan:
                 gate_roles_regions=(toolchain.region,) if account_id == tooling_id else (),
             )
             for account_id, account in accounts.items()
+        ),
+    )
+
+
+def _account_names(assembly: Assembly) -> dict[str, str]:
+    """Account id → name, from the hands-off access stacks (``Access-<name>``, one per service and
+    account, in a pipeline stage); an account without one is not named here."""
+    names: dict[str, str] = {}
+    for stack in assembly.stacks:
+        _, _, last = stack.display_name.rpartition("/")
+        name = last.removeprefix(ACCESS_STACK_ID_PREFIX)
+        if stack.account is not None and last.startswith(ACCESS_STACK_ID_PREFIX) and _NAME.fullmatch(name):
+            names.setdefault(stack.account, name)
+    return names
+
+
+def _toolchain(assembly: Assembly) -> tuple[str, str]:
+    """``(account, region)`` of the assembly's pipelines.
+
+    Raises:
+        AssemblyError: no pipeline, a pipeline without a concrete account and region, or pipelines
+            in more than one account or region.
+    """
+    homes = dict.fromkeys((pipeline.account, pipeline.region) for pipeline in assembly.pipelines)
+    if not homes:
+        raise AssemblyError(
+            f"{assembly.directory}: has no pipeline, so no tooling account to bootstrap; synthesize "
+            "the app with its pipelines (`make synth`)"
+        )
+    if len(homes) > 1:
+        listed = ", ".join(f"aws://{account}/{region}" for account, region in homes)
+        raise AssemblyError(
+            f"{assembly.directory}: has pipelines in {listed}, and one script bootstraps one tooling "
+            "account and region; synthesize each fleet's pipelines in an app of their own"
+        )
+    [(account, region)] = homes
+    if account is None or region is None:
+        raise AssemblyError(
+            f"{assembly.directory}: a pipeline stack has no account and region (environment-agnostic), "
+            "so its tooling account is unknown; give its stack an explicit env"
+        )
+    return account, region
+
+
+def assembly_bootstrap_plan(assembly: Assembly) -> BootstrapPlan:
+    """The bootstrap of what the app really synthesized: the same plan as :func:`bootstrap_plan`,
+    read from the assembly instead of from a fleet's ``Environments``.
+
+    - the tooling account and region: those of the pipeline stacks;
+    - the accounts and regions to bootstrap: every account and region a stack of the assembly is
+      in (the stage assemblies' stacks included), tooling first, then in order of first use by
+      the pipelines' stages (their names are the ``stages``), then any other stack's; the tooling
+      account also in every region a stage deploys to (CDK Pipelines' support stacks);
+    - the baselines and gate roles to deploy: the ``HandsOffBaseline-<account>-<region>`` and
+      ``HandsOffGateRoles-<account>-<region>`` stacks the app has, and only those.
+
+    Account names come from the hands-off access stacks (``Access-<name>``); the tooling account
+    without one is ``tooling``, another ``target``. A stack without a concrete account and region
+    (environment-agnostic) is left out: no ``cdk bootstrap`` can name its environment.
+
+    Example::
+
+        plan = assembly_bootstrap_plan(Assembly.read("cdk.out"))
+        print(render_bootstrap(plan, source="the app synthesized in cdk.out"))
+
+    Raises:
+        AssemblyError: the assembly has no pipeline, or pipelines in more than one tooling account
+            or region, or one without a concrete account and region.
+    """
+    tooling_id, tooling_region = _toolchain(assembly)
+    regions: dict[str, dict[str, None]] = {tooling_id: {tooling_region: None}}
+    stages: dict[str, dict[str, None]] = {tooling_id: {}}
+    for pipeline in assembly.pipelines:
+        for stage in pipeline.stages:
+            for stack in assembly.stage_stacks(stage):
+                if stack.account is None or stack.region is None:
+                    continue
+                regions.setdefault(stack.account, {})[stack.region] = None
+                stages.setdefault(stack.account, {})[stage.name] = None
+                # The tooling account hosts a support stack in every region a stage deploys to.
+                regions[tooling_id][stack.region] = None
+    for stack in assembly.stacks:  # the pipelines, their support stacks, the baselines, any other
+        if stack.account is not None and stack.region is not None:
+            regions.setdefault(stack.account, {})[stack.region] = None
+            stages.setdefault(stack.account, {})
+    ids = {stack.display_name for stack in assembly.stacks}  # what `cdk deploy` selects them by
+    names = _account_names(assembly)
+    return BootstrapPlan(
+        toolchain=Target(
+            account=Account(name=names.get(tooling_id, "tooling"), account_id=tooling_id),
+            region=tooling_region,
+        ),
+        accounts=tuple(
+            AccountBootstrap(
+                account=Account(
+                    name=names.get(account_id, "tooling" if account_id == tooling_id else "target"),
+                    account_id=account_id,
+                ),
+                regions=tuple(in_account),
+                stages=tuple(stages[account_id]),
+                tooling=account_id == tooling_id,
+                trust=None if account_id == tooling_id else tooling_id,
+                baseline_regions=tuple(r for r in in_account if baseline_stack_id(account_id, r) in ids),
+                gate_roles_regions=tuple(r for r in in_account if gate_roles_stack_id(account_id, r) in ids),
+            )
+            for account_id, in_account in regions.items()
         ),
     )
 
@@ -499,20 +653,20 @@ def _baseline_block(entry: AccountBootstrap, *, cdk: str) -> list[str]:
     words = entry.baseline_deploy_arguments(cdk=cdk)
     if words is None:
         return []
-    text = (
-        f"Then its account-region baselines ({', '.join(entry.baseline_regions)}): the paging topic "
+    baselines = (
+        f"its account-region baselines ({', '.join(entry.baseline_regions)}): the paging topic "
         f"and key, the CodeDeploy applications {' and '.join(CODEDEPLOY_APPLICATIONS.values())} and "
         f"the Lambda deployment configs {', '.join(BASELINE_LAMBDA_CONFIGS.values())}, "
         "the server-access-log and code-signing buckets, that every service here shares "
         "(hands_off.stacks.AccountBaseline, stack hands-off-baseline)"
-        + (
-            f", and the gate roles every pipeline in {', '.join(entry.gate_roles_regions)} runs its "
-            "gates as (hands_off.stacks.GateRoles, stack hands-off-gate-roles)"
-            if entry.gate_roles_regions
-            else ""
-        )
-        + ". Before any pipeline deploys here; the pipelines never deploy them."
     )
+    gate_roles = (
+        f"the gate roles every pipeline in {', '.join(entry.gate_roles_regions)} runs its "
+        "gates as (hands_off.stacks.GateRoles, stack hands-off-gate-roles)"
+    )
+    parts = [baselines] if entry.baseline_regions else []
+    parts += [gate_roles] if entry.gate_roles_regions else []
+    text = f"Then {', and '.join(parts)}. Before any pipeline deploys here; the pipelines never deploy them."
     return [*_comment(text, rest=""), *_wrap(words)]
 
 
@@ -533,8 +687,9 @@ def _account_block(number: int, entry: AccountBootstrap, toolchain: Target, *, c
             *_wrap(entry.bootstrap_arguments(cdk=cdk)),
             *_baseline_block(entry, cdk=cdk),
         ]
+    deployed_by = ", ".join(entry.stages) or "stacks no pipeline stage deploys"
     heading = (
-        f"Account {account.account_id} ({account.name}): {', '.join(entry.stages)}, in "
+        f"Account {account.account_id} ({account.name}): {deployed_by}, in "
         f"{', '.join(entry.regions)}. Trusts the tooling account to deploy; CloudFormation acts "
         f"with {EXECUTION_POLICY_NAME} only."
     )

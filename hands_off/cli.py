@@ -4,7 +4,7 @@ Example::
 
     $ hands-off plan                       # the built-in example fleet
     $ hands-off plan --config fleet.toml --factor 3
-    $ hands-off bootstrap --config fleet.toml > bootstrap.sh   # the cdk bootstrap commands
+    $ hands-off bootstrap --assembly cdk.out > bootstrap.sh    # the cdk bootstrap commands
     $ hands-off init payments --service payments               # a new service repository
     $ hands-off check cdk.out --format sarif > check.sarif     # deployment-safety rules
     $ hands-off diagram cdk.out --pipeline orders-application  # a Mermaid flowchart (--plan: Gantt)
@@ -23,10 +23,13 @@ import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hands_off.model.errors import ConfigError
 from hands_off.model.planner import WavePlan
+
+if TYPE_CHECKING:
+    from hands_off.bootstrap import BootstrapPlan
 
 __all__ = ["main"]
 
@@ -36,6 +39,8 @@ _USAGE_ERROR = 2
 _DEFAULT_FACTOR = 2.0
 _EXAMPLE = "the built-in example fleet"
 _CHECK_FAILED = 1
+# Where `cdk synth` writes the assembly by default: `bootstrap --config` checks the file against it.
+_CDK_OUT = Path("cdk.out")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,16 +95,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     bootstrap = commands.add_parser(
         "bootstrap",
-        help="print the cdk bootstrap, account-baseline and gate-roles deploy commands of the fleet, "
-        "as a shell script",
+        help="print the cdk bootstrap, account-baseline and gate-roles deploy commands of the app "
+        "(--assembly) or fleet, as a shell script",
         description="Print, as a shell script with comments, the `cdk bootstrap` commands (and "
         "the execution policy each target account needs), each account's followed by the `cdk "
         "deploy` of its account-region baselines (the shared paging topic, CodeDeploy applications, "
-        "buckets), the tooling account's with the shared gate roles, for a fleet file, or "
-        "for the built-in example fleet when --config is not given. Nothing is run.",
+        "buckets), the tooling account's with the shared gate roles. With --assembly, for what the "
+        "synthesized app deploys (regions a pipeline adds in code included); with --config, for a "
+        "fleet file, refused when the assembly (--assembly, else ./cdk.out if present) deploys "
+        "anywhere the file lacks; with neither, for the built-in example fleet. Nothing is run.",
     )
     bootstrap.add_argument(
-        "--config", type=Path, metavar="FILE", help="fleet TOML file (default: built-in example)"
+        "--assembly",
+        type=Path,
+        metavar="DIR",
+        help="synthesized cloud assembly (e.g. cdk.out, after `cdk synth`): the plan of what it deploys; "
+        "with --config, only checks the fleet file against it",
+    )
+    bootstrap.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="fleet TOML file (default: built-in example); checked against ./cdk.out if present",
     )
     check = commands.add_parser(
         "check",
@@ -200,16 +217,50 @@ def _plan(config: Path | None, factor: float | None, zonal: bool = False) -> str
     return _render(f"Wave plan of {config} ({_regions(plan)}, {_file_factor(config, factor)})", plan, zonal)
 
 
-def _bootstrap(config: Path | None) -> str:
+def _assembly_plan(directory: Path) -> BootstrapPlan:
+    """The ``BootstrapPlan`` of the assembly in ``directory``; ``ConfigError`` if unreadable."""
+    from hands_off.assembly import Assembly, AssemblyError
+    from hands_off.bootstrap import assembly_bootstrap_plan
+
+    try:
+        return assembly_bootstrap_plan(Assembly.read(directory))
+    except AssemblyError as err:
+        raise ConfigError("--assembly", str(err)) from None
+    except OSError as err:
+        raise ConfigError(
+            "--assembly",
+            f"{err.filename or directory}: {err.strerror or err}; pass a readable synthesized assembly",
+        ) from None
+
+
+def _bootstrap(config: Path | None, assembly: Path | None) -> str:
+    """The script of the assembly (``--assembly`` alone), of the fleet file (``--config``, checked
+    against ``--assembly`` or a ``cdk.out`` in the working directory), or of the example fleet."""
     from hands_off.bootstrap import bootstrap_plan, render_bootstrap
 
     if config is None:
+        if assembly is not None:
+            return render_bootstrap(_assembly_plan(assembly), source=f"the app synthesized in {assembly}")
         from hands_off.model.example import example_environments
 
         return render_bootstrap(bootstrap_plan(example_environments()), source=_EXAMPLE)
     from hands_off.model.config_file import load_environments
 
-    return render_bootstrap(bootstrap_plan(load_environments(config)), source=str(config))
+    plan = bootstrap_plan(load_environments(config))
+    found = assembly
+    if found is None and (_CDK_OUT / "manifest.json").is_file():
+        found = _CDK_OUT
+    if found is not None:
+        missing = plan.missing(_assembly_plan(found))
+        if missing:
+            where = f"{found} (found in the working directory)" if assembly is None else str(found)
+            raise ConfigError(
+                "--config",
+                f"{config} lacks what the app synthesized in {where} needs: {', '.join(missing)} (a "
+                "pipeline's environments() adds them in code, or the file is another fleet's); "
+                f"print the script of the app instead: hands-off bootstrap --assembly {found}",
+            )
+    return render_bootstrap(plan, source=str(config))
 
 
 def _init(args: argparse.Namespace) -> str:
@@ -294,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "init":
             text = _init(args)
         elif args.command == "bootstrap":
-            text = _bootstrap(args.config)
+            text = _bootstrap(args.config, args.assembly)
         else:
             text = _plan(args.config, args.factor, args.zonal)
     except ConfigError as err:

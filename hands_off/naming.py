@@ -32,6 +32,7 @@ from hands_off_gates.contract import (
 
 __all__ = [
     "ACCESS_LOGS_BUCKET_PREFIX",
+    "ACCESS_STACK_ID_PREFIX",
     "ALIAS_NAME",
     "BASELINE_LAMBDA_CONFIGS",
     "BASELINE_STACK_NAME",
@@ -56,6 +57,7 @@ __all__ = [
     "ServiceNaming",
     "SharedGateRole",
     "access_logs_bucket_name",
+    "access_stack_id",
     "alarm_name",
     "alarm_name_prefix",
     "baseline_stack_id",
@@ -193,6 +195,17 @@ checks; ``hands-off-<service>-hotfix``): the shared roles' policies name them by
 
 RESTORE_MACHINE_SUFFIX = "restore"
 """What the name of a pipeline's ``Restore`` state machine ends with (``hands-off-<service>-restore``)."""
+
+
+ACCESS_STACK_ID_PREFIX = "Access-"
+"""What the construct id of a service's access stack in one account starts with; the account's
+name follows (:func:`access_stack_id`)."""
+
+
+def access_stack_id(account_name: str) -> str:
+    """Construct id of a service's access stack (its IAM roles) in the account named
+    ``account_name``, inside the pipeline stage that deploys it first, e.g. ``Access-prod``."""
+    return f"{ACCESS_STACK_ID_PREFIX}{account_name}"
 
 
 def baseline_stack_id(account_id: str, region: str) -> str:

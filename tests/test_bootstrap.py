@@ -18,6 +18,7 @@ from hands_off.bootstrap import (
     EXECUTION_POLICY_NAME,
     AccountBootstrap,
     BootstrapPlan,
+    assembly_bootstrap_plan,
     bootstrap_commands,
     bootstrap_plan,
     execution_policy_document,
@@ -342,6 +343,25 @@ def test_the_script_deploys_exactly_the_baselines_the_app_has(fleet: Any) -> Non
     assert in_app == deployed
     # tooling us-east-1, 2 preprod regions, 9 production regions; the tooling region's gate roles
     assert len(deployed) == 13
+
+
+@pytest.mark.synth
+def test_the_assembly_plan_of_the_example_has_the_fleet_plans_commands(fleet: Any) -> None:
+    """``hands-off bootstrap --assembly``: the same commands, in the same order, as the plan of the
+    example fleet it was synthesized from; the same accounts, named after their access stacks."""
+    plan = assembly_bootstrap_plan(Assembly.read(fleet.outdir))
+    expected = bootstrap_plan(example_environments())
+
+    assert plan.commands() == expected.commands()
+    assert plan.toolchain == expected.toolchain
+    assert [entry.account for entry in plan.accounts] == [entry.account for entry in expected.accounts]
+    # the pipelines' stage names; Zeta deploys the production access stacks before Prod-1
+    assert [entry.stages for entry in plan.accounts] == [
+        (),
+        ("Alpha", "Beta", "Gamma"),
+        ("Zeta", "Prod-1", "Prod-2", "Prod-3", "Prod-4"),
+    ]
+    assert plan.missing(expected) == expected.missing(plan) == ()
 
 
 # CloudFormation registry handler permissions of the application stacks' resource types that the

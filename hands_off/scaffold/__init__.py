@@ -125,9 +125,6 @@ class Scaffold:
                 "the account ids in `fleet.toml`, `connection_arn` and the paging address in "
                 "`infra/org.py`, `repository` in `infra/service.py`"
             )
-            bootstrap_how = (
-                "`make -s bootstrap > bootstrap.sh` (`-s`: make's own commands stay out of the script)"
-            )
         else:
             module, org_name = self.org_class.split(":")
             org_import = f"from {module} import {org_name}"
@@ -141,14 +138,8 @@ class Scaffold:
                 f"from the shared package `{package}` |\n"
             )
             placeholders = "`repository` in `infra/service.py`"
-            bootstrap_how = (
-                f"`.venv/bin/hands-off bootstrap --config <the fleet file of {package}> > bootstrap.sh` "
-                f"(the fleet is {org_name}'s: `make bootstrap` only says so)"
-            )
         return {
             "plan_command": fleet_tool.format("plan"),
-            "bootstrap_command": fleet_tool.format("bootstrap"),
-            "bootstrap_how": bootstrap_how,
             "org_rows": org_rows,
             "placeholders": placeholders,
             "service": self.service,

@@ -30,6 +30,7 @@ from hands_off.naming import (
     RolePurpose,
     ServiceNaming,
     SharedGateRole,
+    access_stack_id,
     alarm_name,
 )
 from hands_off.render.codepipeline import AccessNeeds
@@ -74,7 +75,7 @@ class ServiceAccessStack(Stack):
         first = deployments[0].target
         return cls(
             scope,
-            f"Access-{first.account.name}",
+            access_stack_id(first.account.name),
             stack_name=naming.access_stack_name,
             env=Environment(account=first.account.account_id, region=first.region),
             naming=naming,

@@ -94,10 +94,13 @@ def test_bootstrap_prints_the_example_fleets_script(capsys: pytest.CaptureFixtur
     ]  # fmt: skip
 
 
-def test_bootstrap_with_config(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bootstrap_with_config(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from hands_off.bootstrap import bootstrap_plan, render_bootstrap
     from hands_off.model import load_environments
 
+    monkeypatch.chdir(tmp_path)  # no cdk.out to check the file against (test_bootstrap_assembly.py)
     path = FIXTURES / "fleet_waves.toml"
 
     assert main(["bootstrap", "--config", str(path)]) == 0
@@ -158,7 +161,10 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
 def test_help_exits_0(capsys: pytest.CaptureFixture[str], command: str) -> None:
     assert main([command, "--help"]) == 0
 
-    assert "--config FILE" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "--config FILE" in out
+    if command == "bootstrap":
+        assert "--assembly DIR" in out
 
 
 def test_bootstrap_with_a_bad_config_names_the_field(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,11 @@ def test_writes_a_repository_that_depends_on_this_version(tmp_path: Path) -> Non
     assert 'code_directory = "payments"' in service
     assert "{{" not in "".join(p.read_text() for p in target.rglob("*") if p.is_file())
     assert "`make -s bootstrap > bootstrap.sh`" in (target / "README.md").read_text()
+    # The bootstrap script is of what the app synthesizes, not of fleet.toml alone: a pipeline can
+    # add a region in code (found by a new-user trial).
+    makefile = (target / "Makefile").read_text()
+    assert "$(BIN)/hands-off bootstrap --assembly $(CDK_OUT)" in makefile
+    assert "hands-off bootstrap --config" not in makefile
     # One list of pipelines for the app and the snapshot test: a second service added to the app
     # is snapshotted and nag-checked too (found by the new-user trial: the test built the first only).
     assert "def build(app: App) -> list[OrgServicePipeline]:" in service
@@ -70,11 +77,12 @@ def test_the_org_class_can_come_from_a_shared_package(tmp_path: Path) -> None:
     # Nothing written refers to the files the shared package provides instead.
     assert "infra/org.py" not in (target / "README.md").read_text()
     assert "--config fleet.toml" not in (target / "Makefile").read_text()
-    # Its README does not send the reader to `make bootstrap`, which refuses without a fleet file
-    # (found by a new-user trial): it names the command that works.
+    # `make bootstrap` reads the synthesized app, so it needs no fleet file here either (it used to
+    # refuse without one, and the README named `hands-off bootstrap --config <the package's file>`).
     readme = (target / "README.md").read_text()
-    assert "make -s bootstrap" not in readme
-    assert "hands-off bootstrap --config <the fleet file of acme-pipelines==1.2.0>" in readme
+    assert "`make -s bootstrap > bootstrap.sh`" in readme
+    assert "$(BIN)/hands-off bootstrap --assembly $(CDK_OUT)" in (target / "Makefile").read_text()
+    assert "hands-off bootstrap --config" not in readme
 
 
 def test_never_overwrites_anything(tmp_path: Path) -> None:
@@ -181,3 +189,84 @@ def test_a_config_mistake_fails_the_scaffolds_tests_with_its_one_line(tmp_path: 
     # no traceback: neither the raising frames nor pytest's source listing
     assert "Traceback" not in out
     assert "raise ConfigError" not in out, out
+
+
+_FAKE_CDK = """#!/usr/bin/env bash
+# `cdk synth --output DIR`: copy the prepared assembly there, and talk on stdout as CDK may.
+echo "cdk says hello"
+while [ $# -gt 0 ]; do
+  if [ "$1" = --output ]; then cp -r "$ASSEMBLY" "$2"; fi
+  shift
+done
+"""
+_FAKE_PYTHON = """#!/usr/bin/env bash
+# `python -m hands_off.summary DIR`: the synth summary, on stdout.
+echo "Synthesized 1 pipeline"
+"""
+
+
+@pytest.mark.skipif(shutil.which("make") is None or shutil.which("bash") is None, reason="needs make")
+@pytest.mark.parametrize("flags", [["-s"], []])
+def test_make_bootstrap_prints_only_the_script_of_the_synthesized_app(
+    tmp_path: Path, flags: list[str]
+) -> None:
+    """``make -s bootstrap > bootstrap.sh``: synth first (its output on stderr), then the script of
+    the assembly on stdout, nothing else. The CDK CLI and the venv's Python are stand-ins here; the
+    real ones run in test_library_e2e.py."""
+    import subprocess
+    import sys
+
+    hands_off = Path(sys.executable).parent / "hands-off"
+    if not hands_off.is_file():
+        pytest.skip("needs the hands-off console script next to this Python")
+    target = tmp_path / "payments"
+    init_project(target, service="payments")
+    bin_ = target / ".venv" / "bin"
+    bin_.mkdir(parents=True)
+    for name, text in (("cdk", _FAKE_CDK), ("python", _FAKE_PYTHON)):
+        (bin_ / name).write_text(text)
+        (bin_ / name).chmod(0o755)
+    (bin_ / "hands-off").symlink_to(hands_off)
+    (target / "node_modules").mkdir()
+    for stamp in (target / ".venv" / ".deps-installed", target / "node_modules" / ".cli-installed"):
+        stamp.touch()  # set up already: newer than requirements.txt and package*.json
+    assembly = tmp_path / "prepared"
+    (assembly).mkdir()
+    pipeline = {
+        "Resources": {
+            "P": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {"Name": "payments", "Stages": []}}
+        }
+    }
+    (assembly / "P.template.json").write_text(json.dumps(pipeline))
+    (assembly / "manifest.json").write_text(
+        json.dumps(
+            {
+                "artifacts": {
+                    "PaymentsPipeline": {
+                        "type": "aws:cloudformation:stack",
+                        "environment": "aws://111111111111/us-east-1",
+                        "properties": {"templateFile": "P.template.json"},
+                    }
+                }
+            }
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "CDK_OUT")}
+    env["ASSEMBLY"] = str(assembly)
+
+    result = subprocess.run(
+        ["make", *flags, "bootstrap"], cwd=target, env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    expected = subprocess.run(
+        [str(hands_off), "bootstrap", "--assembly", "cdk.out"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert result.stdout == expected
+    assert result.stdout.startswith("#!/usr/bin/env bash\n# CDK bootstrap for the app synthesized in cdk.out")
+    assert "cdk bootstrap aws://111111111111/us-east-1" in result.stdout
+    assert "Synthesized 1 pipeline" in result.stderr  # synth ran first; its output is not the script's

@@ -1,11 +1,11 @@
 """hands-off as a library, end to end, the way a new team uses it.
 
 Build the wheel, install it into a fresh virtualenv outside the repository, run ``hands-off init``
-into a temporary folder, then run the new repository's own ``make test`` and ``make synth`` with
-``PIP_FIND_LINKS`` pointing at the wheel. The scaffold must synthesize a pipeline with every stage,
-gate, bake and CodeDeploy group the example pipelines have, and its Build must refer only to what
-the scaffold holds. About two minutes (two virtualenvs, mostly from pip's cache); it is the test
-that proves the wheel alone is enough.
+into a temporary folder, then run the new repository's own ``make test`` and ``make -s bootstrap``
+(which runs its ``make synth`` first) with ``PIP_FIND_LINKS`` pointing at the wheel. The scaffold
+must synthesize a pipeline with every stage, gate, bake and CodeDeploy group the example pipelines
+have, and its Build must refer only to what the scaffold holds. About two minutes (two
+virtualenvs, mostly from pip's cache); it is the test that proves the wheel alone is enough.
 """
 
 from __future__ import annotations
@@ -73,13 +73,18 @@ def scaffold(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     _run([str(user_venv / "bin" / "hands-off"), "init", str(repo), "--service", SERVICE], cwd=work, env=env)
     make_env = _clean_env(PIP_FIND_LINKS=str(wheels))
     test_output = _run(["make", "test"], cwd=repo, env=make_env)
-    synth_output = _run(["make", "synth"], cwd=repo, env=make_env)
+    # `make -s bootstrap > bootstrap.sh`, as the scaffold's README says: `make synth`, then the script.
+    bootstrap = subprocess.run(
+        ["make", "-s", "bootstrap"], cwd=repo, env=make_env, capture_output=True, text=True, timeout=900
+    )
+    assert bootstrap.returncode == 0, f"make -s bootstrap failed in {repo}:\n{bootstrap.stderr[-6000:]}"
     return {
         "wheel": wheel,
         "version": version,
         "repo": repo,
         "test_output": test_output,
-        "synth_output": synth_output,
+        "synth_output": bootstrap.stderr,
+        "bootstrap_script": bootstrap.stdout,
     }
 
 
@@ -188,3 +193,29 @@ def test_the_build_refers_only_to_what_the_scaffold_holds(scaffold: dict[str, An
             assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"{command}: no such target"
         for directory in re.findall(r"CODE_DIRECTORY=(\S+)", command):
             assert (repo / directory / "app.py").is_file()
+
+
+def test_make_bootstrap_deploys_exactly_the_baselines_the_app_has(
+    scaffold: dict[str, Any], tmp_path: Path
+) -> None:
+    """The script ``make -s bootstrap`` prints is of the assembly ``make synth`` wrote: every stack
+    id it deploys exists there, every baseline and gate-roles stack there is deployed, and every
+    environment a stack is in is bootstrapped."""
+    from hands_off.assembly import Assembly
+
+    script: str = scaffold["bootstrap_script"]
+    assert script.startswith("#!/usr/bin/env bash\n# CDK bootstrap for the app synthesized in cdk.out")
+    path = tmp_path / "bootstrap.sh"
+    path.write_text(script, encoding="utf-8")
+    assert subprocess.run(["bash", "-n", str(path)], check=False).returncode == 0
+    commands = [c for c in script.replace(" \\\n    ", " ").splitlines() if c and not c.startswith("#")]
+    deployed = {w for c in commands if c.startswith("cdk deploy --exclusively ") for w in c.split()[3:]}
+    bootstrapped = {
+        w for c in commands if c.startswith("cdk bootstrap ") for w in c.split() if w.startswith("aws://")
+    }
+    stacks = Assembly.read(scaffold["repo"] / "cdk.out").stacks
+    ids = {stack.display_name for stack in stacks}
+    assert deployed <= ids
+    assert deployed == {i for i in ids if i.startswith(("HandsOffBaseline-", "HandsOffGateRoles-"))}
+    assert len(deployed) == 13  # 12 baselines (as the example fleet's) and the gate roles
+    assert bootstrapped == {f"aws://{stack.account}/{stack.region}" for stack in stacks}
