@@ -44,13 +44,14 @@ region (did you mean 'us-east-1'?)``. ``[policy.first]`` starts from ``ONE_BOX_P
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -249,16 +250,53 @@ def _pydantic_error(error: Any) -> ConfigError:
     if kind == "extra_forbidden":
         hint = f" (did you mean {error['ctx_hint']!r}?)" if error.get("ctx_hint") else ""
         return ConfigError(path, f"is not a known key{hint}; remove it or fix its spelling")
+    value = error.get("input")
     if kind in _TYPE_FIXES:
-        value = error.get("input")
         what, fix = _TYPE_FIXES[kind]
-        if kind == "list_type" and isinstance(value, str):
-            fix = f'write a list, e.g. ["{value}"]'
-        elif isinstance(value, str) and kind != "string_type":
-            fix += " (without quotes)"
-        return ConfigError(path, f"{what}, got {_toml_value(value)}; {fix}")
+        return ConfigError(path, f"{what}, got {_toml_value(value)}; {_type_fix(kind, value, fix)}")
+    if kind in ("literal_error", "enum"):
+        expected = str((error.get("ctx") or {}).get("expected", ""))
+        options = re.findall(r"'([^']*)'", expected)
+        same = [o for o in options if isinstance(value, str) and o.lower() == value.lower()]
+        fix = f"write {json.dumps(same[0])}" if same else "write one of them"
+        return ConfigError(path, f"must be one of {expected}, got {_toml_value(value)}; {fix}")
     message = str(error["msg"]).removeprefix("Value error, ")
-    return ConfigError(path, f"{message}, got {error.get('input')!r}")
+    return ConfigError(path, f"{message}, got {value!r}")
+
+
+def _type_fix(kind: str, value: object, fix: str) -> str:
+    """What to write instead of ``value``, followed literally: the value itself when it only needs
+    its quotes or brackets changed (``write 6 (without quotes)``, ``write "us-east-1"``)."""
+    if kind == "list_type" and isinstance(value, str):
+        items = [item for item in re.split(r"[,\s]+", value) if item]
+        return f"write a list, e.g. {json.dumps(items or [value])}"
+    if kind == "string_type":
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+            return f"write {json.dumps(value[0])}"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f"write {json.dumps(str(value))}"
+        return fix
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return fix
+    if isinstance(value, float) and value.is_integer() and kind.startswith("int"):
+        return f"write {int(value)}"
+    if isinstance(value, str):
+        number = _number(value)
+        if number is not None and (kind.startswith("float") or float(number).is_integer()):
+            return f"write {number} (without quotes)"
+        return f"{fix} (without quotes)"
+    return fix
+
+
+def _number(text: str) -> int | float | None:
+    """``text`` as a TOML number, if it is one."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        try:
+            return float(text.strip())
+        except ValueError:
+            return None
 
 
 _NUMBER = ("must be a number", "write a number, e.g. 0.5")
@@ -301,10 +339,39 @@ def _first_error(errors: list[Any]) -> Any:
         for e in errors
         if e["type"] == "missing" and tuple(e["loc"][:-1]) == tuple(first["loc"][:-1])
     ]
-    close = difflib.get_close_matches(str(first["loc"][-1]), siblings, n=1)
+    key = str(first["loc"][-1])
+    # A missing key it resembles first (it explains that error too), else any key of its table.
+    close = difflib.get_close_matches(key, siblings, n=1) or difflib.get_close_matches(
+        key, _table_keys(tuple(first["loc"][:-1])), n=1
+    )
     if close:
         first["ctx_hint"] = close[0]
     return first
+
+
+def _table_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the table at ``loc`` (a pydantic error location) may hold; empty if unknown."""
+    model: type[BaseModel] = FleetFile
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list: the list's field already led to the item's model
+        field = model.model_fields.get(str(part))
+        inner = _model_in(field.annotation) if field is not None else None
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside a field's type (``_Policy | None``, ``list[_Region]``...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _overrides(table: BaseModel) -> dict[str, Any]:

@@ -87,9 +87,14 @@ INVENTORY_CASES = [
         "did you mean 'us-east-1'?",
     ),
     ('prod = "333333333333"', 'prod = "33333333333"', "accounts.prod", "give exactly 12 digits"),
-    ('prod = "333333333333"', "prod = 333333333333", "accounts.prod", "quote the value"),
+    ('prod = "333333333333"', "prod = 333333333333", "accounts.prod", 'write "333333333333"'),
     ('prod = "333333333333"\n', "", "accounts.prod", "is required but missing; add it"),
-    ("[planner]", "[planer]", "planer", "is not a known key; remove it or fix its spelling"),
+    (
+        "[planner]",
+        "[planer]",
+        "planer",
+        "is not a known key (did you mean 'planner'?); remove it or fix its spelling",
+    ),
     (
         'gamma = ["us-west-2", "eu-west-1"]',
         'gamma = ["us-west-2", "eu-wset-1"]',
@@ -165,10 +170,60 @@ TYPE_CASES = [
     ("traffic_share = 0.35", 'traffic_share = "a lot"', "inventory.1.traffic_share", "write a number"),
     ("az_count = 6", "az_count = 6.5", "inventory.1.az_count", "write a whole number"),
     ("factor = 2.0", "factor = true", "planner.factor", "write a number"),
-    ("bake_minutes = 45", 'bake_minutes = "45"', "policy.first.bake_minutes", "write a whole number"),
+    ("bake_minutes = 45", 'bake_minutes = "45"', "policy.first.bake_minutes", "write 45 (without quotes)"),
     ('alpha = ["us-west-2"]', 'alpha = "us-west-2"', "stages.alpha", 'write a list, e.g. ["us-west-2"]'),
     ("[policy.first]\nbake_minutes = 45", "[policy]\nfirst = 45", "policy.first", "write a table"),
+    (
+        "[policy.first]\nbake_minutes = 45",
+        '[policy]\nfirst = "bake_minutes = 45"',
+        "policy.first",
+        "write a table",
+    ),
+    # new-user trial: the hint must be right when followed literally
+    (
+        'gamma = ["us-west-2", "eu-west-1"]',
+        'gamma = "us-west-2, eu-west-1"',
+        "stages.gamma",
+        'write a list, e.g. ["us-west-2", "eu-west-1"]',
+    ),
+    ("p99_latency_ms = 1500", "p99_latency_ms = 1500.0", "alarms.p99_latency_ms", "write 1500"),
+    ("az_count = 6", 'az_count = "6"', "inventory.1.az_count", "write 6 (without quotes)"),
+    (
+        'toolchain_region = "us-east-1"',
+        'toolchain_region = ["us-east-1"]',
+        "toolchain_region",
+        'write "us-east-1"',
+    ),
+    (
+        "[policy.first]\nbake_minutes = 45",
+        '[policy.first]\nshape = "Linear"',
+        "policy.first.shape",
+        'write "linear"',
+    ),
 ]
+
+
+# new-user trial: a misspelled key that is not required still gets its "did you mean"
+SPELLING_CASES = [
+    ("bake_minutes = 45", "bake_minute = 45", "policy.first.bake_minute", "bake_minutes"),
+    ("fault_rate_percent = 0.5", "fault_rate_pct = 0.5", "alarms.fault_rate_pct", "fault_rate_percent"),
+    ("[alarms]", "[alarm]", "alarm", "alarms"),
+    ("[policy.first]", "[policy.frist]", "policy.frist", "first"),
+    ("az_count = 6", "az_cout = 6", "inventory.1.az_cout", "az_count"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "field", "meant"), SPELLING_CASES)
+def test_a_misspelled_optional_key_gets_a_suggestion(
+    tmp_path: Path, old: str, new: str, field: str, meant: str
+) -> None:
+    path = write(tmp_path, edited(FLEET, old, new))
+
+    with pytest.raises(ConfigError) as caught:
+        load_plan(path)
+
+    assert caught.value.field == field
+    assert f"(did you mean {meant!r}?)" in caught.value.message
 
 
 @pytest.mark.parametrize(("old", "new", "field", "fix"), TYPE_CASES)
@@ -182,6 +237,8 @@ def test_wrong_types_say_what_to_write(tmp_path: Path, old: str, new: str, field
     assert fix in caught.value.message
     assert "got" in caught.value.message
     assert "\n" not in str(caught.value)
+    if fix == "write a table":
+        assert "quotes" not in caught.value.message
 
 
 @pytest.mark.parametrize(("old", "new", "field", "fix"), INVENTORY_CASES)
