@@ -50,9 +50,12 @@ $(CLI_STAMP): package.json package-lock.json | $(DEPS_STAMP)
 
 setup: $(DEPS_STAMP) $(CLI_STAMP)
 
+# The CLI's "Supply a stack id (...) to display its template" asks nothing of a synth that writes
+# $(CDK_OUT)/: synth drops that line; the CLI's other output, and its exit status, stay.
 synth: setup
 	rm -rf $(CDK_OUT)
-	$(CDK) synth --quiet --no-notices --output $(CDK_OUT) $(CDK_CONTEXT) >/dev/null
+	$(CDK) synth --quiet --no-notices --output $(CDK_OUT) $(CDK_CONTEXT) 2>&1 >/dev/null \
+		| { grep -v '^Supply a stack id' || true; } >&2
 	$(BIN)/python -m hands_off.summary $(CDK_OUT)
 
 plan: $(DEPS_STAMP)

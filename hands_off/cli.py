@@ -102,8 +102,9 @@ def _parser() -> argparse.ArgumentParser:
         "deploy` of its account-region baselines (the shared paging topic, CodeDeploy applications, "
         "buckets), the tooling account's with the shared gate roles. With --assembly, for what the "
         "synthesized app deploys (regions a pipeline adds in code included); with --config, for a "
-        "fleet file, refused when the assembly (--assembly, else ./cdk.out if present) deploys "
-        "anywhere the file lacks; with neither, for the built-in example fleet. Nothing is run.",
+        "fleet file; with neither, for the built-in example fleet. A fleet's script is refused when "
+        "the assembly (--assembly, else ./cdk.out if present) deploys anywhere the fleet lacks. "
+        "Nothing is run.",
     )
     bootstrap.add_argument(
         "--assembly",
@@ -116,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         metavar="FILE",
-        help="fleet TOML file (default: built-in example); checked against ./cdk.out if present",
+        help="fleet TOML file (default: built-in example); either is checked against ./cdk.out if present",
     )
     check = commands.add_parser(
         "check",
@@ -234,19 +235,21 @@ def _assembly_plan(directory: Path) -> BootstrapPlan:
 
 
 def _bootstrap(config: Path | None, assembly: Path | None) -> str:
-    """The script of the assembly (``--assembly`` alone), of the fleet file (``--config``, checked
-    against ``--assembly`` or a ``cdk.out`` in the working directory), or of the example fleet."""
+    """The script of the assembly (``--assembly`` alone), of the fleet file (``--config``) or of
+    the example fleet (neither); a fleet's, checked against ``--assembly`` or a ``cdk.out`` in the
+    working directory."""
     from hands_off.bootstrap import bootstrap_plan, render_bootstrap
 
+    if config is None and assembly is not None:
+        return render_bootstrap(_assembly_plan(assembly), source=f"the app synthesized in {assembly}")
     if config is None:
-        if assembly is not None:
-            return render_bootstrap(_assembly_plan(assembly), source=f"the app synthesized in {assembly}")
         from hands_off.model.example import example_environments
 
-        return render_bootstrap(bootstrap_plan(example_environments()), source=_EXAMPLE)
-    from hands_off.model.config_file import load_environments
+        plan, source, field = bootstrap_plan(example_environments()), _EXAMPLE, "bootstrap"
+    else:
+        from hands_off.model.config_file import load_environments
 
-    plan = bootstrap_plan(load_environments(config))
+        plan, source, field = bootstrap_plan(load_environments(config)), str(config), "--config"
     found = assembly
     if found is None and (_CDK_OUT / "manifest.json").is_file():
         found = _CDK_OUT
@@ -255,12 +258,12 @@ def _bootstrap(config: Path | None, assembly: Path | None) -> str:
         if missing:
             where = f"{found} (found in the working directory)" if assembly is None else str(found)
             raise ConfigError(
-                "--config",
-                f"{config} lacks what the app synthesized in {where} needs: {', '.join(missing)} (a "
+                field,
+                f"{source} lacks what the app synthesized in {where} needs: {', '.join(missing)} (a "
                 "pipeline's environments() adds them in code, or the file is another fleet's); "
                 f"print the script of the app instead: hands-off bootstrap --assembly {found}",
             )
-    return render_bootstrap(plan, source=str(config))
+    return render_bootstrap(plan, source=source)
 
 
 def _init(args: argparse.Namespace) -> str:

@@ -381,3 +381,35 @@ def test_an_unreadable_cdk_out_in_the_working_directory_is_one_line(
     err = capsys.readouterr().err
     assert err.startswith("hands-off: error: --assembly: cdk.out/manifest.json: is not valid JSON")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_example_fleet_script_is_refused_where_an_app_deploys_elsewhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New-user trial: `hands-off bootstrap` with no argument, run in a service repository after
+    `make synth`, printed the built-in example fleet's script (exit 0), not the app's."""
+    monkeypatch.chdir(tmp_path)
+    _small_app(tmp_path / "cdk.out")
+
+    assert main(["bootstrap"]) == 2
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(
+        "hands-off: error: bootstrap: the built-in example fleet lacks what the app synthesized in "
+        "cdk.out (found in the working directory) needs: "
+    )
+    assert err.rstrip().endswith(
+        "print the script of the app instead: hands-off bootstrap --assembly cdk.out"
+    )
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_example_fleet_script_without_an_assembly_is_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no cdk.out here
+
+    assert main(["bootstrap"]) == 0
+
+    assert "cdk bootstrap" in capsys.readouterr().out

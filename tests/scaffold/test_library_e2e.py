@@ -177,6 +177,8 @@ def test_synth_makes_one_pipeline_with_everything_the_example_has(scaffold: dict
         parameters
     )
     assert "Synthesized" in scaffold["synth_output"]
+    # new-user trial: the CLI's "Supply a stack id" line read as something to act on
+    assert "Supply a stack id" not in scaffold["synth_output"]
 
 
 def test_the_build_refers_only_to_what_the_scaffold_holds(scaffold: dict[str, Any]) -> None:
