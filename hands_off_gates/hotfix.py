@@ -7,22 +7,30 @@ documented ``UpdateDeploymentGroup`` (``alarmConfiguration.enabled = false``, th
 afterwards. Every call goes through the gate-reader role of the copy's account, whose
 ``codedeploy:GetDeploymentGroup``/``UpdateDeploymentGroup`` are scoped to the service's groups.
 
-- ``arm``: the gate proceeds under a ``hotfix`` override for this stage and execution → every
-  copy's deployment group gets its alarm configuration turned off; an ``AUDIT`` line naming the
-  override's author. A group that does not exist fails closed (the hotfix could not reach it).
-  All or nothing: when any group cannot be turned off, every group this call did turn off is
-  turned back on (best effort, one ``AUDIT`` line each; one that cannot be is named in the
-  reason and logged at ``ERROR``), so a gate that fails closed leaves no group half-armed.
-- ``disarm``: the gate proceeds without one → every group's alarm configuration is made sure to
-  be on before the deployment, so a hotfix never leaks into a later execution (an ``AUDIT`` line
-  when it had to turn one back on). A group that does not exist yet (the copy's first deployment
+- ``arm``: the gate proceeds under a ``hotfix`` override for this stage and execution → the
+  function reads that override itself (:func:`~.override.read_override` on the event's
+  ``override_parameter``, which must be ``/hands-off/<pipeline>/override``; a
+  ``hands-off-<service>-hotfix`` function arms ``<service>-application`` only) and, only when it
+  is active, names ``hotfix`` and is bound to the event's stage and execution, turns every
+  copy's deployment group's alarm configuration off; an ``AUDIT`` line naming the override's
+  author, the parameter's audited writer (``LastModifiedUser``). Anything else (invoked directly
+  without one) changes nothing and fails closed naming what was missing. A group that does not
+  exist fails closed (the hotfix could not reach it). All or nothing: when any group cannot be
+  turned off, every group this call did turn off is turned back on (best effort, one ``AUDIT``
+  line each; one that cannot be is named in the reason and logged at ``ERROR``), so a gate that
+  fails closed leaves no group half-armed.
+- ``disarm``: the gate proceeds without one (no override needed: like ``restore``, it only turns
+  rollback on) → every group's alarm configuration is made sure to be on before the deployment,
+  so a hotfix never leaks into a later execution (an ``AUDIT`` line when it had to turn one back
+  on). A group that does not exist yet (the copy's first deployment
   to a region) has nothing to turn on: CloudFormation creates it with the template's
   ``Enabled: true``.
 - ``restore``: the bake ended (done or failed) → every group's alarm configuration on again; an
   ``AUDIT`` line.
 
 Event: ``{"action": "arm" | "disarm" | "restore", "groups": [HotfixGroup], "pipeline", "stage",
-"execution_id", "override": optional, the override result (its author and why)}`` →
+"execution_id", "override_parameter" (``arm``), "override_max_hours": optional (``arm``, default
+24), "override": optional, the gate's override result (not trusted: ignored)}`` →
 ``{"ok", "action", "groups", "changed", "reason", "author"?}``. Fail closed: ``ok`` is false,
 naming each group that could not be read or updated and why (the gate then fails instead of
 deploying, the bake with ``HotfixNotRestored``); arming with no group to arm is not ok either.
@@ -40,7 +48,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict
 
-from .contract import READER_ROLE_PURPOSE, hotfix_writer_role_arn
+from .contract import DEFAULT_OVERRIDE_MAX_HOURS, HOTFIX_KIND, READER_ROLE_PURPOSE, hotfix_writer_role_arn
 from .gate_common import (
     READ_DEADLINE_SECONDS,
     ClientFactory,
@@ -51,6 +59,7 @@ from .gate_common import (
     read_each,
 )
 from .handler import gate_handler
+from .override import OverrideResult, read_override
 
 __all__ = [
     "HotfixResult",
@@ -385,6 +394,9 @@ def _text(event: Mapping[str, Any], key: str) -> str:
     return value
 
 
+OVERRIDE_PARAMETER = "/hands-off/{pipeline}/override"
+"""The only override parameter ``arm`` reads: the event's pipeline's own."""
+
 _SHARED_ROLE_FUNCTION = re.compile(r"hands-off-(?P<service>[a-z0-9][a-z0-9-]*)-hotfix")
 """The name of a pipeline's hotfix function that runs as the tooling account and region's shared
 hotfix role (``hands_off.stacks.GateRoles``): ``hands-off-<service>-hotfix``."""
@@ -422,32 +434,80 @@ def _level(result: HotfixResult) -> str:
 @gate_handler(
     "hotfix",
     on_error=_invalid,
-    clients=("codedeploy",),
+    clients=("codedeploy", "ssm"),
     level=_level,
     log_fields=("pipeline", "stage", "execution_id", "action"),
 )
-def handler(event: Mapping[str, Any], *, now: datetime, codedeploy: ClientFactory) -> HotfixResult:
+def handler(
+    event: Mapping[str, Any], *, now: datetime, codedeploy: ClientFactory, ssm: ClientFactory
+) -> HotfixResult:
     """Lambda entry point: see the module docstring for the event. Arming, restoring and turning
     a leftover hotfix off log at ``AUDIT`` level (with the override's author when arming)."""
     function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    action = event.get("action")
     foreign = foreign_groups(event.get("groups"), function_name)
     if foreign:
-        action = event.get("action")
         return _invalid(
             f"{function_name} may change only its own service's deployment groups; refusing groups "
             f"reached through {', '.join(foreign)}: nothing changed",
             action if isinstance(action, str) else "invalid",
         )
-    override = event.get("override")
-    details: Mapping[str, Any] = override if isinstance(override, Mapping) else {}
-    author, why = details.get("author"), details.get("why")
+    pipeline, stage = _text(event, "pipeline"), _text(event, "stage")
+    execution_id = _text(event, "execution_id")
+    author, why = "unknown", ""
+    if action == "arm":
+        override = _hotfix_override(
+            event, function_name, ssm, now, pipeline=pipeline, stage=stage, execution_id=execution_id
+        )
+        if isinstance(override, str):
+            where = f"{pipeline} {stage}, execution {execution_id}"
+            return _invalid(f"hotfix not applied at {where}: {override}: nothing changed", "arm")
+        author, why = override["author"], override.get("why", "")
     return set_hotfix(
-        event.get("action"),
+        action,
         event.get("groups"),
         codedeploy,
-        pipeline=_text(event, "pipeline"),
-        stage=_text(event, "stage"),
-        execution_id=_text(event, "execution_id"),
-        author=author if isinstance(author, str) and author else "unknown",
-        why=why if isinstance(why, str) else "",
+        pipeline=pipeline,
+        stage=stage,
+        execution_id=execution_id,
+        author=author,
+        why=why,
     )
+
+
+def _hotfix_override(
+    event: Mapping[str, Any],
+    function_name: str | None,
+    ssm: ClientFactory,
+    now: datetime,
+    *,
+    pipeline: str,
+    stage: str,
+    execution_id: str,
+) -> OverrideResult | str:
+    """The active ``hotfix`` override for this stage and execution, read from the pipeline's
+    override parameter (:func:`~.override.read_override`: its author is the parameter's audited
+    writer), or why there is none. The event's own ``override`` is never trusted: a direct
+    invocation could make one up."""
+    expected = OVERRIDE_PARAMETER.format(pipeline=pipeline)
+    parameter = event.get("override_parameter")
+    if parameter != expected:
+        return f"override_parameter: expected the pipeline's own {expected!r}, got {parameter!r}"
+    match = _SHARED_ROLE_FUNCTION.fullmatch(function_name or "")
+    if match is not None and pipeline != f"{match['service']}-application":
+        return f"{function_name} may arm only {match['service']}-application, not {pipeline}"
+    override = read_override(
+        parameter,
+        ssm(None, None),
+        now,
+        stage=stage,
+        execution_id=execution_id,
+        max_hours=event.get("override_max_hours", DEFAULT_OVERRIDE_MAX_HOURS),
+    )
+    if not override["active"]:
+        return f"no active hotfix override in {parameter} ({override['reason']})"
+    if HOTFIX_KIND not in override.get("scope", []):
+        return f"{parameter} is not a {HOTFIX_KIND!r} override ({override['reason']})"
+    if override.get("execution_id") != execution_id:
+        return f"{parameter} is not bound to execution {execution_id} ({override['reason']})"
+    return override

@@ -14,7 +14,11 @@ unreadable polls (:data:`~hands_off_gates.contract.UNREADABLE_POLL_LIMIT`).
 Hotfix (issue 8): a gate that proceeds under a ``hotfix`` override for its stage and execution
 turns off the alarm configuration of each copy's CodeDeploy deployment group
 (``UpdateDeploymentGroup``: CodeDeploy then does not stop on the copy's own alarms); one that
-proceeds without makes sure it is on before the deployment. The bake reads the override again at
+proceeds without makes sure it is on before the deployment. The hotfix function reads the
+override parameter itself before it arms (``override_parameter`` must be
+``/hands-off/<pipeline>/override``; its author is the parameter's audited writer): invoked
+directly, without an active ``hotfix`` override for the stage and execution, it changes nothing.
+The bake reads the override again at
 its start and before every poll (``KeepBaking`` → ``BakeOverride`` → ``Watch``: a hotfix revoked
 mid-bake — deleted, rewritten, narrowed — stops lifting at the next poll; one that cannot be read
 is no override and lifts nothing) and passes it, with the stage and execution, to the poll (a
@@ -386,7 +390,8 @@ class DeploymentGates(Construct):
     Args:
         pipeline_name: used in names and the override parameter path.
         reader_role_arns: roles in target accounts the checks assume to read alarms/metrics.
-        override_parameter_name: SSM parameter holding an override (read only).
+        override_parameter_name: SSM parameter holding an override (read only; the hotfix
+            function arms only under ``/hands-off/<pipeline_name>/override``).
         checker_role_name: physical name of the role the checks function runs with.
         hotfix_role_name: physical name of the role the hotfix function runs with. Default:
             ``checker_role_name`` without its ``-checker`` suffix, then ``-hotfix``.
@@ -475,20 +480,23 @@ class DeploymentGates(Construct):
                 assumed_by=_once.service_principal("lambda.amazonaws.com"),
                 description=f"{pipeline_name} gates: assume the alarm-reader roles, read the override",
             )
+            # The history names the AWS identity that wrote the override (its audited author).
+            # The hotfix function reads it too before it arms: the same statement (one round trip).
+            read_override = iam.PolicyStatement(
+                actions=["ssm:GetParameter", "ssm:GetParameterHistory"],
+                resources=[self.override_parameter_arn],
+            )
             checker_statements += [
                 iam.PolicyStatement(actions=["sts:AssumeRole"], resources=reader_role_arns),
-                # The history names the AWS identity that wrote the override (its audited author).
-                iam.PolicyStatement(
-                    actions=["ssm:GetParameter", "ssm:GetParameterHistory"],
-                    resources=[self.override_parameter_arn],
-                ),
+                read_override,
                 iam.PolicyStatement(
                     actions=["codepipeline:GetPipelineExecution"],
                     resources=[stack.format_arn(service="codepipeline", resource=pipeline_name)],
                 ),
             ]
             # The hotfix function alone may change deployment groups: its own role, which may
-            # only assume the target accounts' hotfix roles (and write its log group).
+            # only assume the target accounts' hotfix roles, read the override (and write its log
+            # group).
             self.hotfix_role, hotfix_policy = inline_policy_role(
                 self,
                 "HotfixRole",
@@ -500,6 +508,7 @@ class DeploymentGates(Construct):
                 hotfix_statements.append(
                     iam.PolicyStatement(actions=["sts:AssumeRole"], resources=list(hotfix_role_arns))
                 )
+            hotfix_statements.append(read_override)  # arming checks the override itself
             # One role for the three state machines (they invoke the same functions; fewer roles).
             self.machine_role, machine_policy = inline_policy_role(
                 self,
@@ -1092,7 +1101,17 @@ class DeploymentGates(Construct):
             "CodeDeploy alarm rollback could not be set ({}) — failing closed, not deploying",
         )
         failed.next(done)
-        arm = self._hotfix_task("ArmHotfix", "arm", **{"override.$": "$.results[3]"})
+        # The hotfix function reads the override parameter itself (its author is the parameter's
+        # audited writer): arming turns alarm rollback off, so it trusts no caller's override.
+        arm = self._hotfix_task(
+            "ArmHotfix",
+            "arm",
+            **{
+                "override.$": "$.results[3]",
+                "override_parameter.$": "$.input.override_parameter",
+                "override_max_hours.$": "$.input.override_max_hours",
+            },
+        )
         disarm = self._hotfix_task("DisarmHotfix", "disarm")
         for task in (arm, disarm):
             task.add_catch(failed, errors=["States.ALL"], result_path="$.error")

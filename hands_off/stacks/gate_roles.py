@@ -12,7 +12,8 @@ pipeline names them (no cross-stack export):
   parameters (``/hands-off/<pipeline>/override``) and their history, reads the pipelines'
   executions (is this a rollback?), writes the checks functions' log groups.
 * ``hotfix``: the hotfix function's role, the only one that assumes the target accounts'
-  ``hotfix-writer`` roles (they trust this role only). Writes the hotfix functions' log groups.
+  ``hotfix-writer`` roles (they trust this role only). Reads the override parameters and their
+  history (arming checks the override itself). Writes the hotfix functions' log groups.
 * ``machine``: the gate, bake and ``Restore`` state machines' role. Invokes the gate functions
   (``hands-off-<service>-gates``, ``hands-off-<service>-hotfix``), reads the gate inputs
   (``/hands-off/<pipeline>/gates/*``), logs and traces.
@@ -203,6 +204,10 @@ class GateRoles(Stack):
                     resources=[writers],
                     conditions=from_function(hotfix_suffix),
                 ),
+                # Arming reads the override itself, and its history for the audited author.
+                iam.PolicyStatement(
+                    actions=["ssm:GetParameter", "ssm:GetParameterHistory"], resources=[overrides]
+                ),
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                     resources=[log_groups[hotfix_suffix]],
@@ -214,6 +219,14 @@ class GateRoles(Stack):
                     (
                         "Every service's hotfix-writer role in any target account; each trusts this role "
                         "only and may update its service's deployment groups only."
+                    ),
+                ),
+                (
+                    overrides,
+                    (
+                        "Every pipeline's override parameter here (read only): arming reads only the one "
+                        "of the pipeline its function serves (hands-off-<service>-hotfix: "
+                        "<service>-application)."
                     ),
                 ),
                 (

@@ -848,11 +848,15 @@ def test_checker_role_may_do_exactly_this(built: Built) -> None:
 
 def test_hotfix_role_may_only_assume_the_hotfix_roles_and_write_its_log_group(built: Built) -> None:
     # the one role that reaches a target account's hotfix role (UpdateDeploymentGroup); no read of
-    # alarms, overrides or pipelines, and no reader role
+    # alarms or pipelines, and no reader role; it reads its own pipeline's override (arming
+    # checks it itself) and nothing else in SSM
     assumed_only_by_lambda(built.template, "hands-off-orders-gate-hotfix")
     statements = built.policy_statements(built.gates.hotfix_role)
     by_action = {" ".join(actions_of(s)): resources_of(s) for s in statements}
     assert by_action.pop("sts:AssumeRole") == sorted(HOTFIXERS)
+    assert by_action.pop("ssm:GetParameter ssm:GetParameterHistory") == [
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{OVERRIDE}"
+    ]
     [log_group] = by_action.pop("logs:CreateLogStream logs:PutLogEvents")
     assert "HotfixFunctionLogs" in log_group
     assert by_action == {}
@@ -1034,7 +1038,15 @@ def test_a_proceeding_gate_arms_the_hotfix_or_disarms_it_before_it_clears(built:
         "Default": "DisarmHotfix",
     }
     for name, action, extra in (
-        ("ArmHotfix", "arm", {"override.$": "$.results[3]"}),
+        (
+            "ArmHotfix",
+            "arm",
+            {
+                "override.$": "$.results[3]",
+                "override_parameter.$": "$.input.override_parameter",
+                "override_max_hours.$": "$.input.override_max_hours",
+            },
+        ),
         ("DisarmHotfix", "disarm", {}),
     ):
         task = states[name]

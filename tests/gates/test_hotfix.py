@@ -9,11 +9,13 @@ service model, answered in memory through botocore's ``before-call`` hook, as ``
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from codedeploy_fake import FakeCodeDeploy
-from gate_testing import json_lines
+from gate_testing import WRITER as OVERRIDE_WRITER
+from gate_testing import FakeSsm, hotfix_override_value, json_lines
 
 from hands_off_gates import hotfix as hotfix_module
 from hands_off_gates.hotfix import HotfixTarget, alarm_rollback_off, parse_hotfix_groups, set_hotfix
@@ -502,24 +504,43 @@ def test_a_missing_group_is_not_off_and_another_error_raises(cd: FakeCodeDeploy)
 # ------------------------------------------------------------------------------- handler
 
 
+OVERRIDE = "/hands-off/orders-application/override"
+
+
 def event(action: str, **changes: Any) -> dict[str, Any]:
-    return {"action": action, "groups": [EAST], **WHO, **changes}
+    """The event the gate machine sends (``arm``'s override parameter and lifetime included)."""
+    return {
+        "action": action,
+        "groups": [EAST],
+        **WHO,
+        "override_parameter": OVERRIDE,
+        "override_max_hours": 24,
+        **changes,
+    }
 
 
-def test_the_handler_arms_with_the_overrides_author_and_audits(
+def clients(cd: FakeCodeDeploy) -> dict[str, Any]:
+    """CodeDeploy, and SSM holding an active hotfix override for WHO's stage and execution."""
+    hotfix = hotfix_override_value(datetime.now(UTC), stages=[WHO["stage"]], execution_id=WHO["execution_id"])
+    return {"codedeploy": cd.factory, "ssm": FakeSsm(hotfix, name=OVERRIDE).factory}
+
+
+def test_the_handler_arms_with_the_override_parameters_writer_and_audits(
     cd: FakeCodeDeploy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    override = {"author": "arn:aws:sts::1:assumed-role/Dev/alice", "why": "hotfix INC-1"}
+    # what the gate passes as the override result is not what is audited: the parameter's writer is
+    override = {"author": "arn:aws:sts::1:assumed-role/Dev/mallory", "why": "not this"}
 
-    result = hotfix_module.handler(event("arm", override=override), None, clients={"codedeploy": cd.factory})
+    result = hotfix_module.handler(event("arm", override=override), None, clients=clients(cd))
 
     assert result["ok"] is True
+    assert result["reason"].endswith("(hotfix INC-1)")
     [line] = json_lines(capsys.readouterr().out)
     assert (line["level"], line["gate"], line["action"], line["author"]) == (
         "AUDIT",
         "hotfix",
         "arm",
-        "arn:aws:sts::1:assumed-role/Dev/alice",
+        OVERRIDE_WRITER,
     )
     assert (line["pipeline"], line["stage"], line["execution_id"]) == (
         "orders-application",
@@ -543,14 +564,14 @@ def test_the_handler_audits_everything_but_a_disarm_that_changed_nothing(
 ) -> None:
     cd.add_group("us-east-1", "orders-prod", "orders-prod", enabled=enabled)
 
-    hotfix_module.handler(event(action), None, clients={"codedeploy": cd.factory})
+    hotfix_module.handler(event(action), None, clients=clients(cd))
 
     [line] = json_lines(capsys.readouterr().out)
     assert line["level"] == level
 
 
 def test_the_handler_logs_a_failure_as_error(cd: FakeCodeDeploy, capsys: pytest.CaptureFixture[str]) -> None:
-    hotfix_module.handler(event("arm", groups=[WEST]), None, clients={"codedeploy": cd.factory})
+    hotfix_module.handler(event("arm", groups=[WEST]), None, clients=clients(cd))
 
     [line] = json_lines(capsys.readouterr().out)
     assert line["level"] == "ERROR"
@@ -561,7 +582,7 @@ def test_the_handler_logs_a_failure_as_error(cd: FakeCodeDeploy, capsys: pytest.
 def test_the_handler_fails_closed_without_its_pipeline_stage_or_execution(
     cd: FakeCodeDeploy, key: str, value: Any
 ) -> None:
-    result = hotfix_module.handler(event("arm", **{key: value}), None, clients={"codedeploy": cd.factory})
+    result = hotfix_module.handler(event("arm", **{key: value}), None, clients=clients(cd))
 
     assert result["ok"] is False
     assert result["reason"] == f"hotfix event invalid: {key}: expected a non-empty string, got {value!r}"
@@ -632,7 +653,7 @@ def test_a_shared_role_hotfix_function_refuses_another_services_groups(
         "deployment_group": "catalog-prod",
         "role_arn": READER.replace("-orders-", "-catalog-"),
     }
-    result = hotfix_module.handler(event(action, groups=[catalog]), None, clients={"codedeploy": cd.factory})
+    result = hotfix_module.handler(event(action, groups=[catalog]), None, clients=clients(cd))
     assert result["ok"] is False
     assert "hands-off-orders-hotfix may change only its own service's deployment groups" in result["reason"]
     assert "hands-off-catalog-gate-reader" in result["reason"]
@@ -644,7 +665,7 @@ def test_a_shared_role_hotfix_function_changes_its_own_services_groups(
 ) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "hands-off-orders-hotfix")
     result = hotfix_module.handler(
-        event("arm", groups=[{**EAST, "role_arn": READER}]), None, clients={"codedeploy": cd.factory}
+        event("arm", groups=[{**EAST, "role_arn": READER}]), None, clients=clients(cd)
     )
     assert result["ok"] is True, result
     assert cd.enabled("us-east-1", "orders-prod", "orders-prod") is False

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from codedeploy_fake import FakeCodeDeploy
+from gate_testing import hotfix_override_value
 
 from hands_off_gates.bake import evaluate_bake
 from hands_off_gates.decide import decide, hotfix_override
@@ -38,16 +39,7 @@ WHO = {"pipeline": "orders-application", "stage": "Prod-2", "execution_id": "exe
 
 
 def _override_value(**fields: Any) -> str:
-    value = {
-        "who": "alice",
-        "why": "hotfix INC-1",
-        "expires_at": (NOW + timedelta(hours=2)).isoformat(),
-        "stages": ["Prod-2"],
-        "scope": ["hotfix"],
-        "execution_id": "exec-1",
-        **fields,
-    }
-    return json.dumps(value)
+    return hotfix_override_value(NOW, **fields)
 
 
 def _override(**fields: Any) -> Any:

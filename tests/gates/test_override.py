@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from gate_testing import at, json_lines, load_event
+from gate_testing import WRITER, FakeSsm, at, json_lines, load_event
 
 from hands_off_gates import override
 from hands_off_gates.override import evaluate_override, read_override
@@ -17,7 +16,6 @@ from hands_off_gates.override import evaluate_override, read_override
 NOW = at("2026-11-26T12:00:00Z")
 PARAMETER = "/hands-off/orders/override"
 STAGE = "Prod-2"
-WRITER = "arn:aws:sts::111111111111:assumed-role/Developer/alice"
 
 
 def value(**fields: Any) -> str:
@@ -37,48 +35,6 @@ def evaluate(raw: str | None, **kwargs: Any) -> Any:
     """``evaluate_override`` at NOW for STAGE, written by WRITER, unless told otherwise."""
     params: dict[str, Any] = {"stage": STAGE, "author": WRITER, **kwargs}
     return evaluate_override(raw, params.pop("now", NOW), **params)
-
-
-class FakeSsm:
-    """An SSM client holding one parameter whose history says who wrote each version.
-
-    ``history`` is a list of pages, each a list of ``(version, LastModifiedUser)``.
-    """
-
-    def __init__(
-        self,
-        raw: object,
-        *,
-        version: object = 3,
-        history: Sequence[Sequence[tuple[int, object]]] = (((1, "x"), (2, "y"), (3, WRITER)),),
-        history_error: Exception | None = None,
-    ) -> None:
-        self.raw = raw
-        self.version = version
-        self.pages = [list(page) for page in history]
-        self.history_error = history_error
-        self.history_calls: list[dict[str, Any]] = []
-        self.parameter_calls: list[dict[str, Any]] = []
-
-    def get_parameter(self, **params: Any) -> dict[str, Any]:
-        self.parameter_calls.append(params)
-        return {"Parameter": {"Name": params["Name"], "Value": self.raw, "Version": self.version}}
-
-    def get_parameter_history(self, **params: Any) -> dict[str, Any]:
-        self.history_calls.append(params)
-        if self.history_error is not None:
-            raise self.history_error
-        index = int(params.get("NextToken") or 0)
-        response: dict[str, Any] = {
-            "Parameters": [
-                # SSM returns each version's value too: the entry of the version read holds it.
-                {"Version": v, "LastModifiedUser": user, **({"Value": self.raw} if v == self.version else {})}
-                for v, user in self.pages[index]
-            ]
-        }
-        if index + 1 < len(self.pages):
-            response["NextToken"] = str(index + 1)
-        return response
 
 
 def read(ssm: Any, **kwargs: Any) -> Any:

@@ -95,6 +95,9 @@ def test_the_hotfix_role_alone_assumes_the_writers(roles_template: dict[str, Any
     here = f"{REGION}:{TOOLING}"
     assert permissions == {
         "sts:AssumeRole": ["arn:aws:iam::*:role/hands-off-*-hotfix-writer"],
+        # arming reads the override itself (the function checks it is its own pipeline's)
+        "ssm:GetParameter": [f"arn:aws:ssm:{here}:parameter/hands-off/*/override"],
+        "ssm:GetParameterHistory": [f"arn:aws:ssm:{here}:parameter/hands-off/*/override"],
         "logs:CreateLogStream": [f"arn:aws:logs:{here}:log-group:/aws/lambda/hands-off-*-hotfix:*"],
         "logs:PutLogEvents": [f"arn:aws:logs:{here}:log-group:/aws/lambda/hands-off-*-hotfix:*"],
     }
