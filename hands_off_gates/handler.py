@@ -79,6 +79,7 @@ class GateHandler(Generic[R]):
         level: Callable[[R], str] | None,
         message: Callable[[R], str] | None,
         log_fields: Sequence[str],
+        event_now: bool = True,
     ) -> None:
         functools.update_wrapper(self, core)
         self.core = core
@@ -90,6 +91,7 @@ class GateHandler(Generic[R]):
         self._level = level
         self._message = message
         self._log_fields = tuple(log_fields)
+        self._event_now = event_now
 
     def __call__(
         self,
@@ -120,7 +122,9 @@ class GateHandler(Generic[R]):
             if not isinstance(event, Mapping):
                 raise GateConfigError("event", f"expected a JSON object, got {_kind(event)}")
             fields.update((key, event[key]) for key in self._log_fields if isinstance(event.get(key), str))
-            now = now_from_event(event, clock)
+            # A gate whose event may come from anyone judges at its own clock: an event's "now"
+            # could bring back an expired override (event_now=False).
+            now = now_from_event(event if self._event_now else {}, clock)
             fields["now"] = iso_utc(now)
             result = self.core(event, now=now, **factories)
             if not isinstance(result, Mapping):
@@ -156,6 +160,7 @@ def gate_handler(
     level: Callable[[R], str] | None = None,
     message: Callable[[R], str] | None = None,
     log_fields: Sequence[str] = _LOG_FIELDS,
+    event_now: bool = True,
 ) -> Callable[[Callable[..., R]], GateHandler[R]]:
     """Make a gate's pure core its Lambda handler (see the module docstring).
 
@@ -174,6 +179,10 @@ def gate_handler(
         message: the log message of a result. Default: its ``reason``.
         log_fields: event keys logged with the result when they hold strings. Default:
             ``("pipeline", "stage")``.
+        event_now: judge at the event's ``now`` when it has one (tests, replays). ``False``: at
+            the clock only (tests inject ``clock=``), for a handler whose callers are not all the
+            state machine (the hotfix function: an old ``now`` would revive an expired override).
+            Default: ``True``.
 
     Returns:
         A decorator turning the core into a :class:`GateHandler`.
@@ -195,6 +204,7 @@ def gate_handler(
             level=level,
             message=message,
             log_fields=log_fields,
+            event_now=event_now,
         )
 
     return wrap

@@ -435,6 +435,8 @@ def _level(result: HotfixResult) -> str:
     "hotfix",
     on_error=_invalid,
     clients=("codedeploy", "ssm"),
+    # Anyone allowed to invoke it could send an old "now" and revive an expired override.
+    event_now=False,
     level=_level,
     log_fields=("pipeline", "stage", "execution_id", "action"),
 )

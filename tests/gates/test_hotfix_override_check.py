@@ -63,7 +63,7 @@ def cd() -> FakeCodeDeploy:
 
 def invoke(event: dict[str, Any], cd: FakeCodeDeploy, ssm: FakeSsm) -> Any:
     clients = {"codedeploy": cd.factory, "ssm": ssm.factory}
-    return hotfix_module.handler(event, None, clients=clients)
+    return hotfix_module.handler(event, None, clock=lambda: NOW, clients=clients)
 
 
 def assert_nothing_changed(result: Any, cd: FakeCodeDeploy, *said: str) -> None:
@@ -150,7 +150,9 @@ def test_arming_with_an_override_the_function_cannot_read_changes_nothing(cd: Fa
     def no_client(region: str | None, role_arn: str | None) -> Any:
         raise RuntimeError("no credentials")
 
-    result = hotfix_module.handler(arm_event(), None, clients={"codedeploy": cd.factory, "ssm": no_client})
+    result = hotfix_module.handler(
+        arm_event(), None, clock=lambda: NOW, clients={"codedeploy": cd.factory, "ssm": no_client}
+    )
 
     assert_nothing_changed(result, cd, "no credentials")
 
