@@ -125,6 +125,10 @@ class GateRoles(Stack):
             session ARN that service's target roles trust."""
             return {"ArnLike": {"lambda:SourceFunctionArn": functions[suffix]}}
 
+        # The history names the AWS identity that wrote an override (its audited author).
+        read_overrides = iam.PolicyStatement(
+            actions=["ssm:GetParameter", "ssm:GetParameterHistory"], resources=[overrides]
+        )
         self.roles: dict[SharedGateRole, iam.Role] = {}
         wildcards: dict[SharedGateRole, list[tuple[str, str]]] = {}
 
@@ -156,10 +160,7 @@ class GateRoles(Stack):
                     resources=[readers],
                     conditions=from_function(checks_suffix),
                 ),
-                # The history names the AWS identity that wrote the override (its audited author).
-                iam.PolicyStatement(
-                    actions=["ssm:GetParameter", "ssm:GetParameterHistory"], resources=[overrides]
-                ),
+                read_overrides,
                 iam.PolicyStatement(actions=["codepipeline:GetPipelineExecution"], resources=[pipelines]),
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -204,10 +205,7 @@ class GateRoles(Stack):
                     resources=[writers],
                     conditions=from_function(hotfix_suffix),
                 ),
-                # Arming reads the override itself, and its history for the audited author.
-                iam.PolicyStatement(
-                    actions=["ssm:GetParameter", "ssm:GetParameterHistory"], resources=[overrides]
-                ),
+                read_overrides,  # arming reads the override itself, as the checks do
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                     resources=[log_groups[hotfix_suffix]],

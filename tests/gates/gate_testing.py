@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,19 @@ from botocore.exceptions import ClientError
 
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
 WRITER = "arn:aws:sts::111111111111:assumed-role/Developer/alice"
+
+# What a direct invocation of orders' hotfix function arms (tests/gates/test_hotfix_override_check.py,
+# test_attack9_hotfix.py): the instant, orders' override parameter, one group through its reader.
+HOTFIX_NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+ORDERS_OVERRIDE = "/hands-off/orders-application/override"
+ORDERS_READER = "arn:aws:iam::222222222222:role/hands-off-orders-gate-reader"
+ORDERS_EAST_GROUP = {
+    "region": "us-east-1",
+    "role_arn": ORDERS_READER,
+    "application": "orders-prod",
+    "deployment_group": "orders-prod",
+    "own_alarms": ["orders-prod-health"],
+}
 """The AWS identity :class:`FakeSsm`'s history names as the writer of the version read."""
 
 

@@ -8,26 +8,25 @@ were written against (each is a way to arm without an override in force now); te
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from codedeploy_fake import FakeCodeDeploy
-from gate_testing import WRITER, FakeSsm, hotfix_override_value
+from gate_testing import (
+    HOTFIX_NOW,
+    ORDERS_EAST_GROUP,
+    ORDERS_OVERRIDE,
+    ORDERS_READER,
+    WRITER,
+    FakeSsm,
+    hotfix_override_value,
+)
 
 from hands_off_gates import hotfix as hotfix_module
 from hands_off_gates.contract import OVERRIDE_MAX_HOURS_LIMIT
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-PARAMETER = "/hands-off/orders-application/override"
-READER = "arn:aws:iam::222222222222:role/hands-off-orders-gate-reader"
-EAST = {
-    "region": "us-east-1",
-    "role_arn": READER,
-    "application": "orders-prod",
-    "deployment_group": "orders-prod",
-    "own_alarms": ["orders-prod-health"],
-}
+NOW, PARAMETER, READER, EAST = HOTFIX_NOW, ORDERS_OVERRIDE, ORDERS_READER, ORDERS_EAST_GROUP
 
 
 @pytest.fixture(autouse=True)

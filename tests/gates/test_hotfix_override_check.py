@@ -12,25 +12,25 @@ audits is the parameter's writer (``LastModifiedUser``), never the event's. ``di
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from codedeploy_fake import FakeCodeDeploy
-from gate_testing import WRITER, FakeSsm, hotfix_override_value, json_lines
+from gate_testing import (
+    HOTFIX_NOW,
+    ORDERS_EAST_GROUP,
+    ORDERS_OVERRIDE,
+    ORDERS_READER,
+    WRITER,
+    FakeSsm,
+    hotfix_override_value,
+    json_lines,
+)
 
 from hands_off_gates import hotfix as hotfix_module
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-PARAMETER = "/hands-off/orders-application/override"
-READER = "arn:aws:iam::222222222222:role/hands-off-orders-gate-reader"
-EAST = {
-    "region": "us-east-1",
-    "role_arn": READER,
-    "application": "orders-prod",
-    "deployment_group": "orders-prod",
-    "own_alarms": ["orders-prod-health"],
-}
+NOW, PARAMETER, READER, EAST = HOTFIX_NOW, ORDERS_OVERRIDE, ORDERS_READER, ORDERS_EAST_GROUP
 INVENTED = "arn:aws:iam::999999999999:user/nobody-wrote-this"
 
 
